@@ -1,0 +1,69 @@
+package switchboard
+
+import (
+	"crypto/rand"
+	"strings"
+)
+
+// ID prefixes. IDs are opaque strings: a prefix naming the kind of object
+// followed by random base62 characters.
+const (
+	PrefixOrg       = "org_"
+	PrefixAPIKey    = "key_"
+	PrefixEndpoint  = "ep_"
+	PrefixNumber    = "pn_"
+	PrefixInventory = "inv_"
+	PrefixCall      = "call_"
+	PrefixEvent     = "evt_"
+	PrefixWebhook   = "wh_"
+	PrefixDelivery  = "whd_"
+	PrefixRequest   = "req_"
+)
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// idRandLen gives about 119 bits of randomness: unguessable and collision-free.
+const idRandLen = 20
+
+// NewID returns a new random ID with the given prefix.
+func NewID(prefix string) string { return prefix + RandomBase62(idRandLen) }
+
+// RandomBase62 returns n characters drawn uniformly from [0-9A-Za-z].
+func RandomBase62(n int) string {
+	out := make([]byte, n)
+	buf := make([]byte, n+n/2+8)
+	for i := 0; i < n; {
+		if _, err := rand.Read(buf); err != nil {
+			panic("crypto/rand failed: " + err.Error()) // the OS RNG never fails on supported platforms
+		}
+		for _, b := range buf {
+			// Rejection sampling keeps the distribution uniform: 248 = 4*62.
+			if b >= 248 {
+				continue
+			}
+			out[i] = base62[b%62]
+			i++
+			if i == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+// ValidID reports whether s looks like an ID of the kind named by prefix.
+// Stores use it to answer "not found" for an ID of the wrong kind without a
+// lookup, so a mistyped ID is a 404 and never a 500.
+func ValidID(prefix, s string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || len(rest) == 0 || len(rest) > 64 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,44 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// IdempotencyTTL is how long a first response is replayed for its key.
+const IdempotencyTTL = 24 * time.Hour
+
+// IdempotencyRecord is what was stored for one Idempotency-Key. Status 0
+// means the first request is still being handled.
+type IdempotencyRecord struct {
+	OrganizationID string
+	APIKeyID       string
+	Key            string
+	Fingerprint    string // hash of method, path and body
+	Status         int
+	Body           []byte
+	ContentType    string
+	CreatedAt      time.Time
+}
+
+// IdempotencyStore keeps first responses for replay.
+type IdempotencyStore interface {
+	// BeginIdempotent records rec as in flight. When a live record already
+	// holds the key it returns that record and false; an expired one is replaced.
+	BeginIdempotent(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, started bool, err error)
+	// FinishIdempotent stores the response of the request begun for the key.
+	FinishIdempotent(ctx context.Context, rec *IdempotencyRecord) error
+	// AbortIdempotent forgets an in-flight key so the client may retry.
+	AbortIdempotent(ctx context.Context, rec *IdempotencyRecord) error
+}
+
+// Store is everything the control plane needs from a database. Each
+// adapter (sqlite, postgres) implements it and passes storetest.
+type Store interface {
+	OrganizationService
+	APIKeyService
+	EndpointService
+	PhoneNumberService
+	IdempotencyStore
+	Close() error
+}

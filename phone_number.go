@@ -1,0 +1,130 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// Number types of the inventory.
+const (
+	NumberLocal    = "local"
+	NumberMobile   = "mobile"
+	NumberTollFree = "toll_free"
+)
+
+// ValidNumberType reports whether t is a number type we know.
+func ValidNumberType(t string) bool {
+	return t == NumberLocal || t == NumberMobile || t == NumberTollFree
+}
+
+// InventoryNumber is a number the operator's carrier delivers, loaded with
+// `switchboard inventory add`. It is available while no organisation holds it.
+type InventoryNumber struct {
+	ID        string    `json:"id"`
+	Number    string    `json:"number"`
+	Country   string    `json:"country"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewInventoryNumber validates and normalises one inventory entry. An empty
+// country is taken from the number; an empty type is local.
+func NewInventoryNumber(raw, country, typ string) (*InventoryNumber, error) {
+	e164, err := NormalizeE164(raw, country)
+	if err != nil {
+		return nil, err
+	}
+	region := RegionOfE164(e164)
+	if country == "" {
+		country = region
+	}
+	if country == "" || !ValidCountry(country) {
+		return nil, Errorf(ECodeValidation, "number %s: country %q is not a valid ISO 3166 alpha-2 code", e164, country)
+	}
+	if typ == "" {
+		typ = NumberLocal
+	}
+	if !ValidNumberType(typ) {
+		return nil, Errorf(ECodeValidation, "number %s: type must be local, mobile or toll_free", e164)
+	}
+	return &InventoryNumber{Number: e164, Country: country, Type: typ}, nil
+}
+
+// EndpointSummary is the short form of the endpoint embedded in a phone number.
+type EndpointSummary struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Provider string `json:"provider,omitempty"`
+	Status   string `json:"status"`
+}
+
+// PhoneNumber is a number an organisation holds.
+type PhoneNumber struct {
+	ID                 string           `json:"id"`
+	OrganizationID     string           `json:"organization_id"`
+	InventoryID        string           `json:"inventory_id"`
+	Number             string           `json:"number"`
+	E164               string           `json:"e164"`
+	Country            string           `json:"country"`
+	Type               string           `json:"type"`
+	Status             string           `json:"status"`
+	EndpointID         *string          `json:"endpoint_id"`
+	FallbackEndpointID *string          `json:"fallback_endpoint_id"`
+	AllowInbound       bool             `json:"allow_inbound"`
+	AllowOutbound      bool             `json:"allow_outbound"`
+	Endpoint           *EndpointSummary `json:"endpoint,omitempty"`
+	CreatedAt          time.Time        `json:"created_at"`
+	UpdatedAt          time.Time        `json:"updated_at"`
+}
+
+// ClaimRequest asks for an available number: by inventory ID or by number.
+type ClaimRequest struct {
+	InventoryID   string
+	Number        string // E.164
+	EndpointID    *string
+	AllowInbound  bool
+	AllowOutbound bool
+}
+
+// PhoneNumberPatch is the body of a phone number PATCH. Endpoint IDs may be
+// set to null to detach.
+type PhoneNumberPatch struct {
+	EndpointID         Optional[string]
+	FallbackEndpointID Optional[string]
+	AllowInbound       Optional[bool]
+	AllowOutbound      Optional[bool]
+}
+
+// AvailableFilter selects inventory numbers that no organisation holds.
+type AvailableFilter struct {
+	Country string
+	Type    string
+	Page
+}
+
+// PhoneNumberFilter selects an organisation's numbers.
+type PhoneNumberFilter struct {
+	Status     string
+	Country    string
+	EndpointID string
+	Page
+}
+
+// PhoneNumberService manages the inventory and the numbers organisations
+// hold. Methods that take an orgID answer PHONE_NUMBER_NOT_FOUND for another
+// organisation's number and ENDPOINT_NOT_FOUND for another's endpoint.
+type PhoneNumberService interface {
+	// AddInventory adds numbers to the inventory; numbers already there are
+	// skipped and reported by the returned count of added rows.
+	AddInventory(ctx context.Context, nums []*InventoryNumber) (added int, err error)
+	ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error)
+	// ClaimNumber gives an available number to the organisation, or fails
+	// with NUMBER_NOT_AVAILABLE.
+	ClaimNumber(ctx context.Context, orgID string, req ClaimRequest) (*PhoneNumber, error)
+	FindPhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
+	ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error)
+	UpdatePhoneNumber(ctx context.Context, orgID, id string, p PhoneNumberPatch) (*PhoneNumber, error)
+	// ReleaseNumber returns the number to the inventory.
+	ReleaseNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
+}

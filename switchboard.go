@@ -1,0 +1,30 @@
+// Package switchboard holds the domain of Switchboard, a self-hosted voice
+// bridge: organisations, API keys, endpoints, phone numbers and the rules
+// that govern them. It imports only the standard library and pure-function
+// libraries; storage, HTTP and SIP live in adapter packages that import it.
+package switchboard
+
+import "time"
+
+// Version is the release of this build; set with -ldflags at release time.
+var Version = "dev"
+
+// Clock returns the current time. Stores and services take one so tests can
+// control time (idempotency expiry, timestamps) without sleeping.
+type Clock func() time.Time
+
+// SystemClock is the wall clock, truncated to microseconds and in UTC so
+// that values survive a round trip through either database unchanged.
+func SystemClock() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Page selects a window of a list: Limit rows starting at Offset.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// Paging limits shared by every list in the API.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 100
+)
