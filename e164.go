@@ -19,6 +19,17 @@ func NormalizeE164(raw, defaultRegion string) (string, error) {
 	if len(s) > 32 {
 		return "", Errorf(ECodeValidation, "phone number is too long")
 	}
+	// libphonenumber would read letters as keypad digits and drop
+	// extensions; a DID is digits only, so both are refused.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || strings.IndexByte("+ -.()/", c) >= 0) {
+			return "", Errorf(ECodeValidation, "phone number %q may only hold digits, a leading + and separators", raw)
+		}
+	}
+	if strings.LastIndexByte(s, '+') > 0 {
+		return "", Errorf(ECodeValidation, "phone number %q has a + after its start", raw)
+	}
 	if strings.HasPrefix(s, "00") && defaultRegion == "" {
 		s = "+" + s[2:]
 	}
@@ -33,7 +44,14 @@ func NormalizeE164(raw, defaultRegion string) (string, error) {
 	if !phonenumbers.IsPossibleNumber(num) {
 		return "", Errorf(ECodeValidation, "phone number %q is not a possible number", raw)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	out := phonenumbers.Format(num, phonenumbers.E164)
+	// A number whose E.164 form reads back as another number (a national
+	// prefix stripped twice) is ambiguous; refuse it rather than store it.
+	again, err := phonenumbers.Parse(out, "")
+	if err != nil || phonenumbers.Format(again, phonenumbers.E164) != out {
+		return "", Errorf(ECodeValidation, "phone number %q is ambiguous; send it in E.164 format", raw)
+	}
+	return out, nil
 }
 
 // RegionOfE164 returns the ISO 3166 alpha-2 region of an E.164 number, or

@@ -261,39 +261,13 @@ func (e *Endpoint) Apply(p EndpointPatch) (*Endpoint, error) {
 		}
 		n.Status = p.Status.Value
 	}
-	if p.ProviderConfig.Set {
-		if e.Type != EndpointAgent {
-			return nil, FieldError("provider_config", "provider_config is only for agent endpoints")
-		}
-		if p.ProviderConfig.Null {
-			return nil, FieldError("provider_config", "provider_config cannot be removed from an agent endpoint")
-		}
-		// JSON merge patch (RFC 7396) within one provider; a new provider
-		// replaces the config, since the old keys mean nothing to it.
-		old := e.ProviderConfig.asMap()
-		newProvider, _ := p.ProviderConfig.Value["provider"].(string)
-		merged := old
-		if newProvider != "" && newProvider != e.ProviderConfig.Provider {
-			merged = map[string]any{}
-			if !p.URL.Set && e.URL == DefaultProviderURL(e.ProviderConfig.Provider) {
-				n.URL = ""
-			}
-		}
-		for k, v := range p.ProviderConfig.Value {
-			if v == nil {
-				delete(merged, k)
-			} else {
-				merged[k] = v
-			}
-		}
-		pc, err := normalizeProviderConfig(merged, "", &n)
-		if err != nil {
-			return nil, err
-		}
-		n.ProviderConfig = pc
-	}
 	if p.URL.Set {
 		n.URL = strings.TrimSpace(p.URL.Value) // null gives "", which means the default
+	}
+	if p.ProviderConfig.Set {
+		if err := n.applyProviderConfig(e, p); err != nil {
+			return nil, err
+		}
 	}
 	if n.Type == EndpointAgent && n.URL == "" {
 		n.URL = DefaultProviderURL(n.ProviderConfig.Provider)
@@ -319,6 +293,87 @@ func (e *Endpoint) Apply(p EndpointPatch) (*Endpoint, error) {
 	return &n, nil
 }
 
+// applyProviderConfig merges a provider_config patch into n, which starts
+// as a copy of e. Within one provider it is a JSON merge patch (RFC 7396)
+// over canonical keys, so an alias spelling replaces its canonical key; a
+// new provider replaces the config, since the old keys mean nothing to it.
+func (n *Endpoint) applyProviderConfig(e *Endpoint, p EndpointPatch) error {
+	if e.Type != EndpointAgent {
+		return FieldError("provider_config", "provider_config is only for agent endpoints")
+	}
+	if p.ProviderConfig.Null {
+		return FieldError("provider_config", "provider_config cannot be removed from an agent endpoint")
+	}
+	patch := p.ProviderConfig.Value
+	target := e.ProviderConfig.Provider
+	if v, ok := patch["provider"]; ok && v != nil {
+		s, ok := v.(string)
+		if !ok {
+			return FieldError("provider_config.provider", "provider must be a string")
+		}
+		target = canonicalProvider(s)
+	}
+	rule, ok := providerRules[target]
+	if !ok {
+		return FieldError("provider_config.provider", "provider %q is not supported: use one of %s", target, strings.Join(Providers(), ", "))
+	}
+	merged := e.ProviderConfig.asMap()
+	if target != e.ProviderConfig.Provider {
+		merged = map[string]any{}
+		if !p.URL.Set && e.URL == DefaultProviderURL(e.ProviderConfig.Provider) {
+			n.URL = ""
+		}
+	}
+	merged["provider"] = target
+	seen := map[string]any{}
+	for _, k := range slices.Sorted(maps.Keys(patch)) {
+		v := patch[k]
+		if k == "provider" {
+			continue
+		}
+		if rule.urlKey != "" && k == rule.urlKey {
+			s, ok := v.(string)
+			if !ok {
+				return FieldError("provider_config."+k, "provider_config.%s must be a string", k)
+			}
+			if p.URL.Set && strings.TrimSpace(p.URL.Value) != s {
+				return FieldError("provider_config."+k, "provider_config.%s disagrees with url", k)
+			}
+			n.URL = s
+			continue
+		}
+		canon := k
+		if a, ok := rule.aliases[k]; ok {
+			canon = a
+		}
+		if prev, dup := seen[canon]; dup && prev != v {
+			return FieldError("provider_config."+k, "provider_config.%s disagrees with provider_config.%s", k, canon)
+		}
+		seen[canon] = v
+		if v == nil {
+			delete(merged, canon)
+		} else {
+			merged[canon] = v
+		}
+	}
+	pc, err := normalizeProviderConfig(merged, "", n)
+	if err != nil {
+		return err
+	}
+	n.ProviderConfig = pc
+	return nil
+}
+
+// canonicalProvider folds case and the provider-named type spellings
+// (custom_sip) into our provider names.
+func canonicalProvider(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if alias := providerTypeAliases[s]; alias != "" {
+		return alias
+	}
+	return s
+}
+
 // normalizeProviderConfig checks a raw provider_config against the
 // provider's rules, folds alias keys into canonical ones and returns the
 // canonical config. impliedProvider comes from a provider-named type. A
@@ -330,10 +385,7 @@ func normalizeProviderConfig(raw map[string]any, impliedProvider string, e *Endp
 		if !ok {
 			return nil, FieldError("provider_config.provider", "provider must be a string")
 		}
-		s = strings.ToLower(s)
-		if alias := providerTypeAliases[s]; alias != "" {
-			s = alias
-		}
+		s = canonicalProvider(s)
 		if impliedProvider != "" && s != impliedProvider {
 			return nil, FieldError("provider_config.provider", "provider %q disagrees with type", s)
 		}
@@ -504,6 +556,6 @@ type EndpointService interface {
 	// transaction and stores what it returns.
 	UpdateEndpoint(ctx context.Context, orgID, id string, fn func(*Endpoint) (*Endpoint, error)) (*Endpoint, error)
 	// DeleteEndpoint deletes the endpoint and detaches every number that
-	// pointed at it (as primary or fallback).
-	DeleteEndpoint(ctx context.Context, orgID, id string) error
+	// pointed at it (as primary or fallback), returning how many were detached.
+	DeleteEndpoint(ctx context.Context, orgID, id string) (detached int, err error)
 }

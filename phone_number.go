@@ -12,6 +12,13 @@ const (
 	NumberTollFree = "toll_free"
 )
 
+// Phone number statuses. A held number is active; ReleaseNumber returns the
+// number it gave back with status released.
+const (
+	NumberActive   = "active"
+	NumberReleased = "released"
+)
+
 // ValidNumberType reports whether t is a number type we know.
 func ValidNumberType(t string) bool {
 	return t == NumberLocal || t == NumberMobile || t == NumberTollFree
@@ -37,6 +44,9 @@ func NewInventoryNumber(raw, country, typ string) (*InventoryNumber, error) {
 	region := RegionOfE164(e164)
 	if country == "" {
 		country = region
+	}
+	if region != "" && country != "" && region != country {
+		return nil, Errorf(ECodeValidation, "number %s belongs to %s, not %s", e164, region, country)
 	}
 	if country == "" || !ValidCountry(country) {
 		return nil, Errorf(ECodeValidation, "number %s: country %q is not a valid ISO 3166 alpha-2 code", e164, country)

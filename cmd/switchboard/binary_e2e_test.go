@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// buildBinary compiles the real switchboard binary once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "switchboard-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "switchboard")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// proc is the real binary running `serve`, with its logs parsed as they come.
+type proc struct {
+	cmd     *exec.Cmd
+	httpURL string
+	stdout  *syncBuffer
+	logs    *syncBuffer
+	exited  chan error
+}
+
+// startBinary runs `switchboard serve` with args and waits until it listens.
+func startBinary(t *testing.T, args ...string) *proc {
+	t.Helper()
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_DATABASE=") // flags only, no inherited config
+	p := &proc{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stdout = p.stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.logs.Write([]byte(line + "\n"))
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "switchboard serving" {
+				ready <- rec["http"].(string)
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
+	})
+	select {
+	case addr := <-ready:
+		p.httpURL = "http://" + addr
+	case err := <-p.exited:
+		t.Fatalf("switchboard exited before serving: %v\n%s", err, p.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("switchboard did not start listening within 30s\n%s", p.logs)
+	}
+	return p
+}
+
+func TestBinaryServeAndSIGTERM(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "sb.db")
+	p := startBinary(t, "--database", db)
+	key := ""
+	for _, line := range strings.Split(p.stdout.String(), "\n") {
+		if strings.HasPrefix(line, "kros_live_") {
+			key = line
+		}
+	}
+	if key == "" {
+		t.Fatalf("first start must print a live key on stdout:\n%s", p.stdout)
+	}
+	req, _ := http.NewRequest("GET", p.httpURL+"/v1/endpoints", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /v1/endpoints: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+		p.exited <- err // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
+	}
+	if !strings.Contains(p.logs.String(), "shutting down") {
+		t.Fatalf("no shutdown log:\n%s", p.logs)
+	}
+	if strings.Contains(p.logs.String(), key) {
+		t.Fatal("the API key appears in the logs")
+	}
+}

@@ -1,0 +1,74 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// credential extracts the API key from x-api-key or Authorization: Bearer.
+// Both may be sent, but then they must agree.
+func credential(r *http.Request) (string, error) {
+	hdr := strings.TrimSpace(r.Header.Get("X-Api-Key"))
+	bearer := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		scheme, token, ok := strings.Cut(a, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return "", switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "Authorization must use the Bearer scheme")
+		}
+		bearer = strings.TrimSpace(token)
+	}
+	switch {
+	case hdr == "" && bearer == "":
+		return "", switchboard.Errorf(switchboard.ECodeMissingAPIKey, "missing API key: send x-api-key or Authorization: Bearer")
+	case hdr != "" && bearer != "" && hdr != bearer:
+		return "", switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "x-api-key and Authorization carry different keys")
+	case hdr != "":
+		return hdr, nil
+	}
+	return bearer, nil
+}
+
+// authenticate resolves the caller's key, checks the scope and the
+// organisation the caller may name, then applies the rate limit.
+func (s *Server) authenticate(scope switchboard.Scope, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		secret, err := credential(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !switchboard.CheckAPIKeyFormat(secret) {
+			s.writeError(w, r, switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "invalid API key"))
+			return
+		}
+		key, err := s.keys.lookup(r.Context(), secret)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
+		if ok, wait := s.limiter.allow(w, key.ID); !ok {
+			s.writeRateLimited(w, r, wait)
+			return
+		}
+		if !key.HasScope(scope) {
+			s.writeError(w, r, &switchboard.Error{
+				Code:    switchboard.ECodeInsufficientScope,
+				Message: "this API key lacks the " + string(scope) + " scope",
+				Details: map[string]any{"required_scope": string(scope)},
+			})
+			return
+		}
+		// The organisation always comes from the key; naming another one is refused.
+		for _, named := range []string{r.Header.Get("X-Organization-Id"), r.URL.Query().Get("organization_id")} {
+			if named != "" && named != key.OrganizationID {
+				s.writeError(w, r, switchboard.Errorf(switchboard.ECodeForbidden, "this API key does not belong to organization %q", named))
+				return
+			}
+		}
+		next(w, r)
+	}
+}

@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// statusOf is the one place that maps domain error codes to HTTP statuses.
+func statusOf(code string) int {
+	switch code {
+	case switchboard.ECodeValidation, switchboard.ECodeInvalidJSON:
+		return http.StatusBadRequest
+	case switchboard.ECodeMissingAPIKey, switchboard.ECodeInvalidAPIKey:
+		return http.StatusUnauthorized
+	case switchboard.ECodeInsufficientScope, switchboard.ECodeForbidden:
+		return http.StatusForbidden
+	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
+		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail:
+		return http.StatusNotFound
+	case switchboard.ECodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case switchboard.ECodeConflict, switchboard.ECodeIdempotencyBusy:
+		return http.StatusConflict
+	case switchboard.ECodePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case switchboard.ECodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case switchboard.ECodeIdempotencyReused:
+		return http.StatusUnprocessableEntity
+	case switchboard.ECodeRateLimited:
+		return http.StatusTooManyRequests
+	case switchboard.ECodeUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// errorBody is KrosAI's flat error envelope.
+type errorBody struct {
+	Error      string         `json:"error"`
+	Code       string         `json:"code"`
+	Details    map[string]any `json:"details,omitempty"`
+	RequestID  string         `json:"request_id"`
+	RetryAfter *float64       `json:"retry_after,omitempty"`
+}
+
+// writeError answers with the envelope for err. Internal errors are logged
+// here, once, with the request id; callers only see a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := switchboard.ErrorCode(err)
+	body := errorBody{Error: switchboard.ErrorMessage(err), Code: code, RequestID: requestID(r.Context())}
+	var e *switchboard.Error
+	if errors.As(err, &e) {
+		body.Details = e.Details
+	}
+	if code == switchboard.ECodeInternal {
+		s.logger.ErrorContext(r.Context(), "request failed", "request_id", body.RequestID,
+			"method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, statusOf(code), body)
+}

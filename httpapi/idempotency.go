@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted (Stripe's limit).
+const maxIdempotencyKey = 255
+
+// captureWriter passes a response through while keeping a copy to store.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	c.buf.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+// idempotent makes a write route honour Idempotency-Key: the first response
+// for a key is stored and replayed for IdempotencyTTL; the same key with a
+// different request is 422, and while the first is still running, 409.
+// Keys are scoped to the organisation and API key. 5xx responses are not
+// stored, so a client can retry after a server fault.
+func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		idemKey := r.Header.Get("Idempotency-Key")
+		if idemKey == "" {
+			next(w, r)
+			return
+		}
+		if len(idemKey) > maxIdempotencyKey {
+			s.writeError(w, r, switchboard.FieldError("Idempotency-Key", "Idempotency-Key must be at most %d characters", maxIdempotencyKey))
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		key := apiKey(r.Context())
+		sum := sha256.New()
+		for _, part := range [][]byte{[]byte(r.Method), {0}, []byte(r.URL.Path), {0}, []byte(r.URL.RawQuery), {0}, body} {
+			sum.Write(part)
+		}
+		rec := &switchboard.IdempotencyRecord{
+			OrganizationID: key.OrganizationID,
+			APIKeyID:       key.ID,
+			Key:            idemKey,
+			Fingerprint:    hex.EncodeToString(sum.Sum(nil)),
+		}
+		existing, started, err := s.store.BeginIdempotent(r.Context(), rec)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !started {
+			switch {
+			case existing.Fingerprint != rec.Fingerprint:
+				s.writeError(w, r, switchboard.Errorf(switchboard.ECodeIdempotencyReused, "Idempotency-Key was already used with a different request"))
+			case existing.Status == 0:
+				s.writeError(w, r, switchboard.Errorf(switchboard.ECodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress"))
+			default:
+				w.Header().Set("Idempotent-Replayed", "true")
+				w.Header().Set("Content-Type", existing.ContentType)
+				w.WriteHeader(existing.Status)
+				w.Write(existing.Body)
+			}
+			return
+		}
+		cw := &captureWriter{ResponseWriter: w}
+		finished := false
+		defer func() {
+			// Runs on panic too: an unfinished key must not stay "in progress".
+			if !finished {
+				s.store.AbortIdempotent(context.WithoutCancel(r.Context()), rec)
+			}
+		}()
+		next(cw, r)
+		if cw.status >= 500 || cw.status == 0 {
+			return
+		}
+		rec.Status, rec.Body, rec.ContentType = cw.status, cw.buf.Bytes(), cw.Header().Get("Content-Type")
+		if err := s.store.FinishIdempotent(context.WithoutCancel(r.Context()), rec); err != nil {
+			s.logger.ErrorContext(r.Context(), "store idempotent response", "request_id", requestID(r.Context()), "err", err)
+			return
+		}
+		finished = true
+	}
+}

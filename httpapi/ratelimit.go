@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// limiter is a token bucket per API key: rate tokens a second, up to burst.
+// It is per node: several nodes each allow the full rate.
+type limiter struct {
+	rate  float64
+	burst float64
+	now   func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token for key and sets the X-RateLimit-* headers. When the
+// bucket is empty it reports false and how many seconds to wait.
+func (l *limiter) allow(w http.ResponseWriter, key string) (bool, float64) {
+	if l.rate <= 0 {
+		return true, 0
+	}
+	now := l.now()
+	l.mu.Lock()
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	allowed := b.tokens >= 1
+	if allowed {
+		b.tokens--
+	}
+	tokens := b.tokens
+	l.mu.Unlock()
+
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.FormatFloat(l.rate, 'f', -1, 64))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(int(tokens)))
+	full := now.Add(time.Duration((l.burst - tokens) / l.rate * float64(time.Second)))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(int64(math.Ceil(float64(full.UnixNano())/1e9)), 10))
+	if allowed {
+		return true, 0
+	}
+	wait := math.Ceil((1-tokens)/l.rate*1000) / 1000
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait))))
+	return false, wait
+}
+
+func (s *Server) writeRateLimited(w http.ResponseWriter, r *http.Request, wait float64) {
+	writeJSON(w, http.StatusTooManyRequests, errorBody{
+		Error:      "rate limit exceeded",
+		Code:       switchboard.ECodeRateLimited,
+		RequestID:  requestID(r.Context()),
+		RetryAfter: &wait,
+	})
+}

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// apiPrefixes are the two spellings of the API root: KrosAI's guides use
+// /v1, its Bridge overview /api/v1.
+var apiPrefixes = []string{"/v1", "/api/v1"}
+
+// routes is the whole HTTP surface of the API.
+func (s *Server) routes() http.Handler {
+	m := &router{mux: http.NewServeMux(), s: s}
+
+	m.public("GET /healthz", s.handleHealth)
+	m.public("GET {api}/openapi.json", s.handleOpenAPI)
+
+	m.read("GET {api}/endpoints", switchboard.ScopeEndpointsRead, s.handleListEndpoints)
+	m.write("POST {api}/endpoints", switchboard.ScopeEndpointsWrite, s.handleCreateEndpoint)
+	m.read("GET {api}/endpoints/{id}", switchboard.ScopeEndpointsRead, s.handleGetEndpoint)
+	m.write("PATCH {api}/endpoints/{id}", switchboard.ScopeEndpointsWrite, s.handleUpdateEndpoint)
+	m.write("DELETE {api}/endpoints/{id}", switchboard.ScopeEndpointsWrite, s.handleDeleteEndpoint)
+
+	m.read("GET {api}/phone-numbers", switchboard.ScopeNumbersRead, s.handleListPhoneNumbers)
+	m.read("GET {api}/phone-numbers/available", switchboard.ScopeNumbersRead, s.handleListAvailable)
+	m.write("POST {api}/phone-numbers", switchboard.ScopeNumbersWrite, s.handleClaimNumber)
+	m.read("GET {api}/phone-numbers/{id}", switchboard.ScopeNumbersRead, s.handleGetPhoneNumber)
+	m.write("PATCH {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleUpdatePhoneNumber)
+	m.write("DELETE {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleReleaseNumber)
+
+	m.fallbacks()
+	return m.mux
+}
+
+// router registers each route under every API prefix.
+type router struct {
+	mux *http.ServeMux
+	s   *Server
+}
+
+func (m *router) handle(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	prefixes := []string{""}
+	if strings.Contains(path, "{api}") {
+		prefixes = apiPrefixes
+	}
+	for _, p := range prefixes {
+		m.mux.HandleFunc(method+" "+strings.Replace(path, "{api}", p, 1), h)
+	}
+}
+
+func (m *router) public(pattern string, h http.HandlerFunc) { m.handle(pattern, h) }
+
+func (m *router) read(pattern string, scope switchboard.Scope, h http.HandlerFunc) {
+	m.handle(pattern, m.s.authenticate(scope, h))
+}
+
+func (m *router) write(pattern string, scope switchboard.Scope, h http.HandlerFunc) {
+	m.handle(pattern, m.s.authenticate(scope, m.s.idempotent(h)))
+}
+
+// fallbacks answers unmatched requests with the JSON envelope: 405 when the
+// path exists under another method, else 404. The catch-all "/" pattern
+// also receives wrong-method requests (ServeMux only writes its own text
+// 405 when nothing matches), so the check costs nothing on matched routes.
+func (m *router) fallbacks() {
+	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		for _, method := range []string{"GET", "POST", "PATCH", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := m.mux.Handler(probe); pattern != "/" && pattern != "" {
+				m.s.writeError(w, r, switchboard.Errorf(switchboard.ECodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+				return
+			}
+		}
+		m.s.writeError(w, r, switchboard.Errorf(switchboard.ECodeNotFound, "no such route: %s %s", r.Method, r.URL.Path))
+	})
+}

@@ -1,0 +1,62 @@
+// Package httpapi serves Switchboard's REST API: the KrosAI-compatible
+// control plane under /v1 and its /api/v1 alias. routes.go lists the whole
+// surface; error.go is the only place errors become HTTP statuses.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// Config tunes the server. Zero values give the defaults.
+type Config struct {
+	// RateLimit is requests per second per API key; 0 disables the limit.
+	RateLimit float64
+	// RateBurst is how many requests may arrive at once; default 2×RateLimit.
+	RateBurst float64
+	// KeyCacheTTL is how long a verified key is trusted without a lookup;
+	// negative disables the cache. Default 10 s.
+	KeyCacheTTL time.Duration
+	// OpenAPI is the JSON spec served at /v1/openapi.json.
+	OpenAPI []byte
+	// Clock gives the time; default switchboard.SystemClock.
+	Clock switchboard.Clock
+}
+
+// Server is the REST API over a store.
+type Server struct {
+	store   switchboard.Store
+	logger  *slog.Logger
+	keys    *keyCache
+	limiter *limiter
+	openapi []byte
+	handler http.Handler
+}
+
+// NewServer returns the API server for store.
+func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server {
+	if cfg.Clock == nil {
+		cfg.Clock = switchboard.SystemClock
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = 2 * cfg.RateLimit
+	}
+	if cfg.KeyCacheTTL == 0 {
+		cfg.KeyCacheTTL = 10 * time.Second
+	}
+	s := &Server{
+		store:   store,
+		logger:  logger,
+		keys:    &keyCache{store: store, ttl: cfg.KeyCacheTTL, now: cfg.Clock, entries: map[string]keyCacheEntry{}},
+		limiter: &limiter{rate: cfg.RateLimit, burst: cfg.RateBurst, now: cfg.Clock, buckets: map[string]*bucket{}},
+		openapi: cfg.OpenAPI,
+	}
+	s.handler = s.withRequest(s.routes())
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -1,0 +1,91 @@
+package switchboard
+
+import (
+	"testing"
+)
+
+func TestNewInventoryNumber(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		raw     string
+		country string
+		typ     string
+		want    *InventoryNumber // nil means an error is expected
+	}{
+		{
+			name: "country inferred from NG number, default type",
+			raw:  "+2348012345678",
+			want: &InventoryNumber{Number: "+2348012345678", Country: "NG", Type: NumberLocal},
+		},
+		{
+			name: "country inferred from US number",
+			raw:  "+1 415 555 1234", typ: NumberMobile,
+			want: &InventoryNumber{Number: "+14155551234", Country: "US", Type: NumberMobile},
+		},
+		{
+			name: "country inferred from UK number",
+			raw:  "+442071838750", typ: NumberTollFree,
+			want: &InventoryNumber{Number: "+442071838750", Country: "GB", Type: NumberTollFree},
+		},
+		{
+			name: "national NG number with explicit country",
+			raw:  "08012345678", country: "NG", typ: NumberMobile,
+			want: &InventoryNumber{Number: "+2348012345678", Country: "NG", Type: NumberMobile},
+		},
+		{
+			name: "national US number with explicit country",
+			raw:  "(415) 555-1234", country: "US",
+			want: &InventoryNumber{Number: "+14155551234", Country: "US", Type: NumberLocal},
+		},
+		{name: "national number without country", raw: "08012345678"},
+		{name: "invalid number", raw: "+1234"},
+		{name: "empty number", raw: ""},
+		{name: "invalid type", raw: "+2348012345678", typ: "fax"},
+		{name: "type is case-sensitive", raw: "+2348012345678", typ: "Local"},
+		{name: "unknown country", raw: "+2348012345678", country: "XX"},
+		{name: "three-letter country", raw: "+2348012345678", country: "NGA"},
+		{name: "lower-case country", raw: "+2348012345678", country: "ng"},
+		{name: "number with no region and no country", raw: "+80012345678"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := NewInventoryNumber(tt.raw, tt.country, tt.typ)
+			if tt.want == nil {
+				if err == nil {
+					t.Fatalf("NewInventoryNumber(%q, %q, %q) = %+v, want an error", tt.raw, tt.country, tt.typ, got)
+				}
+				if ErrorCode(err) != ECodeValidation {
+					t.Fatalf("error code = %q, want %q", ErrorCode(err), ECodeValidation)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewInventoryNumber(%q, %q, %q) error: %v", tt.raw, tt.country, tt.typ, err)
+			}
+			if *got != *tt.want {
+				t.Fatalf("NewInventoryNumber(%q, %q, %q) = %+v, want %+v", tt.raw, tt.country, tt.typ, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidNumberType(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		typ  string
+		want bool
+	}{
+		{"local", true}, {"mobile", true}, {"toll_free", true},
+		{"", false}, {"tollfree", false}, {"MOBILE", false}, {"fax", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			t.Parallel()
+			if got := ValidNumberType(tt.typ); got != tt.want {
+				t.Fatalf("ValidNumberType(%q) = %v, want %v", tt.typ, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,62 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+)
+
+// migrations are the schema changes, applied in file-name order. A file is
+// never edited once released: a change is a new file.
+//
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// Migrate applies the migrations not yet recorded in schema_migrations, each
+// in its own transaction together with its record. It is idempotent, and
+// safe to run from two processes at once: the IMMEDIATE transactions
+// serialise them and the second finds the work done.
+func (db *DB) Migrate(ctx context.Context) error {
+	_, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT    PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(path.Base(name), ".sql")
+		if err := db.write(ctx, func(tx *sql.Tx) error { return db.apply(ctx, tx, name, version) }); err != nil {
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) apply(ctx context.Context, tx *sql.Tx, name, version string) error {
+	var applied int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&applied)
+	if err != nil || applied > 0 {
+		return err
+	}
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		version, micros(db.now()))
+	return err
+}

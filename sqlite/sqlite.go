@@ -1,0 +1,203 @@
+// Package sqlite is the embedded store of Switchboard: a switchboard.Store
+// on one SQLite file, through the pure-Go driver modernc.org/sqlite (no cgo,
+// so the binary stays static).
+//
+// SQLite allows one writer at a time, so the store keeps two pools on the
+// same file: a writer pool of exactly one connection, whose transactions
+// begin IMMEDIATE, and a reader pool of several connections. In WAL mode the
+// readers never wait for the writer, and because the single writer takes the
+// write lock when its transaction begins, never on its first write, two
+// transactions can never deadlock upgrading a read lock (SQLITE_BUSY).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is the SQLite store. It is safe for concurrent use.
+type DB struct {
+	path  string
+	clock switchboard.Clock
+
+	writer *sql.DB // one connection: every write goes through it, in order
+	reader *sql.DB // several connections for queries, beside the writer
+
+	stmts sync.Map // query text → *sql.Stmt on reader, for the hot-path lookups
+}
+
+var _ switchboard.Store = (*DB)(nil)
+
+// pragmas are set through the DSN rather than once after opening, so that
+// every connection the pools open, now or after a reconnect, gets them.
+// busy_timeout covers other processes on the same file (the CLI next to
+// serve); synchronous=NORMAL is durable across application crashes in WAL
+// mode and much faster than FULL.
+const pragmas = "_pragma=busy_timeout(5000)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)"
+
+// Open opens (creating if needed) the SQLite database at path, a file path.
+// In-memory databases are not supported: the two pools must share one file.
+// Call Migrate before use. A nil clock means switchboard.SystemClock.
+func Open(path string, clock switchboard.Clock) (*DB, error) {
+	switch {
+	case path == "":
+		return nil, errors.New("open sqlite: empty database path")
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		return nil, fmt.Errorf("open sqlite %q: only a plain file path is supported", path)
+	case strings.ContainsRune(path, '?'):
+		// The driver splits the DSN at the first '?'.
+		return nil, fmt.Errorf("open sqlite %q: the path may not contain '?'", path)
+	}
+	if clock == nil {
+		clock = switchboard.SystemClock
+	}
+	db := &DB{path: path, clock: clock}
+
+	var err error
+	db.writer, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.writer.SetMaxOpenConns(1)
+	db.writer.SetMaxIdleConns(1)
+	db.writer.SetConnMaxLifetime(0)
+	db.writer.SetConnMaxIdleTime(0)
+	// Connect the writer first: it creates the file and switches it to WAL
+	// before any reader opens it.
+	if err := db.writer.PingContext(context.Background()); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+
+	// query_only makes a stray write on a reader an error instead of a
+	// second writer competing for the lock.
+	db.reader, err = sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU())
+	db.reader.SetMaxOpenConns(n)
+	db.reader.SetMaxIdleConns(n)
+	db.reader.SetConnMaxLifetime(0)
+	if err := db.reader.PingContext(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	db.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		db.stmts.Delete(k)
+		return true
+	})
+	var errs []error
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+	}
+	errs = append(errs, db.writer.Close())
+	return errors.Join(errs...)
+}
+
+// now returns the clock's time as it will read back from the database:
+// UTC, truncated to the microseconds the columns keep.
+func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
+
+// micros and fromMicros convert between time.Time and the INTEGER columns.
+func micros(t time.Time) int64      { return t.UTC().UnixMicro() }
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// querier is what *sql.DB, *sql.Tx and *sql.Conn have in common, so one
+// lookup serves both the reader pool and a write transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// write runs fn in an IMMEDIATE transaction on the writer connection.
+// fn must not call other DB methods that write: the writer has one
+// connection, so a nested write would wait for itself.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in a read transaction on the reader pool, so that a list and
+// its total come from the same snapshot.
+func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// queryRow runs a single-row query on the reader pool through a statement
+// prepared once (database/sql re-prepares it per connection as needed), so
+// the lookups made on every request skip parsing SQL. It is prepared
+// lazily because the tables do not exist before Migrate.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sql.Stmt).QueryRowContext(ctx, args...)
+	}
+	s, err := db.reader.PrepareContext(ctx, query)
+	if err != nil {
+		// The unprepared query reports the same error through the Row.
+		return db.reader.QueryRowContext(ctx, query, args...)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// pageArgs returns the LIMIT and OFFSET of a page; a zero limit means the
+// default. The HTTP layer rejects out-of-range values before they get here.
+func pageArgs(p switchboard.Page) (limit, offset int) {
+	limit, offset = p.Limit, p.Offset
+	if limit <= 0 {
+		limit = switchboard.DefaultLimit
+	}
+	return limit, max(offset, 0)
+}
+
+// where joins SQL conditions with AND.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string { return strings.Join(w.conds, " AND ") }
