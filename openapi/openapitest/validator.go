@@ -33,6 +33,11 @@ type Validator struct {
 	// that match no documented operation: such a request may only answer
 	// the documented 404 or 405 error envelope.
 	notFound, methodNotAllowed *openapi3.Operation
+
+	mu sync.Mutex
+	// succeeded holds the operations that answered 2xx at least once, in
+	// the form Operations uses, so a suite can prove it covers every route.
+	succeeded map[string]bool
 }
 
 var (
@@ -148,6 +153,10 @@ func (v *Validator) check(req *http.Request, resp *http.Response, body []byte) e
 		route = &routers.Route{Spec: v.doc, Path: req.URL.Path, Method: req.Method, Operation: v.methodNotAllowed}
 	case err != nil:
 		return fmt.Errorf("find route: %w", err)
+	default:
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			v.recordSuccess(route)
+		}
 	}
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus: true,
@@ -172,6 +181,33 @@ func (v *Validator) check(req *http.Request, resp *http.Response, body []byte) e
 		return err
 	}
 	return nil
+}
+
+func (v *Validator) recordSuccess(route *routers.Route) {
+	base := "/v1"
+	if item := route.PathItem; item != nil && len(item.Servers) > 0 {
+		base = strings.TrimSuffix(item.Servers[0].URL, "/")
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.succeeded == nil {
+		v.succeeded = map[string]bool{}
+	}
+	v.succeeded[route.Method+" "+base+route.Path] = true
+}
+
+// Unexercised returns the documented operations (as Operations lists them)
+// that no checked response has answered with a 2xx yet.
+func (v *Validator) Unexercised() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for _, op := range v.Operations() {
+		if !v.succeeded[op] {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 // Operations returns every documented operation as "METHOD /path", with
