@@ -18,6 +18,8 @@ const (
 	ECodeEndpointNotFound  = "ENDPOINT_NOT_FOUND"
 	ECodeNumberNotFound    = "PHONE_NUMBER_NOT_FOUND"
 	ECodeNumberNotAvail    = "NUMBER_NOT_AVAILABLE"
+	ECodeWebhookNotFound   = "WEBHOOK_NOT_FOUND"
+	ECodeDeliveryNotFound  = "DELIVERY_NOT_FOUND"
 	ECodeConflict          = "CONFLICT"
 	ECodeIdempotencyReused = "IDEMPOTENCY_KEY_REUSED"
 	ECodeIdempotencyBusy   = "IDEMPOTENCY_KEY_IN_USE"

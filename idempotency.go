@@ -40,5 +40,7 @@ type Store interface {
 	EndpointService
 	PhoneNumberService
 	IdempotencyStore
+	EventService
+	WebhookService
 	Close() error
 }

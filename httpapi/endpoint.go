@@ -39,6 +39,12 @@ func (s *Server) handleCreateEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if ep.Type == switchboard.EndpointWebhook {
+		if err := s.checkURL(r, ep.URL); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	if err := s.store.CreateEndpoint(r.Context(), apiKey(r.Context()).OrganizationID, ep); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -61,7 +67,20 @@ func (s *Server) handleUpdateEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ep, err := s.store.UpdateEndpoint(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"),
+	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
+	if p.URL.Set && !p.URL.Null {
+		// Vet a new webhook URL before the write transaction: DNS must not
+		// run while the store holds its writer. The type never changes.
+		cur, err := s.store.FindEndpoint(r.Context(), orgID, id)
+		if err == nil && cur.Type == switchboard.EndpointWebhook {
+			err = s.checkURL(r, p.URL.Value)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	ep, err := s.store.UpdateEndpoint(r.Context(), orgID, id,
 		func(cur *switchboard.Endpoint) (*switchboard.Endpoint, error) { return cur.Apply(p) })
 	if err != nil {
 		s.writeError(w, r, err)

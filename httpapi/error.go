@@ -17,7 +17,8 @@ func statusOf(code string) int {
 	case switchboard.ECodeInsufficientScope, switchboard.ECodeForbidden:
 		return http.StatusForbidden
 	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
-		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail:
+		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail,
+		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound:
 		return http.StatusNotFound
 	case switchboard.ECodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed

@@ -31,6 +31,16 @@ func (s *Server) routes() http.Handler {
 	m.write("PATCH {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleUpdatePhoneNumber)
 	m.write("DELETE {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleReleaseNumber)
 
+	m.read("GET {api}/webhooks", switchboard.ScopeWebhooksRead, s.handleListWebhooks)
+	m.write("POST {api}/webhooks", switchboard.ScopeWebhooksWrite, s.handleCreateWebhook)
+	m.read("GET {api}/webhooks/{id}", switchboard.ScopeWebhooksRead, s.handleGetWebhook)
+	m.write("PATCH {api}/webhooks/{id}", switchboard.ScopeWebhooksWrite, s.handleUpdateWebhook)
+	m.write("DELETE {api}/webhooks/{id}", switchboard.ScopeWebhooksWrite, s.handleDeleteWebhook)
+	m.write("POST {api}/webhooks/{id}/rotate-secret", switchboard.ScopeWebhooksWrite, s.handleRotateWebhookSecret)
+	m.write("POST {api}/webhooks/{id}/test", switchboard.ScopeWebhooksWrite, s.handleTestWebhook)
+	m.read("GET {api}/webhook-deliveries", switchboard.ScopeWebhooksRead, s.handleListDeliveries)
+	m.read("GET {api}/webhook-deliveries/{id}", switchboard.ScopeWebhooksRead, s.handleGetDelivery)
+
 	m.fallbacks()
 	return m.mux
 }

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -24,6 +25,10 @@ type Config struct {
 	OpenAPI []byte
 	// Clock gives the time; default switchboard.SystemClock.
 	Clock switchboard.Clock
+	// CheckWebhookURL vets a URL that will receive signed POSTs (webhook
+	// subscriptions and webhook endpoints), refusing private addresses;
+	// nil accepts every well-formed URL.
+	CheckWebhookURL func(ctx context.Context, url string) error
 }
 
 // Server is the REST API over a store.
@@ -34,6 +39,8 @@ type Server struct {
 	limiter *limiter
 	openapi []byte
 	handler http.Handler
+
+	checkWebhookURL func(ctx context.Context, url string) error
 }
 
 // NewServer returns the API server for store.
@@ -53,6 +60,8 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		keys:    &keyCache{store: store, ttl: cfg.KeyCacheTTL, now: cfg.Clock, entries: map[string]keyCacheEntry{}},
 		limiter: &limiter{rate: cfg.RateLimit, burst: cfg.RateBurst, now: cfg.Clock, buckets: map[string]*bucket{}},
 		openapi: cfg.OpenAPI,
+
+		checkWebhookURL: cfg.CheckWebhookURL,
 	}
 	s.handler = s.withRequest(s.routes())
 	return s

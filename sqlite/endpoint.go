@@ -20,7 +20,8 @@ func endpointNotFound(id string) error {
 }
 
 // CreateEndpoint stores e for the organisation, setting its ID,
-// OrganizationID, CreatedAt and UpdatedAt. e must already be valid.
+// OrganizationID, CreatedAt and UpdatedAt, and emits endpoint.created. e
+// must already be valid.
 func (db *DB) CreateEndpoint(ctx context.Context, orgID string, e *switchboard.Endpoint) error {
 	e.ID = switchboard.NewID(switchboard.PrefixEndpoint)
 	e.OrganizationID = orgID
@@ -34,6 +35,10 @@ func (db *DB) CreateEndpoint(ctx context.Context, orgID string, e *switchboard.E
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{e.ID, e.OrganizationID}, cols...)...)
+		if err != nil {
+			return err
+		}
+		_, err = db.events(ctx, tx, orgID, e.CreatedAt).emit(switchboard.EventEndpointCreated, e.EventView(), switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -127,7 +132,8 @@ func (db *DB) ListEndpoints(ctx context.Context, orgID string, f switchboard.End
 // UpdateEndpoint reads the endpoint, calls fn with it and stores what fn
 // returns, all in one write transaction so concurrent updates cannot lose
 // each other's changes. The ID, organisation and CreatedAt are kept whatever
-// fn returns; UpdatedAt is set from the clock. fn must not call the store.
+// fn returns; UpdatedAt is set from the clock. It emits endpoint.updated.
+// fn must not call the store.
 func (db *DB) UpdateEndpoint(ctx context.Context, orgID, id string, fn func(*switchboard.Endpoint) (*switchboard.Endpoint, error)) (*switchboard.Endpoint, error) {
 	if !switchboard.ValidID(switchboard.PrefixEndpoint, id) {
 		return nil, endpointNotFound(id) // without taking the write lock
@@ -156,6 +162,10 @@ func (db *DB) UpdateEndpoint(ctx context.Context, orgID, id string, fn func(*swi
 			provider_config = ?, secret = ?, headers = ?, ring_timeout = ?, sip_username = ?, sip_password = ?,
 			created_at = ?, updated_at = ?
 			WHERE organization_id = ? AND id = ?`, append(cols, n.OrganizationID, n.ID)...)
+		if err != nil {
+			return err
+		}
+		_, err = db.events(ctx, tx, orgID, n.UpdatedAt).emit(switchboard.EventEndpointUpdated, n.EventView(), switchboard.EmitOptions{})
 		out = &n
 		return err
 	})
@@ -168,41 +178,67 @@ func (db *DB) UpdateEndpoint(ctx context.Context, orgID, id string, fn func(*swi
 // DeleteEndpoint deletes the endpoint and, in the same transaction,
 // detaches every number that pointed at it as primary or fallback, and
 // returns how many numbers it detached. Such numbers stay held and answer
-// unrouted until re-attached.
+// unrouted until re-attached. It emits endpoint.deleted, with the endpoint
+// as it was, and phone_number.updated for each detached number.
 func (db *DB) DeleteEndpoint(ctx context.Context, orgID, id string) (int, error) {
 	if !switchboard.ValidID(switchboard.PrefixEndpoint, id) {
 		return 0, endpointNotFound(id)
 	}
-	var detached int64
+	var detached int
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		ep, err := findEndpoint(ctx, tx, orgID, id)
+		if err != nil {
+			return err
+		}
+		now := db.now()
 		// Detach first: deleting first would let ON DELETE SET NULL do it
-		// silently, without bumping the numbers' updated_at or counting them.
-		res, err := tx.ExecContext(ctx, `UPDATE phone_numbers SET
+		// silently, without bumping the numbers' updated_at or telling us which.
+		rows, err := tx.QueryContext(ctx, `UPDATE phone_numbers SET
 			endpoint_id = CASE WHEN endpoint_id = ?1 THEN NULL ELSE endpoint_id END,
 			fallback_endpoint_id = CASE WHEN fallback_endpoint_id = ?1 THEN NULL ELSE fallback_endpoint_id END,
 			updated_at = ?2
-			WHERE organization_id = ?3 AND (endpoint_id = ?1 OR fallback_endpoint_id = ?1)`,
-			id, micros(db.now()), orgID)
+			WHERE organization_id = ?3 AND (endpoint_id = ?1 OR fallback_endpoint_id = ?1)
+			RETURNING id`,
+			id, micros(now), orgID)
 		if err != nil {
 			return err
 		}
-		if detached, err = res.RowsAffected(); err != nil {
+		var numIDs []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return err
+			}
+			numIDs = append(numIDs, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `DELETE FROM endpoints WHERE organization_id = ? AND id = ?`, orgID, id)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE organization_id = ? AND id = ?`, orgID, id); err != nil {
+			return err
+		}
+		events := db.events(ctx, tx, orgID, now)
+		if _, err := events.emit(switchboard.EventEndpointDeleted, ep.EventView(), switchboard.EmitOptions{}); err != nil {
+			return err
+		}
+		nums, err := findPhoneNumbers(ctx, tx, orgID, numIDs)
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err == nil && n == 0 {
-			err = endpointNotFound(id) // and the detach rolls back
+		for _, pn := range nums {
+			if _, err := events.emit(switchboard.EventPhoneNumberUpdated, pn, switchboard.EmitOptions{}); err != nil {
+				return err
+			}
 		}
-		return err
+		detached = len(numIDs)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
-	return int(detached), nil
+	return detached, nil
 }
 
 // endpointValues returns the columns of e after id and organization_id, in

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -120,6 +121,7 @@ func (db *DB) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) 
 // number (both must match when both are given), to the organisation. It
 // fails with NUMBER_NOT_AVAILABLE when no such number is free, and with
 // ENDPOINT_NOT_FOUND when req.EndpointID is not one of the organisation's.
+// It emits phone_number.purchased.
 func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.ClaimRequest) (*switchboard.PhoneNumber, error) {
 	var w where
 	what := req.InventoryID
@@ -152,7 +154,8 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 		}
 		// The UNIQUE inventory_id decides who holds the number, so a claim is
 		// safe even against another process writing the same file.
-		id, now := switchboard.NewID(switchboard.PrefixNumber), micros(db.now())
+		id, at := switchboard.NewID(switchboard.PrefixNumber), db.now()
+		now := micros(at)
 		res, err := tx.ExecContext(ctx, `INSERT INTO phone_numbers
 			(id, organization_id, inventory_id, status, endpoint_id, fallback_endpoint_id,
 			 allow_inbound, allow_outbound, created_at, updated_at)
@@ -166,7 +169,10 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 		} else if n == 0 {
 			return numberNotAvailable(what)
 		}
-		pn, err = findPhoneNumber(ctx, tx, orgID, id)
+		if pn, err = findPhoneNumber(ctx, tx, orgID, id); err != nil {
+			return err
+		}
+		_, err = db.events(ctx, tx, orgID, at).emit(switchboard.EventPhoneNumberPurchased, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -193,6 +199,33 @@ func findPhoneNumber(ctx context.Context, q querier, orgID, id string) (*switchb
 		return nil, numberNotFound(id)
 	}
 	return pn, err
+}
+
+// findPhoneNumbers returns the organisation's numbers with these IDs,
+// ordered by ID, in one query.
+func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string) ([]*switchboard.PhoneNumber, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, phoneNumberSelect+` WHERE p.organization_id = ?
+		AND p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id`, orgID, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*switchboard.PhoneNumber
+	for rows.Next() {
+		pn, err := scanPhoneNumber(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pn)
+	}
+	return out, rows.Err()
 }
 
 // ListPhoneNumbers returns one page of the organisation's numbers, newest
@@ -242,7 +275,7 @@ func (db *DB) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.
 
 // UpdatePhoneNumber applies a patch: endpoint IDs are set (to one of the
 // organisation's endpoints, else ENDPOINT_NOT_FOUND) or cleared with null;
-// the allow flags are set; absent fields stay.
+// the allow flags are set; absent fields stay. It emits phone_number.updated.
 func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchboard.PhoneNumberPatch) (*switchboard.PhoneNumber, error) {
 	if !switchboard.ValidID(switchboard.PrefixNumber, id) {
 		return nil, numberNotFound(id)
@@ -271,14 +304,18 @@ func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchb
 				*f.dst = f.opt.Value
 			}
 		}
+		now := db.now()
 		_, err = tx.ExecContext(ctx, `UPDATE phone_numbers SET endpoint_id = ?, fallback_endpoint_id = ?,
 			allow_inbound = ?, allow_outbound = ?, updated_at = ?
 			WHERE organization_id = ? AND id = ?`,
-			cur.EndpointID, cur.FallbackEndpointID, cur.AllowInbound, cur.AllowOutbound, micros(db.now()), orgID, id)
+			cur.EndpointID, cur.FallbackEndpointID, cur.AllowInbound, cur.AllowOutbound, micros(now), orgID, id)
 		if err != nil {
 			return err
 		}
-		pn, err = findPhoneNumber(ctx, tx, orgID, id) // for the new endpoint summary
+		if pn, err = findPhoneNumber(ctx, tx, orgID, id); err != nil { // for the new endpoint summary
+			return err
+		}
+		_, err = db.events(ctx, tx, orgID, now).emit(switchboard.EventPhoneNumberUpdated, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -302,7 +339,8 @@ func patchEndpoint(ctx context.Context, q querier, orgID string, cur *string, op
 }
 
 // ReleaseNumber gives the number back to the inventory by deleting the row
-// that holds it, and returns the number as it was, with status "released".
+// that holds it, and returns the number as it was, with status "released",
+// which is also the data of the phone_number.released event it emits.
 func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
 	if !switchboard.ValidID(switchboard.PrefixNumber, id) {
 		return nil, numberNotFound(id)
@@ -313,14 +351,17 @@ func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM phone_numbers WHERE organization_id = ? AND id = ?`, orgID, id)
+		if _, err = tx.ExecContext(ctx, `DELETE FROM phone_numbers WHERE organization_id = ? AND id = ?`, orgID, id); err != nil {
+			return err
+		}
+		pn.Status = switchboard.NumberReleased
+		pn.UpdatedAt = db.now()
+		_, err = db.events(ctx, tx, orgID, pn.UpdatedAt).emit(switchboard.EventPhoneNumberReleased, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("release phone number %s: %w", id, err)
 	}
-	pn.Status = switchboard.NumberReleased
-	pn.UpdatedAt = db.now()
 	return pn, nil
 }
 

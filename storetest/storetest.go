@@ -54,6 +54,17 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ConcurrentClaimDistinctNumbers", testConcurrentClaimDistinctNumbers},
 		{"ConcurrentEnsureOrganization", testConcurrentEnsureOrganization},
 		{"ConcurrentUpdateEndpoint", testConcurrentUpdateEndpoint},
+		{"EventsFromChanges", testEventsFromChanges},
+		{"EventFilters", testEventFilters},
+		{"EventAtomicity", testEventAtomicity},
+		{"EmitEvent", testEmitEvent},
+		{"ConcurrentEvents", testConcurrentEvents},
+		{"WebhookCRUD", testWebhookCRUD},
+		{"WebhookBadIDs", testWebhookBadIDs},
+		{"WebhookList", testWebhookList},
+		{"WebhookIsolation", testWebhookIsolation},
+		{"WebhookRotate", testWebhookRotate},
+		{"DeliveryList", testDeliveryList},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func withRateLimit(r float64) serverOption { return func(c *ServeConfig) { c.Rat
 func startServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "switchboard.db")
-	cfg, err := parseServeFlags([]string{"--database", "sqlite:" + dbPath, "--http", "127.0.0.1:0", "--rate-limit", "10000", "--log-format", "json"},
+	cfg, err := parseServeFlags([]string{"--database", "sqlite:" + dbPath, "--http", "127.0.0.1:0", "--rate-limit", "10000", "--log-format", "json", "--webhook-allow-private"},
 		func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)

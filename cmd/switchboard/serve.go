@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
 	"github.com/switchboard-voice/switchboard/openapi"
+	"github.com/switchboard-voice/switchboard/webhook"
 )
 
 // ServeConfig is the configuration of `switchboard serve`.
@@ -154,7 +155,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load OpenAPI spec: %w", err)
 	}
-	api := httpapi.NewServer(store, m.logger, httpapi.Config{RateLimit: m.Config.RateLimit, OpenAPI: spec})
+	allowPrivate := m.Config.WebhookAllowPrivate
+	api := httpapi.NewServer(store, m.logger, httpapi.Config{
+		RateLimit: m.Config.RateLimit,
+		OpenAPI:   spec,
+		CheckWebhookURL: func(ctx context.Context, url string) error {
+			return webhook.CheckURL(ctx, url, allowPrivate, net.DefaultResolver)
+		},
+	})
 	m.httpLn, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTPAddr, err)

@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL.Query())
+	p := q.page()
+	if q.err != nil {
+		s.writeError(w, r, q.err)
+		return
+	}
+	hooks, total, err := s.store.ListWebhooks(r.Context(), apiKey(r.Context()).OrganizationID, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if hooks == nil {
+		hooks = []*switchboard.Webhook{}
+	}
+	writeJSON(w, http.StatusOK, listBody("webhooks", hooks, total, p))
+}
+
+func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request) {
+	var in switchboard.WebhookInput
+	if err := s.decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	hook, err := switchboard.NewWebhook(in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.checkURL(r, hook.URL); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.CreateWebhook(r.Context(), apiKey(r.Context()).OrganizationID, hook); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, hook)
+}
+
+func (s *Server) handleGetWebhook(w http.ResponseWriter, r *http.Request) {
+	hook, err := s.store.FindWebhook(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, hook)
+}
+
+func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
+	var p switchboard.WebhookPatch
+	if err := s.decode(r, &p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.URL.Set {
+		if err := s.checkURL(r, p.URL.Value); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	hook, err := s.store.UpdateWebhook(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"),
+		func(cur *switchboard.Webhook) (*switchboard.Webhook, error) { return cur.Apply(p) })
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, hook)
+}
+
+func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.store.DeleteWebhook(r.Context(), apiKey(r.Context()).OrganizationID, id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
+}
+
+func (s *Server) handleRotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	if err := s.noBody(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	hook, err := s.store.RotateWebhookSecret(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, hook)
+}
+
+// handleTestWebhook queues a webhook.test event for this subscription only.
+func (s *Server) handleTestWebhook(w http.ResponseWriter, r *http.Request) {
+	if err := s.noBody(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	data := map[string]any{"webhook_id": id, "message": "This is a test event from Switchboard."}
+	evt, err := s.store.EmitEvent(r.Context(), apiKey(r.Context()).OrganizationID, switchboard.EventWebhookTest, data,
+		switchboard.EmitOptions{WebhookID: id})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, evt)
+}
+
+func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL.Query(), "webhook_id", "status", "event")
+	f := switchboard.DeliveryFilter{
+		WebhookID: q.str("webhook_id"),
+		Status:    q.oneOf("status", switchboard.DeliveryPending, switchboard.DeliveryDelivered, switchboard.DeliveryFailed),
+		Event:     q.str("event"),
+		Page:      q.page(),
+	}
+	if q.err != nil {
+		s.writeError(w, r, q.err)
+		return
+	}
+	ds, total, err := s.store.ListDeliveries(r.Context(), apiKey(r.Context()).OrganizationID, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if ds == nil {
+		ds = []*switchboard.Delivery{}
+	}
+	writeJSON(w, http.StatusOK, listBody("webhook_deliveries", ds, total, f.Page))
+}
+
+func (s *Server) handleGetDelivery(w http.ResponseWriter, r *http.Request) {
+	d, err := s.store.FindDelivery(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// checkURL asks the configured guard whether a webhook URL may be used.
+func (s *Server) checkURL(r *http.Request, url string) error {
+	if s.checkWebhookURL == nil {
+		return nil
+	}
+	return s.checkWebhookURL(r.Context(), url)
+}
+
+// noBody refuses a body on action routes that take none.
+func (s *Server) noBody(r *http.Request) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(body) > 0 {
+		return decodeJSON(body, &struct{}{})
+	}
+	return nil
+}
