@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -73,7 +74,7 @@ func (s *Server) handleUpdateEndpoint(w http.ResponseWriter, r *http.Request) {
 		// run while the store holds its writer. The type never changes.
 		cur, err := s.store.FindEndpoint(r.Context(), orgID, id)
 		if err == nil && cur.Type == switchboard.EndpointWebhook {
-			err = s.checkURL(r, p.URL.Value)
+			err = s.checkURL(r, strings.TrimSpace(p.URL.Value))
 		}
 		if err != nil {
 			s.writeError(w, r, err)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -61,13 +62,20 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if p.URL.Set {
-		if err := s.checkURL(r, p.URL.Value); err != nil {
+	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
+	if p.URL.Set && !p.URL.Null {
+		// Vet the URL before the write transaction, so DNS never runs while
+		// the store holds its writer; an unknown id is still a 404.
+		_, err := s.store.FindWebhook(r.Context(), orgID, id)
+		if err == nil {
+			err = s.checkURL(r, strings.TrimSpace(p.URL.Value))
+		}
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 	}
-	hook, err := s.store.UpdateWebhook(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"),
+	hook, err := s.store.UpdateWebhook(r.Context(), orgID, id,
 		func(cur *switchboard.Webhook) (*switchboard.Webhook, error) { return cur.Apply(p) })
 	if err != nil {
 		s.writeError(w, r, err)

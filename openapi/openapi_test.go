@@ -50,7 +50,7 @@ func TestSpecValidates(t *testing.T) {
 // shared error responses.
 func TestOperationConventions(t *testing.T) {
 	doc := loadDoc(t)
-	tags := []string{"Endpoints", "Phone Numbers", "System"}
+	tags := []string{"Endpoints", "Phone Numbers", "Webhooks", "Webhook Deliveries", "System"}
 	ids := map[string]bool{}
 	public := map[string]bool{"/healthz": true, "/openapi.json": true}
 	for path, item := range doc.Paths.Map() {
@@ -181,6 +181,38 @@ func phoneNumber(attached bool) *switchboard.PhoneNumber {
 	return pn
 }
 
+func subscription(rotated bool) *switchboard.Webhook {
+	w := &switchboard.Webhook{
+		ID: "wh_5tGh7JkL9mNp1QrStUvX", OrganizationID: "org_9aB8cD7eF6gH5iJ4kL3m",
+		URL: "https://example.com/hook", Events: []string{"call.*", "endpoint.created", "*"}, Active: true,
+		Secret: switchboard.NewSigningSecret(), CreatedAt: now, UpdatedAt: now,
+	}
+	if rotated {
+		exp := now.Add(switchboard.SecretOverlap)
+		w.PreviousSecret, w.PreviousSecretExpiresAt = switchboard.NewSigningSecret(), &exp
+	}
+	return w
+}
+
+func delivery(attempted bool) *switchboard.Delivery {
+	wh := "wh_5tGh7JkL9mNp1QrStUvX"
+	d := &switchboard.Delivery{
+		ID: "whd_8kL0mN2pQ4rS6tU8vW0x", OrganizationID: "org_9aB8cD7eF6gH5iJ4kL3m", WebhookID: &wh,
+		EventID: "evt_1", Event: switchboard.EventEndpointCreated, URL: "https://example.com/hook",
+		Status: switchboard.DeliveryPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now,
+	}
+	if attempted {
+		code := 503
+		d.AttemptCount, d.LastStatusCode = 2, &code
+		d.Payload = json.RawMessage(`{"id":"evt_1","event":"endpoint.created","timestamp":"2025-01-15T10:30:00Z","data":{"id":"ep_1"}}`)
+		d.Attempts = []switchboard.DeliveryAttempt{
+			{Number: 1, AttemptedAt: now, LatencyMS: 15000, Error: "timeout"},
+			{Number: 2, AttemptedAt: now, StatusCode: 503, LatencyMS: 12, ResponseExcerpt: "busy"},
+		}
+	}
+	return d
+}
+
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -283,6 +315,12 @@ func TestValidatorCheck(t *testing.T) {
 		"country": inv.Country, "type": inv.Type, "created_at": now,
 	}
 	public := map[string]string{"X-RateLimit-Limit": "", "X-RateLimit-Remaining": "", "X-RateLimit-Reset": ""}
+	hook := subscription(false)
+	rotated := subscription(true)
+	event := &switchboard.Event{ID: "evt_1", Type: switchboard.EventWebhookTest, Timestamp: now,
+		Data: json.RawMessage(`{"webhook_id":"wh_1","message":"hi"}`)}
+	pending := delivery(false)
+	attempted := delivery(true)
 
 	cases := []exchange{
 		{name: "agent endpoint", method: "GET", target: "/v1/endpoints/ep_3fGh5JkL7mNp9QrStUvW", status: 200, body: ep},
@@ -307,6 +345,17 @@ func TestValidatorCheck(t *testing.T) {
 			body: mustJSON(t, map[string]any{"phone_numbers": []any{available}, "total": 1, "limit": 50, "offset": 0})},
 		{name: "available", method: "GET", target: "/v1/phone-numbers/available", status: 200,
 			body: mustJSON(t, map[string]any{"phone_numbers": []any{available}, "total": 1, "limit": 50, "offset": 0})},
+		{name: "webhook created", method: "POST", target: "/v1/webhooks", status: 201, body: mustJSON(t, hook)},
+		{name: "webhook rotated", method: "POST", target: "/api/v1/webhooks/wh_1/rotate-secret", status: 200, body: mustJSON(t, rotated)},
+		{name: "webhook list", method: "GET", target: "/v1/webhooks?limit=5", status: 200,
+			body: mustJSON(t, map[string]any{"webhooks": []any{hook, rotated}, "total": 2, "limit": 5, "offset": 0})},
+		{name: "webhook deleted", method: "DELETE", target: "/v1/webhooks/wh_1", status: 200, body: []byte(`{"id":"wh_1","deleted":true}`)},
+		{name: "test event", method: "POST", target: "/v1/webhooks/wh_1/test", status: 202, body: mustJSON(t, event)},
+		{name: "delivery list", method: "GET", target: "/v1/webhook-deliveries?status=pending&webhook_id=wh_1", status: 200,
+			body: mustJSON(t, map[string]any{"webhook_deliveries": []any{pending}, "total": 1, "limit": 50, "offset": 0})},
+		{name: "delivery with attempts", method: "GET", target: "/v1/webhook-deliveries/whd_1", status: 200, body: mustJSON(t, attempted)},
+		{name: "webhook not found", method: "GET", target: "/v1/webhooks/wh_nope", status: 404, body: errorBody("WEBHOOK_NOT_FOUND", "Webhook not found.")},
+		{name: "delivery not found", method: "GET", target: "/v1/webhook-deliveries/whd_nope", status: 404, body: errorBody("DELIVERY_NOT_FOUND", "Delivery not found.")},
 		{name: "healthz", method: "GET", target: "/healthz", status: 200, body: []byte(`{"status":"ok"}`), headers: public},
 		{name: "openapi.json", method: "GET", target: "/v1/openapi.json", status: 200, body: spec, headers: public},
 		{name: "validation error", method: "POST", target: "/v1/endpoints", status: 400,
@@ -345,6 +394,14 @@ func TestValidatorCheck(t *testing.T) {
 			body: withField(t, ep, "", "created_at", "2025-01-15T11:30:00+01:00"), wantErr: "created_at"},
 		{name: "bad provider", method: "GET", target: "/v1/endpoints/ep_1", status: 200,
 			body: withField(t, ep, "provider_config", "provider", "fax"), wantErr: "provider"},
+		{name: "previous secret leaked", method: "GET", target: "/v1/webhooks/wh_1", status: 200,
+			body: withField(t, mustJSON(t, rotated), "", "previous_secret", "whsec_old"), wantErr: "previous_secret"},
+		{name: "alias not stored canonically", method: "GET", target: "/v1/webhooks/wh_1", status: 200,
+			body: withField(t, mustJSON(t, hook), "", "events", []string{"call.ended"}), wantErr: "events"},
+		{name: "unknown delivery status", method: "GET", target: "/v1/webhook-deliveries/whd_1", status: 200,
+			body: withField(t, mustJSON(t, pending), "", "status", "lost"), wantErr: "status"},
+		{name: "test event answered 200", method: "POST", target: "/v1/webhooks/wh_1/test", status: 200, body: mustJSON(t, event),
+			wantErr: "status is not supported"},
 		{name: "number not E.164", method: "GET", target: "/v1/phone-numbers/pn_1", status: 200,
 			body: withField(t, mustJSON(t, phoneNumber(false)), "", "number", "08012345678"), wantErr: "number"},
 	}
@@ -369,6 +426,7 @@ func TestOperations(t *testing.T) {
 	want := []string{
 		"DELETE /v1/endpoints/{id}",
 		"DELETE /v1/phone-numbers/{id}",
+		"DELETE /v1/webhooks/{id}",
 		"GET /healthz",
 		"GET /v1/endpoints",
 		"GET /v1/endpoints/{id}",
@@ -376,10 +434,18 @@ func TestOperations(t *testing.T) {
 		"GET /v1/phone-numbers",
 		"GET /v1/phone-numbers/available",
 		"GET /v1/phone-numbers/{id}",
+		"GET /v1/webhook-deliveries",
+		"GET /v1/webhook-deliveries/{id}",
+		"GET /v1/webhooks",
+		"GET /v1/webhooks/{id}",
 		"PATCH /v1/endpoints/{id}",
 		"PATCH /v1/phone-numbers/{id}",
+		"PATCH /v1/webhooks/{id}",
 		"POST /v1/endpoints",
 		"POST /v1/phone-numbers",
+		"POST /v1/webhooks",
+		"POST /v1/webhooks/{id}/rotate-secret",
+		"POST /v1/webhooks/{id}/test",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Operations() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

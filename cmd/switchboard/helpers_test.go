@@ -57,6 +57,13 @@ type serverOption func(*ServeConfig)
 
 func withRateLimit(r float64) serverOption { return func(c *ServeConfig) { c.RateLimit = r } }
 
+// withoutPrivateWebhooks runs the server as in production, with the SSRF
+// guard refusing private webhook URLs (startServer passes
+// --webhook-allow-private by default).
+func withoutPrivateWebhooks() serverOption {
+	return func(c *ServeConfig) { c.WebhookAllowPrivate = false }
+}
+
 func startServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "switchboard.db")
