@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# API read-path benchmark: authenticated GET /v1/endpoints/{id} and
+# GET /v1/endpoints (50 rows) on the real `switchboard serve`, driven by wrk,
+# beside a bare net/http handler (bench/api/bare) measured in the same run.
+#
+# Run from the repository root:
+#
+#   bash bench/api/run.sh
+#
+# Environment (all optional):
+#   ROUNDS=5         measured rounds; each round runs every target once, in a
+#                    rotating order so no target always goes first
+#   DURATION=10s     wrk duration per run (wrk syntax: 10s, 1m)
+#   WARMUP=2s        unrecorded wrk run per target before round 1 ("0" skips)
+#   THREADS=2        wrk -t
+#   CONNS=32         wrk -c
+#   BARE_LIST=0      1 adds a fourth target: the bare server answering with a
+#                    50-object list body (~16 KB), a like-for-like reference for
+#                    GET /v1/endpoints (the issue's target is still vs bare)
+#   INFO_ROUND=1     also run one round against a second server started with
+#                    --log-level info --log-format json, logs to /dev/null
+#   KEEP=            a directory to copy the raw wrk outputs and server logs to
+#
+# Everything listens on 127.0.0.1 only. The servers are killed on exit.
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-32}
+BARE_LIST=${BARE_LIST:-0}
+INFO_ROUND=${INFO_ROUND:-1}
+KEEP=${KEEP:-}
+NROWS=50
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+[[ -f go.mod && -d cmd/switchboard && -d bench/api/bare ]] || die "run me from the repository root"
+for tool in go wrk curl timeout; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+
+# seconds converts a wrk duration (10s, 2m, 1h, or bare seconds) to seconds.
+seconds() {
+	local d=$1
+	case $d in
+	*s) echo "${d%s}" ;;
+	*m) echo $((${d%m} * 60)) ;;
+	*h) echo $((${d%h} * 3600)) ;;
+	*) echo "$d" ;;
+	esac
+}
+[[ $(seconds "$DURATION") =~ ^[1-9][0-9]*$ ]] || die "DURATION must be whole seconds, minutes or hours (e.g. 10s)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-bench.XXXXXX")
+PIDS=()
+cleanup() {
+	local rc=$?
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		# Give each server a moment to exit on SIGTERM, then insist.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	if [[ -n $KEEP ]]; then
+		mkdir -p "$KEEP" && cp -r "$WORK"/out "$WORK"/*.log "$KEEP"/ 2>/dev/null || true
+		echo "raw outputs kept in $KEEP" >&2
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$WORK/out"
+
+# free_port prints a TCP port on 127.0.0.1 that nothing answers on.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+# wait_http waits (10 s at most) until url answers 200.
+wait_http() {
+	local url=$1 pid=$2
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
+		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+			return
+		fi
+		sleep 0.1
+	done
+	die "$url did not come up within 10 s"
+}
+
+# The machine and the code measured, first in the output.
+{
+	echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "code:    $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+		[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo ' + uncommitted changes')"
+	echo "go:      $(go version)"
+	echo "cpu:     $(nproc) x $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)," \
+		"load average$(uptime | sed 's/.*load average//')"
+	echo "kernel:  $(uname -sr)"
+	echo "wrk:     $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), on the same CPUs as the servers"
+	echo
+}
+echo "== building" >&2
+timeout 300 go build -o "$WORK/switchboard" ./cmd/switchboard
+timeout 300 go build -o "$WORK/bare" ./bench/api/bare
+
+BARE_PORT=$(free_port)
+API_PORT=$(free_port)
+while [[ $API_PORT == "$BARE_PORT" ]]; do API_PORT=$(free_port); done
+BARE=http://127.0.0.1:$BARE_PORT
+API=http://127.0.0.1:$API_PORT
+
+echo "== starting bare on $BARE and switchboard on $API" >&2
+"$WORK/bare" -addr "127.0.0.1:$BARE_PORT" >"$WORK/bare.log" 2>&1 &
+PIDS+=($!)
+BARE_PID=$!
+"$WORK/switchboard" serve --database "$WORK/bench.db" --http "127.0.0.1:$API_PORT" \
+	--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level warn --log-format json \
+	>"$WORK/serve.stdout" 2>"$WORK/serve.log" &
+PIDS+=($!)
+API_PID=$!
+wait_http "$BARE/" "$BARE_PID"
+wait_http "$API/healthz" "$API_PID"
+
+KEY=$(grep -m1 '^kros_live_' "$WORK/serve.stdout" || true)
+[[ -n $KEY ]] || die "no kros_live_ key on serve's stdout (is the database fresh?)"
+
+# The webhook URL is a loopback IP literal on the discard port, the same
+# length as https://example.com/hook: serve's SSRF guard resolves host names
+# at creation (this must work offline), and should anything ever deliver to
+# these endpoints it stays on this machine. --webhook-allow-private lets the
+# guard accept a loopback address.
+HOOK=https://127.0.0.1:9/hook
+echo "== creating $NROWS webhook endpoints ($HOOK)" >&2
+ID=
+for i in $(seq "$NROWS"); do
+	resp=$(curl -sS --max-time 5 -w '\n%{http_code}' -X POST "$API/v1/endpoints" \
+		-H "x-api-key: $KEY" -H 'Content-Type: application/json' \
+		-d "{\"name\":\"ep $i\",\"type\":\"webhook\",\"url\":\"$HOOK\"}")
+	code=${resp##*$'\n'}
+	[[ $code == 201 ]] || die "POST /v1/endpoints #$i answered $code: ${resp%$'\n'*}"
+	if [[ $i == $((NROWS / 2)) ]]; then
+		ID=$(sed -n 's/^{"id":"\(ep_[A-Za-z0-9]*\)".*/\1/p' <<<"${resp%$'\n'*}")
+	fi
+done
+[[ -n $ID ]] || die "could not read an endpoint id"
+
+# Check each target answers 200 with the expected body before timing it.
+one=$(curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/endpoints/$ID")
+[[ $one == *"\"id\":\"$ID\""* ]] || die "GET /v1/endpoints/$ID: unexpected body: $one"
+list=$(curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/endpoints")
+rows=$(grep -o '"id":"ep_' <<<"$list" | wc -l)
+[[ $rows == "$NROWS" ]] || die "GET /v1/endpoints returned $rows rows, want $NROWS"
+bare_body=$(curl -fsS --max-time 5 "$BARE/")
+bare_list=$(curl -fsS --max-time 5 "$BARE/list")
+echo "   body bytes: bare ${#bare_body}, get ${#one}, list ${#list}, bare list ${#bare_list}" >&2
+
+TARGETS=(bare get list)
+if [[ $BARE_LIST == 1 ]]; then
+	TARGETS+=(barelist)
+fi
+declare -A URL=([bare]="$BARE/" [get]="$API/v1/endpoints/$ID" [list]="$API/v1/endpoints" [barelist]="$BARE/list")
+declare -A PID_OF=([bare]=$BARE_PID [get]=$API_PID [list]=$API_PID [barelist]=$BARE_PID)
+declare -A LABEL=([bare]="bare net/http" [get]="GET /v1/endpoints/{id}" [list]="GET /v1/endpoints (50)"
+	[barelist]="bare 50-row body")
+TICK=$(getconf CLK_TCK)
+
+# cpu_ticks prints the user+system CPU ticks a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# to_ms converts a wrk latency (850.00us, 1.23ms, 1.02s, 2.00m) to milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+		printf "%.3f", n }'
+}
+
+# run_wrk NAME URL PID DURATION OUTFILE: runs wrk and prints
+# "rps p50_ms p99_ms cpu_us_per_req non2xx errors".
+run_wrk() {
+	local url=$2 pid=$3 dur=$4 out=$5 t0 t1 limit
+	limit=$(($(seconds "$dur") + 30))
+	t0=$(cpu_ticks "$pid")
+	timeout "$limit" wrk -t"$THREADS" -c"$CONNS" -d"$dur" --latency -H "x-api-key: $KEY" "$url" >"$out" 2>&1 ||
+		die "wrk on $url failed: $(cat "$out")"
+	t1=$(cpu_ticks "$pid")
+	local rps p50 p99 reqs non2xx errs
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	p50=$(awk '$1 == "50%" {print $2}' "$out")
+	p99=$(awk '$1 == "99%" {print $2}' "$out")
+	reqs=$(awk '/requests in/ {print $1}' "$out")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+	errs=$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$out")
+	[[ -n $rps && -n $p50 && -n $p99 && -n $reqs ]] || die "cannot parse wrk output in $out: $(cat "$out")"
+	printf '%s %s %s %s %s %s\n' "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
+		"$(awk -v t=$((t1 - t0)) -v hz="$TICK" -v n="$reqs" 'BEGIN { printf "%.1f", n ? t / hz * 1e6 / n : 0 }')" \
+		"${non2xx:-0}" "${errs:-0}"
+}
+
+median() { sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+if [[ $WARMUP != 0 ]]; then
+	echo "== warm-up ($WARMUP per target, not recorded)" >&2
+	for t in "${TARGETS[@]}"; do
+		run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$WARMUP" "$WORK/out/warmup-$t.txt" >/dev/null
+	done
+fi
+
+RESULTS=$WORK/results.txt # round target rps p50 p99 cpu non2xx errors
+: >"$RESULTS"
+FMT='%-6s %-24s %12s %9s %9s %11s %8s\n'
+echo "== $ROUNDS rounds of wrk -t$THREADS -c$CONNS -d$DURATION --latency (order rotates each round)" >&2
+printf "$FMT" round target req/s p50_ms p99_ms cpu_us/req non2xx
+for r in $(seq "$ROUNDS"); do
+	n=${#TARGETS[@]}
+	for k in $(seq 0 $((n - 1))); do
+		t=${TARGETS[$(((r - 1 + k) % n))]}
+		read -r rps p50 p99 cpu non2xx errs < <(run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$DURATION" "$WORK/out/round$r-$t.txt")
+		echo "$r $t $rps $p50 $p99 $cpu $non2xx $errs" >>"$RESULTS"
+		printf "$FMT" "$r" "${LABEL[$t]}" "$rps" "$p50" "$p99" "$cpu" "$non2xx"
+		if [[ $non2xx != 0 || $errs != 0 ]]; then
+			echo "   WARNING: $non2xx non-2xx responses and $errs socket errors on $t in round $r" >&2
+		fi
+	done
+done
+
+echo
+echo "== medians over $ROUNDS rounds (ratio = median req/s / bare median req/s; target >= 0.50)"
+FMT2='%-24s %12s %9s %9s %11s %7s  %s\n'
+printf "$FMT2" target req/s p50_ms p99_ms cpu_us/req ratio target
+declare -A MED_RPS
+for t in "${TARGETS[@]}"; do
+	col() { awk -v t="$t" -v c="$1" '$2 == t {print $c}' "$RESULTS" | median; }
+	MED_RPS[$t]=$(col 3)
+	ratio=$(awk -v a="${MED_RPS[$t]}" -v b="${MED_RPS[bare]}" 'BEGIN { printf "%.2f", a / b }')
+	verdict=-
+	if [[ $t == get || $t == list ]]; then
+		verdict=$(awk -v x="$ratio" 'BEGIN { print (x >= 0.5 ? "met" : "NOT met") }')
+	fi
+	printf "$FMT2" "${LABEL[$t]}" "${MED_RPS[$t]}" "$(col 4)" "$(col 5)" "$(col 6)" "$ratio" "$verdict"
+done
+if [[ $BARE_LIST == 1 ]]; then
+	awk -v a="${MED_RPS[list]}" -v b="${MED_RPS[barelist]}" \
+		'BEGIN { printf "   GET /v1/endpoints (50) vs the bare 50-row body: %.2f\n", a / b }'
+fi
+
+if [[ $INFO_ROUND == 1 ]]; then
+	# A second server on the same database (the bootstrap key is already
+	# stored, so the same key works), logging one JSON line per request to
+	# /dev/null. The warn server stays up but idle.
+	INFO_PORT=$(free_port)
+	INFO=http://127.0.0.1:$INFO_PORT
+	"$WORK/switchboard" serve --database "$WORK/bench.db" --http "127.0.0.1:$INFO_PORT" \
+		--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level info --log-format json \
+		>/dev/null 2>/dev/null &
+	PIDS+=($!)
+	INFO_PID=$!
+	wait_http "$INFO/healthz" "$INFO_PID"
+	URL[get]="$INFO/v1/endpoints/$ID"
+	URL[list]="$INFO/v1/endpoints"
+	PID_OF[get]=$INFO_PID
+	PID_OF[list]=$INFO_PID
+	echo
+	echo "== one round with --log-level info --log-format json, logs to /dev/null"
+	printf "$FMT" round target req/s p50_ms p99_ms cpu_us/req non2xx
+	declare -A INFO_RPS
+	for t in "${TARGETS[@]}"; do
+		if [[ $WARMUP != 0 && $t != bare ]]; then
+			run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$WARMUP" "$WORK/out/warmup-info-$t.txt" >/dev/null
+		fi
+		read -r rps p50 p99 cpu non2xx errs < <(run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$DURATION" "$WORK/out/info-$t.txt")
+		INFO_RPS[$t]=$rps
+		printf "$FMT" info "${LABEL[$t]}" "$rps" "$p50" "$p99" "$cpu" "$non2xx"
+		if [[ $non2xx != 0 || $errs != 0 ]]; then
+			echo "   WARNING: $non2xx non-2xx responses and $errs socket errors on $t in the info round" >&2
+		fi
+	done
+	for t in get list; do
+		awk -v l="${LABEL[$t]}" -v a="${INFO_RPS[$t]}" -v b="${INFO_RPS[bare]}" -v w="${MED_RPS[$t]}" \
+			'BEGIN { printf "   %-24s ratio to this round'"'"'s bare %.2f; %.2f x the warn-level median\n", l, a / b, a / w }'
+	done
+fi
