@@ -42,5 +42,6 @@ type Store interface {
 	IdempotencyStore
 	EventService
 	WebhookService
+	DeliveryQueue
 	Close() error
 }

@@ -39,7 +39,9 @@ func (s *Server) routes() http.Handler {
 	m.write("POST {api}/webhooks/{id}/rotate-secret", switchboard.ScopeWebhooksWrite, s.handleRotateWebhookSecret)
 	m.write("POST {api}/webhooks/{id}/test", switchboard.ScopeWebhooksWrite, s.handleTestWebhook)
 	m.read("GET {api}/webhook-deliveries", switchboard.ScopeWebhooksRead, s.handleListDeliveries)
+	m.write("POST {api}/webhooks/{id}/replay", switchboard.ScopeWebhooksWrite, s.handleReplayWebhook)
 	m.read("GET {api}/webhook-deliveries/{id}", switchboard.ScopeWebhooksRead, s.handleGetDelivery)
+	m.write("POST {api}/webhook-deliveries/{id}/retry", switchboard.ScopeWebhooksWrite, s.handleRetryDelivery)
 
 	m.fallbacks()
 	return m.mux
@@ -68,7 +70,18 @@ func (m *router) read(pattern string, scope switchboard.Scope, h http.HandlerFun
 	m.handle(pattern, m.s.authenticate(scope, h))
 }
 
+// write registers a route that changes state. Any change may have queued
+// webhook deliveries, so the delivery worker is woken after it (a
+// non-blocking signal; the worker also polls).
 func (m *router) write(pattern string, scope switchboard.Scope, h http.HandlerFunc) {
+	notify := m.s.onDeliveriesQueued
+	if notify != nil {
+		inner := h
+		h = func(w http.ResponseWriter, r *http.Request) {
+			inner(w, r)
+			notify()
+		}
+	}
 	m.handle(pattern, m.s.authenticate(scope, m.s.idempotent(h)))
 }
 

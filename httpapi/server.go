@@ -29,6 +29,9 @@ type Config struct {
 	// subscriptions and webhook endpoints), refusing private addresses;
 	// nil accepts every well-formed URL.
 	CheckWebhookURL func(ctx context.Context, url string) error
+	// OnDeliveriesQueued, when set, is called after a request queued
+	// webhook deliveries, to wake the delivery worker at once.
+	OnDeliveriesQueued func()
 }
 
 // Server is the REST API over a store.
@@ -40,7 +43,8 @@ type Server struct {
 	openapi []byte
 	handler http.Handler
 
-	checkWebhookURL func(ctx context.Context, url string) error
+	checkWebhookURL    func(ctx context.Context, url string) error
+	onDeliveriesQueued func()
 }
 
 // NewServer returns the API server for store.
@@ -61,7 +65,8 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		limiter: &limiter{rate: cfg.RateLimit, burst: cfg.RateBurst, now: cfg.Clock, buckets: map[string]*bucket{}},
 		openapi: cfg.OpenAPI,
 
-		checkWebhookURL: cfg.CheckWebhookURL,
+		checkWebhookURL:    cfg.CheckWebhookURL,
+		onDeliveriesQueued: cfg.OnDeliveriesQueued,
 	}
 	s.handler = s.withRequest(s.routes())
 	return s

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -173,4 +174,44 @@ func (s *Server) noBody(r *http.Request) error {
 		return decodeJSON(body, &struct{}{})
 	}
 	return nil
+}
+
+// handleRetryDelivery queues one more attempt of a failed or delivered delivery.
+func (s *Server) handleRetryDelivery(w http.ResponseWriter, r *http.Request) {
+	if err := s.noBody(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.store.RetryDelivery(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, d)
+}
+
+// replayBody is POST /v1/webhooks/{id}/replay.
+type replayBody struct {
+	Since *time.Time `json:"since"`
+}
+
+// handleReplayWebhook queues one more attempt of every failed delivery of
+// the subscription created since the given time.
+func (s *Server) handleReplayWebhook(w http.ResponseWriter, r *http.Request) {
+	var b replayBody
+	if err := s.decode(r, &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if b.Since == nil {
+		s.writeError(w, r, switchboard.FieldError("since", "since (an RFC 3339 time) is required"))
+		return
+	}
+	id := r.PathValue("id")
+	n, err := s.store.ReplayDeliveries(r.Context(), apiKey(r.Context()).OrganizationID, id, *b.Since)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"webhook_id": id, "since": b.Since.UTC(), "replayed": n})
 }

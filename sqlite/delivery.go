@@ -66,30 +66,49 @@ func (db *DB) FindDelivery(ctx context.Context, orgID, id string) (*switchboard.
 	}
 	var d *switchboard.Delivery
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		var eventAt int64
-		var data string
 		var err error
-		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, e.created_at, e.data
-			FROM deliveries d JOIN events e ON e.id = d.event_id
-			WHERE d.organization_id = ? AND d.id = ?`, orgID, id), &eventAt, &data)
-		if errors.Is(err, sql.ErrNoRows) {
-			return deliveryNotFound(id)
-		}
-		if err != nil {
-			return err
-		}
-		if d.Payload, err = json.Marshal(&switchboard.Event{
-			ID: d.EventID, Type: d.Event, Timestamp: fromMicros(eventAt), Data: json.RawMessage(data),
-		}); err != nil {
-			return fmt.Errorf("event %s: %w", d.EventID, err)
-		}
-		d.Attempts, err = deliveryAttempts(ctx, tx, id)
+		d, err = findDelivery(ctx, tx, orgID, id)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find delivery %s: %w", id, err)
 	}
 	return d, nil
+}
+
+// findDelivery is FindDelivery inside a transaction, read or write.
+func findDelivery(ctx context.Context, q querier, orgID, id string) (*switchboard.Delivery, error) {
+	var eventAt int64
+	var data string
+	d, err := scanDelivery(q.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, e.created_at, e.data
+		FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.organization_id = ? AND d.id = ?`, orgID, id), &eventAt, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, deliveryNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Payload, err = eventEnvelope(d.EventID, d.Event, eventAt, data); err != nil {
+		return nil, err
+	}
+	d.Attempts, err = deliveryAttempts(ctx, q, id)
+	return d, err
+}
+
+// eventEnvelope returns the payload of a delivery of the event id, of type
+// typ, created at eventAt (unix microseconds) with the JSON data: the
+// envelope exactly as it is signed and sent. FindDelivery and
+// ClaimDeliveries both build it here, so the log shows the bytes the
+// receiver got.
+func eventEnvelope(id, typ string, eventAt int64, data string) (json.RawMessage, error) {
+	b, err := json.Marshal(&switchboard.Event{
+		ID: id, Type: typ, Timestamp: fromMicros(eventAt), Data: json.RawMessage(data),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	return b, nil
 }
 
 func deliveryAttempts(ctx context.Context, q querier, id string) ([]switchboard.DeliveryAttempt, error) {

@@ -32,7 +32,8 @@ type DB struct {
 	writer *sql.DB // one connection: every write goes through it, in order
 	reader *sql.DB // several connections for queries, beside the writer
 
-	stmts sync.Map // query text → *sql.Stmt on reader, for the hot-path lookups
+	stmts  sync.Map // query text → *sql.Stmt on reader, for the hot-path lookups
+	wstmts sync.Map // query text → *sql.Stmt on writer, for the delivery queue (writeStmt)
 }
 
 var _ switchboard.Store = (*DB)(nil)
@@ -101,11 +102,13 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	db.stmts.Range(func(k, v any) bool {
-		v.(*sql.Stmt).Close()
-		db.stmts.Delete(k)
-		return true
-	})
+	for _, m := range []*sync.Map{&db.stmts, &db.wstmts} {
+		m.Range(func(k, v any) bool {
+			v.(*sql.Stmt).Close()
+			m.Delete(k)
+			return true
+		})
+	}
 	var errs []error
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
@@ -177,6 +180,27 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 		s = prev.(*sql.Stmt)
 	}
 	return s.QueryRowContext(ctx, args...)
+}
+
+// writeStmt returns query prepared once on the writer connection, for
+// tx.StmtContext in a write transaction: the transaction then runs it
+// without parsing SQL again (database/sql re-prepares it only if the
+// connection was replaced). It is for the delivery queue, whose small
+// transactions run thousands of times a second. Call it before db.write,
+// never inside: preparing needs the connection the transaction holds.
+func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.wstmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.writer.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.wstmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	}
+	return s, nil
 }
 
 // pageArgs returns the LIMIT and OFFSET of a page; a zero limit means the

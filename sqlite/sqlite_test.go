@@ -11,7 +11,7 @@ import (
 )
 
 // openTest opens and migrates a fresh database file in t's temp dir.
-func openTest(t *testing.T, path string, clock switchboard.Clock) *DB {
+func openTest(t testing.TB, path string, clock switchboard.Clock) *DB {
 	t.Helper()
 	db, err := Open(path, clock)
 	if err != nil {

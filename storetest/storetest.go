@@ -65,6 +65,13 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"WebhookIsolation", testWebhookIsolation},
 		{"WebhookRotate", testWebhookRotate},
 		{"DeliveryList", testDeliveryList},
+		{"QueueClaim", testQueueClaim},
+		{"QueueConcurrentClaim", testQueueConcurrentClaim},
+		{"QueueFinish", testQueueFinish},
+		{"QueueReceivers", testQueueReceivers},
+		{"QueueRetry", testQueueRetry},
+		{"QueueReplay", testQueueReplay},
+		{"QueueCount", testQueueCount},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
 	"github.com/switchboard-voice/switchboard/openapi"
@@ -27,6 +29,9 @@ type ServeConfig struct {
 	SIPAddr             string
 	SIPTrusted          []netip.Prefix
 	WebhookAllowPrivate bool
+	WebhookSchedule     []time.Duration
+	WebhookTimeout      time.Duration
+	WebhookConcurrency  int
 	RateLimit           float64
 	ShutdownTimeout     time.Duration
 	LogFormat           string
@@ -45,6 +50,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.SIPAddr, "sip", ":5060", "SIP listen address (UDP and TCP)")
 	trusted := fs.String("sip-trusted", defaultSIPTrusted, "comma-separated carrier networks whose INVITEs are accepted")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "allow webhook URLs on private and loopback addresses (development only)")
+	schedule := fs.String("webhook-retry-schedule", webhook.DefaultScheduleSpec, "delay before each webhook delivery attempt, comma-separated")
+	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook POST may take")
+	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight at once")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 100, "API requests per second per key (0 disables)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight work finish on SIGTERM")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: json, text or auto (text on a terminal)")
@@ -68,6 +76,14 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		c.SIPTrusted = append(c.SIPTrusted, p.Masked())
+	}
+	sched, err := webhook.ParseSchedule(*schedule)
+	if err != nil {
+		return c, usageError{fmt.Sprintf("--webhook-retry-schedule: %v", err)}
+	}
+	c.WebhookSchedule = sched
+	if c.WebhookTimeout <= 0 || c.WebhookConcurrency <= 0 {
+		return c, usageError{"--webhook-timeout and --webhook-concurrency must be positive"}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, usageError{fmt.Sprintf("--log-level: %v", err)}
@@ -113,11 +129,13 @@ type Main struct {
 	// first start of an empty database ("" otherwise).
 	BootstrapKey string
 
-	logger   *slog.Logger
-	store    switchboard.Store
-	httpLn   net.Listener
-	httpSrv  *http.Server
-	httpDone chan error
+	logger     *slog.Logger
+	store      switchboard.Store
+	httpLn     net.Listener
+	httpSrv    *http.Server
+	httpDone   chan error
+	stopWorker context.CancelFunc
+	workerDone chan struct{}
 }
 
 // NewMain returns a program that logs to stderr.
@@ -156,19 +174,40 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("load OpenAPI spec: %w", err)
 	}
 	allowPrivate := m.Config.WebhookAllowPrivate
+	met := newMetrics(store)
+	worker := webhook.NewWorker(store, webhook.WorkerConfig{
+		Schedule:     m.Config.WebhookSchedule,
+		Timeout:      m.Config.WebhookTimeout,
+		Concurrency:  m.Config.WebhookConcurrency,
+		AllowPrivate: allowPrivate,
+		Logger:       m.logger,
+		Observe:      met.observeAttempt,
+	})
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
 		RateLimit: m.Config.RateLimit,
 		OpenAPI:   spec,
 		CheckWebhookURL: func(ctx context.Context, url string) error {
 			return webhook.CheckURL(ctx, url, allowPrivate, net.DefaultResolver)
 		},
+		OnDeliveriesQueued: worker.Notify,
 	})
+	root := http.NewServeMux()
+	root.Handle("GET /metrics", promhttp.HandlerFor(met.registry, promhttp.HandlerOpts{}))
+	root.Handle("/", api)
+
+	workerCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWorker, m.workerDone = stop, make(chan struct{})
+	go func() {
+		defer close(m.workerDone)
+		worker.Run(workerCtx)
+	}()
+
 	m.httpLn, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTPAddr, err)
 	}
 	m.httpSrv = &http.Server{
-		Handler:           api,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -225,6 +264,12 @@ func (m *Main) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("serve http: %w", err))
 		}
 		m.httpSrv = nil
+	}
+	if m.stopWorker != nil {
+		// Attempts in flight finish and are recorded before the store closes.
+		m.stopWorker()
+		<-m.workerDone
+		m.stopWorker = nil
 	}
 	if m.store != nil {
 		if err := m.store.Close(); err != nil {

@@ -1,0 +1,339 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// The deliveries table is the durable queue the delivery workers drain
+// (switchboard.DeliveryQueue). A worker leases due pending deliveries
+// (lease_owner, lease_until), POSTs them, and records each outcome; a lease
+// that lapses (the worker crashed) leaves the delivery claimable again.
+// Claims and finishes are write transactions, so the single writer
+// serialises them: two workers never hold the same lease.
+
+var _ switchboard.DeliveryQueue = (*DB)(nil)
+
+// claimSQL leases the due deliveries, oldest due first. The subquery reads
+// the partial index deliveries_due alone (it holds lease_until and the
+// rowid), so the leased deliveries it passes over cost no row reads.
+const claimSQL = `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
+	WHERE rowid IN (SELECT rowid FROM deliveries
+		WHERE status = '` + switchboard.DeliveryPending + `' AND next_attempt_at <= ?3
+			AND (lease_until IS NULL OR lease_until <= ?3)
+		ORDER BY next_attempt_at LIMIT ?4)
+	RETURNING id`
+
+// claimJobsSQL reads everything the worker needs of the claimed deliveries,
+// whose IDs are the JSON array ?1, with their events and receivers as they
+// are now: one query for the batch, each join a primary-key lookup.
+const claimJobsSQL = `SELECT d.id, d.organization_id, d.webhook_id, d.endpoint_id, d.event_id, d.event,
+		d.url, d.attempt_count, d.max_attempts, e.created_at, e.data,
+		w.url, w.active, w.secret, w.previous_secret, w.previous_secret_expires_at,
+		ep.url, ep.status, ep.secret
+	FROM json_each(?1) j
+	JOIN deliveries d ON d.id = j.value
+	JOIN events e ON e.id = d.event_id
+	LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.organization_id = d.organization_id
+	LEFT JOIN endpoints ep ON ep.id = d.endpoint_id AND ep.organization_id = d.organization_id
+		AND ep.type = '` + switchboard.EndpointWebhook + `'
+	ORDER BY d.next_attempt_at, d.id`
+
+// ClaimDeliveries leases up to limit due deliveries to owner until now+lease,
+// in one write transaction: pending deliveries due by now that no live lease
+// holds, oldest due first. Each job carries the receiver's URL and signing
+// secrets as they are now (a PATCH after the event wins) and the payload
+// exactly as FindDelivery shows it; Gone is set when the subscription was
+// deleted or is inactive, or the endpoint was deleted, is inactive or is no
+// longer a webhook endpoint.
+func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
+	switch {
+	case owner == "":
+		return nil, errors.New("claim deliveries: empty lease owner")
+	case lease <= 0:
+		return nil, fmt.Errorf("claim deliveries: lease %v is not positive", lease)
+	case limit <= 0:
+		return nil, nil
+	}
+	claim, err := db.writeStmt(ctx, claimSQL)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	read, err := db.writeStmt(ctx, claimJobsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var jobs []*switchboard.DeliveryJob
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		ids, err := claimIDs(ctx, tx.StmtContext(ctx, claim), owner, micros(now.Add(lease)), micros(now), limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return err
+		}
+		jobs, err = claimedJobs(ctx, tx.StmtContext(ctx, read), string(list), now, len(ids))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return jobs, nil
+}
+
+func claimIDs(ctx context.Context, claim *sql.Stmt, owner string, until, now int64, limit int) ([]string, error) {
+	rows, err := claim.QueryContext(ctx, owner, until, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make([]string, 0, limit)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// claimedJobs runs claimJobsSQL for the IDs in the JSON array list.
+func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time, n int) ([]*switchboard.DeliveryJob, error) {
+	rows, err := read.QueryContext(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	jobs := make([]*switchboard.DeliveryJob, 0, n)
+	payloads := map[string]json.RawMessage{} // by event: fan-out sends one event to several receivers
+	for rows.Next() {
+		var j switchboard.DeliveryJob
+		var event, data string
+		var eventAt int64
+		var maxAttempts sql.NullInt64
+		var whURL, whSecret, whPrev, epURL, epStatus, epSecret sql.NullString
+		var whActive sql.NullBool
+		var whPrevExpires sql.NullInt64
+		if err := rows.Scan(&j.ID, &j.OrganizationID, &j.WebhookID, &j.EndpointID, &j.EventID, &event,
+			&j.URL, &j.AttemptCount, &maxAttempts, &eventAt, &data,
+			&whURL, &whActive, &whSecret, &whPrev, &whPrevExpires,
+			&epURL, &epStatus, &epSecret); err != nil {
+			return nil, err
+		}
+		j.MaxAttempts = int(maxAttempts.Int64)
+		if p, ok := payloads[j.EventID]; ok {
+			j.Payload = p
+		} else {
+			if j.Payload, err = eventEnvelope(j.EventID, event, eventAt, data); err != nil {
+				return nil, err
+			}
+			payloads[j.EventID] = j.Payload
+		}
+		switch {
+		case j.WebhookID != nil && whURL.Valid: // the subscription exists
+			w := switchboard.Webhook{Secret: whSecret.String, PreviousSecret: whPrev.String,
+				PreviousSecretExpiresAt: timeOrNil(whPrevExpires)}
+			j.URL, j.Secrets, j.Gone = whURL.String, w.SigningSecrets(now), !whActive.Bool
+		case j.EndpointID != nil && epURL.Valid: // the endpoint exists and is a webhook
+			j.URL, j.Gone = epURL.String, epStatus.String != switchboard.StatusActive
+			if epSecret.String != "" {
+				j.Secrets = []string{epSecret.String}
+			}
+		default: // deleted, or no longer a webhook endpoint: the stored URL stays
+			j.Gone = true
+		}
+		jobs = append(jobs, &j)
+	}
+	return jobs, rows.Err()
+}
+
+// finishSQL records one outcome of a delivery still leased by ?7 and clears
+// the lease; it returns nothing when the lease has passed to another owner.
+const finishSQL = `UPDATE deliveries SET attempt_count = attempt_count + 1, status = ?1,
+		next_attempt_at = ?2, last_status_code = ?3, delivered_at = ?4, updated_at = ?5,
+		lease_owner = NULL, lease_until = NULL
+	WHERE id = ?6 AND lease_owner = ?7 AND status = '` + switchboard.DeliveryPending + `'
+	RETURNING attempt_count, organization_id, webhook_id`
+
+const attemptSQL = `INSERT INTO delivery_attempts
+	(delivery_id, number, attempted_at, status_code, latency_ms, error, response_excerpt)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+const deactivateSQL = `UPDATE webhooks SET active = 0, updated_at = ?
+	WHERE organization_id = ? AND id = ? AND active = 1`
+
+// FinishDeliveries records the outcomes of attempts in one write
+// transaction. A result is ignored, silently, unless owner still holds the
+// delivery's lease: after a lease lapsed and another worker claimed the
+// delivery, the new owner's outcome wins. Each recorded result adds the
+// attempt (numbered after the last; a zero AttemptedAt means now), sets
+// the status, the next attempt time (pending only), the last status code
+// (NULL for an attempt without an HTTP status), the delivery time
+// (delivered only: the attempt's), clears the lease and, with
+// DeactivateWebhook, switches the subscription off.
+func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
+	for _, r := range results {
+		switch {
+		case r.Status != switchboard.DeliveryPending && r.Status != switchboard.DeliveryDelivered && r.Status != switchboard.DeliveryFailed:
+			return fmt.Errorf("finish deliveries: %s: unknown status %q", r.ID, r.Status)
+		case r.Status == switchboard.DeliveryPending && r.NextAttemptAt.IsZero():
+			return fmt.Errorf("finish deliveries: %s: pending without a next attempt time", r.ID)
+		}
+	}
+	if len(results) == 0 {
+		return nil
+	}
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{finishSQL, attemptSQL, deactivateSQL} {
+		var err error
+		if stmts[i], err = db.writeStmt(ctx, q); err != nil {
+			return fmt.Errorf("finish deliveries: %w", err)
+		}
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		finish, attempt := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
+		var deactivate *sql.Stmt // rare: bound to the transaction at first use
+		now := db.now()
+		for _, r := range results {
+			at := now
+			if !r.Attempt.AttemptedAt.IsZero() {
+				at = r.Attempt.AttemptedAt.UTC().Truncate(time.Microsecond)
+			}
+			var next, code, delivered any // nil is NULL
+			switch r.Status {
+			case switchboard.DeliveryPending:
+				next = micros(r.NextAttemptAt)
+			case switchboard.DeliveryDelivered:
+				delivered = micros(at)
+			}
+			if r.Attempt.StatusCode != 0 {
+				code = r.Attempt.StatusCode
+			}
+			var number int
+			var orgID string
+			var webhookID sql.NullString
+			err := finish.QueryRowContext(ctx, r.Status, next, code, delivered, micros(now), r.ID, owner).
+				Scan(&number, &orgID, &webhookID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // no longer ours
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.ID, err)
+			}
+			a := r.Attempt
+			if _, err := attempt.ExecContext(ctx, r.ID, number, micros(at), a.StatusCode, a.LatencyMS,
+				a.Error, a.ResponseExcerpt); err != nil {
+				return fmt.Errorf("%s: attempt %d: %w", r.ID, number, err)
+			}
+			if r.DeactivateWebhook && webhookID.Valid {
+				if deactivate == nil {
+					deactivate = tx.StmtContext(ctx, stmts[2])
+				}
+				if _, err := deactivate.ExecContext(ctx, micros(now), orgID, webhookID.String); err != nil {
+					return fmt.Errorf("%s: deactivate %s: %w", r.ID, webhookID.String, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish deliveries: %w", err)
+	}
+	return nil
+}
+
+// requeueSet is the SET clause shared by RetryDelivery and ReplayDeliveries:
+// pending now (?1) for exactly one more attempt, unleased, not delivered.
+const requeueSet = `SET status = '` + switchboard.DeliveryPending + `', next_attempt_at = ?1,
+	max_attempts = attempt_count + 1, lease_owner = NULL, lease_until = NULL,
+	delivered_at = NULL, updated_at = ?1`
+
+// RetryDelivery queues a failed or delivered delivery for one more attempt
+// now, and returns it as FindDelivery does; DELIVERY_NOT_FOUND unless the
+// organisation's, CONFLICT while it is still pending. The previous
+// delivery time is cleared: the delivery is pending again.
+func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
+	if !switchboard.ValidID(switchboard.PrefixDelivery, id) {
+		return nil, deliveryNotFound(id)
+	}
+	var d *switchboard.Delivery
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
+			WHERE organization_id = ?2 AND id = ?3 AND status <> '`+switchboard.DeliveryPending+`'`,
+			micros(db.now()), orgID, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if d, err = findDelivery(ctx, tx, orgID, id); err != nil {
+			return err // DELIVERY_NOT_FOUND when it is not the organisation's
+		}
+		if n == 0 {
+			return switchboard.Errorf(switchboard.ECodeConflict,
+				"Webhook delivery %s is still pending: it will be attempted again without a retry.", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// ReplayDeliveries queues one more attempt, now, of every failed delivery
+// of the organisation's subscription webhookID created at or after since,
+// and returns how many; WEBHOOK_NOT_FOUND unless the subscription is the
+// organisation's (a deleted one's deliveries cannot be replayed).
+func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
+	if !switchboard.ValidID(switchboard.PrefixWebhook, webhookID) {
+		return 0, webhookNotFound(webhookID)
+	}
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhooks WHERE organization_id = ? AND id = ?`, orgID, webhookID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return webhookNotFound(webhookID)
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
+			WHERE webhook_id = ?2 AND organization_id = ?3 AND created_at >= ?4
+				AND status = '`+switchboard.DeliveryFailed+`'`,
+			micros(db.now()), webhookID, orgID, micros(since))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay deliveries of %s: %w", webhookID, err)
+	}
+	return int(n), nil
+}
+
+// CountPendingDeliveries returns the number of pending deliveries of every
+// organisation, leased or not: the queue depth. It counts the entries of
+// the partial index deliveries_due, not the table.
+func (db *DB) CountPendingDeliveries(ctx context.Context) (int, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = '`+switchboard.DeliveryPending+`'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
+}
