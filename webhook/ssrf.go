@@ -224,7 +224,7 @@ func embedded(form string, v4 netip.Addr) (string, bool) {
 // CheckURL validates a webhook URL when an endpoint is created or updated:
 // an absolute http(s) URL (the root package's ValidateWebhookURL rules)
 // whose host is a public address, or a name all of whose addresses are
-// public. Refusals are *switchboard.Error VALIDATION_ERRORs naming the
+// public (or that does not resolve yet: the dialer checks it again). Refusals are *switchboard.Error VALIDATION_ERRORs naming the
 // field "url", with a message that says how to allow private targets.
 //
 // ANY non-public address refuses the URL, not just the first: the dialer
@@ -271,11 +271,11 @@ func CheckURL(ctx context.Context, rawURL string, allowPrivate bool, resolver *n
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && (dnsErr.IsTimeout || dnsErr.IsTemporary) && !dnsErr.IsNotFound {
-			return switchboard.FieldError("url", "url host %q does not resolve right now (temporary DNS failure); try again", host)
-		}
-		return switchboard.FieldError("url", "url host %q does not resolve", host)
+		// A name that does not resolve yet is accepted: the receiver may
+		// be set up after the subscription, and the dialer re-checks every
+		// address it connects to, which is the real boundary. Refusing here
+		// would only turn a DNS hiccup into a failed API call.
+		return nil
 	}
 	for _, a := range addrs {
 		if b := checkAddr(a, false); b != nil {

@@ -289,7 +289,7 @@ func TestCheckURL(t *testing.T) {
 		{"http://internal.test/", `url host "internal.test" resolves to a private (RFC 1918) address`, true},
 		{"http://metadata.test/", neverAllow, true}, // not resolved with allowPrivate; the dialer refuses it
 		{"http://mapped.test/", "IPv4-mapped form of loopback", true},
-		{"http://nowhere.test/", noResolve, true},
+		{"http://nowhere.test/", ok, true}, // accepted: the dialer checks it when it resolves
 		{"http://127.1/", "neither a dotted IP address nor a host name", false},
 		{"http://2130706433/", "neither", false},
 		{"http://0x7f.0.0.1/", "neither", false},
