@@ -156,13 +156,17 @@ func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time
 	return jobs, rows.Err()
 }
 
-// finishSQL records one outcome of a delivery still leased by ?7 and clears
-// the lease; it returns nothing when the lease has passed to another owner.
-const finishSQL = `UPDATE deliveries SET attempt_count = attempt_count + 1, status = ?1,
-		next_attempt_at = ?2, last_status_code = ?3, delivered_at = ?4, updated_at = ?5,
-		lease_owner = NULL, lease_until = NULL
-	WHERE id = ?6 AND lease_owner = ?7 AND status = '` + switchboard.DeliveryPending + `'
-	RETURNING attempt_count, organization_id, webhook_id`
+// leasedSQL finds a delivery still leased by ?2; nothing when the lease
+// has passed to another owner or ended.
+const leasedSQL = `SELECT rowid, attempt_count, organization_id, webhook_id FROM deliveries
+	WHERE id = ?1 AND lease_owner = ?2 AND status = '` + switchboard.DeliveryPending + `'`
+
+// finishSQL records the outcome of an attempt on the delivery leasedSQL
+// found, by rowid, and ends the lease. (A separate lookup and an update by
+// rowid cost half of one UPDATE … RETURNING by id.)
+const finishSQL = `UPDATE deliveries SET attempt_count = ?1, status = ?2, next_attempt_at = ?3,
+		last_status_code = ?4, delivered_at = ?5, updated_at = ?6, lease_owner = NULL, lease_until = NULL
+	WHERE rowid = ?7`
 
 const attemptSQL = `INSERT INTO delivery_attempts
 	(delivery_id, number, attempted_at, status_code, latency_ms, error, response_excerpt)
@@ -192,18 +196,30 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 	if len(results) == 0 {
 		return nil
 	}
-	var stmts [3]*sql.Stmt
-	for i, q := range []string{finishSQL, attemptSQL, deactivateSQL} {
+	var stmts [4]*sql.Stmt
+	for i, q := range []string{leasedSQL, finishSQL, attemptSQL, deactivateSQL} {
 		var err error
 		if stmts[i], err = db.writeStmt(ctx, q); err != nil {
 			return fmt.Errorf("finish deliveries: %w", err)
 		}
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		finish, attempt := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
+		leased, finish, attempt := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1]), tx.StmtContext(ctx, stmts[2])
 		var deactivate *sql.Stmt // rare: bound to the transaction at first use
 		now := db.now()
 		for _, r := range results {
+			var rowid int64
+			var number int
+			var orgID string
+			var webhookID sql.NullString
+			err := leased.QueryRowContext(ctx, r.ID, owner).Scan(&rowid, &number, &orgID, &webhookID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // no longer ours
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.ID, err)
+			}
+			number++
 			at := now
 			if !r.Attempt.AttemptedAt.IsZero() {
 				at = r.Attempt.AttemptedAt.UTC().Truncate(time.Microsecond)
@@ -218,15 +234,7 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 			if r.Attempt.StatusCode != 0 {
 				code = r.Attempt.StatusCode
 			}
-			var number int
-			var orgID string
-			var webhookID sql.NullString
-			err := finish.QueryRowContext(ctx, r.Status, next, code, delivered, micros(now), r.ID, owner).
-				Scan(&number, &orgID, &webhookID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // no longer ours
-			}
-			if err != nil {
+			if _, err := finish.ExecContext(ctx, number, r.Status, next, code, delivered, micros(now), rowid); err != nil {
 				return fmt.Errorf("%s: %w", r.ID, err)
 			}
 			a := r.Attempt
@@ -236,7 +244,7 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 			}
 			if r.DeactivateWebhook && webhookID.Valid {
 				if deactivate == nil {
-					deactivate = tx.StmtContext(ctx, stmts[2])
+					deactivate = tx.StmtContext(ctx, stmts[3])
 				}
 				if _, err := deactivate.ExecContext(ctx, micros(now), orgID, webhookID.String); err != nil {
 					return fmt.Errorf("%s: deactivate %s: %w", r.ID, webhookID.String, err)

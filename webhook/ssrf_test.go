@@ -260,7 +260,6 @@ func TestCheckURL(t *testing.T) {
 	const (
 		ok         = ""
 		hint       = "--webhook-allow-private"
-		noResolve  = "does not resolve"
 		neverAllow = "may never target"
 	)
 	tests := []struct {
