@@ -192,7 +192,7 @@ func (s *Server) handleRetryDelivery(w http.ResponseWriter, r *http.Request) {
 
 // replayBody is POST /v1/webhooks/{id}/replay.
 type replayBody struct {
-	Since *time.Time `json:"since"`
+	Since string `json:"since"`
 }
 
 // handleReplayWebhook queues one more attempt of every failed delivery of
@@ -203,15 +203,16 @@ func (s *Server) handleReplayWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if b.Since == nil {
-		s.writeError(w, r, switchboard.FieldError("since", "since (an RFC 3339 time) is required"))
+	since, err := time.Parse(time.RFC3339Nano, b.Since)
+	if err != nil {
+		s.writeError(w, r, switchboard.FieldError("since", "since must be an RFC 3339 time such as 2026-11-28T00:00:00Z"))
 		return
 	}
 	id := r.PathValue("id")
-	n, err := s.store.ReplayDeliveries(r.Context(), apiKey(r.Context()).OrganizationID, id, *b.Since)
+	n, err := s.store.ReplayDeliveries(r.Context(), apiKey(r.Context()).OrganizationID, id, since)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"webhook_id": id, "since": b.Since.UTC(), "replayed": n})
+	writeJSON(w, http.StatusAccepted, map[string]any{"webhook_id": id, "since": since.UTC(), "replayed": n})
 }

@@ -28,17 +28,19 @@ const claimSQL = `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
 		WHERE status = '` + switchboard.DeliveryPending + `' AND next_attempt_at <= ?3
 			AND (lease_until IS NULL OR lease_until <= ?3)
 		ORDER BY next_attempt_at LIMIT ?4)
-	RETURNING id`
+	RETURNING rowid`
 
 // claimJobsSQL reads everything the worker needs of the claimed deliveries,
-// whose IDs are the JSON array ?1, with their events and receivers as they
-// are now: one query for the batch, each join a primary-key lookup.
+// whose rowids are the JSON array ?1, with their events and receivers as
+// they are now: one query for the batch, each join a primary-key lookup.
+// (Rowids serve only within the transaction that read them: VACUUM may
+// renumber them.)
 const claimJobsSQL = `SELECT d.id, d.organization_id, d.webhook_id, d.endpoint_id, d.event_id, d.event,
 		d.url, d.attempt_count, d.max_attempts, e.created_at, e.data,
 		w.url, w.active, w.secret, w.previous_secret, w.previous_secret_expires_at,
 		ep.url, ep.status, ep.secret
 	FROM json_each(?1) j
-	JOIN deliveries d ON d.id = j.value
+	JOIN deliveries d ON d.rowid = j.value
 	JOIN events e ON e.id = d.event_id
 	LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.organization_id = d.organization_id
 	LEFT JOIN endpoints ep ON ep.id = d.endpoint_id AND ep.organization_id = d.organization_id
@@ -72,15 +74,15 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 	var jobs []*switchboard.DeliveryJob
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		now := db.now()
-		ids, err := claimIDs(ctx, tx.StmtContext(ctx, claim), owner, micros(now.Add(lease)), micros(now), limit)
-		if err != nil || len(ids) == 0 {
+		rowids, err := claimRowids(ctx, tx.StmtContext(ctx, claim), owner, micros(now.Add(lease)), micros(now), limit)
+		if err != nil || len(rowids) == 0 {
 			return err
 		}
-		list, err := json.Marshal(ids)
+		list, err := json.Marshal(rowids)
 		if err != nil {
 			return err
 		}
-		jobs, err = claimedJobs(ctx, tx.StmtContext(ctx, read), string(list), now, len(ids))
+		jobs, err = claimedJobs(ctx, tx.StmtContext(ctx, read), string(list), now, len(rowids))
 		return err
 	})
 	if err != nil {
@@ -89,24 +91,25 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 	return jobs, nil
 }
 
-func claimIDs(ctx context.Context, claim *sql.Stmt, owner string, until, now int64, limit int) ([]string, error) {
+// claimRowids runs claimSQL and returns the rowids of the deliveries it leased.
+func claimRowids(ctx context.Context, claim *sql.Stmt, owner string, until, now int64, limit int) ([]int64, error) {
 	rows, err := claim.QueryContext(ctx, owner, until, now, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	ids := make([]string, 0, limit)
+	rowids := make([]int64, 0, limit)
 	for rows.Next() {
-		var id string
+		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		rowids = append(rowids, id)
 	}
-	return ids, rows.Err()
+	return rowids, rows.Err()
 }
 
-// claimedJobs runs claimJobsSQL for the IDs in the JSON array list.
+// claimedJobs runs claimJobsSQL for the rowids in the JSON array list.
 func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time, n int) ([]*switchboard.DeliveryJob, error) {
 	rows, err := read.QueryContext(ctx, list)
 	if err != nil {
@@ -156,24 +159,24 @@ func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time
 	return jobs, rows.Err()
 }
 
-// leasedSQL finds a delivery still leased by ?2; nothing when the lease
-// has passed to another owner or ended.
-const leasedSQL = `SELECT rowid, attempt_count, organization_id, webhook_id FROM deliveries
-	WHERE id = ?1 AND lease_owner = ?2 AND status = '` + switchboard.DeliveryPending + `'`
-
-// finishSQL records the outcome of an attempt on the delivery leasedSQL
-// found, by rowid, and ends the lease. (A separate lookup and an update by
-// rowid cost half of one UPDATE … RETURNING by id.)
-const finishSQL = `UPDATE deliveries SET attempt_count = ?1, status = ?2, next_attempt_at = ?3,
-		last_status_code = ?4, delivered_at = ?5, updated_at = ?6, lease_owner = NULL, lease_until = NULL
-	WHERE rowid = ?7`
-
+// attemptSQL records an attempt of the delivery ?8, numbered after its
+// last, if ?9 still holds its lease; it inserts nothing when the lease has
+// passed to another owner or ended.
 const attemptSQL = `INSERT INTO delivery_attempts
-	(delivery_id, number, attempted_at, status_code, latency_ms, error, response_excerpt)
-	VALUES (?, ?, ?, ?, ?, ?, ?)`
+		(delivery_id, number, attempted_at, status_code, latency_ms, error, response_excerpt)
+	SELECT id, attempt_count + 1, ?1, ?2, ?3, ?4, ?5 FROM deliveries
+	WHERE id = ?6 AND lease_owner = ?7 AND status = '` + switchboard.DeliveryPending + `'`
 
-const deactivateSQL = `UPDATE webhooks SET active = 0, updated_at = ?
-	WHERE organization_id = ? AND id = ? AND active = 1`
+// finishSQL records the outcome of the attempt attemptSQL recorded and
+// ends the lease.
+const finishSQL = `UPDATE deliveries SET attempt_count = attempt_count + 1, status = ?1, next_attempt_at = ?2,
+		last_status_code = ?3, delivered_at = ?4, updated_at = ?5, lease_owner = NULL, lease_until = NULL
+	WHERE id = ?6`
+
+// deactivateSQL switches off the subscription of the delivery ?2.
+const deactivateSQL = `UPDATE webhooks SET active = 0, updated_at = ?1
+	WHERE active = 1 AND (organization_id, id) =
+		(SELECT organization_id, webhook_id FROM deliveries WHERE id = ?2)`
 
 // FinishDeliveries records the outcomes of attempts in one write
 // transaction. A result is ignored, silently, unless owner still holds the
@@ -196,33 +199,39 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 	if len(results) == 0 {
 		return nil
 	}
-	var stmts [4]*sql.Stmt
-	for i, q := range []string{leasedSQL, finishSQL, attemptSQL, deactivateSQL} {
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{attemptSQL, finishSQL, deactivateSQL} {
 		var err error
 		if stmts[i], err = db.writeStmt(ctx, q); err != nil {
 			return fmt.Errorf("finish deliveries: %w", err)
 		}
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		leased, finish, attempt := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1]), tx.StmtContext(ctx, stmts[2])
+		attempt, finish := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deactivate *sql.Stmt // rare: bound to the transaction at first use
 		now := db.now()
+		// The driver watches a cancellable context in a goroutine per
+		// statement, which costs more than these primary-key lookups:
+		// they run without one, and the loop checks ctx itself.
+		rowCtx := context.WithoutCancel(ctx)
 		for _, r := range results {
-			var rowid int64
-			var number int
-			var orgID string
-			var webhookID sql.NullString
-			err := leased.QueryRowContext(ctx, r.ID, owner).Scan(&rowid, &number, &orgID, &webhookID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // no longer ours
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", r.ID, err)
-			}
-			number++
 			at := now
 			if !r.Attempt.AttemptedAt.IsZero() {
 				at = r.Attempt.AttemptedAt.UTC().Truncate(time.Microsecond)
+			}
+			a := r.Attempt
+			res, err := attempt.ExecContext(rowCtx, micros(at), a.StatusCode, a.LatencyMS, a.Error, a.ResponseExcerpt, r.ID, owner)
+			if err != nil {
+				return fmt.Errorf("%s: attempt: %w", r.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if err != nil {
+					return fmt.Errorf("%s: attempt: %w", r.ID, err)
+				}
+				continue // no longer ours
 			}
 			var next, code, delivered any // nil is NULL
 			switch r.Status {
@@ -231,23 +240,18 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 			case switchboard.DeliveryDelivered:
 				delivered = micros(at)
 			}
-			if r.Attempt.StatusCode != 0 {
-				code = r.Attempt.StatusCode
+			if a.StatusCode != 0 {
+				code = a.StatusCode
 			}
-			if _, err := finish.ExecContext(ctx, number, r.Status, next, code, delivered, micros(now), rowid); err != nil {
+			if _, err := finish.ExecContext(rowCtx, r.Status, next, code, delivered, micros(now), r.ID); err != nil {
 				return fmt.Errorf("%s: %w", r.ID, err)
 			}
-			a := r.Attempt
-			if _, err := attempt.ExecContext(ctx, r.ID, number, micros(at), a.StatusCode, a.LatencyMS,
-				a.Error, a.ResponseExcerpt); err != nil {
-				return fmt.Errorf("%s: attempt %d: %w", r.ID, number, err)
-			}
-			if r.DeactivateWebhook && webhookID.Valid {
+			if r.DeactivateWebhook {
 				if deactivate == nil {
-					deactivate = tx.StmtContext(ctx, stmts[3])
+					deactivate = tx.StmtContext(ctx, stmts[2])
 				}
-				if _, err := deactivate.ExecContext(ctx, micros(now), orgID, webhookID.String); err != nil {
-					return fmt.Errorf("%s: deactivate %s: %w", r.ID, webhookID.String, err)
+				if _, err := deactivate.ExecContext(rowCtx, micros(now), r.ID); err != nil {
+					return fmt.Errorf("%s: deactivate its subscription: %w", r.ID, err)
 				}
 			}
 		}

@@ -23,10 +23,12 @@ func TestQueueQueryPlans(t *testing.T) {
 	}{
 		{claimSQL, []string{"USING COVERING INDEX deliveries_due"}},
 		{claimJobsSQL, []string{
-			"SEARCH d USING INDEX sqlite_autoindex_deliveries_1", "SEARCH e USING INDEX sqlite_autoindex_events_1",
+			"SEARCH d USING INTEGER PRIMARY KEY", "SEARCH e USING INDEX sqlite_autoindex_events_1",
 			"SEARCH w USING INDEX sqlite_autoindex_webhooks_1", "SEARCH ep USING INDEX sqlite_autoindex_endpoints_1",
 		}},
+		{attemptSQL, []string{"SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1"}},
 		{finishSQL, []string{"SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1"}},
+		{deactivateSQL, []string{"SEARCH webhooks USING INDEX sqlite_autoindex_webhooks_1", "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1"}},
 		{`SELECT COUNT(*) FROM deliveries WHERE status = 'pending'`, []string{"USING COVERING INDEX deliveries_due"}},
 	} {
 		rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o", 1, 2, 3, "x", 5, 6)

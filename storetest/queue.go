@@ -299,6 +299,7 @@ func testQueueConcurrentClaim(f *fixture) {
 func testQueueFinish(f *fixture) {
 	t := f.t
 	orgID := f.org("acme")
+	ep := f.webhook(orgID, "crm") // before the subscriptions, which would get its endpoint.created
 	sub := f.subscribe(orgID, "main", nil, true)
 	dying := f.subscribe(orgID, "dying", nil, true)
 	e := f.emitEach(orgID, sub.ID, 4)
@@ -340,6 +341,21 @@ func testQueueFinish(f *fixture) {
 	if !f.findWebhook(orgID, sub.ID).Active {
 		t.Error("deactivating one subscription switched another off")
 	}
+	// Deactivating an inactive subscription changes nothing; an endpoint's
+	// delivery has no subscription to deactivate.
+	f.clock.Advance(time.Second)
+	again := f.emit(orgID, switchboard.EmitOptions{WebhookID: dying.ID, EndpointID: ep.ID})
+	f.wantClaimSet("claim to the inactive subscription and an endpoint", "a", 10, again[dying.ID], again[ep.ID])
+	f.clock.Advance(time.Second)
+	res410, resEp := failed(again[dying.ID], 410, f.clock.Now()), failed(again[ep.ID], 410, f.clock.Now())
+	res410.DeactivateWebhook, resEp.DeactivateWebhook = true, true
+	f.finish("a", res410, resEp)
+	checkTime(t, "subscription deactivated twice: UpdatedAt", f.findWebhook(orgID, dying.ID).UpdatedAt, now)
+	f.checkDelivery("endpoint delivery with DeactivateWebhook", orgID, again[ep.ID], switchboard.DeliveryFailed, nil, 410, nil, 410)
+	if !f.findWebhook(orgID, sub.ID).Active {
+		t.Error("an endpoint's 410 switched a subscription off")
+	}
+	now = f.clock.Now()
 
 	// Finishing twice records nothing: the first finish ended the lease.
 	f.finish("a", failed(ok, 503, now))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/postgres"
 	"github.com/switchboard-voice/switchboard/sqlite"
 )
 
@@ -13,11 +14,19 @@ import (
 const defaultDatabase = "switchboard.db"
 
 // openStore opens and migrates the store named by a --database value:
-// sqlite:PATH, a plain path, or postgres://….
+// sqlite:PATH, a plain path, or postgres://… (migrations take an advisory
+// lock, so several nodes may start at once).
 func openStore(ctx context.Context, dsn string, clock switchboard.Clock) (switchboard.Store, error) {
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, usageError{"PostgreSQL is not supported yet (see the PostgreSQL issue); use sqlite:PATH"}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err := postgres.Open(ctx, dsn, clock)
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", redactDSN(dsn), err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate database %s: %w", redactDSN(dsn), err)
+		}
+		return db, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite:")
 	if path == "" {

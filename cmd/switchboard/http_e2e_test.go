@@ -171,7 +171,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"inventory", "add", "12345"}, 2},
 		{[]string{"inventory", "add", "--type", "fax", "+2348012345678"}, 2},
 		{[]string{"serve", "--sip-trusted", "not-a-cidr"}, 2},
-		{[]string{"serve", "--database", "postgres://localhost/x", "--http", "127.0.0.1:0"}, 2},
+		{[]string{"serve", "--database", "postgres://127.0.0.1:1/x?connect_timeout=2", "--http", "127.0.0.1:0"}, 1},
 	} {
 		err := run(context.Background(), tc.args, getenv, &out, &errOut)
 		if err == nil || exitCode(err) != tc.code {
