@@ -198,6 +198,8 @@ func (w *Worker) record(results <-chan switchboard.DeliveryResult) {
 		}
 		w.inflight.Add(-int64(len(batch)))
 		batch = batch[:0]
+		// Capacity was freed: claim more now rather than at the next poll.
+		w.Notify()
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
