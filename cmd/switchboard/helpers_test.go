@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard-voice/switchboard/openapi/openapitest"
+	"github.com/switchboard-voice/switchboard/webhook"
 )
 
 // validator checks every response the end-to-end tests receive against
@@ -56,6 +58,21 @@ type testServer struct {
 type serverOption func(*ServeConfig)
 
 func withRateLimit(r float64) serverOption { return func(c *ServeConfig) { c.RateLimit = r } }
+
+// withWebhookSchedule compresses the delivery retry schedule, written as
+// --webhook-retry-schedule takes it ("0s,20ms,20ms").
+func withWebhookSchedule(t *testing.T, spec string) serverOption {
+	sched, err := webhook.ParseSchedule(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *ServeConfig) { c.WebhookSchedule = sched }
+}
+
+// withWebhookTimeout is --webhook-timeout: how long one delivery POST may take.
+func withWebhookTimeout(d time.Duration) serverOption {
+	return func(c *ServeConfig) { c.WebhookTimeout = d }
+}
 
 // withoutPrivateWebhooks runs the server as in production, with the SSRF
 // guard refusing private webhook URLs (startServer passes

@@ -475,11 +475,9 @@ func TestWebhookSSRF(t *testing.T) {
 }
 
 // TestWebhookPatchTrimsURL: create trims spaces around a webhook URL
-// (NewWebhook, NewEndpoint), and so does Apply on PATCH, but the PATCH
-// handlers vet the untrimmed value with CheckURL first, so the same URL
-// that POST accepts is a 400 on PATCH. KNOWN BUG in httpapi (see the
-// report): handleUpdateWebhook and handleUpdateEndpoint pass p.URL.Value
-// to checkURL without strings.TrimSpace.
+// (NewWebhook, NewEndpoint), and so does Apply on PATCH; the PATCH handlers
+// must vet the trimmed value too, so a URL that POST accepts is not a 400
+// on PATCH.
 func TestWebhookPatchTrimsURL(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t)
