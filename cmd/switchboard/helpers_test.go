@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +49,7 @@ func (b *syncBuffer) String() string {
 type testServer struct {
 	*Main
 	t      *testing.T
-	dbPath string
+	dsn    string // the --database value of this server
 	logs   *syncBuffer
 	stdout *syncBuffer
 }
@@ -83,8 +82,8 @@ func withoutPrivateWebhooks() serverOption {
 
 func startServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
-	dbPath := filepath.Join(t.TempDir(), "switchboard.db")
-	cfg, err := parseServeFlags([]string{"--database", "sqlite:" + dbPath, "--http", "127.0.0.1:0", "--rate-limit", "10000", "--log-format", "json", "--webhook-allow-private"},
+	dsn := testDatabase(t)
+	cfg, err := parseServeFlags([]string{"--database", dsn, "--http", "127.0.0.1:0", "--rate-limit", "10000", "--log-format", "json", "--webhook-allow-private"},
 		func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +91,7 @@ func startServer(t *testing.T, opts ...serverOption) *testServer {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ts := &testServer{t: t, dbPath: dbPath, logs: &syncBuffer{}, stdout: &syncBuffer{}}
+	ts := &testServer{t: t, dsn: dsn, logs: &syncBuffer{}, stdout: &syncBuffer{}}
 	ts.Main = NewMain(cfg, ts.stdout, ts.logs)
 	if err := ts.Open(context.Background()); err != nil {
 		t.Fatalf("open: %v\nlogs:\n%s", err, ts.logs)
@@ -127,7 +126,7 @@ func (ts *testServer) cli(args ...string) string {
 	if args[0] == "keys" || args[0] == "inventory" {
 		n = 2
 	}
-	args = append(append(append([]string{}, args[:n]...), "--database", "sqlite:"+ts.dbPath), args[n:]...)
+	args = append(append(append([]string{}, args[:n]...), "--database", ts.dsn), args[n:]...)
 	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut); err != nil {
 		ts.t.Fatalf("switchboard %v: %v\n%s", args, err, errOut.String())
 	}
