@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Webhook delivery throughput: durable, signed deliveries per second from the
+# real `switchboard serve` (SQLite queue + delivery worker) to a local
+# receiver, beside a plain non-durable POST loop (bench/webhooks/postloop)
+# measured against the same receiver in the same run.
+#
+# Run from the repository root:
+#
+#   bash bench/webhooks/run.sh
+#
+# Each round starts a fresh server on a fresh database, creates SUBS
+# subscriptions (events ["*"]) pointing at the receiver, then creates EVENTS
+# webhook-type endpoints through the API (bench/webhooks/load, LOAD_CONNS
+# connections). Each create commits one endpoint.created event, fanned out
+# to SUBS durable deliveries, so the receiver must see EVENTS x SUBS POSTs.
+# The durable rate is that count over the receiver's first -> last arrival;
+# "e2e" is the same count over first create -> last arrival. The baseline
+# then POSTs the same number of signed bodies, as large as the real ones
+# (the mean size the receiver saw in the first durable run), with the same
+# concurrency and the same HTTP client, without a queue. Rounds alternate
+# which of the two goes first. CPU per delivery comes from /proc/PID/stat
+# (server, receiver) and getrusage (event generator, POST loop).
+#
+# Environment (all optional):
+#   ROUNDS=3           measured rounds (fresh database each)
+#   SUBS=20            subscriptions, i.e. deliveries per event
+#   EVENTS=1000        endpoints created, i.e. events
+#   LOAD_CONNS=8       API connections of the event generator
+#   CONCURRENCIES=64   --webhook-concurrency values, space-separated (e.g.
+#                      "64 128"); each round runs every value, and the
+#                      baseline uses the same number of senders
+#   VERIFY_EVERY=100   the receiver verifies every Nth signature
+#   WAIT=120           seconds to wait at most for all deliveries of a round
+#   KEEP=              a directory to copy the raw outputs and logs to
+#
+# Everything listens on, and sends to, 127.0.0.1 only. Processes are killed
+# on exit.
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+SUBS=${SUBS:-20}
+EVENTS=${EVENTS:-1000}
+LOAD_CONNS=${LOAD_CONNS:-8}
+CONCURRENCIES=${CONCURRENCIES:-64}
+VERIFY_EVERY=${VERIFY_EVERY:-100}
+WAIT=${WAIT:-120}
+KEEP=${KEEP:-}
+TARGET=2000
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+[[ -f go.mod && -d cmd/switchboard && -d bench/webhooks/receiver ]] || die "run me from the repository root"
+for tool in go curl timeout awk sed; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+for v in ROUNDS SUBS EVENTS LOAD_CONNS WAIT; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
+done
+[[ $VERIFY_EVERY =~ ^[0-9]+$ ]] || die "VERIFY_EVERY must be a non-negative integer"
+for c in $CONCURRENCIES; do
+	[[ $c =~ ^[1-9][0-9]*$ ]] || die "CONCURRENCIES must be positive integers"
+done
+TOTAL=$((EVENTS * SUBS))
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-whbench.XXXXXX")
+PIDS=()
+cleanup() {
+	local rc=$?
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	if [[ -n $KEEP ]]; then
+		mkdir -p "$KEEP" && cp -r "$WORK"/out "$WORK"/*.log "$KEEP"/ 2>/dev/null || true
+		echo "raw outputs kept in $KEEP" >&2
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$WORK/out"
+
+# free_port prints a TCP port on 127.0.0.1 that nothing answers on, below
+# the ephemeral range when there is room: the thousands of client
+# connections of a run use ephemeral ports, and a listener that picked one
+# would fail to bind.
+read -r EPH_LOW _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || EPH_LOW=32768
+if ((EPH_LOW > 12000)); then
+	PORT_BASE=10000 PORT_SPAN=$((EPH_LOW - 10000))
+else
+	PORT_BASE=20000 PORT_SPAN=40000
+fi
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((PORT_BASE + RANDOM % PORT_SPAN))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+# wait_http waits (10 s at most) until url answers 2xx.
+wait_http() {
+	local url=$1 pid=$2
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
+		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+			return
+		fi
+		sleep 0.1
+	done
+	die "$url did not come up within 10 s"
+}
+
+# stop PID: SIGTERM, up to 10 s to exit, then SIGKILL.
+stop() {
+	local pid=$1
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+TICK=$(getconf CLK_TCK)
+# cpu_ticks prints the user+system CPU ticks a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# per_delivery TICKS N prints CPU µs per delivery.
+per_delivery() { awk -v t="$1" -v hz="$TICK" -v n="$2" 'BEGIN { printf "%.1f", n ? t / hz * 1e6 / n : 0 }'; }
+
+# field NAME < "a=1 b=2" prints the value of NAME in a key=value line.
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# jfield NAME < json prints a scalar field of the receiver's /stats.
+jfield() { sed -n "s/.*\"$1\":\\([0-9-]*\\).*/\\1/p"; }
+# peak1s < json prints the most arrivals in any 10 consecutive 100 ms buckets.
+peak1s() {
+	sed -n 's/.*"buckets_100ms":\[\([0-9,]*\)\].*/\1/p' | tr ',' '\n' |
+		awk '{ b[NR] = $1; s += $1; if (NR > 10) s -= b[NR - 10]; if (s > m) m = s } END { print m + 0 }'
+}
+
+median() { sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+{
+	echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "code:    $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+		[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo ' + uncommitted changes')"
+	echo "go:      $(go version)"
+	echo "cpu:     $(nproc) x $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)," \
+		"load average$(uptime | sed 's/.*load average//')"
+	echo "kernel:  $(uname -sr)"
+	echo "load:    $ROUNDS rounds x $EVENTS events x $SUBS subscriptions = $TOTAL deliveries per run;" \
+		"$LOAD_CONNS API connections; --webhook-concurrency $CONCURRENCIES"
+	echo "         receiver, event generator and baseline share the CPUs with the server"
+	echo
+}
+
+echo "== building" >&2
+BIN=$WORK/bin
+timeout 300 go build -o "$BIN/switchboard" ./cmd/switchboard
+timeout 300 go build -o "$BIN/receiver" ./bench/webhooks/receiver
+timeout 300 go build -o "$BIN/postloop" ./bench/webhooks/postloop
+timeout 300 go build -o "$BIN/load" ./bench/webhooks/load
+
+RECV_PORT=$(free_port)
+RECV=http://127.0.0.1:$RECV_PORT
+HOOK=$RECV/hook
+SECRETS=$WORK/secrets.txt
+: >"$SECRETS"
+echo "== starting the receiver on $RECV" >&2
+"$BIN/receiver" -addr "127.0.0.1:$RECV_PORT" -secrets "$SECRETS" -verify-every "$VERIFY_EVERY" \
+	>"$WORK/receiver.log" 2>&1 &
+PIDS+=($!)
+RECV_PID=$!
+wait_http "$RECV/stats" "$RECV_PID"
+
+reset_receiver() {
+	curl -fsS --max-time 5 -X POST -o /dev/null "$RECV/reset" || die "POST $RECV/reset failed"
+}
+stats() { curl -fsS --max-time 5 "$RECV/stats" || die "GET $RECV/stats failed"; }
+
+# start_server CONC DIR: starts a fresh server and creates the subscriptions;
+# sets API, API_PID, KEY and SECRET (the first subscription's secret), and
+# writes every subscription's secret to $SECRETS.
+start_server() {
+	local conc=$1 dir=$2 port i resp code try
+	mkdir -p "$dir"
+	for try in 1 2 3; do
+		port=$(free_port)
+		while [[ $port == "$RECV_PORT" ]]; do port=$(free_port); done
+		API=http://127.0.0.1:$port
+		rm -f "$dir"/wh.db*
+		"$BIN/switchboard" serve --database "$dir/wh.db" --http "127.0.0.1:$port" --sip 127.0.0.1:0 \
+			--webhook-allow-private --webhook-concurrency "$conc" --rate-limit 0 --log-level warn --log-format json \
+			>"$dir/serve.stdout" 2>"$dir/serve.log" &
+		API_PID=$!
+		PIDS+=($API_PID)
+		sleep 0.2
+		# A port taken between the probe and the bind: try another.
+		if ! kill -0 "$API_PID" 2>/dev/null && grep -q 'address already in use' "$dir/serve.log" && ((try < 3)); then
+			continue
+		fi
+		break
+	done
+	wait_http "$API/healthz" "$API_PID"
+	KEY=$(grep -m1 '^kros_live_' "$dir/serve.stdout" || true)
+	[[ -n $KEY ]] || die "no kros_live_ key on serve's stdout (is the database fresh?)"
+	: >"$SECRETS"
+	for i in $(seq "$SUBS"); do
+		resp=$(curl -sS --max-time 5 -w '\n%{http_code}' -X POST "$API/v1/webhooks" \
+			-H "x-api-key: $KEY" -H 'Content-Type: application/json' \
+			-d "{\"url\":\"$HOOK\",\"events\":[\"*\"],\"description\":\"bench $i\"}")
+		code=${resp##*$'\n'}
+		[[ $code == 201 ]] || die "POST /v1/webhooks #$i answered $code: ${resp%$'\n'*}"
+		sed -n 's/.*"secret":"\(whsec_[A-Za-z0-9+\/=]*\)".*/\1/p' <<<"${resp%$'\n'*}" >>"$SECRETS"
+	done
+	[[ $(wc -l <"$SECRETS") == "$SUBS" ]] || die "could not read $SUBS subscription secrets"
+	SECRET=$(head -1 "$SECRETS")
+	reset_receiver # also makes the receiver read the new secrets
+}
+
+# wait_count N PID: polls the receiver until it has seen N requests (WAIT s
+# at most) and prints its stats; dies when PID (the server) exits.
+wait_count() {
+	local want=$1 pid=$2 s n deadline=$((SECONDS + WAIT))
+	while :; do
+		s=$(stats)
+		n=$(jfield count <<<"$s")
+		if ((n >= want)); then
+			break
+		fi
+		((SECONDS < deadline)) || die "only $n of $want deliveries arrived within $WAIT s"
+		kill -0 "$pid" 2>/dev/null || die "the server exited with $n of $want deliveries made"
+		sleep 0.1
+	done
+	sleep 0.3 # let late duplicates, if any, show up in the count
+	stats
+}
+
+SIZE= # bytes per delivery body, measured on the first durable run
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
+
+# run_durable ROUND CONC: one durable run on a fresh server; appends
+# "ROUND durable CONC rate e2e peak1s server_cpu_us recv_cpu_us bad verified count".
+run_durable() {
+	local r=$1 conc=$2 dir=$WORK/out/r$r-c$2 s0 s1 v0 v1 out st count first last bytes
+	s0=$(cpu_ticks "$API_PID")
+	v0=$(cpu_ticks "$RECV_PID")
+	out=$(timeout $((WAIT + 30)) "$BIN/load" -api "$API" -key "$KEY" -n "$EVENTS" -c "$LOAD_CONNS" \
+		-limit "${WAIT}s" 2>"$dir/load.err") || die "event generator failed: $out $(cat "$dir/load.err")"
+	echo "$out" >"$dir/load.txt"
+	st=$(wait_count "$TOTAL" "$API_PID")
+	s1=$(cpu_ticks "$API_PID")
+	v1=$(cpu_ticks "$RECV_PID")
+	echo "$st" >"$dir/durable-stats.json"
+	count=$(jfield count <<<"$st")
+	first=$(jfield first_ns <<<"$st")
+	last=$(jfield last_ns <<<"$st")
+	bytes=$(jfield bytes <<<"$st")
+	[[ -n $SIZE ]] || SIZE=$((bytes / count))
+	awk -v r="$r" -v c="$conc" -v n="$count" -v f="$first" -v l="$last" -v t0="$(field first_ns <<<"$out")" \
+		-v peak="$(peak1s <<<"$st")" -v scpu="$(per_delivery $((s1 - s0)) "$count")" \
+		-v rcpu="$(per_delivery $((v1 - v0)) "$count")" -v lcpu="$(field cpu_ms <<<"$out")" \
+		-v bad="$(jfield bad_signatures <<<"$st")" -v ok="$(jfield verified <<<"$st")" \
+		-v crate="$(field rate <<<"$out")" \
+		'BEGIN { printf "%s durable %s %.0f %.0f %d %s %s %.1f %s %s %s %s %.2f\n", r, c, n / ((l - f) / 1e9),
+			n / ((l - t0) / 1e9), peak, scpu, rcpu, lcpu * 1000 / n, bad, ok, n, crate, (l - t0) / 1e9 }' >>"$RESULTS"
+}
+
+# run_baseline ROUND CONC: the POST loop, same count, size and concurrency.
+run_baseline() {
+	local r=$1 conc=$2 dir=$WORK/out/r$r-c$2 v0 v1 out st count first last
+	reset_receiver
+	v0=$(cpu_ticks "$RECV_PID")
+	out=$(timeout $((WAIT + 30)) "$BIN/postloop" -url "$HOOK" -n "$TOTAL" -c "$conc" -size "${SIZE:-600}" \
+		-secret "$SECRET" -limit "${WAIT}s" 2>"$dir/postloop.err") ||
+		die "postloop failed: $out $(cat "$dir/postloop.err")"
+	echo "$out" >"$dir/postloop.txt"
+	st=$(stats)
+	v1=$(cpu_ticks "$RECV_PID")
+	echo "$st" >"$dir/baseline-stats.json"
+	count=$(jfield count <<<"$st")
+	((count >= TOTAL)) || die "the receiver saw $count of $TOTAL baseline POSTs"
+	[[ $(field errors <<<"$out") == 0 && $(field non2xx <<<"$out") == 0 ]] || die "postloop errors: $out"
+	first=$(jfield first_ns <<<"$st")
+	last=$(jfield last_ns <<<"$st")
+	awk -v r="$r" -v c="$conc" -v n="$count" -v f="$first" -v l="$last" -v peak="$(peak1s <<<"$st")" \
+		-v pcpu="$(field cpu_ms <<<"$out")" -v rcpu="$(per_delivery $((v1 - v0)) "$count")" \
+		-v secs="$(field seconds <<<"$out")" \
+		-v bad="$(jfield bad_signatures <<<"$st")" -v ok="$(jfield verified <<<"$st")" \
+		'BEGIN { printf "%s baseline %s %.0f %.0f %d %.1f %s - %s %s %s - %.2f\n", r, c, n / ((l - f) / 1e9),
+			n / secs, peak, pcpu * 1000 / n, rcpu, bad, ok, n, secs }' >>"$RESULTS"
+}
+
+# Columns of $RESULTS: round kind conc rate e2e_rate peak1s sender_cpu_us
+# recv_cpu_us load_cpu_us bad verified count create_rate e2e_seconds. For
+# the baseline the sender is the postloop process and e2e is its own wall
+# time; for the durable run, first create -> last arrival.
+FMT='%-5s %-9s %5s %10s %8s %10s %8s %14s %12s %11s %6s\n'
+echo "== $ROUNDS rounds, $TOTAL deliveries per run" >&2
+printf "$FMT" round kind conc deliv/s e2e_s e2e/s peak1s sender_cpu_us recv_cpu_us load_cpu_us badsig
+show() {
+	tail -1 "$RESULTS" | awk -v fmt="$FMT" '{ printf fmt, $1, $2, $3, $4, $14, $5, $6, $7, $8, $9, $10 }'
+}
+for r in $(seq "$ROUNDS"); do
+	for conc in $CONCURRENCIES; do
+		mkdir -p "$WORK/out/r$r-c$conc"
+		start_server "$conc" "$WORK/out/r$r-c$conc"
+		if ((r % 2 == 1)) || [[ -z $SIZE ]]; then
+			order="durable baseline"
+		else
+			order="baseline durable"
+		fi
+		for kind in $order; do
+			if [[ $kind == durable ]]; then
+				reset_receiver
+				run_durable "$r" "$conc"
+			else
+				run_baseline "$r" "$conc"
+			fi
+			show
+		done
+		stop "$API_PID"
+		cp "$WORK/out/r$r-c$conc/serve.log" "$WORK/serve-r$r-c$conc.log" 2>/dev/null || true
+		if grep -qv 'SIP call plane is not built' "$WORK/out/r$r-c$conc/serve.log"; then
+			echo "   server warnings in round $r (c=$conc), first 5:" >&2
+			grep -v 'SIP call plane is not built' "$WORK/out/r$r-c$conc/serve.log" | head -5 >&2
+		fi
+		rm -f "$WORK/out/r$r-c$conc"/wh.db*
+	done
+done
+
+echo
+echo "== medians over $ROUNDS rounds (body $SIZE bytes; deliv/s = count over the receiver's first -> last arrival)"
+FMT2='%-5s %10s %8s %10s %8s %11s %10s %12s %7s %8s  %s\n'
+printf "$FMT2" conc durable/s e2e_s e2e/s peak1s srv_cpu_us base/s base_cpu_us ratio ">=$TARGET" "signatures bad/checked"
+for conc in $CONCURRENCIES; do
+	col() { awk -v k="$1" -v c="$conc" -v i="$2" '$2 == k && $3 == c {print $i}' "$RESULTS" | median; }
+	sum() { awk -v k="$1" -v c="$conc" -v i="$2" '$2 == k && $3 == c {s += $i} END {print s + 0}' "$RESULTS"; }
+	d=$(col durable 4)
+	b=$(col baseline 4)
+	printf "$FMT2" "$conc" "$d" "$(col durable 14)" "$(col durable 5)" "$(col durable 6)" "$(col durable 7)" "$b" "$(col baseline 7)" \
+		"$(awk -v a="$d" -v b="$b" 'BEGIN { printf "%.2f", a / b }')" \
+		"$(awk -v a="$d" -v t="$TARGET" 'BEGIN { print (a >= t ? "met" : "NOT met") }')" \
+		"$(($(sum durable 10) + $(sum baseline 10)))/$(($(sum durable 11) + $(sum baseline 11)))"
+done
+echo "   srv_cpu_us: server CPU per delivery over the whole durable run (API creates, fan-out, claim, sign, POST, record)"
+echo "   base_cpu_us: the POST loop's own CPU per delivery (sign + POST)"
+echo "   event creates/s (median): $(awk '$2 == "durable" {print $13}' "$RESULTS" | median)"
