@@ -49,7 +49,11 @@ func (s *Server) authenticate(scope switchboard.Scope, next http.HandlerFunc) ht
 			s.writeError(w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
+		if st := stateOf(r.Context()); st != nil {
+			st.key = key // seen by the handler and by withRequest's log line
+		} else {
+			r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
+		}
 		if ok, wait := s.limiter.allow(w, key.ID); !ok {
 			s.writeRateLimited(w, r, wait)
 			return
@@ -63,11 +67,16 @@ func (s *Server) authenticate(scope switchboard.Scope, next http.HandlerFunc) ht
 			return
 		}
 		// The organisation always comes from the key; naming another one is refused.
-		for _, named := range []string{r.Header.Get("X-Organization-Id"), r.URL.Query().Get("organization_id")} {
-			if named != "" && named != key.OrganizationID {
-				s.writeError(w, r, switchboard.Errorf(switchboard.ECodeForbidden, "this API key does not belong to organization %q", named))
-				return
+		named := r.Header.Get("X-Organization-Id")
+		if named == "" || named == key.OrganizationID {
+			named = ""
+			if r.URL.RawQuery != "" { // most requests have no query to parse
+				named = r.URL.Query().Get("organization_id")
 			}
+		}
+		if named != "" && named != key.OrganizationID {
+			s.writeError(w, r, switchboard.Errorf(switchboard.ECodeForbidden, "this API key does not belong to organization %q", named))
+			return
 		}
 		next(w, r)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -14,20 +15,67 @@ import (
 type ctxKey int
 
 const (
-	ctxRequestID ctxKey = iota
-	ctxAPIKey
+	ctxRequest ctxKey = iota // *requestState, set by withRequest
+	ctxAPIKey                // *switchboard.APIKey, when auth runs without withRequest
 )
 
+// requestState is what the middleware knows about one request, kept in one
+// allocation: the recorder the handlers write through, the request id (and
+// the header value slice that carries it), and the API key once
+// authenticate has resolved it. withRequest puts it in the context once;
+// authenticate fills in the key without deriving another request.
+type requestState struct {
+	statusRecorder
+	id       string
+	key      *switchboard.APIKey
+	idHeader [1]string
+}
+
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(ctxRequest).(*requestState)
+	return st
+}
+
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxRequestID).(string)
-	return id
+	if st := stateOf(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // apiKey returns the authenticated key; only routes behind auth call it.
 func apiKey(ctx context.Context) *switchboard.APIKey {
+	if st := stateOf(ctx); st != nil && st.key != nil {
+		return st.key
+	}
 	k, _ := ctx.Value(ctxAPIKey).(*switchboard.APIKey)
 	return k
 }
+
+// newRequestID returns a request id in the form of switchboard.NewID
+// (req_ and 20 base62 characters). Request ids correlate log lines and
+// need not be secret, so they come from math/rand/v2's per-thread
+// generator (ChaCha8, seeded by the OS) rather than a crypto/rand read and
+// two buffers per request.
+func newRequestID() string {
+	const prefix = switchboard.PrefixRequest
+	var b [len(prefix) + 20]byte
+	copy(b[:], prefix)
+	for i := len(prefix); i < len(b); {
+		x := rand.Uint64()
+		for j := 0; j < 10 && i < len(b); j++ {
+			// Six bits at a time, dropping 62 and 63, keeps it uniform.
+			if c := x & 63; c < 62 {
+				b[i] = base62[c]
+				i++
+			}
+			x >>= 6
+		}
+	}
+	return string(b[:])
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // validRequestID accepts a caller's id only if it is short printable ASCII,
 // so it cannot forge log lines or bloat responses.
@@ -68,13 +116,15 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) withRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		st := &requestState{statusRecorder: statusRecorder{ResponseWriter: w}}
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			id = switchboard.NewID(switchboard.PrefixRequest)
+			id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxRequestID, id))
-		rec := &statusRecorder{ResponseWriter: w}
+		st.id, st.idHeader[0] = id, id
+		w.Header()["X-Request-Id"] = st.idHeader[:] // the canonical key, as Header.Set would write it
+		r = r.WithContext(context.WithValue(r.Context(), ctxRequest, st))
+		rec := &st.statusRecorder
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

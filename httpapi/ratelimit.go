@@ -19,6 +19,9 @@ type limiter struct {
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
+
+	limitOnce  sync.Once
+	limitValue []string // X-RateLimit-Limit, shared by every response: never modify
 }
 
 type bucket struct {
@@ -48,11 +51,22 @@ func (l *limiter) allow(w http.ResponseWriter, key string) (bool, float64) {
 	tokens := b.tokens
 	l.mu.Unlock()
 
-	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.FormatFloat(l.rate, 'f', -1, 64))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(int(tokens)))
 	full := now.Add(time.Duration((l.burst - tokens) / l.rate * float64(time.Second)))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(int64(math.Ceil(float64(full.UnixNano())/1e9)), 10))
+	reset := int64(math.Ceil(float64(full.UnixNano()) / 1e9))
+	// The keys are the canonical forms Header.Set would use. The limit
+	// never changes, so its value is formatted once and shared; the other
+	// two are formatted into one string and one two-element slice.
+	l.limitOnce.Do(func() { l.limitValue = []string{strconv.FormatFloat(l.rate, 'f', -1, 64)} })
+	var buf [48]byte
+	nb := strconv.AppendInt(buf[:0], int64(int(tokens)), 10)
+	split := len(nb)
+	nb = strconv.AppendInt(nb, reset, 10)
+	str := string(nb)
+	vals := []string{str[:split], str[split:]}
+	h := w.Header()
+	h["X-Ratelimit-Limit"] = l.limitValue
+	h["X-Ratelimit-Remaining"] = vals[0:1:1]
+	h["X-Ratelimit-Reset"] = vals[1:2:2]
 	if allowed {
 		return true, 0
 	}

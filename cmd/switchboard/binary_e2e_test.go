@@ -96,19 +96,30 @@ func startBinary(t *testing.T, args ...string) *proc {
 	return p
 }
 
+// bootstrapKey waits for the key a first start prints on stdout. The
+// process writes it before it logs that it serves, but stdout is copied by
+// another goroutine, so poll with a deadline.
+func (p *proc) bootstrapKey(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, line := range strings.Split(p.stdout.String(), "\n") {
+			if strings.HasPrefix(line, "kros_live_") {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("first start must print a live key on stdout:\n%s", p.stdout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestBinaryServeAndSIGTERM(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "sb.db")
 	p := startBinary(t, "--database", db)
-	key := ""
-	for _, line := range strings.Split(p.stdout.String(), "\n") {
-		if strings.HasPrefix(line, "kros_live_") {
-			key = line
-		}
-	}
-	if key == "" {
-		t.Fatalf("first start must print a live key on stdout:\n%s", p.stdout)
-	}
+	key := p.bootstrapKey(t)
 	req, _ := http.NewRequest("GET", p.httpURL+"/v1/endpoints", nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -96,17 +95,12 @@ func apiCall(p *proc, key, method, path string, body any) (int, map[string]any, 
 func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "crash.db")
-	args := []string{"--database", db, "--webhook-allow-private", "--webhook-timeout", "1s", "--webhook-concurrency", "4",
+	args := []string{"--database", db, "--webhook-allow-private", "--rate-limit", "0", "--webhook-timeout", "1s", "--webhook-concurrency", "4",
 		"--webhook-retry-schedule", "0s,100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"}
 	recv := newSigReceiver(t)
 
 	p := startBinary(t, args...)
-	key := ""
-	for _, line := range strings.Split(p.stdout.String(), "\n") {
-		if strings.HasPrefix(line, "kros_live_") {
-			key = line
-		}
-	}
+	key := p.bootstrapKey(t)
 	status, hook, err := apiCall(p, key, "POST", "/v1/webhooks", map[string]any{"url": recv.srv.URL + "/hook", "events": []string{"endpoint.*"}})
 	if err != nil || status != 201 {
 		t.Fatalf("create subscription: %d %v %v", status, hook, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
 	"github.com/switchboard-voice/switchboard/openapi"
+	"github.com/switchboard-voice/switchboard/storecache"
 	"github.com/switchboard-voice/switchboard/webhook"
 )
 
@@ -165,6 +166,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Endpoints are read on almost every request: serve them from memory.
+	// Writes through the cache invalidate it at once; writes by other
+	// processes (other nodes, the CLI) show within storecache.DefaultTTL.
+	store = storecache.New(store, storecache.DefaultTTL, switchboard.SystemClock)
 	m.store = store
 	if err := m.bootstrap(ctx); err != nil {
 		return err
