@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/phone-numbers/available", switchboard.ScopeNumbersRead, s.handleListAvailable)
 	m.write("POST {api}/phone-numbers", switchboard.ScopeNumbersWrite, s.handleClaimNumber)
 	m.read("GET {api}/phone-numbers/{id}", switchboard.ScopeNumbersRead, s.handleGetPhoneNumber)
+	m.read("GET {api}/phone-numbers/{id}/route", switchboard.ScopeNumbersRead, s.handleExplainRoute)
 	m.write("PATCH {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleUpdatePhoneNumber)
 	m.write("DELETE {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleReleaseNumber)
 
