@@ -293,19 +293,19 @@ func (e *Endpoint) Apply(p EndpointPatch) (*Endpoint, error) {
 	return &n, nil
 }
 
-// applyProviderConfig merges a provider_config patch into n, which starts
-// as a copy of e. Within one provider it is a JSON merge patch (RFC 7396)
+// applyProviderConfig merges a provider_config patch into e, which starts
+// as a copy of old. Within one provider it is a JSON merge patch (RFC 7396)
 // over canonical keys, so an alias spelling replaces its canonical key; a
 // new provider replaces the config, since the old keys mean nothing to it.
-func (n *Endpoint) applyProviderConfig(e *Endpoint, p EndpointPatch) error {
-	if e.Type != EndpointAgent {
+func (e *Endpoint) applyProviderConfig(old *Endpoint, p EndpointPatch) error {
+	if old.Type != EndpointAgent {
 		return FieldError("provider_config", "provider_config is only for agent endpoints")
 	}
 	if p.ProviderConfig.Null {
 		return FieldError("provider_config", "provider_config cannot be removed from an agent endpoint")
 	}
 	patch := p.ProviderConfig.Value
-	target := e.ProviderConfig.Provider
+	target := old.ProviderConfig.Provider
 	if v, ok := patch["provider"]; ok && v != nil {
 		s, ok := v.(string)
 		if !ok {
@@ -317,11 +317,11 @@ func (n *Endpoint) applyProviderConfig(e *Endpoint, p EndpointPatch) error {
 	if !ok {
 		return FieldError("provider_config.provider", "provider %q is not supported: use one of %s", target, strings.Join(Providers(), ", "))
 	}
-	merged := e.ProviderConfig.asMap()
-	if target != e.ProviderConfig.Provider {
+	merged := old.ProviderConfig.asMap()
+	if target != old.ProviderConfig.Provider {
 		merged = map[string]any{}
-		if !p.URL.Set && e.URL == DefaultProviderURL(e.ProviderConfig.Provider) {
-			n.URL = ""
+		if !p.URL.Set && old.URL == DefaultProviderURL(old.ProviderConfig.Provider) {
+			e.URL = ""
 		}
 	}
 	merged["provider"] = target
@@ -339,15 +339,21 @@ func (n *Endpoint) applyProviderConfig(e *Endpoint, p EndpointPatch) error {
 			if p.URL.Set && strings.TrimSpace(p.URL.Value) != s {
 				return FieldError("provider_config."+k, "provider_config.%s disagrees with url", k)
 			}
-			n.URL = s
+			e.URL = s
 			continue
 		}
 		canon := k
 		if a, ok := rule.aliases[k]; ok {
 			canon = a
 		}
-		if prev, dup := seen[canon]; dup && prev != v {
-			return FieldError("provider_config."+k, "provider_config.%s disagrees with provider_config.%s", k, canon)
+		if prev, dup := seen[canon]; dup {
+			// Two spellings of one key must agree; values may be any JSON
+			// (maps are not comparable), so only equal strings pass.
+			ps, ok1 := prev.(string)
+			vs, ok2 := v.(string)
+			if !ok1 || !ok2 || ps != vs {
+				return FieldError("provider_config."+k, "provider_config.%s disagrees with provider_config.%s", k, canon)
+			}
 		}
 		seen[canon] = v
 		if v == nil {
@@ -356,11 +362,11 @@ func (n *Endpoint) applyProviderConfig(e *Endpoint, p EndpointPatch) error {
 			merged[canon] = v
 		}
 	}
-	pc, err := normalizeProviderConfig(merged, "", n)
+	pc, err := normalizeProviderConfig(merged, "", e)
 	if err != nil {
 		return err
 	}
-	n.ProviderConfig = pc
+	e.ProviderConfig = pc
 	return nil
 }
 

@@ -600,3 +600,20 @@ func TestProviders(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyAliasWithObjectValues: two spellings of one key carrying JSON
+// objects (not comparable in Go) are a validation error, never a panic.
+func TestApplyAliasWithObjectValues(t *testing.T) {
+	t.Parallel()
+	e, err := NewEndpoint(EndpointInput{Name: "el", Type: "elevenlabs", ProviderConfig: map[string]any{"agent_id": "a1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p EndpointPatch
+	if err := json.Unmarshal([]byte(`{"provider_config":{"agent_id":{"x":1},"elevenlabs_agent_id":{"y":2}}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Apply(p); ErrorCode(err) != ECodeValidation {
+		t.Fatalf("Apply = %v, want VALIDATION_ERROR", err)
+	}
+}
