@@ -29,28 +29,9 @@ func (db *DB) ListDeliveries(ctx context.Context, orgID string, f switchboard.De
 	if f.Event != "" {
 		w.add("d.event = ?", f.Event)
 	}
-	limit, offset := pageArgs(f.Page)
-	var list []*switchboard.Delivery
-	var total int
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries d WHERE `+w.String(), w.args...).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+w.String()+`
-			ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, d)
-		}
-		return rows.Err()
-	})
+	list, total, err := listPage(ctx, db, `SELECT COUNT(*) FROM deliveries d WHERE `+w.String(),
+		`SELECT `+deliveryColumns+` FROM deliveries d WHERE `+w.String()+` ORDER BY d.created_at DESC, d.id DESC`,
+		w.args, f.Page, func(s scanner) (*switchboard.Delivery, error) { return scanDelivery(s) })
 	if err != nil {
 		return nil, 0, fmt.Errorf("list deliveries: %w", err)
 	}

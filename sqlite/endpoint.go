@@ -51,29 +51,18 @@ func (db *DB) CreateEndpoint(ctx context.Context, orgID string, e *switchboard.E
 // It runs on every call and most API requests: one primary-key lookup
 // through a prepared statement on the reader pool.
 func (db *DB) FindEndpoint(ctx context.Context, orgID, id string) (*switchboard.Endpoint, error) {
-	if !switchboard.ValidID(switchboard.PrefixEndpoint, id) {
-		return nil, endpointNotFound(id)
-	}
-	e, err := scanEndpoint(db.queryRow(ctx, findEndpointSQL, orgID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, endpointNotFound(id)
-	}
-	if err != nil {
+	e, err := lookup(switchboard.PrefixEndpoint, id, endpointNotFound,
+		func() *sql.Row { return db.queryRow(ctx, findEndpointSQL, orgID, id) }, scanEndpoint)
+	if err != nil && switchboard.ErrorCode(err) == switchboard.ECodeInternal {
 		return nil, fmt.Errorf("find endpoint %s: %w", id, err)
 	}
-	return e, nil
+	return e, err
 }
 
 // findEndpoint is FindEndpoint inside a write transaction.
 func findEndpoint(ctx context.Context, q querier, orgID, id string) (*switchboard.Endpoint, error) {
-	if !switchboard.ValidID(switchboard.PrefixEndpoint, id) {
-		return nil, endpointNotFound(id)
-	}
-	e, err := scanEndpoint(q.QueryRowContext(ctx, findEndpointSQL, orgID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, endpointNotFound(id)
-	}
-	return e, err
+	return lookup(switchboard.PrefixEndpoint, id, endpointNotFound,
+		func() *sql.Row { return q.QueryRowContext(ctx, findEndpointSQL, orgID, id) }, scanEndpoint)
 }
 
 // checkEndpoint answers ENDPOINT_NOT_FOUND unless the organisation owns the
@@ -101,28 +90,9 @@ func (db *DB) ListEndpoints(ctx context.Context, orgID string, f switchboard.End
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	limit, offset := pageArgs(f.Page)
-	var list []*switchboard.Endpoint
-	var total int
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE `+w.String(), w.args...).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE `+w.String()+`
-			ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEndpoint(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, e)
-		}
-		return rows.Err()
-	})
+	list, total, err := listPage(ctx, db, `SELECT COUNT(*) FROM endpoints WHERE `+w.String(),
+		`SELECT `+endpointColumns+` FROM endpoints WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`,
+		w.args, f.Page, scanEndpoint)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list endpoints: %w", err)
 	}

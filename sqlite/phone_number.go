@@ -86,35 +86,24 @@ func (db *DB) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) 
 	if f.Type != "" {
 		w.add("i.type = ?", f.Type)
 	}
-	limit, offset := pageArgs(f.Page)
-	var list []*switchboard.InventoryNumber
-	var total int
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_numbers i WHERE `+w.String(), w.args...).Scan(&total)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+inventoryColumns+` FROM inventory_numbers i WHERE `+w.String()+`
-			ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n switchboard.InventoryNumber
-			var createdAt int64
-			if err := rows.Scan(&n.ID, &n.Number, &n.Country, &n.Type, &createdAt); err != nil {
-				return err
-			}
-			n.CreatedAt = fromMicros(createdAt)
-			list = append(list, &n)
-		}
-		return rows.Err()
-	})
+	list, total, err := listPage(ctx, db, `SELECT COUNT(*) FROM inventory_numbers i WHERE `+w.String(),
+		`SELECT `+inventoryColumns+` FROM inventory_numbers i WHERE `+w.String()+` ORDER BY i.created_at DESC, i.id DESC`,
+		w.args, f.Page, scanInventory)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list available numbers: %w", err)
 	}
 	return list, total, nil
+}
+
+// scanInventory reads one row of inventoryColumns.
+func scanInventory(s scanner) (*switchboard.InventoryNumber, error) {
+	var n switchboard.InventoryNumber
+	var createdAt int64
+	if err := s.Scan(&n.ID, &n.Number, &n.Country, &n.Type, &createdAt); err != nil {
+		return nil, err
+	}
+	n.CreatedAt = fromMicros(createdAt)
+	return &n, nil
 }
 
 // ClaimNumber gives an available number, named by inventory ID or by E.164
@@ -243,30 +232,10 @@ func (db *DB) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.
 	if f.EndpointID != "" {
 		w.add("p.endpoint_id = ?", f.EndpointID)
 	}
-	limit, offset := pageArgs(f.Page)
-	var list []*switchboard.PhoneNumber
-	var total int
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phone_numbers p
-			JOIN inventory_numbers i ON i.id = p.inventory_id WHERE `+w.String(), w.args...).Scan(&total)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, phoneNumberSelect+` WHERE `+w.String()+`
-			ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			pn, err := scanPhoneNumber(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, pn)
-		}
-		return rows.Err()
-	})
+	list, total, err := listPage(ctx, db, `SELECT COUNT(*) FROM phone_numbers p
+			JOIN inventory_numbers i ON i.id = p.inventory_id WHERE `+w.String(),
+		phoneNumberSelect+` WHERE `+w.String()+` ORDER BY p.created_at DESC, p.id DESC`,
+		w.args, f.Page, scanPhoneNumber)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list phone numbers: %w", err)
 	}

@@ -225,3 +225,48 @@ func (w *where) add(cond string, args ...any) {
 }
 
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+
+// listPage returns one page of a list and the total that match, both from
+// the same read snapshot so they agree. countSQL counts the matches;
+// pageSQL selects them in list order and ends where LIMIT ? OFFSET ? is
+// appended; both take args. Each row is read by scan.
+func listPage[T any](ctx context.Context, db *DB, countSQL, pageSQL string, args []any, p switchboard.Page,
+	scan func(scanner) (T, error)) ([]T, int, error) {
+	limit, offset := pageArgs(p)
+	var list []T
+	var total int
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, countSQL, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, pageSQL+` LIMIT ? OFFSET ?`, append(args[:len(args):len(args)], limit, offset)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			list = append(list, v)
+		}
+		return rows.Err()
+	})
+	return list, total, err
+}
+
+// lookup reads one object by ID: an ID of the wrong kind is notFound
+// without a query (a mistyped ID is a 404, never a 500), and so is a
+// missing row. row runs the query, on the reader pool or in a transaction.
+func lookup[T any](prefix, id string, notFound func(string) error, row func() *sql.Row, scan func(scanner) (T, error)) (T, error) {
+	var zero T
+	if !switchboard.ValidID(prefix, id) {
+		return zero, notFound(id)
+	}
+	v, err := scan(row())
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, notFound(id)
+	}
+	return v, err
+}

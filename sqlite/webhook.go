@@ -51,56 +51,26 @@ func (db *DB) CreateWebhook(ctx context.Context, orgID string, w *switchboard.We
 // The delivery worker reads it before every attempt, so it is a prepared
 // primary-key lookup on the reader pool.
 func (db *DB) FindWebhook(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
-	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
-		return nil, webhookNotFound(id)
-	}
-	w, err := scanWebhook(db.queryRow(ctx, findWebhookSQL, orgID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, webhookNotFound(id)
-	}
-	if err != nil {
+	w, err := lookup(switchboard.PrefixWebhook, id, webhookNotFound,
+		func() *sql.Row { return db.queryRow(ctx, findWebhookSQL, orgID, id) }, scanWebhook)
+	if err != nil && switchboard.ErrorCode(err) == switchboard.ECodeInternal {
 		return nil, fmt.Errorf("find webhook %s: %w", id, err)
 	}
-	return w, nil
+	return w, err
 }
 
 // findWebhook is FindWebhook inside a write transaction.
 func findWebhook(ctx context.Context, q querier, orgID, id string) (*switchboard.Webhook, error) {
-	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
-		return nil, webhookNotFound(id)
-	}
-	w, err := scanWebhook(q.QueryRowContext(ctx, findWebhookSQL, orgID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, webhookNotFound(id)
-	}
-	return w, err
+	return lookup(switchboard.PrefixWebhook, id, webhookNotFound,
+		func() *sql.Row { return q.QueryRowContext(ctx, findWebhookSQL, orgID, id) }, scanWebhook)
 }
 
 // ListWebhooks returns one page of the organisation's subscriptions, newest
 // first, and their total.
 func (db *DB) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page) ([]*switchboard.Webhook, int, error) {
-	limit, offset := pageArgs(p)
-	var list []*switchboard.Webhook
-	var total int
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE organization_id = ?`, orgID).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE organization_id = ?
-			ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, orgID, limit, offset)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			w, err := scanWebhook(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, w)
-		}
-		return rows.Err()
-	})
+	list, total, err := listPage(ctx, db, `SELECT COUNT(*) FROM webhooks WHERE organization_id = ?`,
+		`SELECT `+webhookColumns+` FROM webhooks WHERE organization_id = ? ORDER BY created_at DESC, id DESC`,
+		[]any{orgID}, p, scanWebhook)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list webhooks: %w", err)
 	}
