@@ -14,26 +14,16 @@ import (
 // maxIdempotencyKey is the longest Idempotency-Key accepted (Stripe's limit).
 const maxIdempotencyKey = 255
 
-// captureWriter passes a response through while keeping a copy to store.
+// captureWriter passes a response through while keeping a copy to store;
+// statusRecorder remembers its status.
 type captureWriter struct {
-	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-}
-
-func (c *captureWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
+	statusRecorder
+	buf bytes.Buffer
 }
 
 func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
 	c.buf.Write(b)
-	return c.ResponseWriter.Write(b)
+	return c.statusRecorder.Write(b)
 }
 
 // idempotent makes a write route honour Idempotency-Key: the first response
@@ -88,7 +78,7 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			}
 			return
 		}
-		cw := &captureWriter{ResponseWriter: w}
+		cw := &captureWriter{statusRecorder: statusRecorder{ResponseWriter: w}}
 		finished := false
 		defer func() {
 			// Runs on panic too: an unfinished key must not stay "in progress".
