@@ -2,72 +2,35 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/switchboard-voice/switchboard/webhook"
 )
 
-// sigReceiver is a real webhook receiver that verifies both signatures and
-// records every event id it was sent.
-type sigReceiver struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	secret string
-	got    map[string]int    // event id → times received
-	bodies map[string]string // endpoint id in endpoint.created → event id
-}
-
-func newSigReceiver(t *testing.T) *sigReceiver {
-	r := &sigReceiver{t: t, got: map[string]int{}, bodies: map[string]string{}}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		secret := r.secret
-		r.mu.Unlock()
-		if err := webhook.Verify(body, req.Header, secret, time.Now(), time.Minute); err != nil {
-			t.Errorf("bad signature: %v", err)
-			w.WriteHeader(400)
-			return
+// announced maps each endpoint that an endpoint.created delivery named to
+// that event's id, and counts the POSTs of each event.
+func announced(t *testing.T, recv *hookReceiver) (events map[string]string, posts map[string]int) {
+	events, posts = map[string]string{}, map[string]int{}
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	for _, r := range recv.got {
+		posts[r.EventID]++
+		if r.Event != "endpoint.created" {
+			continue
 		}
-		if err := webhook.VerifyKrosAI(body, req.Header, secret); err != nil {
-			t.Errorf("bad KrosAI signature: %v", err)
+		if prev, ok := events[r.DataID]; ok && prev != r.EventID {
+			t.Errorf("endpoint %s announced by two events %s and %s", r.DataID, prev, r.EventID)
 		}
-		var env struct {
-			ID    string `json:"id"`
-			Event string `json:"event"`
-			Data  struct {
-				ID string `json:"id"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(body, &env); err != nil || env.ID != req.Header.Get("webhook-id") {
-			t.Errorf("envelope id %q vs webhook-id %q (%v)", env.ID, req.Header.Get("webhook-id"), err)
-		}
-		r.mu.Lock()
-		r.got[env.ID]++
-		if env.Event == "endpoint.created" {
-			if prev, ok := r.bodies[env.Data.ID]; ok && prev != env.ID {
-				t.Errorf("endpoint %s announced by two events %s and %s", env.Data.ID, prev, env.ID)
-			}
-			r.bodies[env.Data.ID] = env.ID
-		}
-		r.mu.Unlock()
-		// A slow receiver keeps a backlog of deliveries in flight when the
-		// server is killed.
-		time.Sleep(20 * time.Millisecond)
-		w.WriteHeader(204)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
+		events[r.DataID] = r.EventID
+	}
+	return events, posts
 }
 
 func apiCall(p *proc, key, method, path string, body any) (int, map[string]any, error) {
@@ -97,17 +60,20 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "crash.db")
 	args := []string{"--database", db, "--webhook-allow-private", "--rate-limit", "0", "--webhook-timeout", "1s", "--webhook-concurrency", "4",
 		"--webhook-retry-schedule", "0s,100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"}
-	recv := newSigReceiver(t)
+	// A slow receiver keeps a backlog of deliveries in flight when the
+	// server is killed.
+	recv := newHookReceiver(t, func(context.Context, int, receipt) (int, string) {
+		time.Sleep(20 * time.Millisecond)
+		return 204, ""
+	})
 
 	p := startBinary(t, args...)
 	key := p.bootstrapKey(t)
-	status, hook, err := apiCall(p, key, "POST", "/v1/webhooks", map[string]any{"url": recv.srv.URL + "/hook", "events": []string{"endpoint.*"}})
+	status, hook, err := apiCall(p, key, "POST", "/v1/webhooks", map[string]any{"url": recv.url(), "events": []string{"endpoint.*"}})
 	if err != nil || status != 201 {
 		t.Fatalf("create subscription: %d %v %v", status, hook, err)
 	}
-	recv.mu.Lock()
-	recv.secret = hook["secret"].(string)
-	recv.mu.Unlock()
+	recv.setSecrets(hook["secret"].(string))
 
 	var mu sync.Mutex
 	committed := map[string]bool{} // endpoints whose creation was acknowledged
@@ -159,14 +125,13 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		recv.mu.Lock()
+		events, _ := announced(t, recv)
 		missing := 0
 		for id := range committed {
-			if _, ok := recv.bodies[id]; !ok {
+			if _, ok := events[id]; !ok {
 				missing++
 			}
 		}
-		recv.mu.Unlock()
 		if missing == 0 {
 			break
 		}
@@ -176,11 +141,10 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// Everything received was committed: it exists in the database now.
-	recv.mu.Lock()
-	defer recv.mu.Unlock()
+	events, posts := announced(t, recv)
 	dups := 0
-	for id, evt := range recv.bodies {
-		if recv.got[evt] > 1 {
+	for id, evt := range events {
+		if posts[evt] > 1 {
 			dups++
 		}
 		if committed[id] {
@@ -191,7 +155,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 			t.Errorf("receiver got endpoint.created for %s, which is not in the database (%d)", id, st)
 		}
 	}
-	t.Logf("%d acknowledged creates, %d events received, %d delivered more than once (same webhook-id)", want, len(recv.bodies), dups)
+	t.Logf("%d acknowledged creates, %d events received, %d delivered more than once (same webhook-id)", want, len(events), dups)
 	if dups == 0 {
 		t.Error("no delivery was interrupted by a kill: the at-least-once path was not exercised")
 	}
