@@ -20,6 +20,7 @@ const (
 	ECodeNumberNotAvail    = "NUMBER_NOT_AVAILABLE"
 	ECodeWebhookNotFound   = "WEBHOOK_NOT_FOUND"
 	ECodeDeliveryNotFound  = "DELIVERY_NOT_FOUND"
+	ECodeCallNotFound      = "CALL_NOT_FOUND"
 	ECodeConflict          = "CONFLICT"
 	ECodeIdempotencyReused = "IDEMPOTENCY_KEY_REUSED"
 	ECodeIdempotencyBusy   = "IDEMPOTENCY_KEY_IN_USE"

@@ -1,5 +1,7 @@
 package switchboard
 
+import "context"
+
 // Route results: where a call to a number goes.
 const (
 	RouteAgent   = EndpointAgent   // B-leg INVITE to the agent endpoint's SIP URI
@@ -79,4 +81,23 @@ func Route(in RouteInput) Decision {
 
 func reject(reason string, status int) Decision {
 	return Decision{Result: RouteReject, Reason: reason, SIPStatus: status}
+}
+
+// RoutingService gives the SIP edge what it routes from, so that it can
+// keep every number and endpoint in memory and read nothing per call.
+type RoutingService interface {
+	// RoutingEntries returns the active numbers organisations hold and
+	// their endpoints, of one organisation or, when orgID is "", of all.
+	// Endpoints carry their digest password and signing secret.
+	RoutingEntries(ctx context.Context, orgID string) ([]*PhoneNumber, []*Endpoint, error)
+}
+
+// ChangeFeed tells every node that an organisation's routing data (its
+// numbers or endpoints) changed, whichever node made the change.
+type ChangeFeed interface {
+	// SubscribeChanges calls fn with the organisation's ID after each
+	// committed change to its numbers or endpoints, until ctx ends. It
+	// calls fn with "" when changes may have been missed (a lost
+	// connection), meaning "reload everything".
+	SubscribeChanges(ctx context.Context, fn func(orgID string)) error
 }

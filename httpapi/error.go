@@ -18,7 +18,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
 		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail,
-		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound:
+		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound,
+		switchboard.ECodeCallNotFound:
 		return http.StatusNotFound
 	case switchboard.ECodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed

@@ -1,0 +1,183 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// Call directions. Switchboard answers inbound calls; outbound is part of
+// KrosAI's vocabulary and accepted as a filter value.
+const (
+	DirectionInbound  = "inbound"
+	DirectionOutbound = "outbound"
+)
+
+// Call statuses (DESIGN §8, KrosAI's vocabulary). A call moves
+// initiated → ringing → in_progress → completed, or ends in one of the
+// failure statuses.
+const (
+	CallInitiated  = "initiated"
+	CallRinging    = "ringing"
+	CallInProgress = "in_progress"
+	CallCompleted  = "completed"
+	CallFailed     = "failed"
+	CallBusy       = "busy"
+	CallNoAnswer   = "no_answer"
+	CallCanceled   = "canceled"
+)
+
+// CallStatuses lists every status, for validating filters.
+var CallStatuses = []string{
+	CallInitiated, CallRinging, CallInProgress, CallCompleted,
+	CallFailed, CallBusy, CallNoAnswer, CallCanceled,
+}
+
+// CallEnded reports whether status is final.
+func CallEnded(status string) bool {
+	switch status {
+	case CallCompleted, CallFailed, CallBusy, CallNoAnswer, CallCanceled:
+		return true
+	}
+	return false
+}
+
+// Hangup causes (KrosAI's vocabulary).
+const (
+	HangupNormalClearing = "normal_clearing" // ended by the API or by the maximum duration
+	HangupUser           = "user_hangup"     // the caller hung up or cancelled
+	HangupAgent          = "agent_hangup"    // the agent or endpoint hung up
+	HangupNoAnswer       = "no_answer"       // nobody answered before the ring timeout
+	HangupBusy           = "busy"            // the agent answered busy (486/600)
+	HangupRejected       = "rejected"        // routing or the endpoint rejected the call
+	HangupNetworkError   = "network_error"   // the agent could not be reached
+	HangupTimeout        = "timeout"         // the maximum call duration elapsed
+	HangupShutdown       = "system_shutdown" // the node drained before the call ended
+)
+
+// Who ended a call.
+const (
+	HangupByCaller = "caller"
+	HangupByAgent  = "agent"
+	HangupByAPI    = "api"
+	HangupBySystem = "system"
+)
+
+// Call is the record of one call through Switchboard. OrganizationID is
+// empty for a call to a number no organisation holds: it is recorded (as
+// failed, number_not_found) but no organisation can list it.
+type Call struct {
+	ID             string     `json:"id"`
+	OrganizationID string     `json:"organization_id"`
+	Direction      string     `json:"direction"`
+	FromNumber     string     `json:"from_number"`
+	ToNumber       string     `json:"to_number"`
+	PhoneNumberID  *string    `json:"phone_number_id"`
+	EndpointID     *string    `json:"endpoint_id"`
+	Status         string     `json:"status"`
+	HangupCause    string     `json:"hangup_cause,omitempty"`
+	HangupBy       string     `json:"hangup_by,omitempty"`
+	FailureReason  string     `json:"failure_reason,omitempty"` // route reason or SIP failure, for failed calls
+	SIPStatus      int        `json:"sip_status,omitempty"`     // the final status the caller got, when not 200
+	Duration       int        `json:"duration"`                 // whole seconds from answer to end
+	SIPCallID      string     `json:"sip_call_id"`              // the carrier leg's Call-ID
+	Node           string     `json:"node,omitempty"`           // the Switchboard node that handled the call
+	CreatedAt      time.Time  `json:"created_at"`
+	AnsweredAt     *time.Time `json:"answered_at"`
+	CompletedAt    *time.Time `json:"completed_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// CallEventData is the data of a call.* event: the call with KrosAI's
+// field names (call_id rather than id).
+type CallEventData struct {
+	CallID        string     `json:"call_id"`
+	Direction     string     `json:"direction"`
+	FromNumber    string     `json:"from_number"`
+	ToNumber      string     `json:"to_number"`
+	PhoneNumberID *string    `json:"phone_number_id"`
+	EndpointID    *string    `json:"endpoint_id"`
+	Status        string     `json:"status"`
+	HangupCause   string     `json:"hangup_cause,omitempty"`
+	HangupBy      string     `json:"hangup_by,omitempty"`
+	FailureReason string     `json:"failure_reason,omitempty"`
+	SIPStatus     int        `json:"sip_status,omitempty"`
+	Duration      int        `json:"duration"`
+	CreatedAt     time.Time  `json:"created_at"`
+	AnsweredAt    *time.Time `json:"answered_at,omitempty"`
+	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+}
+
+// EventData returns the call as the data of a call.* event.
+func (c *Call) EventData() CallEventData {
+	return CallEventData{
+		CallID: c.ID, Direction: c.Direction, FromNumber: c.FromNumber, ToNumber: c.ToNumber,
+		PhoneNumberID: c.PhoneNumberID, EndpointID: c.EndpointID, Status: c.Status,
+		HangupCause: c.HangupCause, HangupBy: c.HangupBy, FailureReason: c.FailureReason,
+		SIPStatus: c.SIPStatus, Duration: c.Duration, CreatedAt: c.CreatedAt,
+		AnsweredAt: c.AnsweredAt, CompletedAt: c.CompletedAt,
+	}
+}
+
+// CallEvent is one entry of a call's timeline (GET /v1/calls/{id}/events).
+// Types are the call.* event types; Detail says more where there is more
+// to say (the SIP status of a failed target, the failover reason).
+type CallEvent struct {
+	ID        string    `json:"id"`
+	CallID    string    `json:"call_id"`
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Status    string    `json:"status"`
+	Detail    string    `json:"detail,omitempty"`
+	// SkipEndpoint leaves the call's endpoint out of the event's receivers:
+	// a webhook endpoint already got call.initiated synchronously, as the
+	// question of what to do with the call.
+	SkipEndpoint bool `json:"-"`
+}
+
+// CallUpdate is one change to a call: its whole state after the change,
+// and the timeline entries the change adds (each is also emitted through
+// the event plane when the call belongs to an organisation).
+type CallUpdate struct {
+	Call   *Call
+	Events []*CallEvent
+}
+
+// CallFilter selects an organisation's calls. From and To bound created_at
+// (inclusive); zero values do not filter.
+type CallFilter struct {
+	Status        string
+	Direction     string
+	PhoneNumberID string
+	EndpointID    string
+	From, To      time.Time
+	Page
+}
+
+// CallService stores call records. SaveCalls writes a batch in one
+// transaction: each call is inserted or replaced, its timeline entries
+// appended, and each entry emitted as an event (to the organisation's
+// subscriptions and, unless SkipEndpoint, to the call's webhook endpoint),
+// so a call's record and its events are committed together.
+type CallService interface {
+	SaveCalls(ctx context.Context, updates []CallUpdate) error
+	// FindCall answers CALL_NOT_FOUND for an unknown call or another
+	// organisation's.
+	FindCall(ctx context.Context, orgID, id string) (*Call, error)
+	// ListCalls lists newest first.
+	ListCalls(ctx context.Context, orgID string, f CallFilter) ([]*Call, int, error)
+	// ListCallEvents returns the call's timeline, oldest first, or
+	// CALL_NOT_FOUND.
+	ListCallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
+	// EndOrphanCalls marks every call of node that is not yet final as
+	// ended at now: completed (cause system_shutdown) when it was answered,
+	// else failed. A node calls it at start for calls a crash left open.
+	EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error)
+}
+
+// CallControl acts on live calls. The SIP edge implements it; the API's
+// hangup calls it.
+type CallControl interface {
+	// Hangup ends the organisation's live call: BYE on both legs, or
+	// CANCEL/487 before answer. CALL_NOT_FOUND when no such live call.
+	Hangup(ctx context.Context, orgID, callID string) error
+}
