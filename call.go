@@ -132,6 +132,10 @@ type CallEvent struct {
 	// a webhook endpoint already got call.initiated synchronously, as the
 	// question of what to do with the call.
 	SkipEndpoint bool `json:"-"`
+	// Data, when set, is the event's data; otherwise the data is the
+	// update's call. A writer that merges several updates of one call
+	// keeps each entry's own state here.
+	Data *CallEventData `json:"-"`
 }
 
 // CallUpdate is one change to a call: its whole state after the change,

@@ -14,6 +14,7 @@ const (
 	PrefixNumber    = "pn_"
 	PrefixInventory = "inv_"
 	PrefixCall      = "call_"
+	PrefixCallEvent = "cev_"
 	PrefixEvent     = "evt_"
 	PrefixWebhook   = "wh_"
 	PrefixDelivery  = "whd_"

@@ -43,5 +43,8 @@ type Store interface {
 	EventService
 	WebhookService
 	DeliveryQueue
+	CallService
+	RoutingService
+	ChangeFeed
 	Close() error
 }

@@ -37,6 +37,9 @@ func (db *DB) CreateEndpoint(ctx context.Context, orgID string, e *switchboard.E
 		if err != nil {
 			return err
 		}
+		if err := tx.notifyChange(orgID); err != nil {
+			return err
+		}
 		_, err = tx.events(orgID, e.CreatedAt).emit(switchboard.EventEndpointCreated, e.EventView(), switchboard.EmitOptions{})
 		return err
 	})
@@ -143,6 +146,9 @@ func (db *DB) UpdateEndpoint(ctx context.Context, orgID, id string, fn func(*swi
 		if err != nil {
 			return err
 		}
+		if err := tx.notifyChange(orgID); err != nil {
+			return err
+		}
 		_, err = tx.events(orgID, n.UpdatedAt).emit(switchboard.EventEndpointUpdated, n.EventView(), switchboard.EmitOptions{})
 		out = &n
 		return err
@@ -199,6 +205,9 @@ func (db *DB) DeleteEndpoint(ctx context.Context, orgID, id string) (int, error)
 			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM endpoints WHERE organization_id = $1 AND id = $2`, orgID, id); err != nil {
+			return err
+		}
+		if err := tx.notifyChange(orgID); err != nil {
 			return err
 		}
 		events := tx.events(orgID, now)

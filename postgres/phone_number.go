@@ -156,6 +156,9 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 		if tag.RowsAffected() == 0 {
 			return numberNotAvailable(what)
 		}
+		if err := tx.notifyChange(orgID); err != nil {
+			return err
+		}
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id, ""); err != nil {
 			return err
 		}
@@ -307,6 +310,9 @@ func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchb
 		if err != nil {
 			return numberError(err, id)
 		}
+		if err := tx.notifyChange(orgID); err != nil {
+			return err
+		}
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id, ""); err != nil { // for the new endpoint summary
 			return err
 		}
@@ -346,6 +352,9 @@ func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard
 			return err
 		}
 		if _, err = tx.Exec(ctx, `DELETE FROM phone_numbers WHERE organization_id = $1 AND id = $2`, orgID, id); err != nil {
+			return err
+		}
+		if err := tx.notifyChange(orgID); err != nil {
 			return err
 		}
 		pn.Status = switchboard.NumberReleased

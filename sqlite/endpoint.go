@@ -44,6 +44,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, orgID string, e *switchboard.E
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
+	db.changed(orgID)
 	return nil
 }
 
@@ -142,6 +143,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, orgID, id string, fn func(*swi
 	if err != nil {
 		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
 	}
+	db.changed(orgID)
 	return out, nil
 }
 
@@ -208,6 +210,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, orgID, id string) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
+	db.changed(orgID)
 	return detached, nil
 }
 

@@ -29,6 +29,7 @@ type eventWriter struct {
 
 	subs     []subscription // nil until loaded
 	loaded   bool
+	insert   *sql.Stmt // the event INSERT, prepared at first use; closed by the commit
 	delivery *sql.Stmt // the delivery INSERT, prepared at first use; closed by the commit
 }
 
@@ -94,9 +95,15 @@ func (w *eventWriter) emit(typ string, data any, opts switchboard.EmitOptions) (
 	}
 
 	at := micros(w.now)
-	_, err = w.tx.ExecContext(w.ctx, `INSERT INTO events (id, organization_id, type, created_at, data)
-		VALUES (?, ?, ?, ?, ?)`, ev.ID, w.orgID, typ, at, string(raw))
-	if err != nil {
+	if w.insert == nil {
+		// A batch of call records emits hundreds of events in one
+		// transaction: parse the statement once.
+		if w.insert, err = w.tx.PrepareContext(w.ctx, `INSERT INTO events (id, organization_id, type, created_at, data)
+		VALUES (?, ?, ?, ?, ?)`); err != nil {
+			return nil, fmt.Errorf("event %s: %w", typ, err)
+		}
+	}
+	if _, err = w.insert.ExecContext(w.ctx, ev.ID, w.orgID, typ, at, string(raw)); err != nil {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
 	if len(to) > 0 && w.delivery == nil {

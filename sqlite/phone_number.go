@@ -167,6 +167,7 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 	if err != nil {
 		return nil, fmt.Errorf("claim number %s: %w", what, err)
 	}
+	db.changed(orgID)
 	return pn, nil
 }
 
@@ -290,6 +291,7 @@ func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchb
 	if err != nil {
 		return nil, fmt.Errorf("update phone number %s: %w", id, err)
 	}
+	db.changed(orgID)
 	return pn, nil
 }
 
@@ -331,6 +333,7 @@ func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard
 	if err != nil {
 		return nil, fmt.Errorf("release phone number %s: %w", id, err)
 	}
+	db.changed(orgID)
 	return pn, nil
 }
 

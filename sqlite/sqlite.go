@@ -34,6 +34,8 @@ type DB struct {
 
 	stmts  sync.Map // query text → *sql.Stmt on reader, for the hot-path lookups
 	wstmts sync.Map // query text → *sql.Stmt on writer, for the delivery queue (writeStmt)
+
+	changes changeHub // subscriptions of SubscribeChanges (changes.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)

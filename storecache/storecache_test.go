@@ -599,6 +599,11 @@ var (
 		// writes that cannot change an endpoint or name no organisation
 		"EnsureOrganization", "AddInventory", "BeginIdempotent", "FinishIdempotent", "AbortIdempotent",
 		"ClaimDeliveries", "FinishDeliveries",
+		// the call plane's routing snapshot and change feed: not endpoint reads
+		// the API makes, and the feed is what Invalidate is fed from
+		"RoutingEntries", "SubscribeChanges",
+		// call records: they never change an endpoint
+		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls",
 	}
 )
 

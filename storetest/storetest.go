@@ -72,6 +72,17 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"QueueRetry", testQueueRetry},
 		{"QueueReplay", testQueueReplay},
 		{"QueueCount", testQueueCount},
+		{"CallSaveFind", testCallSaveFind},
+		{"CallBatchAtomic", testCallBatchAtomic},
+		{"CallTimeline", testCallTimeline},
+		{"CallEvents", testCallEvents},
+		{"CallBatchOrgs", testCallBatchOrgs},
+		{"CallIsolation", testCallIsolation},
+		{"CallList", testCallList},
+		{"EndOrphanCalls", testEndOrphanCalls},
+		{"RoutingEntries", testRoutingEntries},
+		{"ChangeFeed", testChangeFeed},
+		{"ChangeFeedSlowSubscriber", testChangeFeedSlowSubscriber},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

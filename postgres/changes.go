@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The change feed of the PostgreSQL store is LISTEN/NOTIFY, so that a
+// change made through any node reaches every node's SIP edge at once. The
+// write paths that change an organisation's numbers or endpoints call
+// pg_notify inside their transaction: PostgreSQL delivers the notification
+// if and only if the transaction commits, and only once it is visible.
+//
+// The channel is database-wide: stores in other schemas of the same
+// database hear each other's changes too. That costs them a reload of an
+// organisation they do not have, never a missed change.
+const changesChannel = "switchboard_changes"
+
+// Timings of the listener. An idle listener pings the server now and then,
+// since a connection lost without a word (a dead network path) would
+// otherwise leave it waiting for ever. Reconnections back off, with
+// jitter, so that nodes do not all hammer a restarting server at once.
+const (
+	listenIdle        = 30 * time.Second
+	listenPingTimeout = 5 * time.Second
+	listenCloseWait   = time.Second
+	reconnectMin      = 100 * time.Millisecond
+	reconnectMax      = 10 * time.Second
+)
+
+// notifyChange tells every listener, when the transaction commits, that
+// the organisation's numbers or endpoints changed. PostgreSQL folds equal
+// notifications of one transaction into one.
+func (tx *txn) notifyChange(orgID string) error {
+	_, err := tx.Exec(tx.ctx, `SELECT pg_notify($1, $2)`, changesChannel, orgID)
+	return err
+}
+
+// SubscribeChanges calls fn with the organisation's ID after each
+// committed change to its numbers or endpoints, made through any store on
+// this database, until ctx ends; then it returns nil, having closed its
+// connection.
+//
+// It listens on a connection of its own, outside the pool. After each
+// (re)connection, once it listens, it calls fn("") (reload everything):
+// changes made while it was not listening were missed. So its first call
+// is fn(""), and a caller that (re)loads everything then misses no change.
+// A lost connection is re-established with backoff, for as long as ctx
+// lasts. fn is called from SubscribeChanges' goroutine, one call at a
+// time; notifications wait in the connection while it runs.
+func (db *DB) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
+	cfg := db.pool.Config().ConnConfig // a copy: the pool's connection settings, search_path included
+	delay := reconnectMin
+	for {
+		if listened := listen(ctx, cfg, fn); listened {
+			delay = reconnectMin // it worked for a while: retry promptly
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		// Full jitter over [delay/2, delay).
+		wait := delay/2 + rand.N(delay/2)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+		delay = min(2*delay, reconnectMax)
+	}
+}
+
+// listen connects, listens and calls fn for each notification until the
+// connection fails or ctx ends. It reports whether it got as far as
+// listening. Its errors are not returned: the caller reconnects whatever
+// went wrong, and fn("") after the next LISTEN covers what was missed.
+func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func(orgID string)) (listened bool) {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listenCloseWait)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+changesChannel); err != nil {
+		return false
+	}
+	fn("")
+	for {
+		wctx, cancel := context.WithTimeout(ctx, listenIdle)
+		n, err := conn.WaitForNotification(wctx)
+		idle := wctx.Err() != nil
+		cancel()
+		switch {
+		case err == nil:
+			if n.Channel == changesChannel {
+				fn(n.Payload)
+			}
+		case ctx.Err() != nil:
+			return true
+		case idle && !conn.IsClosed():
+			// Quiet for a while: make sure the server is still there.
+			pctx, cancel := context.WithTimeout(ctx, listenPingTimeout)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// TestCallQueryPlans checks that the call lists, the timeline and the
+// restart's scan read their indexes, in list order, without sorting.
+func TestCallQueryPlans(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
+	defer db.Close()
+	list := `SELECT ` + callColumns + ` FROM calls WHERE organization_id = ? %s ORDER BY created_at DESC, id DESC LIMIT 10`
+	for _, tc := range []struct{ query, index string }{
+		{strings.Replace(list, "%s", "", 1), "calls_org_created"},
+		{strings.Replace(list, "%s", "AND direction = 'inbound' AND created_at >= 5", 1), "calls_org_created"},
+		{strings.Replace(list, "%s", "AND status = 'completed'", 1), "calls_org_status"},
+		{strings.Replace(list, "%s", "AND phone_number_id = 'pn_x'", 1), "calls_org_number"},
+		{strings.Replace(list, "%s", "AND endpoint_id = 'ep_x'", 1), "calls_org_endpoint"},
+		{strings.Replace(openCallsSQL, "?", "'node-a'", 1), "calls_open"},
+		{strings.NewReplacer("?", "'x'").Replace(callEventsSQL), "sqlite_autoindex_call_events_1"},
+	} {
+		rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		got := strings.Join(plan, "; ")
+		// The restart's scan sorts a node's few open calls by ID, and the
+		// timeline a call's few entries; the lists must not sort.
+		sorts := strings.Contains(got, "TEMP B-TREE") && strings.HasPrefix(tc.index, "calls_org")
+		if !strings.Contains(got, "INDEX "+tc.index) || sorts {
+			t.Errorf("%s\nplan: %s\nwant it to use %s without sorting", tc.query, got, tc.index)
+		}
+	}
+}
+
+// BenchmarkSaveCalls measures SaveCalls as the SIP edge drives it: batches
+// of 64 updates, each with 2 call events, in an organisation with 2
+// subscriptions that match them, for calls to an agent endpoint. Each
+// batch moves 64 calls in flight one step on (initiated, ringing, in
+// progress, completed), a quarter of them new calls, so it inserts and
+// updates as the edge does. ns/update is the cost of one update, its 2
+// timeline entries, 2 events and 4 deliveries.
+func BenchmarkSaveCalls(b *testing.B) {
+	ctx := b.Context()
+	db := openTest(b, filepath.Join(b.TempDir(), "switchboard.db"), nil)
+	defer db.Close()
+	org, _, err := db.EnsureOrganization(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, filter := range [][]string{{"call.*"}, {"*"}} {
+		w, err := switchboard.NewWebhook(switchboard.WebhookInput{URL: "https://example.com/in", Events: filter})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.CreateWebhook(ctx, org.ID, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ep, err := switchboard.NewEndpoint(switchboard.EndpointInput{
+		Name: "Support", Type: switchboard.EndpointAgent,
+		ProviderConfig: map[string]any{"provider": switchboard.ProviderElevenLabs, "agent_id": "agent-1"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.CreateEndpoint(ctx, org.ID, ep); err != nil {
+		b.Fatal(err)
+	}
+	pn := switchboard.NewID(switchboard.PrefixNumber)
+
+	const batchSize = 64
+	steps := []struct{ status, ev1, ev2 string }{
+		{switchboard.CallInitiated, switchboard.EventCallInitiated, switchboard.EventCallRinging},
+		{switchboard.CallRinging, switchboard.EventCallRinging, switchboard.EventCallAnswered},
+		{switchboard.CallInProgress, switchboard.EventCallAnswered, switchboard.EventCallRinging},
+		{switchboard.CallCompleted, switchboard.EventCallCompleted, switchboard.EventCallFailed},
+	}
+	calls := make([]*switchboard.Call, batchSize)
+	stage := make([]int, batchSize)
+	for i := range calls {
+		stage[i] = i % len(steps) // staggered, so every batch has each step
+	}
+	batch := make([]switchboard.CallUpdate, batchSize)
+	b.ResetTimer()
+	for b.Loop() {
+		now := time.Now().UTC()
+		for i := range calls {
+			if stage[i] == 0 || calls[i] == nil {
+				calls[i] = &switchboard.Call{
+					ID: switchboard.NewID(switchboard.PrefixCall), OrganizationID: org.ID,
+					Direction: switchboard.DirectionInbound, FromNumber: "+2348031234567", ToNumber: "+14155550101",
+					PhoneNumberID: &pn, EndpointID: &ep.ID, SIPCallID: "a84b4c76e66710@carrier.example.com",
+					Node: "node-a", CreatedAt: now,
+				}
+			}
+			s := steps[stage[i]]
+			c := *calls[i]
+			c.Status, c.UpdatedAt = s.status, now
+			batch[i] = switchboard.CallUpdate{Call: &c, Events: []*switchboard.CallEvent{
+				{Type: s.ev1, Timestamp: now, Status: s.status},
+				{Type: s.ev2, Timestamp: now, Status: s.status},
+			}}
+			stage[i] = (stage[i] + 1) % len(steps)
+		}
+		if err := db.SaveCalls(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batchSize), "ns/update")
+}
