@@ -44,6 +44,11 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/webhook-deliveries/{id}", switchboard.ScopeWebhooksRead, s.handleGetDelivery)
 	m.write("POST {api}/webhook-deliveries/{id}/retry", switchboard.ScopeWebhooksWrite, s.handleRetryDelivery)
 
+	m.read("GET {api}/calls", switchboard.ScopeCallsRead, s.handleListCalls)
+	m.read("GET {api}/calls/{id}", switchboard.ScopeCallsRead, s.handleGetCall)
+	m.read("GET {api}/calls/{id}/events", switchboard.ScopeCallsRead, s.handleListCallEvents)
+	m.write("POST {api}/calls/{id}/hangup", switchboard.ScopeCallsWrite, s.handleHangupCall)
+
 	m.fallbacks()
 	return m.mux
 }

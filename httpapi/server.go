@@ -32,6 +32,10 @@ type Config struct {
 	// OnDeliveriesQueued, when set, is called after a request queued
 	// webhook deliveries, to wake the delivery worker at once.
 	OnDeliveriesQueued func()
+	// Calls acts on live calls (the SIP edge); nil when the call plane is
+	// not running, and then POST /v1/calls/{id}/hangup answers 503. Call
+	// records are read from the store either way.
+	Calls switchboard.CallControl
 }
 
 // Server is the REST API over a store.
@@ -45,6 +49,7 @@ type Server struct {
 
 	checkWebhookURL    func(ctx context.Context, url string) error
 	onDeliveriesQueued func()
+	calls              switchboard.CallControl
 }
 
 // NewServer returns the API server for store.
@@ -67,6 +72,7 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 
 		checkWebhookURL:    cfg.CheckWebhookURL,
 		onDeliveriesQueued: cfg.OnDeliveriesQueued,
+		calls:              cfg.Calls,
 	}
 	s.handler = s.withRequest(s.routes())
 	return s

@@ -50,7 +50,7 @@ func TestSpecValidates(t *testing.T) {
 // shared error responses.
 func TestOperationConventions(t *testing.T) {
 	doc := loadDoc(t)
-	tags := []string{"Endpoints", "Phone Numbers", "Webhooks", "Webhook Deliveries", "System"}
+	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Webhooks", "Webhook Deliveries", "System"}
 	ids := map[string]bool{}
 	public := map[string]bool{"/healthz": true, "/openapi.json": true}
 	for path, item := range doc.Paths.Map() {
@@ -375,7 +375,7 @@ func TestValidatorCheck(t *testing.T) {
 		{name: "rate limited", method: "GET", target: "/v1/endpoints", status: 429, headers: map[string]string{"Retry-After": "1"},
 			body: []byte(`{"error":"slow down","code":"RATE_LIMIT_EXCEEDED","request_id":"req_1","retry_after":1}`)},
 		{name: "not found", method: "GET", target: "/v1/endpoints/ep_nope", status: 404, body: errorBody("ENDPOINT_NOT_FOUND", "Endpoint not found.")},
-		{name: "unknown path answered 404", method: "GET", target: "/v1/calls", status: 404, body: errorBody("NOT_FOUND", "Not found."), headers: public},
+		{name: "unknown path answered 404", method: "GET", target: "/v1/recordings", status: 404, body: errorBody("NOT_FOUND", "Not found."), headers: public},
 		{name: "unknown method answered 405", method: "PUT", target: "/v1/endpoints/ep_1", status: 405,
 			body: errorBody("METHOD_NOT_ALLOWED", "no"), headers: map[string]string{"Allow": "GET, PATCH, DELETE"}},
 
@@ -383,7 +383,7 @@ func TestValidatorCheck(t *testing.T) {
 			body: withField(t, ep, "credentials", "password", "s3cret"), wantErr: "password"},
 		{name: "stray top-level field", method: "GET", target: "/v1/endpoints/ep_1", status: 200,
 			body: withField(t, ep, "", "internal_note", "x"), wantErr: "internal_note"},
-		{name: "undocumented path", method: "GET", target: "/v1/calls", status: 200, body: []byte(`{"calls":[]}`), wantErr: "undocumented route"},
+		{name: "undocumented path", method: "GET", target: "/v1/recordings", status: 200, body: []byte(`{"recordings":[]}`), wantErr: "undocumented route"},
 		{name: "healthz under /v1", method: "GET", target: "/v1/healthz", status: 200, body: []byte(`{"status":"ok"}`), wantErr: "undocumented route"},
 		{name: "undocumented method", method: "PUT", target: "/v1/endpoints/ep_1", status: 200, body: ep, wantErr: "undocumented route"},
 		{name: "undocumented status", method: "GET", target: "/v1/endpoints/ep_1", status: 418, body: errorBody("TEAPOT", "no"), wantErr: "status is not supported"},
@@ -455,6 +455,9 @@ func TestOperations(t *testing.T) {
 		"DELETE /v1/phone-numbers/{id}",
 		"DELETE /v1/webhooks/{id}",
 		"GET /healthz",
+		"GET /v1/calls",
+		"GET /v1/calls/{id}",
+		"GET /v1/calls/{id}/events",
 		"GET /v1/endpoints",
 		"GET /v1/endpoints/{id}",
 		"GET /v1/openapi.json",
@@ -469,6 +472,7 @@ func TestOperations(t *testing.T) {
 		"PATCH /v1/endpoints/{id}",
 		"PATCH /v1/phone-numbers/{id}",
 		"PATCH /v1/webhooks/{id}",
+		"POST /v1/calls/{id}/hangup",
 		"POST /v1/endpoints",
 		"POST /v1/phone-numbers",
 		"POST /v1/webhook-deliveries/{id}/retry",

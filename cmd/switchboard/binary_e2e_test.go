@@ -47,6 +47,7 @@ func buildBinary(t *testing.T) string {
 type proc struct {
 	cmd     *exec.Cmd
 	httpURL string
+	sipAddr string // host:port of the SIP edge (UDP and TCP)
 	stdout  *syncBuffer
 	logs    *syncBuffer
 	exited  chan error
@@ -56,7 +57,7 @@ type proc struct {
 func startBinary(t *testing.T, args ...string) *proc {
 	t.Helper()
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--log-format", "json"}, args...)...)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_DATABASE=") // flags only, no inherited config
 	p := &proc{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
@@ -67,7 +68,7 @@ func startBinary(t *testing.T, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan string, 1)
+	ready := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -75,7 +76,8 @@ func startBinary(t *testing.T, args ...string) *proc {
 			p.logs.Write([]byte(line + "\n"))
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "switchboard serving" {
-				ready <- rec["http"].(string)
+				sip, _ := rec["sip"].(string)
+				ready <- [2]string{rec["http"].(string), sip}
 			}
 		}
 		io.Copy(io.Discard, stderr)
@@ -87,7 +89,7 @@ func startBinary(t *testing.T, args ...string) *proc {
 	})
 	select {
 	case addr := <-ready:
-		p.httpURL = "http://" + addr
+		p.httpURL, p.sipAddr = "http://"+addr[0], addr[1]
 	case err := <-p.exited:
 		t.Fatalf("switchboard exited before serving: %v\n%s", err, p.logs)
 	case <-time.After(30 * time.Second):

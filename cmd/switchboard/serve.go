@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
 	"github.com/switchboard-voice/switchboard/openapi"
+	"github.com/switchboard-voice/switchboard/sipedge"
 	"github.com/switchboard-voice/switchboard/storecache"
 	"github.com/switchboard-voice/switchboard/webhook"
 )
@@ -35,6 +36,13 @@ type ServeConfig struct {
 	WebhookConcurrency  int
 	RateLimit           float64
 	ShutdownTimeout     time.Duration
+	SIPAdvertise        string
+	SIPDefaultCountry   string
+	Node                string
+	MaxCallDuration     time.Duration
+	MaxCallsPerNumber   int
+	CallWebhookTimeout  time.Duration
+	SIPTryingTimeout    time.Duration
 	LogFormat           string
 	LogLevel            slog.Level
 }
@@ -56,6 +64,13 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight at once")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 100, "API requests per second per key (0 disables)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight work finish on SIGTERM")
+	fs.StringVar(&c.SIPAdvertise, "sip-advertise", "", "host[:port] this node puts in Via and Contact (default: the --sip address; set it when listening on a wildcard address)")
+	fs.StringVar(&c.SIPDefaultCountry, "sip-default-country", "", "ISO country of called numbers that arrive in national format (no + or country code)")
+	fs.StringVar(&c.Node, "node", "", "name of this node in call records (default: hostname/SIP address)")
+	fs.DurationVar(&c.MaxCallDuration, "max-call-duration", 4*time.Hour, "end answered calls after this long (0: no limit)")
+	fs.IntVar(&c.MaxCallsPerNumber, "max-calls-per-number", 0, "live calls allowed per called number on this node; more get 503 (0: no limit)")
+	fs.DurationVar(&c.CallWebhookTimeout, "call-webhook-timeout", 3*time.Second, "how long a webhook endpoint may take to say where a call goes")
+	fs.DurationVar(&c.SIPTryingTimeout, "sip-trying-timeout", 4*time.Second, "fail over when an agent sends no provisional response within this time")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: json, text or auto (text on a terminal)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -93,6 +108,13 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	case "auto", "json", "text":
 	default:
 		return c, usageError{"--log-format must be json, text or auto"}
+	}
+	if c.SIPDefaultCountry != "" && !switchboard.ValidCountry(strings.ToUpper(c.SIPDefaultCountry)) {
+		return c, usageError{fmt.Sprintf("--sip-default-country: %q is not an ISO 3166 alpha-2 code", c.SIPDefaultCountry)}
+	}
+	c.SIPDefaultCountry = strings.ToUpper(c.SIPDefaultCountry)
+	if c.MaxCallDuration < 0 || c.MaxCallsPerNumber < 0 || c.CallWebhookTimeout <= 0 || c.SIPTryingTimeout <= 0 {
+		return c, usageError{"--max-call-duration and --max-calls-per-number must not be negative; --call-webhook-timeout and --sip-trying-timeout must be positive"}
 	}
 	if c.RateLimit < 0 {
 		return c, usageError{"--rate-limit must not be negative"}
@@ -137,6 +159,9 @@ type Main struct {
 	httpDone   chan error
 	stopWorker context.CancelFunc
 	workerDone chan struct{}
+	edge       *sipedge.Edge
+	edgeDone   chan error
+	stopFeed   context.CancelFunc
 }
 
 // NewMain returns a program that logs to stderr.
@@ -169,7 +194,8 @@ func (m *Main) Open(ctx context.Context) error {
 	// Endpoints are read on almost every request: serve them from memory.
 	// Writes through the cache invalidate it at once; writes by other
 	// processes (other nodes, the CLI) show within storecache.DefaultTTL.
-	store = storecache.New(store, storecache.DefaultTTL, switchboard.SystemClock)
+	cache := storecache.New(store, storecache.DefaultTTL, switchboard.SystemClock)
+	store = cache
 	m.store = store
 	if err := m.bootstrap(ctx); err != nil {
 		return err
@@ -188,7 +214,15 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger:       m.logger,
 		Observe:      met.observeAttempt,
 	})
+	invalidate := func(string) {}
+	if inv, ok := cache.(interface{ Invalidate(orgID string) }); ok {
+		invalidate = inv.Invalidate
+	}
+	if err := m.openEdge(ctx, met, invalidate); err != nil {
+		return err
+	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
+		Calls:     m.edge,
 		RateLimit: m.Config.RateLimit,
 		OpenAPI:   spec,
 		CheckWebhookURL: func(ctx context.Context, url string) error {
@@ -222,12 +256,56 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.httpDone = make(chan error, 1)
 	go func() { m.httpDone <- m.httpSrv.Serve(m.httpLn) }()
+	m.edgeDone = make(chan error, 1)
+	go func() { m.edgeDone <- m.edge.Serve() }()
 	m.logger.Info("switchboard serving", "version", switchboard.Version, "http", m.httpLn.Addr().String(),
-		"database", redactDSN(m.Config.Database))
-	m.logger.Warn("the SIP call plane is not built yet: --sip and --sip-trusted are accepted but unused",
-		"sip", m.Config.SIPAddr)
+		"sip", m.edge.Addr(), "node", m.Config.Node, "database", redactDSN(m.Config.Database))
 	return nil
 }
+
+// openEdge starts the SIP edge: it ends the calls a crash of this node
+// left open, loads the routing table and keeps it (and the endpoint
+// cache) fresh from the store's change feed, which on PostgreSQL carries
+// every node's changes.
+func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID string)) error {
+	cfg := m.Config
+	asker := webhook.NewAsker(cfg.WebhookAllowPrivate)
+	edge, err := sipedge.New(ctx, sipedge.Config{
+		Addr: cfg.SIPAddr, Advertise: cfg.SIPAdvertise, Trusted: cfg.SIPTrusted,
+		DefaultCountry: cfg.SIPDefaultCountry, Node: cfg.Node,
+		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
+		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout,
+		Ask: asker.Ask, Routing: m.store, Calls: m.store, Logger: m.logger,
+		Registerer: met.registry,
+	})
+	if err != nil {
+		return fmt.Errorf("start sip edge: %w", err)
+	}
+	m.edge = edge
+	m.Config.Node = edge.Node()
+	if n, err := m.store.EndOrphanCalls(ctx, m.Config.Node, switchboard.SystemClock()); err != nil {
+		return fmt.Errorf("end calls left open by a crash: %w", err)
+	} else if n > 0 {
+		m.logger.Warn("ended calls a previous run of this node left open", "calls", n)
+	}
+	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopFeed = stop
+	go func() {
+		err := m.store.SubscribeChanges(feedCtx, func(orgID string) {
+			invalidate(orgID)
+			if err := edge.Table().Reload(feedCtx, orgID); err != nil && feedCtx.Err() == nil {
+				m.logger.Error("reload routing table", "org", orgID, "err", err)
+			}
+		})
+		if err != nil && feedCtx.Err() == nil {
+			m.logger.Error("change feed stopped; routing may go stale", "err", err)
+		}
+	}()
+	return nil
+}
+
+// SIPAddr is the address the SIP edge listens on once Open has returned.
+func (m *Main) SIPAddr() string { return m.edge.Addr() }
 
 // HTTPURL is the base URL of the API once Open has returned.
 func (m *Main) HTTPURL() string { return "http://" + m.httpLn.Addr().String() }
@@ -261,6 +339,20 @@ func (m *Main) bootstrap(ctx context.Context) error {
 // ends, then closes the store. Closing twice is harmless.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if m.edge != nil {
+		// Calls drain first, while the API still answers (hangups, reads).
+		m.edge.Drain(ctx)
+		if m.edgeDone != nil {
+			if err := <-m.edgeDone; err != nil {
+				errs = append(errs, err)
+			}
+		}
+		m.edge = nil
+	}
+	if m.stopFeed != nil {
+		m.stopFeed()
+		m.stopFeed = nil
+	}
 	if m.httpSrv != nil {
 		if err := m.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shut down http: %w", err))

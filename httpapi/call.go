@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// Call records are written by the SIP edge; the API only reads them and,
+// through Config.Calls, asks the edge to end a live call.
+
+func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL.Query(), "status", "direction", "phone_number_id", "endpoint_id", "from_date", "to_date")
+	f := switchboard.CallFilter{
+		Status:        q.oneOf("status", switchboard.CallStatuses...),
+		Direction:     q.oneOf("direction", switchboard.DirectionInbound, switchboard.DirectionOutbound),
+		PhoneNumberID: q.str("phone_number_id"),
+		EndpointID:    q.str("endpoint_id"),
+		From:          dateParam(q, "from_date", false),
+		To:            dateParam(q, "to_date", true),
+		Page:          q.page(),
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		q.fail(switchboard.FieldError("to_date", "to_date must not be before from_date"))
+	}
+	if q.err != nil {
+		s.writeError(w, r, q.err)
+		return
+	}
+	calls, total, err := s.store.ListCalls(r.Context(), apiKey(r.Context()).OrganizationID, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if calls == nil {
+		calls = []*switchboard.Call{}
+	}
+	writeJSON(w, http.StatusOK, listBody("calls", calls, total, f.Page))
+}
+
+// dateParam reads a from_date/to_date bound: an RFC 3339 date-time with a
+// zone, or a plain date meaning that UTC day. As an upper bound a plain
+// date includes the whole day, so ?from_date=D&to_date=D is the calls of
+// day D; the bound is the day's last microsecond because stored times are
+// truncated to microseconds (switchboard.SystemClock).
+func dateParam(q *query, name string, endOfDay bool) time.Time {
+	s := q.str(name)
+	if s == "" {
+		return time.Time{}
+	}
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		if endOfDay {
+			return d.AddDate(0, 0, 1).Add(-time.Microsecond)
+		}
+		return d
+	}
+	// An offset's "+" arrives as a space when the caller did not escape it
+	// (?from_date=2025-01-10T12:00:00+01:00); a space is otherwise never
+	// valid in a date-time, so reading it back as "+" guesses nothing.
+	if t, err := time.Parse(time.RFC3339Nano, strings.Replace(s, " ", "+", 1)); err == nil {
+		return t.UTC()
+	}
+	q.fail(switchboard.FieldError(name,
+		"%s must be a date (2025-01-10) or a date-time with a zone (2025-01-10T12:00:00Z)", name))
+	return time.Time{}
+}
+
+func (s *Server) handleGetCall(w http.ResponseWriter, r *http.Request) {
+	call, err := s.store.FindCall(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, call)
+}
+
+// handleListCallEvents answers the call's timeline, oldest first, in the
+// list envelope. A timeline is short (a handful of entries per leg), so it
+// is read whole and paged here rather than in the store.
+func (s *Server) handleListCallEvents(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL.Query())
+	p := q.page()
+	if q.err != nil {
+		s.writeError(w, r, q.err)
+		return
+	}
+	evs, err := s.store.ListCallEvents(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	total := len(evs)
+	window := evs[min(p.Offset, total):min(p.Offset+p.Limit, total)]
+	if window == nil {
+		window = []*switchboard.CallEvent{}
+	}
+	writeJSON(w, http.StatusOK, listBody("events", window, total, p))
+}
+
+// callHangingUp is the answer to a hangup the SIP edge accepted. The edge
+// ends the legs and then writes the record, so the record may still show
+// the call live for a moment: the final state is GET /v1/calls/{id} (or
+// the call.completed event), with hangup_by "api".
+type callHangingUp struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// handleHangupCall asks the SIP edge to end a live call and answers 202.
+// The stored record is read first so that an unknown call is a 404 and an
+// ended one a 409 whether or not the call plane runs here.
+func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) {
+	if err := s.noBody(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
+	call, err := s.store.FindCall(r.Context(), orgID, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if switchboard.CallEnded(call.Status) {
+		s.writeError(w, r, callEnded(call))
+		return
+	}
+	if s.calls == nil {
+		s.writeError(w, r, switchboard.Errorf(switchboard.ECodeUnavailable,
+			"The call plane is not running: call %s cannot be hung up here.", id))
+		return
+	}
+	if err := s.calls.Hangup(r.Context(), orgID, id); err != nil {
+		if switchboard.ErrorCode(err) == switchboard.ECodeCallNotFound {
+			err = s.notLive(r.Context(), orgID, id)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
+}
+
+// notLive explains why the SIP edge has no live call that the store holds
+// as not yet ended: it ended meanwhile (409, as an ended call), it is
+// gone (404), or it is live on another node or was left open by a node
+// that stopped (409: this node cannot end it).
+func (s *Server) notLive(ctx context.Context, orgID, id string) error {
+	call, err := s.store.FindCall(ctx, orgID, id)
+	if err != nil {
+		return err
+	}
+	if switchboard.CallEnded(call.Status) {
+		return callEnded(call)
+	}
+	return &switchboard.Error{
+		Code:    switchboard.ECodeConflict,
+		Message: "Call " + id + " is not live on this node: another node handles it, or the node that did has stopped.",
+		Details: map[string]any{"status": call.Status},
+	}
+}
+
+// callEnded is the 409 for hanging up a call that is over.
+func callEnded(call *switchboard.Call) error {
+	return &switchboard.Error{
+		Code:    switchboard.ECodeConflict,
+		Message: "Call " + call.ID + " already ended (" + call.Status + ").",
+		Details: map[string]any{"status": call.Status},
+	}
+}

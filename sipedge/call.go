@@ -1,0 +1,268 @@
+package sipedge
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// call is one call through the edge: the carrier's leg (A), the current
+// agent leg (B) and the record. Setup runs in the INVITE handler's
+// goroutine; after the answer, requests from either side and timers act on
+// the call under mu.
+type call struct {
+	e *Edge
+
+	mu       sync.Mutex
+	rec      switchboard.Call
+	answered bool
+	ended    bool
+	b        *bleg // the current (after the answer: the connected) agent leg
+	maxTimer *time.Timer
+
+	// A-leg.
+	aReq     *sip.Request // the INVITE with our To tag: every response is built from it
+	aTx      sip.ServerTransaction
+	aCSeq    uint32 // our CSeq toward the caller
+	acked    chan struct{}
+	ackOnce  sync.Once
+	called   string
+	hasSlot  bool
+	received time.Time
+
+	// setup is cancelled (with a cause) by the caller's CANCEL, the
+	// hangup API or the drain; it is what the setup loop waits on.
+	setup       context.Context
+	cancelSetup context.CancelCauseFunc
+}
+
+// Causes that end a call's setup early.
+var (
+	errCallerCanceled = errors.New("caller cancelled")
+	errHangupAPI      = errors.New("hung up through the API")
+	errDraining       = errors.New("node draining")
+)
+
+func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string) *call {
+	now := e.now()
+	a := req.Clone()
+	a.To().Params.Add("tag", sip.GenerateTagN(16))
+	c := &call{
+		e: e, aReq: a, aTx: tx, aCSeq: 1, acked: make(chan struct{}), called: called, received: time.Now(),
+		rec: switchboard.Call{
+			ID:        switchboard.NewID(switchboard.PrefixCall),
+			Direction: switchboard.DirectionInbound,
+			ToNumber:  called, FromNumber: callerNumber(req, e.cfg.DefaultCountry),
+			Status:    switchboard.CallInitiated,
+			SIPCallID: req.CallID().Value(),
+			Node:      e.cfg.Node,
+			CreatedAt: now, UpdatedAt: now,
+		},
+	}
+	c.setup, c.cancelSetup = context.WithCancelCause(context.Background())
+	return c
+}
+
+func (c *call) orgID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rec.OrganizationID
+}
+
+// event records a timeline entry with the call's state as it is now; the
+// caller holds mu. durable waits for the commit.
+func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.CallUpdate {
+	now := c.e.now()
+	c.rec.UpdatedAt = now
+	snap := c.rec
+	return switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{{
+		CallID: snap.ID, Type: typ, Timestamp: now, Status: snap.Status, Detail: detail, SkipEndpoint: skipEndpoint,
+	}}}
+}
+
+func (c *call) event(typ, detail string, skipEndpoint bool) {
+	c.mu.Lock()
+	upd := c.eventLocked(typ, detail, skipEndpoint)
+	c.mu.Unlock()
+	c.e.rec.save(upd)
+}
+
+// failSetup ends a call that was never answered: the caller gets o.status
+// (unless its transaction already ended, as after a CANCEL, where the
+// transaction layer answered 487) and the record is final.
+func (c *call) failSetup(o outcome) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	now := c.e.now()
+	c.rec.Status, c.rec.HangupCause, c.rec.FailureReason, c.rec.SIPStatus = o.call, o.cause, o.reason, o.status
+	c.rec.CompletedAt = &now
+	switch o.cause {
+	case switchboard.HangupUser:
+		c.rec.HangupBy = switchboard.HangupByCaller
+	case switchboard.HangupNormalClearing:
+		c.rec.HangupBy = switchboard.HangupByAPI
+	default:
+		c.rec.HangupBy = switchboard.HangupBySystem
+	}
+	upd := c.eventLocked(switchboard.EventCallFailed, o.reason, false)
+	c.mu.Unlock()
+
+	if o != outcomeCanceled {
+		var hdrs []sip.Header
+		if o.status == sipServiceUnavail && (o == outcomeDraining || o == outcomeLimit) {
+			hdrs = append(hdrs, sip.NewHeader("Retry-After", retryAfterDraining))
+		}
+		c.respondA(o.status, "", nil, hdrs...)
+	}
+	c.e.rec.save(upd)
+	c.e.m.outcome(o.call)
+	c.release()
+}
+
+// respondA answers the caller's INVITE with our To tag.
+func (c *call) respondA(status int, reason string, body []byte, hdrs ...sip.Header) error {
+	res := sip.NewResponseFromRequest(c.aReq, status, reason, body)
+	if status > 100 && status < 300 {
+		res.AppendHeader(sip.HeaderClone(c.e.contact(c.aReq.Transport())))
+	}
+	if len(body) > 0 {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	return c.aTx.Respond(res)
+}
+
+// release gives back what a live call holds.
+func (c *call) release() {
+	c.mu.Lock()
+	if c.maxTimer != nil {
+		c.maxTimer.Stop()
+	}
+	b := c.b
+	c.mu.Unlock()
+	if c.hasSlot {
+		c.e.releaseNumber(c.called)
+	}
+	c.e.byA.Delete(c.rec.SIPCallID)
+	c.e.byID.Delete(c.rec.ID)
+	if b != nil {
+		c.e.byB.Delete(b.callID)
+	}
+	c.e.end()
+}
+
+// hangup ends the call for the API, the maximum duration or the drain:
+// BYE on both legs when answered, else the setup is abandoned.
+func (c *call) hangup(cause, by string) {
+	c.mu.Lock()
+	answered, ended := c.answered, c.ended
+	c.mu.Unlock()
+	switch {
+	case ended:
+	case answered:
+		go c.endAnswered(cause, by, legNone)
+	case cause == switchboard.HangupShutdown:
+		c.cancelSetup(errDraining)
+	default:
+		c.cancelSetup(errHangupAPI)
+	}
+}
+
+// Which leg a request came from.
+const (
+	legNone = iota
+	legA
+	legB
+)
+
+// endAnswered ends an answered call: BYE to each leg that did not hang up,
+// then the record is completed.
+func (c *call) endAnswered(cause, by string, from int) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	now := c.e.now()
+	c.rec.Status, c.rec.HangupCause, c.rec.HangupBy = switchboard.CallCompleted, cause, by
+	c.rec.CompletedAt = &now
+	if c.rec.AnsweredAt != nil {
+		c.rec.Duration = int(now.Sub(*c.rec.AnsweredAt) / time.Second)
+	}
+	upd := c.eventLocked(switchboard.EventCallCompleted, cause, false)
+	b := c.b
+	c.mu.Unlock()
+
+	var wg sync.WaitGroup
+	if from != legA {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.byeA() }()
+	}
+	if from != legB && b != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); b.bye() }()
+	}
+	c.e.rec.save(upd)
+	c.e.m.outcome(switchboard.CallCompleted)
+	wg.Wait()
+	c.release()
+}
+
+// ackFromA notes the caller's ACK of our 200.
+func (c *call) ackFromA() { c.ackOnce.Do(func() { close(c.acked) }) }
+
+// byeA sends BYE to the caller within the A-leg dialog.
+func (c *call) byeA() {
+	req := c.requestToA(sip.BYE)
+	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+	defer cancel()
+	if _, err := c.e.do(ctx, req); err != nil {
+		c.e.log.Debug("BYE to caller", "call_id", c.rec.ID, "err", err)
+	}
+}
+
+// requestToA builds an in-dialog request toward the caller (RFC 3261
+// §12.2.1.1): to its Contact, through the route set its INVITE recorded,
+// with From and To swapped and our own CSeq.
+func (c *call) requestToA(method sip.RequestMethod) *sip.Request {
+	target := c.aReq.Recipient
+	if ct := c.aReq.Contact(); ct != nil {
+		target = ct.Address
+	}
+	req := sip.NewRequest(method, *target.Clone())
+	for _, rr := range c.aReq.GetHeaders("Record-Route") {
+		req.AppendHeader(sip.NewHeader("Route", rr.Value()))
+	}
+	from := c.aReq.To().AsFrom()
+	to := c.aReq.From().AsTo()
+	req.AppendHeader(&from)
+	req.AppendHeader(&to)
+	req.AppendHeader(sip.HeaderClone(c.aReq.CallID()))
+	c.mu.Lock()
+	c.aCSeq++
+	seq := c.aCSeq
+	c.mu.Unlock()
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	req.AppendHeader(sip.HeaderClone(c.e.contact(c.aReq.Transport())))
+	req.SetTransport(c.aReq.Transport())
+	if len(c.aReq.GetHeaders("Record-Route")) == 0 {
+		// No route set: the Contact may name an address we cannot reach
+		// (a carrier behind NAT); answer where the INVITE came from.
+		req.SetDestination(c.aReq.Source())
+	}
+	return req
+}

@@ -1,0 +1,386 @@
+// Package sipedge is Switchboard's SIP edge: a signalling-only B2BUA on
+// sipgo. It answers carrier INVITEs (the A-leg), routes them from an
+// in-memory table through switchboard.Route, and places a second call (the
+// B-leg) to the agent endpoint, or asks a webhook endpoint where to send
+// it. SDP is copied unchanged between the legs, so media flows carrier ↔
+// agent directly. Call records go to a batching recorder.
+package sipedge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// AskFunc posts a call.initiated, signed with secret under message id
+// msgID, to a webhook endpoint and returns the body of its 2xx reply. It
+// must give up when ctx ends.
+type AskFunc func(ctx context.Context, url, secret, msgID string, body []byte) ([]byte, error)
+
+// Config configures the edge.
+type Config struct {
+	// Addr is the host:port to listen on, on UDP and TCP (port 0 picks one
+	// free on both).
+	Addr string
+	// Advertise is the host[:port] put in Via and Contact; default the
+	// listen address (a wildcard listen address advertises 127.0.0.1, so
+	// set it on a real network).
+	Advertise string
+	// Trusted lists the carrier networks whose INVITEs are accepted;
+	// everyone else gets 403 before any lookup.
+	Trusted []netip.Prefix
+	// DefaultCountry is the ISO country for called numbers in national
+	// format (no leading +).
+	DefaultCountry string
+	// Node names this node in call records.
+	Node string
+	// MaxCallDuration ends answered calls after this long; 0 means no limit.
+	MaxCallDuration time.Duration
+	// MaxCallsPerNumber caps live calls per called number (503 above it);
+	// 0 means no limit.
+	MaxCallsPerNumber int
+	// TryingTimeout is how long a target may stay silent (no provisional
+	// response) before the call fails over; default 4 s.
+	TryingTimeout time.Duration
+	// WebhookTimeout bounds the call.initiated POST to a webhook endpoint;
+	// default 3 s.
+	WebhookTimeout time.Duration
+	// Ask posts call.initiated to webhook endpoints.
+	Ask AskFunc
+
+	Routing switchboard.RoutingService
+	Calls   switchboard.CallService
+	Logger  *slog.Logger
+	Clock   switchboard.Clock
+	// Registerer receives the edge's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// Edge is a running SIP edge.
+type Edge struct {
+	cfg   Config
+	log   *slog.Logger
+	now   switchboard.Clock
+	table *Table
+	rec   *recorder
+	m     *edgeMetrics
+
+	ua  *sipgo.UserAgent
+	srv *sipgo.Server
+	cli *sipgo.Client
+
+	udp      net.PacketConn
+	tcp      net.Listener
+	host     string
+	port     int
+	contacts map[string]sip.ContactHeader // per transport ("UDP", "TCP")
+
+	byA  sync.Map // A-leg Call-ID → *call
+	byB  sync.Map // B-leg Call-ID → *call
+	byID sync.Map // call ID → *call
+
+	numMu     sync.Mutex
+	perNum    map[string]int // live calls per called number
+	live      atomic.Int64
+	idle      chan struct{} // closed and replaced as live calls reach zero
+	idleMu    sync.Mutex
+	drain     atomic.Bool
+	drainOnce sync.Once
+	closing   chan struct{}
+}
+
+// New builds the edge and loads the routing table; Serve starts it.
+func New(ctx context.Context, cfg Config) (*Edge, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = switchboard.SystemClock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.TryingTimeout <= 0 {
+		cfg.TryingTimeout = 4 * time.Second
+	}
+	if cfg.WebhookTimeout <= 0 {
+		cfg.WebhookTimeout = 3 * time.Second
+	}
+	e := &Edge{
+		cfg: cfg, log: cfg.Logger, now: cfg.Clock,
+		table:   NewTable(cfg.Routing),
+		perNum:  map[string]int{},
+		idle:    make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	close(e.idle)
+	if err := e.table.Reload(ctx, ""); err != nil {
+		return nil, err
+	}
+	e.m = newEdgeMetrics(cfg.Registerer, e)
+	if err := e.listen(); err != nil {
+		return nil, err
+	}
+	if e.cfg.Node == "" {
+		host, _ := osHostname()
+		e.cfg.Node = host + "/" + e.Addr()
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host))
+	if err != nil {
+		return nil, fmt.Errorf("sip user agent: %w", err)
+	}
+	e.ua = ua
+	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(quietLogger(cfg.Logger))); err != nil {
+		return nil, fmt.Errorf("sip server: %w", err)
+	}
+	if e.cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname(e.host), sipgo.WithClientPort(e.port),
+		sipgo.WithClientLogger(quietLogger(cfg.Logger))); err != nil {
+		return nil, fmt.Errorf("sip client: %w", err)
+	}
+	e.contacts = map[string]sip.ContactHeader{}
+	for _, tr := range []string{"UDP", "TCP"} {
+		c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: e.host, Port: e.port}}
+		if tr == "TCP" {
+			c.Address.UriParams = sip.NewParams()
+			c.Address.UriParams.Add("transport", "tcp")
+		}
+		e.contacts[tr] = c
+	}
+	e.srv.OnInvite(e.onInvite)
+	e.srv.OnAck(e.onAck)
+	e.srv.OnBye(e.onBye)
+	e.srv.OnOptions(e.onOptions)
+	e.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		// A CANCEL that matched no INVITE transaction (the transaction
+		// layer answers the ones that do).
+		e.respond(tx, req, sipCallNotExist, "Call/Transaction Does Not Exist")
+	})
+	e.rec = newRecorder(cfg.Calls, cfg.Logger)
+	return e, nil
+}
+
+// listen opens UDP and TCP on the same port, with a large UDP receive
+// buffer so bursts of INVITEs are not dropped by the kernel.
+func (e *Edge) listen() error {
+	host, port, err := net.SplitHostPort(e.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("sip address %q: %w", e.cfg.Addr, err)
+	}
+	for attempt := 0; ; attempt++ {
+		udp, err := net.ListenPacket("udp", e.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen sip udp %s: %w", e.cfg.Addr, err)
+		}
+		if uc, ok := udp.(*net.UDPConn); ok {
+			_ = uc.SetReadBuffer(8 << 20) // best effort: the kernel caps it at rmem_max
+		}
+		got := udp.LocalAddr().(*net.UDPAddr).Port
+		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(got)))
+		if err != nil {
+			udp.Close()
+			if port == "0" && attempt < 10 {
+				continue // the free UDP port is taken on TCP: pick another
+			}
+			return fmt.Errorf("listen sip tcp: %w", err)
+		}
+		e.udp, e.tcp, e.port = udp, tcp, got
+		break
+	}
+	e.host = host
+	if e.host == "" || e.host == "0.0.0.0" || e.host == "::" {
+		e.host = "127.0.0.1"
+	}
+	if a := e.cfg.Advertise; a != "" {
+		if h, p, err := net.SplitHostPort(a); err == nil {
+			e.host = h
+			if n, err := strconv.Atoi(p); err == nil {
+				e.port = n
+			}
+		} else {
+			e.host = a
+		}
+	}
+	return nil
+}
+
+// Addr returns the address the edge listens on (UDP and TCP).
+func (e *Edge) Addr() string { return e.udp.LocalAddr().String() }
+
+// Node returns the name this node writes into call records.
+func (e *Edge) Node() string { return e.cfg.Node }
+
+// Table returns the routing table, for reloads driven by the change feed.
+func (e *Edge) Table() *Table { return e.table }
+
+// Serve serves SIP until Close. It returns the first listener error.
+func (e *Edge) Serve() error {
+	errc := make(chan error, 2)
+	go func() { errc <- e.srv.ServeUDP(e.udp) }()
+	go func() { errc <- e.srv.ServeTCP(e.tcp) }()
+	select {
+	case err := <-errc:
+		select {
+		case <-e.closing:
+			return nil
+		default:
+			return fmt.Errorf("serve sip: %w", err)
+		}
+	case <-e.closing:
+		return nil
+	}
+}
+
+// Drain stops taking calls (new INVITEs get 503 with Retry-After), waits
+// for live calls to end until ctx ends, then hangs up those still live,
+// writes every queued call record and closes the listeners.
+func (e *Edge) Drain(ctx context.Context) {
+	e.drainOnce.Do(func() { e.drainNow(ctx) })
+}
+
+// Draining reports whether Drain has begun.
+func (e *Edge) Draining() bool { return e.drain.Load() }
+
+func (e *Edge) drainNow(ctx context.Context) {
+	e.drain.Store(true)
+	select {
+	case <-e.idleChan():
+	case <-ctx.Done():
+		e.byID.Range(func(_, v any) bool {
+			v.(*call).hangup(switchboard.HangupShutdown, switchboard.HangupBySystem)
+			return true
+		})
+		wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		select {
+		case <-e.idleChan():
+		case <-wait.Done():
+			e.log.Error("calls still live after drain", "live", e.live.Load())
+		}
+		cancel()
+	}
+	flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.rec.close(flush)
+	close(e.closing)
+	e.ua.Close()
+	e.udp.Close()
+	e.tcp.Close()
+}
+
+// Hangup implements switchboard.CallControl.
+func (e *Edge) Hangup(ctx context.Context, orgID, callID string) error {
+	v, ok := e.byID.Load(callID)
+	if !ok || v.(*call).orgID() != orgID || orgID == "" {
+		return switchboard.Errorf(switchboard.ECodeCallNotFound, "No live call %s on this node.", callID)
+	}
+	v.(*call).hangup(switchboard.HangupNormalClearing, switchboard.HangupByAPI)
+	return nil
+}
+
+// LiveCalls returns how many calls are live on this node.
+func (e *Edge) LiveCalls() int { return int(e.live.Load()) }
+
+func (e *Edge) idleChan() <-chan struct{} {
+	e.idleMu.Lock()
+	defer e.idleMu.Unlock()
+	return e.idle
+}
+
+// begin counts a live call; end uncounts it.
+func (e *Edge) begin() {
+	if e.live.Add(1) == 1 {
+		e.idleMu.Lock()
+		e.idle = make(chan struct{})
+		e.idleMu.Unlock()
+	}
+	e.m.active.Inc()
+}
+
+func (e *Edge) end() {
+	e.m.active.Dec()
+	if e.live.Add(-1) == 0 {
+		e.idleMu.Lock()
+		select {
+		case <-e.idle:
+		default:
+			close(e.idle)
+		}
+		e.idleMu.Unlock()
+	}
+}
+
+// acquireNumber takes a per-number call slot, or reports the limit hit.
+func (e *Edge) acquireNumber(n string) bool {
+	if e.cfg.MaxCallsPerNumber <= 0 {
+		return true
+	}
+	e.numMu.Lock()
+	defer e.numMu.Unlock()
+	if e.perNum[n] >= e.cfg.MaxCallsPerNumber {
+		return false
+	}
+	e.perNum[n]++
+	return true
+}
+
+func (e *Edge) releaseNumber(n string) {
+	if e.cfg.MaxCallsPerNumber <= 0 {
+		return
+	}
+	e.numMu.Lock()
+	defer e.numMu.Unlock()
+	if e.perNum[n]--; e.perNum[n] <= 0 {
+		delete(e.perNum, n)
+	}
+}
+
+// trusted reports whether a request's source address is a carrier's.
+func (e *Edge) trusted(req *sip.Request) bool {
+	host, _, err := net.SplitHostPort(req.Source())
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range e.cfg.Trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("answer OPTIONS", "err", err)
+	}
+}
+
+// respond sends a response built from req, logging (at debug: the peer
+// may simply be gone) when it cannot be sent.
+func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, status, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("send response", "status", status, "err", err)
+	}
+}
+
+// errClosed is returned for work arriving while the edge shuts down.
+var errClosed = errors.New("sip edge closed")

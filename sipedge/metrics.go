@@ -1,0 +1,45 @@
+package sipedge
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// edgeMetrics are the call plane's Prometheus series.
+type edgeMetrics struct {
+	calls    *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+	setup    prometheus.Histogram
+	active   prometheus.Gauge
+}
+
+func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
+	m := &edgeMetrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_calls_total",
+			Help: "Calls ended, by final status (completed, failed, busy, no_answer, canceled).",
+		}, []string{"status"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_sip_invites_refused_total",
+			Help: "INVITEs refused before a call was created: untrusted source or draining node.",
+		}, []string{"reason"}),
+		setup: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchboard_call_setup_seconds",
+			Help:    "Time from the caller's INVITE to the 200 relayed to it.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_calls_active",
+			Help: "Calls live on this node (being set up or connected).",
+		}),
+	}
+	for _, s := range []string{"completed", "failed", "busy", "no_answer", "canceled"} {
+		m.calls.WithLabelValues(s)
+	}
+	for _, r := range []string{"untrusted", "draining"} {
+		m.rejected.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(m.calls, m.rejected, m.setup, m.active)
+	}
+	return m
+}
+
+func (m *edgeMetrics) outcome(status string) { m.calls.WithLabelValues(status).Inc() }

@@ -1,0 +1,181 @@
+package sipedge
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// recorder writes call records in batches from one goroutine, so the SIP
+// path only hands an update over and moves on. Updates are written in the
+// order they were handed over (a call's timeline stays in order). An
+// update that must be durable before the SIP path continues — the answer,
+// since a record is never lost once a call was answered — waits for the
+// commit of the batch that holds it: a group commit, so waiting costs one
+// transaction shared by every call answered meanwhile.
+type recorder struct {
+	store  switchboard.CallService
+	log    *slog.Logger
+	in     chan recItem
+	done   chan struct{}
+	maxLen int
+}
+
+type recItem struct {
+	upd  switchboard.CallUpdate
+	done chan error // nil unless the sender waits for the commit
+}
+
+// Batch and retry limits of the recorder.
+const (
+	recBatch      = 256
+	recQueue      = 1 << 16
+	recRetries    = 3
+	recRetryFirst = 50 * time.Millisecond
+	recRetryMax   = 2 * time.Second
+	// recSpacing is the least time between two commits while updates keep
+	// coming: under load, one transaction then carries every update of
+	// that window instead of a few, which is what keeps SQLite's commit
+	// cost per call small. An update arriving after a quiet spell is
+	// committed at once.
+	recSpacing = 2 * time.Millisecond
+)
+
+func newRecorder(store switchboard.CallService, log *slog.Logger) *recorder {
+	r := &recorder{store: store, log: log, in: make(chan recItem, recQueue), done: make(chan struct{}), maxLen: recBatch}
+	go r.run()
+	return r
+}
+
+// save hands an update over without waiting. The queue is large; when it
+// is full the caller waits rather than losing a record.
+func (r *recorder) save(upd switchboard.CallUpdate) {
+	r.in <- recItem{upd: upd}
+}
+
+// saveDurable hands an update over and waits until it is committed, or
+// until ctx ends.
+func (r *recorder) saveDurable(ctx context.Context, upd switchboard.CallUpdate) error {
+	done := make(chan error, 1)
+	select {
+	case r.in <- recItem{upd: upd, done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close stops taking updates and returns once every queued one is written
+// (or ctx ends).
+func (r *recorder) close(ctx context.Context) {
+	close(r.in)
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.log.Error("call records not all written before shutdown", "queued", len(r.in))
+	}
+}
+
+func (r *recorder) run() {
+	defer close(r.done)
+	batch := make([]recItem, 0, r.maxLen)
+	var last time.Time
+	for first := range r.in {
+		if wait := recSpacing - time.Since(last); wait > 0 {
+			time.Sleep(wait)
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < r.maxLen {
+			select {
+			case it, ok := <-r.in:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		r.write(batch)
+		last = time.Now()
+	}
+}
+
+// write saves one batch. A failing batch is retried with backoff; if it
+// keeps failing, its updates are saved one by one so that one bad record
+// cannot hold up every other call's.
+func (r *recorder) write(batch []recItem) {
+	upds := coalesce(batch)
+	delay := recRetryFirst
+	var err error
+	for attempt := 0; attempt < recRetries; attempt++ {
+		if err = r.store.SaveCalls(context.Background(), upds); err == nil {
+			finish(batch, nil)
+			return
+		}
+		if attempt == 0 {
+			r.log.Error("save call records; retrying", "calls", len(upds), "err", err)
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, recRetryMax)
+	}
+	for _, it := range batch {
+		err := r.store.SaveCalls(context.Background(), []switchboard.CallUpdate{it.upd})
+		if err != nil {
+			r.log.Error("call record not saved", "call_id", it.upd.Call.ID, "status", it.upd.Call.Status, "err", err)
+		}
+		finish([]recItem{it}, err)
+	}
+}
+
+func finish(batch []recItem, err error) {
+	for _, it := range batch {
+		if it.done != nil {
+			it.done <- err
+		}
+	}
+}
+
+// coalesce merges the updates of one call within a batch into one: the
+// call's last state is written once, with every timeline entry in order,
+// each keeping the data of the state it was recorded in. Setting up and
+// ending a call takes four updates; most batches under load hold several
+// of one call.
+func coalesce(batch []recItem) []switchboard.CallUpdate {
+	out := make([]switchboard.CallUpdate, 0, len(batch))
+	at := make(map[string]int, len(batch))
+	for _, it := range batch {
+		u := it.upd
+		i, seen := at[u.Call.ID]
+		if !seen {
+			at[u.Call.ID] = len(out)
+			out = append(out, u)
+			continue
+		}
+		merged := &out[i]
+		if len(merged.Events) > 0 && merged.Events[0].Data == nil {
+			// The first update's entries keep its state.
+			d := merged.Call.EventData()
+			for _, ev := range merged.Events {
+				ev.Data = &d
+			}
+		}
+		d := u.Call.EventData()
+		for _, ev := range u.Events {
+			if ev.Data == nil {
+				ev.Data = &d
+			}
+		}
+		merged.Events = append(merged.Events[:len(merged.Events):len(merged.Events)], u.Events...)
+		merged.Call = u.Call
+	}
+	return out
+}

@@ -1,0 +1,114 @@
+package sipedge
+
+import "github.com/switchboard-voice/switchboard"
+
+// This file is the one place that maps outcomes to SIP statuses and call
+// statuses (DESIGN §2: one error→SIP mapping).
+
+// SIP statuses the edge answers with itself.
+const (
+	sipForbidden       = 403
+	sipNotFound        = 404
+	sipTimeout         = 408
+	sipUnavailable     = 480
+	sipCallNotExist    = 481
+	sipBusy            = 486
+	sipTerminated      = 487
+	sipServerError     = 500
+	sipServiceUnavail  = 503
+	sipBusyEverywhere  = 600
+	sipDecline         = 603
+	retryAfterDraining = "30"
+)
+
+// routeStatus is the SIP final response for a route rejection.
+func routeStatus(reason string) int {
+	switch reason {
+	case switchboard.ReasonNumberNotFound, switchboard.ReasonInboundDisabled:
+		return sipNotFound
+	default: // no endpoint, endpoint inactive
+		return sipUnavailable
+	}
+}
+
+// failsOver reports whether a target's final status lets the call move on
+// to the next target (sip-notes §5.3): server errors, request timeout and
+// temporarily unavailable do; busy, 6xx and the other 4xx are final.
+func failsOver(status int) bool {
+	return status >= 500 && status < 600 || status == sipTimeout || status == sipUnavailable
+}
+
+// outcome is how a call attempt ended, before it was answered.
+type outcome struct {
+	status int    // SIP final status for the caller
+	call   string // call status: failed, busy, no_answer or canceled
+	cause  string // hangup cause
+	reason string // failure_reason
+}
+
+// targetOutcome maps the final status of the last target tried to what
+// the caller hears and how the call is recorded.
+func targetOutcome(status int) outcome {
+	switch {
+	case status == sipBusy || status == sipBusyEverywhere:
+		return outcome{status: status, call: switchboard.CallBusy, cause: switchboard.HangupBusy, reason: "busy"}
+	case status == sipDecline || status >= 600:
+		return outcome{status: status, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "declined"}
+	case status == sipTimeout || status == sipUnavailable:
+		return outcome{status: sipUnavailable, call: switchboard.CallNoAnswer, cause: switchboard.HangupNoAnswer, reason: "no_answer"}
+	case status >= 500:
+		return outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_error"}
+	default:
+		return outcome{status: status, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "agent_rejected"}
+	}
+}
+
+// Outcomes that are not a target's SIP status.
+var (
+	outcomeNoAnswer    = outcome{status: sipUnavailable, call: switchboard.CallNoAnswer, cause: switchboard.HangupNoAnswer, reason: "ring_timeout"}
+	outcomeUnreachable = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_unreachable"}
+	outcomeNoTargets   = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_target"}
+	outcomeWebhook     = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "webhook_no_answer"}
+	outcomeCanceled    = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupUser, reason: "caller_canceled"}
+	outcomeAPI         = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
+	outcomeDraining    = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
+	outcomeNotSaved    = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
+	outcomeLimit       = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
+)
+
+// rejectOutcome is the outcome of a routing rejection.
+func rejectOutcome(reason string) outcome {
+	return outcome{status: routeStatus(reason), call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: reason}
+}
+
+// webhookRejectOutcome is the outcome of a webhook's {"action":"reject"}.
+func webhookRejectOutcome(status int) outcome {
+	o := targetOutcome(status)
+	o.status = status
+	if o.reason == "agent_rejected" || o.reason == "agent_error" || o.reason == "no_answer" {
+		o.reason = "webhook_rejected"
+	}
+	return o
+}
+
+// better reports whether a is a better final answer for the caller than b
+// once every target failed: busy or 6xx first, then the lowest 4xx, then
+// anything else (sip-notes §5.3).
+func better(a, b int) bool {
+	rank := func(s int) int {
+		switch {
+		case s == sipBusy || s >= 600:
+			return 0
+		case s >= 400 && s < 500 && s != sipTimeout && s != sipUnavailable:
+			return 1
+		case s == 0:
+			return 3
+		default:
+			return 2
+		}
+	}
+	if rank(a) != rank(b) {
+		return rank(a) < rank(b)
+	}
+	return a < b
+}

@@ -1,0 +1,107 @@
+package sipedge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// Table is the in-memory routing table: every held number with its
+// endpoints, so that an INVITE is routed without a database read. It is
+// rebuilt per organisation whenever the change feed says that
+// organisation's numbers or endpoints changed.
+//
+// Readers take an immutable snapshot (one atomic load); writers build a new
+// map and swap it in, so a lookup never waits for a reload.
+type Table struct {
+	src switchboard.RoutingService
+
+	mu   sync.Mutex // serialises reloads
+	orgs map[string]orgEntries
+	cur  atomic.Pointer[map[string]*entry]
+}
+
+// entry is what a call to one number needs: the number and the endpoints
+// it points at (nil when absent).
+type entry struct {
+	number   *switchboard.PhoneNumber
+	endpoint *switchboard.Endpoint
+	fallback *switchboard.Endpoint
+}
+
+// orgEntries are one organisation's numbers, keyed by E.164.
+type orgEntries map[string]*entry
+
+// NewTable returns an empty table that loads from src.
+func NewTable(src switchboard.RoutingService) *Table {
+	t := &Table{src: src, orgs: map[string]orgEntries{}}
+	empty := map[string]*entry{}
+	t.cur.Store(&empty)
+	return t
+}
+
+// Reload rebuilds the entries of one organisation, or of all when orgID
+// is "".
+func (t *Table) Reload(ctx context.Context, orgID string) error {
+	numbers, endpoints, err := t.src.RoutingEntries(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("load routing entries of %q: %w", orgID, err)
+	}
+	byID := make(map[string]*switchboard.Endpoint, len(endpoints))
+	for _, e := range endpoints {
+		byID[e.ID] = e
+	}
+	fresh := map[string]orgEntries{}
+	for _, n := range numbers {
+		en := &entry{number: n}
+		if n.EndpointID != nil {
+			en.endpoint = byID[*n.EndpointID]
+		}
+		if n.FallbackEndpointID != nil {
+			en.fallback = byID[*n.FallbackEndpointID]
+		}
+		org := fresh[n.OrganizationID]
+		if org == nil {
+			org = orgEntries{}
+			fresh[n.OrganizationID] = org
+		}
+		org[n.E164] = en
+	}
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if orgID == "" {
+		t.orgs = fresh
+	} else if org := fresh[orgID]; org != nil {
+		t.orgs[orgID] = org
+	} else {
+		delete(t.orgs, orgID)
+	}
+	size := 0
+	for _, org := range t.orgs {
+		size += len(org)
+	}
+	all := make(map[string]*entry, size)
+	for _, org := range t.orgs {
+		for num, en := range org {
+			all[num] = en
+		}
+	}
+	t.cur.Store(&all)
+	return nil
+}
+
+// Lookup returns the routing input for a call to the E.164 number.
+func (t *Table) Lookup(e164 string) switchboard.RouteInput {
+	en := (*t.cur.Load())[e164]
+	if en == nil {
+		return switchboard.RouteInput{}
+	}
+	return switchboard.RouteInput{Number: en.number, Endpoint: en.endpoint, Fallback: en.fallback}
+}
+
+// Len returns how many numbers the table holds.
+func (t *Table) Len() int { return len(*t.cur.Load()) }
