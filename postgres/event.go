@@ -68,6 +68,7 @@ func (w *eventWriter) emit(typ string, data any, opts switchboard.EmitOptions) (
 		ID: switchboard.NewID(switchboard.PrefixEvent), OrganizationID: w.orgID,
 		Type: typ, Timestamp: w.now, Data: raw,
 	}
+	before := len(w.dIDs)
 	add := func(webhookID, endpointID *string, url string) {
 		w.dIDs = append(w.dIDs, switchboard.NewID(switchboard.PrefixDelivery))
 		w.dWebhookIDs = append(w.dWebhookIDs, webhookID)
@@ -101,6 +102,9 @@ func (w *eventWriter) emit(typ string, data any, opts switchboard.EmitOptions) (
 	}
 	if toEndpoint {
 		add(nil, &opts.EndpointID, endpointURL)
+	}
+	if len(w.dIDs) == before && switchboard.UnobservedWithoutReceiver(typ) {
+		return ev, nil
 	}
 	w.evIDs = append(w.evIDs, ev.ID)
 	w.evTypes = append(w.evTypes, typ)

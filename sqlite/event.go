@@ -94,6 +94,9 @@ func (w *eventWriter) emit(typ string, data any, opts switchboard.EmitOptions) (
 		}
 	}
 
+	if len(to) == 0 && switchboard.UnobservedWithoutReceiver(typ) {
+		return ev, nil
+	}
 	at := micros(w.now)
 	if w.insert == nil {
 		// A batch of call records emits hundreds of events in one

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -553,4 +554,31 @@ func TestSIPDrain(t *testing.T) {
 	uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
 	<-drained
 	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_cause": "system_shutdown", "hangup_by": "system"})
+}
+
+// scenarioFile is the absolute path of one of this package's own SIPp
+// scenarios (SIPp runs in its own directory).
+func scenarioFile(t *testing.T, name string) string {
+	p, err := filepath.Abs(filepath.Join("testdata", "sipp", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSIPReinvite: a re-INVITE from the caller (hold) reaches the agent
+// with the caller's new SDP, and the agent's answer reaches the caller.
+func TestSIPReinvite(t *testing.T) {
+	t.Parallel()
+	f := newSIPFixture(t)
+	ip := agentIP()
+	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenarioFile(t, "uas_reinvite.xml"), IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
+	f.attach(f.agent(uas, nil), "")
+	f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml")}).ExpectCalls(t, 1, 0)
+	agent := uas.Wait(10 * time.Second)
+	agent.ExpectCalls(t, 1, 0)
+	if n := len(agent.Requests("INVITE")); n != 2 {
+		t.Errorf("agent got %d INVITEs, want the call and its re-INVITE:\n%s", n, agent.Diagnostics())
+	}
+	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
 }
