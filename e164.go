@@ -45,6 +45,11 @@ func NormalizeE164(raw, defaultRegion string) (string, error) {
 		return "", Errorf(ECodeValidation, "phone number %q is not a possible number", raw)
 	}
 	out := phonenumbers.Format(num, phonenumbers.E164)
+	if len(out) > 16 {
+		// E.164 allows 15 digits; libphonenumber's "possible" is looser
+		// for some regions (found by fuzzing the SIP edge).
+		return "", Errorf(ECodeValidation, "phone number %q has more than 15 digits", raw)
+	}
 	// A number whose E.164 form reads back as another number (a national
 	// prefix stripped twice) is ambiguous; refuse it rather than store it.
 	again, err := phonenumbers.Parse(out, "")

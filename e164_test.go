@@ -119,3 +119,12 @@ func TestValidCountry(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalizeE164TooLong: libphonenumber calls some 16-digit numbers
+// possible; E.164 stops at 15 digits (found by fuzzing the SIP edge).
+func TestNormalizeE164TooLong(t *testing.T) {
+	t.Parallel()
+	if got, err := NormalizeE164("+2341000000000000", ""); err == nil {
+		t.Errorf("NormalizeE164 accepted 16 digits: %s", got)
+	}
+}

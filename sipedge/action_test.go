@@ -83,3 +83,21 @@ func FuzzParseAction(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizeUser feeds hostile Request-URI users: no panic, and what
+// comes out is E.164.
+func FuzzNormalizeUser(f *testing.F) {
+	for _, s := range []string{"+2348031234567", "08031234567;npdi", "0044 20 7946 0018", "(415) 555-2671", "", "+", "00"} {
+		f.Add(s, "NG")
+		f.Add(s, "")
+	}
+	f.Fuzz(func(t *testing.T, user, country string) {
+		n, err := normalizeUser(user, country)
+		if err != nil {
+			return
+		}
+		if !plainE164(n) {
+			t.Fatalf("normalizeUser(%q, %q) = %q, not E.164", user, country, n)
+		}
+	})
+}

@@ -224,10 +224,10 @@ func normalizeUser(user, country string) (string, error) {
 	return switchboard.NormalizeE164(user, country)
 }
 
-// plainE164 reports whether s is already "+" and 8 to 15 digits, the form
-// carriers send and the table is keyed by.
+// plainE164 reports whether s is already "+" and up to 15 digits (E.164's
+// limit), the form carriers send and the table is keyed by.
 func plainE164(s string) bool {
-	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
