@@ -156,8 +156,8 @@ func (s *Server) notLive(ctx context.Context, orgID, id string) error {
 	}
 	return &switchboard.Error{
 		Code:    switchboard.ECodeConflict,
-		Message: "Call " + id + " is not live on this node: another node handles it, or the node that did has stopped.",
-		Details: map[string]any{"status": call.Status},
+		Message: "Call " + id + " is not live on this node: node " + call.Node + " handles it (hang it up through that node), or it has stopped.",
+		Details: map[string]any{"status": call.Status, "node": call.Node},
 	}
 }
 

@@ -239,6 +239,13 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 		go b.bye()
 		return dialResult{final: true, out: outcomeCanceled}
 	}
+	if c.rec.Status == switchboard.CallInitiated {
+		// The 180 was overtaken by the 200 (sipgo handles each message
+		// in its own goroutine) or never sent: the timeline still says
+		// the call rang, so receivers always see the whole sequence.
+		c.rec.Status = switchboard.CallRinging
+		c.e.rec.save(c.eventLocked(switchboard.EventCallRinging, "", false))
+	}
 	c.rec.Status = switchboard.CallInProgress
 	c.rec.AnsweredAt = &now
 	upd := c.eventLocked(switchboard.EventCallAnswered, "", false)
