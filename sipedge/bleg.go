@@ -302,6 +302,12 @@ func (c *call) retransmit200(body []byte) {
 			c.endAnswered(switchboard.HangupNetworkError, switchboard.HangupBySystem, legNone)
 			return
 		case <-t.C:
+			c.mu.Lock()
+			ended := c.ended
+			c.mu.Unlock()
+			if ended {
+				return // a BYE overtook the ACK: nothing left to answer
+			}
 			_ = c.respondA(200, "OK", body)
 			wait = min(2*wait, sip.T2)
 		}
