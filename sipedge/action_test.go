@@ -101,3 +101,31 @@ func FuzzNormalizeUser(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeUser(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		user, country, want string
+	}{
+		{"+2348031234567", "", "+2348031234567"},
+		{"2348031234567", "", "+2348031234567"},             // international without its +
+		{"08031234567", "NG", "+2348031234567"},             // national, --sip-default-country NG
+		{"08031234567;npdi;rn=123", "NG", "+2348031234567"}, // user parameters dropped
+		{"00234-803-123-4567", "", "+2348031234567"},        // 00 prefix and separators
+		{"(415) 555-2671", "US", "+14155552671"},
+		{"alice", "", ""},
+		{"", "NG", ""},
+	}
+	for _, tt := range tests {
+		got, err := normalizeUser(tt.user, tt.country)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("normalizeUser(%q, %q) = %q, want an error", tt.user, tt.country, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("normalizeUser(%q, %q) = %q, %v; want %q", tt.user, tt.country, got, err, tt.want)
+		}
+	}
+}

@@ -514,9 +514,30 @@ func TestSIPMalformed(t *testing.T) {
 			conn.Close()
 		}
 	}
+	// A carrier's keep-alive OPTIONS gets 200.
+	conn, err := net.Dial("udp", f.ts.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	fmt.Fprintf(conn, "OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKopt1\r\nFrom: <sip:carrier@%s>;tag=1\r\n"+
+		"To: <sip:%s>\r\nCall-ID: opt-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		f.ts.SIPAddr(), local, local, f.ts.SIPAddr())
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+		t.Errorf("OPTIONS: %v %q", err, buf[:n])
+	}
+
 	f.carrier(sipptest.UACOptions{Scenario: "uac_call"}).ExpectCalls(t, 1, 0)
 	uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
 	expectCall(t, f.call(""), map[string]any{"status": "completed"})
+	m := scrapeMetrics(t, f.ts)
+	if m[`switchboard_calls_total{status="completed"}`] != 1 || m["switchboard_call_setup_seconds_count"] != 1 {
+		t.Errorf("call metrics: completed %v, setup count %v", m[`switchboard_calls_total{status="completed"}`], m["switchboard_call_setup_seconds_count"])
+	}
 	eventually(t, 10*time.Second, "goroutines back to where they were", func() bool {
 		return scrapeMetrics(t, f.ts)["go_goroutines"] <= before+10
 	})
