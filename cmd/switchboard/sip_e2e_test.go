@@ -31,6 +31,7 @@ type sipFixture struct {
 	c      *client
 	number string
 	pnID   string
+	placed int // calls placed to number, so call("") knows which is newest
 }
 
 // numbers hands each fixture its own number (Nigerian mobile numbers:
@@ -94,11 +95,18 @@ func (f *sipFixture) carrier(o sipptest.UACOptions) sipptest.Result {
 	if o.Rows == nil {
 		o.Rows = [][]string{{f.number, "+2348099990000"}}
 	}
+	for _, r := range o.Rows {
+		if r[0] == f.number {
+			f.placed++
+		}
+	}
 	return sipptest.RunUAC(f.t, o)
 }
 
 // call waits until the call record with the given ID (or, when id is "",
-// the newest call of the number) reaches a final status, and returns it.
+// the newest call of the number, once every call placed through carrier
+// is recorded: records are written in batches) reaches a final status,
+// and returns it.
 func (f *sipFixture) call(id string) *response {
 	f.t.Helper()
 	var got *response
@@ -106,12 +114,13 @@ func (f *sipFixture) call(id string) *response {
 		if id == "" {
 			l := f.c.must(200, f.c.do("GET", "/v1/calls?phone_number_id="+f.pnID+"&limit=1", nil))
 			calls := l.list("calls")
-			if len(calls) == 0 {
+			if len(calls) == 0 || int(l.Body["total"].(float64)) < f.placed {
 				return false
 			}
-			id = calls[0].(map[string]any)["id"].(string)
+			got = &response{Body: calls[0].(map[string]any), Raw: l.Raw}
+		} else {
+			got = f.c.must(200, f.c.do("GET", "/v1/calls/"+id, nil))
 		}
-		got = f.c.must(200, f.c.do("GET", "/v1/calls/"+id, nil))
 		switch got.str("status") {
 		case "completed", "failed", "busy", "no_answer", "canceled":
 			return true
@@ -403,8 +412,12 @@ func TestSIPMaxDurationAndLimit(t *testing.T) {
 	f.carrier(sipptest.UACOptions{Scenario: "uac_expect", Vars: map[string]string{"status": "503"}}).ExpectCalls(t, 1, 0)
 	first.Wait(10*time.Second).ExpectCalls(t, 1, 0)
 	uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
-	l := f.c.must(200, f.c.do("GET", "/v1/calls?status=completed", nil))
-	if calls := l.list("calls"); len(calls) != 1 || calls[0].(map[string]any)["hangup_cause"] != "timeout" {
+	var l *response
+	eventually(t, 5*time.Second, "both calls recorded", func() bool {
+		l = f.c.must(200, f.c.do("GET", "/v1/calls?status=completed", nil))
+		return len(l.list("calls")) == 1
+	})
+	if calls := l.list("calls"); calls[0].(map[string]any)["hangup_cause"] != "timeout" {
 		t.Errorf("completed calls: %s", l.Raw)
 	}
 	l = f.c.must(200, f.c.do("GET", "/v1/calls?status=failed", nil))
