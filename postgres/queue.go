@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/switchboard-voice/switchboard"
 )
 
@@ -21,13 +23,22 @@ import (
 // claim is leasing instead of waiting for it, and a row leased by a claim
 // that committed meanwhile is re-checked against the lease and dropped.
 // No two owners ever hold a lease on one delivery.
+//
+// A claim commits without waiting for its WAL to reach the disk
+// (synchronous_commit off, for that transaction alone): a lease is not
+// worth an fsync. Should the server crash before the claim is flushed, the
+// lease is lost and the delivery is simply due again, which is what a lease
+// that lapses does anyway; every delivery is still sent at least once. The
+// changes that must survive a crash (events and their deliveries, attempts
+// and outcomes) commit durably, and a durable commit also flushes every
+// claim committed before it.
 
 var _ switchboard.DeliveryQueue = (*DB)(nil)
 
 // claimSQL leases the due deliveries, oldest due first ($1 owner, $2 lease
 // end, $3 now, $4 limit), and reads everything the worker needs of them,
-// with their events and receivers as they are now: one statement, one
-// round trip, each join a primary-key lookup.
+// with their events and receivers as they are now: one statement, each
+// join a primary-key lookup.
 const claimSQL = `WITH due AS (
 		SELECT id FROM deliveries
 		WHERE status = '` + switchboard.DeliveryPending + `' AND next_attempt_at <= $3
@@ -53,8 +64,8 @@ const claimSQL = `WITH due AS (
 	ORDER BY c.next_attempt_at, c.id COLLATE "C"`
 
 // ClaimDeliveries leases up to limit due deliveries to owner until now+lease,
-// in one statement: pending deliveries due by now that no live lease holds,
-// oldest due first. Each job carries the receiver's URL and signing secrets
+// in one statement, in a transaction that does not wait for the disk:
+// pending deliveries due by now that no live lease holds, oldest due first. Each job carries the receiver's URL and signing secrets
 // as they are now (a PATCH after the event wins) and the payload exactly as
 // FindDelivery shows it; Gone is set when the subscription was deleted or
 // is inactive, or the endpoint was deleted, is inactive or is no longer a
@@ -71,11 +82,29 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 		return nil, nil
 	}
 	now := db.now()
-	rows, err := db.pool.Query(ctx, claimSQL, owner, now.Add(lease), now, limit)
+	var jobs []*switchboard.DeliveryJob
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		jobs = nil
+		// Not durable on purpose: see the comment at the top of this file.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, claimSQL, owner, now.Add(lease), now, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		jobs, err = scanJobs(rows, now)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	defer rows.Close()
+	return jobs, nil
+}
+
+// scanJobs reads the rows of claimSQL.
+func scanJobs(rows pgx.Rows, now time.Time) ([]*switchboard.DeliveryJob, error) {
 	var jobs []*switchboard.DeliveryJob
 	payloads := map[string]json.RawMessage{} // by event: fan-out sends one event to several receivers
 	for rows.Next() {
@@ -90,7 +119,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 			&j.URL, &j.AttemptCount, &maxAttempts, &eventAt, &data,
 			&whURL, &whActive, &whSecret, &whPrev, &whPrevExpires,
 			&epURL, &epStatus, &epSecret); err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+			return nil, err
 		}
 		if maxAttempts != nil {
 			j.MaxAttempts = *maxAttempts
@@ -98,8 +127,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 		if p, ok := payloads[j.EventID]; ok {
 			j.Payload = p
 		} else {
+			var err error
 			if j.Payload, err = eventEnvelope(j.EventID, event, eventAt, data); err != nil {
-				return nil, fmt.Errorf("claim deliveries: %w", err)
+				return nil, err
 			}
 			payloads[j.EventID] = j.Payload
 		}
@@ -117,10 +147,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 		}
 		jobs = append(jobs, &j)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	return jobs, nil
+	return jobs, rows.Err()
 }
 
 // finishSQL records the outcomes of attempts, given as arrays ($2…$11, one

@@ -320,9 +320,14 @@ func (m *Main) bootstrap(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
-	org, _, err := m.store.EnsureOrganization(ctx, switchboard.DefaultOrgName)
+	org, created, err := m.store.EnsureOrganization(ctx, switchboard.DefaultOrgName)
 	if err != nil {
 		return fmt.Errorf("create default organisation: %w", err)
+	}
+	if !created {
+		// Another node starting on the same empty database won the race
+		// and printed the key; one bootstrap key only.
+		return nil
 	}
 	secret, err := createKey(ctx, m.store, org.ID, "bootstrap", switchboard.AllScopes, true)
 	if err != nil {
