@@ -14,7 +14,17 @@
 #
 # Run from the repository root:
 #
-#   bash bench/api/run.sh
+#   bash bench/api/run.sh                          # SQLite, one node
+#   STORE=postgres bash bench/api/run.sh           # PostgreSQL, one node
+#   STORE=postgres NODES=2 bash bench/api/run.sh   # and two nodes, one database
+#
+# With NODES=2, a second node serves the same database, and four more
+# targets run: the same two routes through both nodes at once ("2 nodes"),
+# one wrk per node with half the threads and connections each, their req/s
+# summed, the server CPU summed over the nodes, and p50/p99 the larger of
+# the two; and, as their baseline, two bare servers per body size driven the
+# same way ("2 servers"). On one machine both nodes share the same CPUs with
+# wrk, so this measures what a second node costs, not what it adds.
 #
 # Environment (all optional):
 #   ROUNDS=5         measured rounds; each round runs every target once, in a
@@ -28,6 +38,10 @@
 #   KEEP=            a directory to copy the raw wrk outputs and server logs to
 #   SWITCHBOARD_BIN= a prebuilt switchboard binary to measure instead of
 #                    building ./cmd/switchboard (e.g. a build of a scratch copy)
+#   STORE=sqlite     sqlite, or postgres (a fresh schema, dropped on exit)
+#   NODES=1          1, or 2 (postgres only): see above
+#   PG=              the PostgreSQL to use (default $SWITCHBOARD_TEST_POSTGRES,
+#                    else postgres://postgres@127.0.0.1:5432/test?sslmode=disable)
 #
 # Everything listens on 127.0.0.1 only. The servers are killed on exit.
 set -euo pipefail
@@ -40,7 +54,11 @@ CONNS=${CONNS:-32}
 INFO_ROUND=${INFO_ROUND:-1}
 KEEP=${KEEP:-}
 SWITCHBOARD_BIN=${SWITCHBOARD_BIN:-}
+STORE=${STORE:-sqlite}
+NODES=${NODES:-1}
+PG=${PG:-${SWITCHBOARD_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}}
 NROWS=50
+SCHEMA=
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -49,6 +67,15 @@ for tool in go wrk curl timeout; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+case $STORE/$NODES in
+sqlite/1 | postgres/1 | postgres/2) ;;
+*) die "STORE must be sqlite or postgres, and NODES 1 (or 2 on postgres)" ;;
+esac
+if [[ $STORE == postgres ]]; then
+	command -v psql >/dev/null || die "psql is not installed (it drops the schema)"
+	psql "$PG" -qAtc 'SELECT 1' >/dev/null || die "PostgreSQL is not reachable at PG=$PG"
+	((THREADS % NODES == 0 && CONNS % NODES == 0)) || die "THREADS and CONNS must divide by NODES"
+fi
 
 # seconds converts a wrk duration (10s, 2m, 1h, or bare seconds) to seconds.
 seconds() {
@@ -77,6 +104,10 @@ cleanup() {
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	done
+	if [[ -n $SCHEMA ]]; then
+		psql "$PG" -qAtc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 ||
+			echo "run.sh: could not drop schema $SCHEMA" >&2
+	fi
 	if [[ -n $KEEP ]]; then
 		mkdir -p "$KEEP" && cp -r "$WORK"/out "$WORK"/*.log "$WORK"/*.json "$KEEP"/ 2>/dev/null || true
 		echo "raw outputs kept in $KEEP" >&2
@@ -124,6 +155,11 @@ wait_http() {
 		"load average$(uptime | sed 's/.*load average//')"
 	echo "kernel:  $(uname -sr)"
 	echo "wrk:     $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), on the same CPUs as the servers"
+	if [[ $STORE == postgres ]]; then
+		echo "store:   PostgreSQL $(psql "$PG" -qAtc 'SHOW server_version') on this machine, $NODES node(s) on one schema"
+	else
+		echo "store:   SQLite, 1 node"
+	fi
 	echo
 }
 echo "== building" >&2
@@ -139,9 +175,15 @@ timeout 300 go build -o "$WORK/bare" ./bench/api/bare
 
 API_PORT=$(free_port)
 API=http://127.0.0.1:$API_PORT
+if [[ $STORE == postgres ]]; then
+	SCHEMA="apibench_$(date +%s)_$RANDOM"
+	DB="$PG$([[ $PG == *\?* ]] && echo '&' || echo '?')schema=$SCHEMA"
+else
+	DB=$WORK/bench.db
+fi
 
 echo "== starting switchboard on $API" >&2
-"$WORK/switchboard" serve --database "$WORK/bench.db" --http "127.0.0.1:$API_PORT" \
+"$WORK/switchboard" serve --database "$DB" --http "127.0.0.1:$API_PORT" \
 	--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level warn --log-format json \
 	>"$WORK/serve.stdout" 2>"$WORK/serve.log" &
 PIDS+=($!)
@@ -150,6 +192,20 @@ wait_http "$API/healthz" "$API_PID"
 
 KEY=$(grep -m1 '^kros_live_' "$WORK/serve.stdout" || true)
 [[ -n $KEY ]] || die "no kros_live_ key on serve's stdout (is the database fresh?)"
+
+if ((NODES == 2)); then
+	# The second node starts once the first has bootstrapped the database.
+	API2_PORT=$(free_port)
+	while [[ $API2_PORT == "$API_PORT" ]]; do API2_PORT=$(free_port); done
+	API2=http://127.0.0.1:$API2_PORT
+	echo "== starting a second node on $API2" >&2
+	"$WORK/switchboard" serve --database "$DB" --http "127.0.0.1:$API2_PORT" \
+		--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level warn --log-format json \
+		>"$WORK/serve2.stdout" 2>"$WORK/serve2.log" &
+	PIDS+=($!)
+	API2_PID=$!
+	wait_http "$API2/healthz" "$API2_PID"
+fi
 
 # The webhook URL is a loopback IP literal on the discard port, the same
 # length as https://example.com/hook: serve's SSRF guard resolves host names
@@ -178,6 +234,14 @@ grep -q "^{\"id\":\"$ID\"" "$WORK/get.json" || die "GET /v1/endpoints/$ID: unexp
 curl -fsS --max-time 5 -H "x-api-key: $KEY" -o "$WORK/list.json" "$API/v1/endpoints"
 rows=$(grep -o '"id":"ep_' "$WORK/list.json" | wc -l)
 [[ $rows == "$NROWS" ]] || die "GET /v1/endpoints returned $rows rows, want $NROWS"
+if ((NODES == 2)); then
+	# Both nodes must answer the same bytes (the endpoints were created
+	# through the first; the second reads them from the shared database).
+	curl -fsS --max-time 5 -H "x-api-key: $KEY" -o "$WORK/get2.json" "$API2/v1/endpoints/$ID"
+	curl -fsS --max-time 5 -H "x-api-key: $KEY" -o "$WORK/list2.json" "$API2/v1/endpoints"
+	cmp -s "$WORK/get.json" "$WORK/get2.json" && cmp -s "$WORK/list.json" "$WORK/list2.json" ||
+		die "the second node answers differently from the first"
+fi
 
 # One bare server per body size, serving the captured bytes.
 BARE_PORT=$(free_port)
@@ -195,6 +259,24 @@ PIDS+=($!)
 BARELIST_PID=$!
 wait_http "$BARE/" "$BARE_PID"
 wait_http "$BARELIST/" "$BARELIST_PID"
+if ((NODES == 2)); then
+	# The baseline of the two-node targets: two bare servers per body size,
+	# driven the same way (one wrk each, half the threads and connections).
+	used=" $API_PORT $API2_PORT $BARE_PORT $BARELIST_PORT "
+	BARE2_PORT=$(free_port)
+	while [[ $used == *" $BARE2_PORT "* ]]; do BARE2_PORT=$(free_port); done
+	used+="$BARE2_PORT "
+	BARELIST2_PORT=$(free_port)
+	while [[ $used == *" $BARELIST2_PORT "* ]]; do BARELIST2_PORT=$(free_port); done
+	"$WORK/bare" -addr "127.0.0.1:$BARE2_PORT" -body-file "$WORK/get.json" >"$WORK/bare2.log" 2>&1 &
+	PIDS+=($!)
+	BARE2_PID=$!
+	"$WORK/bare" -addr "127.0.0.1:$BARELIST2_PORT" -body-file "$WORK/list.json" >"$WORK/barelist2.log" 2>&1 &
+	PIDS+=($!)
+	BARELIST2_PID=$!
+	wait_http "http://127.0.0.1:$BARE2_PORT/" "$BARE2_PID"
+	wait_http "http://127.0.0.1:$BARELIST2_PORT/" "$BARELIST2_PID"
+fi
 size() { curl -fsS --max-time 5 -H "x-api-key: $KEY" -o /dev/null -w '%{size_download}' "$1"; }
 SIZE_BARE=$(size "$BARE/")
 SIZE_GET=$(size "$API/v1/endpoints/$ID")
@@ -206,16 +288,37 @@ echo "body bytes: get $SIZE_GET = bare $SIZE_BARE; list $SIZE_LIST = bare list $
 echo
 
 TARGETS=(bare get list barelist)
+# URL and PID_OF hold one URL and pid per node the target runs on, space-separated.
 declare -A URL=([bare]="$BARE/" [get]="$API/v1/endpoints/$ID" [list]="$API/v1/endpoints" [barelist]="$BARELIST/")
 declare -A PID_OF=([bare]=$BARE_PID [get]=$API_PID [list]=$API_PID [barelist]=$BARELIST_PID)
 declare -A LABEL=([bare]="bare, get-size body" [get]="GET /v1/endpoints/{id}" [list]="GET /v1/endpoints (50)"
 	[barelist]="bare, list-size body")
 # BASE is the like-for-like baseline of each target: the target comparison.
 declare -A BASE=([bare]=bare [get]=bare [list]=barelist [barelist]=barelist)
+if ((NODES == 2)); then
+	TARGETS+=(bare2 get2 list2 barelist2)
+	URL[bare2]="$BARE/ http://127.0.0.1:$BARE2_PORT/"
+	URL[get2]="$API/v1/endpoints/$ID $API2/v1/endpoints/$ID"
+	URL[list2]="$API/v1/endpoints $API2/v1/endpoints"
+	URL[barelist2]="$BARELIST/ http://127.0.0.1:$BARELIST2_PORT/"
+	PID_OF[bare2]="$BARE_PID $BARE2_PID"
+	PID_OF[get2]="$API_PID $API2_PID"
+	PID_OF[list2]="$API_PID $API2_PID"
+	PID_OF[barelist2]="$BARELIST_PID $BARELIST2_PID"
+	LABEL[bare2]="bare, get-size body, 2 servers"
+	LABEL[get2]="GET /v1/endpoints/{id}, 2 nodes"
+	LABEL[list2]="GET /v1/endpoints (50), 2 nodes"
+	LABEL[barelist2]="bare, list-size body, 2 servers"
+	BASE[bare2]=bare2
+	BASE[get2]=bare2
+	BASE[list2]=barelist2
+	BASE[barelist2]=barelist2
+fi
 TICK=$(getconf CLK_TCK)
 
-# cpu_ticks prints the user+system CPU ticks a process has used so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu_ticks PID... prints the user+system CPU ticks the processes have used
+# so far, summed.
+cpu_ticks() { for p in "$@"; do cat "/proc/$p/stat"; done | awk '{t += $14 + $15} END {print t}'; }
 
 # to_ms converts a wrk latency (850.00us, 1.23ms, 1.02s, 2.00m) to milliseconds.
 to_ms() {
@@ -225,26 +328,39 @@ to_ms() {
 		printf "%.3f", n }'
 }
 
-# run_wrk NAME URL PID DURATION OUTFILE: runs wrk and prints
-# "rps p50_ms p99_ms cpu_us_per_req non2xx errors".
+# run_wrk NAME URLS PIDS DURATION OUTFILE: runs wrk and prints
+# "rps p50_ms p99_ms cpu_us_per_req non2xx errors". With several URLs
+# (space-separated, one per node), one wrk per URL runs at once with an
+# equal share of the threads and connections; the rates, requests, non-2xx
+# and errors are summed, p50 and p99 are the larger of the runs, and the CPU
+# is that of every pid in PIDS.
 run_wrk() {
-	local url=$2 pid=$3 dur=$4 out=$5 t0 t1 limit
+	local urls=($2) pids=($3) dur=$4 out=$5 t0 t1 limit i n wpids=()
+	n=${#urls[@]}
 	limit=$(($(seconds "$dur") + 30))
-	t0=$(cpu_ticks "$pid")
-	timeout "$limit" wrk -t"$THREADS" -c"$CONNS" -d"$dur" --latency -H "x-api-key: $KEY" "$url" >"$out" 2>&1 ||
-		die "wrk on $url failed: $(cat "$out")"
-	t1=$(cpu_ticks "$pid")
+	t0=$(cpu_ticks "${pids[@]}")
+	for i in "${!urls[@]}"; do
+		timeout "$limit" wrk -t$((THREADS / n)) -c$((CONNS / n)) -d"$dur" --latency -H "x-api-key: $KEY" "${urls[$i]}" \
+			>"$out.$i" 2>&1 &
+		wpids+=($!)
+	done
+	for i in "${!wpids[@]}"; do
+		wait "${wpids[$i]}" || die "wrk on ${urls[$i]} failed: $(cat "$out.$i")"
+	done
+	t1=$(cpu_ticks "${pids[@]}")
+	cat "$out".* >"$out"
+	rm -f "$out".*
 	local rps p50 p99 reqs non2xx errs
-	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-	p50=$(awk '$1 == "50%" {print $2}' "$out")
-	p99=$(awk '$1 == "99%" {print $2}' "$out")
-	reqs=$(awk '/requests in/ {print $1}' "$out")
-	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-	errs=$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$out")
+	rps=$(awk '/^Requests\/sec:/ {s += $2} END {print s}' "$out")
+	p50=$(awk '$1 == "50%" {print $2}' "$out" | while read -r v; do to_ms "$v"; echo; done | sort -g | tail -1)
+	p99=$(awk '$1 == "99%" {print $2}' "$out" | while read -r v; do to_ms "$v"; echo; done | sort -g | tail -1)
+	reqs=$(awk '/requests in/ {s += $1} END {print s}' "$out")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {s += $NF} END {print s + 0}' "$out")
+	errs=$(awk '/Socket errors:/ {gsub(/,/, ""); s += $4 + $6 + $8 + $10} END {print s + 0}' "$out")
 	[[ -n $rps && -n $p50 && -n $p99 && -n $reqs ]] || die "cannot parse wrk output in $out: $(cat "$out")"
-	printf '%s %s %s %s %s %s\n' "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
+	printf '%s %s %s %s %s %s\n' "$rps" "$p50" "$p99" \
 		"$(awk -v t=$((t1 - t0)) -v hz="$TICK" -v n="$reqs" 'BEGIN { printf "%.1f", n ? t / hz * 1e6 / n : 0 }')" \
-		"${non2xx:-0}" "${errs:-0}"
+		"$non2xx" "$errs"
 }
 
 median() { sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -258,7 +374,7 @@ fi
 
 RESULTS=$WORK/results.txt # round target rps p50 p99 cpu non2xx errors
 : >"$RESULTS"
-FMT='%-6s %-24s %12s %9s %9s %11s %8s\n'
+FMT='%-6s %-32s %12s %9s %9s %11s %8s\n'
 echo "== $ROUNDS rounds of wrk -t$THREADS -c$CONNS -d$DURATION --latency (order rotates each round)" >&2
 printf "$FMT" round target req/s p50_ms p99_ms cpu_us/req non2xx
 for r in $(seq "$ROUNDS"); do
@@ -278,7 +394,7 @@ echo
 echo "== medians over $ROUNDS rounds; target: median req/s >= 0.50 x the same-size bare median"
 echo "   (vs bare: ratio to the get-size bare server; vs same-size: ratio to the bare server"
 echo "   sending the same body as the route, the target comparison)"
-FMT2='%-24s %12s %9s %9s %11s %8s %13s  %s\n'
+FMT2='%-32s %12s %9s %9s %11s %8s %13s  %s\n'
 printf "$FMT2" target req/s p50_ms p99_ms cpu_us/req "vs bare" "vs same-size" target
 declare -A MED_RPS MED_CPU
 for t in "${TARGETS[@]}"; do
@@ -291,14 +407,15 @@ for t in "${TARGETS[@]}"; do
 	ratio=$(awk -v a="${MED_RPS[$t]}" -v b="${MED_RPS[bare]}" 'BEGIN { printf "%.2f", a / b }')
 	same=$(awk -v a="${MED_RPS[$t]}" -v b="${MED_RPS[${BASE[$t]}]}" 'BEGIN { printf "%.2f", a / b }')
 	verdict=-
-	if [[ $t == get || $t == list ]]; then
+	if [[ $t == get || $t == list || $t == get2 || $t == list2 ]]; then
 		verdict=$(awk -v x="$same" 'BEGIN { print (x >= 0.5 ? "met" : "NOT met") }')
 	fi
 	printf "$FMT2" "${LABEL[$t]}" "${MED_RPS[$t]}" "$(col 4)" "$(col 5)" "${MED_CPU[$t]}" "$ratio" "$same" "$verdict"
 done
-for t in get list; do
+for t in "${TARGETS[@]}"; do
+	[[ $t == get* || $t == list* ]] || continue
 	awk -v l="${LABEL[$t]}" -v a="${MED_CPU[$t]}" -v b="${MED_CPU[${BASE[$t]}]}" \
-		'BEGIN { printf "   %-24s server CPU per request %.1f x its same-size bare server\n", l, a / b }'
+		'BEGIN { printf "   %-32s server CPU per request %.1f x its same-size bare server\n", l, a / b }'
 done
 
 if [[ $INFO_ROUND == 1 ]]; then
@@ -310,7 +427,7 @@ if [[ $INFO_ROUND == 1 ]]; then
 	while [[ $INFO_PORT == "$API_PORT" || $INFO_PORT == "$BARE_PORT" || $INFO_PORT == "$BARELIST_PORT" ]]; do
 		INFO_PORT=$(free_port)
 	done
-	"$WORK/switchboard" serve --database "$WORK/bench.db" --http "127.0.0.1:$INFO_PORT" \
+	"$WORK/switchboard" serve --database "$DB" --http "127.0.0.1:$INFO_PORT" \
 		--sip 127.0.0.1:0 --webhook-allow-private --rate-limit 1000000 --log-level info --log-format json \
 		>/dev/null 2>/dev/null &
 	PIDS+=($!)
@@ -324,7 +441,7 @@ if [[ $INFO_ROUND == 1 ]]; then
 	echo "== one round with --log-level info --log-format json, logs to /dev/null"
 	printf "$FMT" round target req/s p50_ms p99_ms cpu_us/req non2xx
 	declare -A INFO_RPS
-	for t in "${TARGETS[@]}"; do
+	for t in bare get list barelist; do
 		if [[ $WARMUP != 0 && ($t == get || $t == list) ]]; then
 			run_wrk "$t" "${URL[$t]}" "${PID_OF[$t]}" "$WARMUP" "$WORK/out/warmup-info-$t.txt" >/dev/null
 		fi

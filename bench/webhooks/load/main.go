@@ -2,8 +2,12 @@
 // N webhook-type endpoints through POST /v1/endpoints over C keep-alive
 // connections. Each create commits one endpoint.created event, which the
 // server fans out to every matching subscription as a durable delivery.
+// With several nodes on one database, -api lists them all, comma-separated,
+// and the connections are spread over them (connection i goes to node
+// i mod the number of nodes), as a load balancer in front of them would.
 //
 //	load -api http://127.0.0.1:8080 -key kros_live_… -n 1000 -c 8
+//	load -api http://127.0.0.1:8080,http://127.0.0.1:8081 -key kros_live_… -n 1000 -c 8
 //
 // It prints one line: "created=N failed=F first_ns=T0 last_ns=T1 seconds=S rate=R cpu_ms=M"
 // (T0 is when the first request was sent, T1 when the last answer came).
@@ -27,14 +31,20 @@ import (
 )
 
 func main() {
-	api := flag.String("api", "", "API base URL (http://127.0.0.1:…)")
+	api := flag.String("api", "", "API base URL (http://127.0.0.1:…), or several, comma-separated")
 	key := flag.String("key", "", "API key")
 	n := flag.Int("n", 1000, "endpoints to create")
 	c := flag.Int("c", 8, "connections")
 	hook := flag.String("hook", "https://127.0.0.1:9/hook", "the endpoints' webhook URL (never called: endpoint.created goes to subscriptions)")
 	limit := flag.Duration("limit", 120*time.Second, "give up after this long")
 	flag.Parse()
-	if !strings.HasPrefix(*api, "http://127.0.0.1:") || *key == "" || *n <= 0 || *c <= 0 {
+	apis := strings.Split(*api, ",")
+	for _, a := range apis {
+		if !strings.HasPrefix(a, "http://127.0.0.1:") {
+			log.Fatalf("load: -api %q: every URL must be http://127.0.0.1:…", a)
+		}
+	}
+	if *key == "" || *n <= 0 || *c <= 0 {
 		log.Fatal("load: -api http://127.0.0.1:…, -key, a positive -n and a positive -c are required")
 	}
 	client := &http.Client{
@@ -48,7 +58,8 @@ func main() {
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range *c {
+	for conn := range *c {
+		base := apis[conn%len(apis)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -58,7 +69,7 @@ func main() {
 					return
 				}
 				b := `{"name":"bench endpoint ` + strconv.FormatInt(i, 10) + `","type":"webhook","url":"` + *hook + `"}`
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, *api+"/v1/endpoints", bytes.NewReader([]byte(b)))
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/endpoints", bytes.NewReader([]byte(b)))
 				if err != nil {
 					log.Fatalf("load: %v", err)
 				}

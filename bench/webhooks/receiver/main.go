@@ -5,9 +5,12 @@
 //	receiver -addr 127.0.0.1:9000 -secrets secrets.txt -verify-every 100
 //
 // GET /stats returns {count, bytes, first_at, last_at, first_ns, last_ns,
-// verified, bad_signatures, buckets_100ms}; POST /reset zeroes the counters
-// and re-reads the secrets file (so the bench can write it after it has
-// created the subscriptions). Any other request is counted as a delivery.
+// verified, bad_signatures, held, buckets_100ms}; POST /reset zeroes the
+// counters and re-reads the secrets file (so the bench can write it after it
+// has created the subscriptions). POST /hold makes deliveries wait, unanswered
+// and uncounted, until POST /release (or their sender gives up): the bench
+// holds the senders while it builds a backlog, then measures its drain. Any
+// other request is counted as a delivery.
 package main
 
 import (
@@ -34,9 +37,11 @@ type receiver struct {
 	secretsFile string
 	verifyEvery int64
 
-	mu      sync.RWMutex // guards secrets and epoch
+	mu      sync.RWMutex // guards secrets, epoch and release
 	secrets []string
-	epoch   time.Time // buckets are counted from here (the first arrival)
+	epoch   time.Time     // buckets are counted from here (the first arrival)
+	release chan struct{} // open while held; closed (or nil) while deliveries flow
+	held    atomic.Int64  // deliveries waiting for a release
 
 	count, bytes, verified, bad atomic.Int64
 	unsigned                    atomic.Int64 // verifiable requests skipped: no secrets loaded
@@ -106,6 +111,20 @@ func (rc *receiver) deliver(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	rc.mu.RLock()
+	release := rc.release
+	rc.mu.RUnlock()
+	if release != nil {
+		rc.held.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		rc.held.Add(-1)
+		if r.Context().Err() != nil {
+			return // the sender gave up: not a delivery
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 
 	now := time.Now().UnixNano()
@@ -158,6 +177,7 @@ type stats struct {
 	BadSignatures int64   `json:"bad_signatures"`
 	Unverified    int64   `json:"unverified"`
 	Secrets       int     `json:"secrets"`
+	Held          int64   `json:"held"`
 	Buckets       []int64 `json:"buckets_100ms"`
 }
 
@@ -166,6 +186,7 @@ func (rc *receiver) stats(w http.ResponseWriter, r *http.Request) {
 		Count: rc.count.Load(), Bytes: rc.bytes.Load(),
 		FirstNS: rc.firstNS.Load(), LastNS: rc.lastNS.Load(),
 		Verified: rc.verified.Load(), BadSignatures: rc.bad.Load(), Unverified: rc.unsigned.Load(),
+		Held: rc.held.Load(),
 	}
 	rc.mu.RLock()
 	s.Secrets = len(rc.secrets)
@@ -202,6 +223,23 @@ func main() {
 			return
 		}
 		rc.reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /hold", func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		if rc.release == nil {
+			rc.release = make(chan struct{})
+		}
+		rc.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /release", func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		if rc.release != nil {
+			close(rc.release)
+			rc.release = nil
+		}
+		rc.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("/", rc.deliver)

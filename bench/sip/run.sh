@@ -1,0 +1,835 @@
+#!/usr/bin/env bash
+# SIP call rate: SIPp carriers place calls at fixed rates through the real
+# `switchboard serve` to SIPp agents, and straight from SIPp to SIPp (the
+# baseline, no switchboard) in the same run, so the cost of SIPp itself on
+# this machine is known.
+#
+# Run from the repository root:
+#
+#   bash bench/sip/run.sh             # RATES 500..5000, 3 rounds x 10 s, ~10-15 min
+#   QUICK=1 bash bench/sip/run.sh     # 1 round x 5 s at 500 and 1000 calls/s, ~2 min
+#
+# Set-up (once): a fresh SQLite database; NUMBERS Nigerian mobile numbers
+# (+2348031000000, +2348031000001, ...) loaded with `switchboard inventory
+# add`; one agent endpoint per number (provider "sip", url
+# sip:agent@<agent ip>:5090) and each number claimed with its endpoint, through
+# the API (bench/sip/provision). Number i goes to SIPp agent i mod AGENTS;
+# each agent is its own SIPp process on its own loopback address.
+#
+# A step is one rate for DURATION seconds. It runs K = ceil(rate / PER_SIPP)
+# SIPp carriers (internal/sipptest/scenarios/uac_call.xml: INVITE with SDP,
+# 200, ACK, HOLD ms, BYE, 200), each on its own loopback address at rate/K
+# calls/s, each reading the numbers (SEQUENTIAL, each carrier starting at a
+# different offset). The agents run uas_answer.xml (180, 200 with SDP, ACK,
+# BYE, 200). For each step it records:
+#   placed, failed       the carriers' OutgoingCall(C) and FailedCall(C)
+#   retrans              Retransmissions(C) of the carriers plus the agents
+#   answered/s           per carrier, answered calls over the span of their
+#                        200s in the rtt file, summed: below the rate when
+#                        setup times grow during the step
+#   p50, p99             INVITE -> 200 at the carrier (SIPp response time 1,
+#                        from -trace_rtt; SIPp measures whole milliseconds)
+#   sb p50/p99           switchboard's own switchboard_call_setup_seconds
+#                        histogram over the step (upper bucket bounds)
+#   sb cpu/call          utime+stime of switchboard (/proc/PID/stat) from the
+#                        step's start until its calls are drained and
+#                        recorded, over placed calls
+#   sipp cpu/call        CPU of every SIPp process of the step (carriers and
+#                        agents, from bash `times`), over placed calls
+#   RSS, active          process_resident_memory_bytes and
+#                        switchboard_calls_active from /metrics, sampled at
+#                        30, 50 and 70 % of the step (medians)
+#   KB/active call       (RSS mid-step - RSS idle) / active calls, RSS idle
+#                        being the value after the warm-up, drained; and the
+#                        same from go_memstats_heap_inuse_bytes
+#   recorded             GET /v1/calls total equals every call placed so far,
+#                        and GET /v1/calls?status=completed total every
+#                        successful one (polled up to RECORD_WAIT s: records
+#                        are written in batches)
+#   rcvbuf               RcvbufErrors delta of /proc/net/snmp (machine-wide)
+# A step is clean when no call failed, nothing was retransmitted (carriers or
+# agents), answered/s is at least 95 % of the rate and (switchboard steps) every
+# call was recorded. After ROUNDS rounds of a rate, a mode whose every round
+# failed stops there; the other mode carries on. Rounds alternate which mode
+# goes first.
+#
+# The baseline steps are the same with carrier k sending straight to its own
+# agent (K agents at K distinct addresses), no switchboard.
+#
+# Environment (all optional):
+#   RATES="500 1000 2000 3000 4000 5000"  calls/s, ascending
+#   DURATION=10        seconds of calls per step
+#   ROUNDS=3           rounds of every rate
+#   QUICK=0            1: RATES="500 1000" DURATION=5 ROUNDS=1 MEM_HOLD=5000
+#                      MEM_DURATION=10 (unless set)
+#   HOLD=100           ms between ACK and BYE (SIPp -d)
+#   NUMBERS=1000       numbers, endpoints and claims
+#   PER_SIPP=1000      calls/s per SIPp carrier at most (SIPp saturates near
+#                      1,000-1,250 calls/s per process)
+#   AGENTS=            SIPp agent processes behind switchboard (default
+#                      ceil(max rate / PER_SIPP), at least 2)
+#   BASELINE=1         0: skip the SIPp-to-SIPp steps
+#   MEM=1              0: skip the memory step. It runs once, after the
+#                      warm-up: MEM_RATE calls/s for MEM_DURATION s, each held
+#                      MEM_HOLD ms, so MEM_RATE x MEM_HOLD / 1000 calls are up
+#                      at once; memory per call = (RSS while they are all up
+#                      - RSS before) / calls up (medians of samples every
+#                      0.25 s), and the same from the smallest heap_alloc
+#                      sample of each phase (the nearest to the live heap).
+#                      The rate steps' own figure (below) divides by the
+#                      ~100-300 calls a 100 ms hold keeps up, so GC headroom
+#                      and the record queue swamp it.
+#   MEM_RATE=200  MEM_HOLD=10000  MEM_DURATION=20
+#   WARMUP=3           seconds of calls at WARMUP_RATE before the first step
+#                      (not reported; 0 skips)
+#   WARMUP_RATE=200
+#   SETTLE=2           seconds of pause before each step
+#   RECV_TIMEOUT=10000 SIPp -recv_timeout (ms): a call waiting longer for a
+#                      message fails
+#   RTT_FREQ=100       SIPp -rtt_freq: response times are written in batches
+#                      of this many, so up to RTT_FREQ-1 per carrier are not
+#                      written (the count used is printed as "rtt n")
+#   RECORD_WAIT=30     seconds to wait for the call records after a step
+#   DRAIN_WAIT=30      seconds to wait for switchboard_calls_active = 0
+#   ALLOW_OTHER_SIPP=0 1: run even though other SIPp processes exist (they
+#                      are watched; a step during which one used more than
+#                      2 % of a core, or a new one appeared, is flagged
+#                      "other-sipp" and not trusted)
+#   WAIT_OTHER=300     before each step, seconds to wait at most for SIPp
+#                      processes that others started during the run to end
+#   PERF=0             1: `perf record` switchboard from 20 to 80 % of each
+#                      switchboard step and print its top functions (perf
+#                      costs CPU itself: do not quote figures of such a run)
+#   KEEP=              a directory to copy the raw SIPp outputs and logs to
+#   SWITCHBOARD_BIN=   a prebuilt switchboard binary instead of building
+#                      ./cmd/switchboard
+#   SB_IP=127.0.50.1  AGENT_NET=127.0.51  CARRIER_NET=127.0.52  BASE_NET=127.0.53
+#                      loopback addresses: switchboard's SIP (port 5060),
+#                      agents .1.. (port 5090), carriers .1.. (port 5070),
+#                      baseline agents .1.. (port 5090)
+#
+# Everything listens on loopback only; every process it started is killed on
+# exit. Results: a line per step as it ends, then markdown tables of the
+# medians per rate on stdout. Progress goes to stderr.
+set -euo pipefail
+
+QUICK=${QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+	RATES=${RATES:-500 1000}
+	DURATION=${DURATION:-5}
+	ROUNDS=${ROUNDS:-1}
+	MEM_HOLD=${MEM_HOLD:-5000}
+	MEM_DURATION=${MEM_DURATION:-10}
+fi
+RATES=${RATES:-500 1000 2000 3000 4000 5000}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+HOLD=${HOLD:-100}
+NUMBERS=${NUMBERS:-1000}
+PER_SIPP=${PER_SIPP:-1000}
+AGENTS=${AGENTS:-}
+BASELINE=${BASELINE:-1}
+WARMUP=${WARMUP:-3}
+WARMUP_RATE=${WARMUP_RATE:-200}
+SETTLE=${SETTLE:-2}
+RECV_TIMEOUT=${RECV_TIMEOUT:-10000}
+RTT_FREQ=${RTT_FREQ:-100}
+RECORD_WAIT=${RECORD_WAIT:-30}
+DRAIN_WAIT=${DRAIN_WAIT:-30}
+ALLOW_OTHER_SIPP=${ALLOW_OTHER_SIPP:-0}
+WAIT_OTHER=${WAIT_OTHER:-300}
+KEEP=${KEEP:-}
+PERF=${PERF:-0}
+MEM=${MEM:-1}
+MEM_RATE=${MEM_RATE:-200}
+MEM_HOLD=${MEM_HOLD:-10000}
+MEM_DURATION=${MEM_DURATION:-20}
+SWITCHBOARD_BIN=${SWITCHBOARD_BIN:-}
+SB_IP=${SB_IP:-127.0.50.1}
+AGENT_NET=${AGENT_NET:-127.0.51}
+CARRIER_NET=${CARRIER_NET:-127.0.52}
+BASE_NET=${BASE_NET:-127.0.53}
+SB_PORT=5060
+AGENT_PORT=5090
+CARRIER_PORT=5070
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+
+[[ -f go.mod && -d cmd/switchboard && -d bench/sip/provision && -f internal/sipptest/scenarios/uac_call.xml ]] ||
+	die "run me from the repository root"
+for tool in go sipp curl timeout ss awk sort; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+if [[ $PERF == 1 ]]; then command -v perf >/dev/null || die "PERF=1 needs perf"; fi
+posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
+posint DURATION "$DURATION"
+posint ROUNDS "$ROUNDS"
+posint HOLD "$HOLD"
+posint NUMBERS "$NUMBERS"
+posint PER_SIPP "$PER_SIPP"
+posint RECV_TIMEOUT "$RECV_TIMEOUT"
+posint RTT_FREQ "$RTT_FREQ"
+posint RECORD_WAIT "$RECORD_WAIT"
+posint DRAIN_WAIT "$DRAIN_WAIT"
+[[ $WARMUP =~ ^[0-9]+$ && $SETTLE =~ ^[0-9]+$ && $WAIT_OTHER =~ ^[0-9]+$ ]] ||
+	die "WARMUP, SETTLE and WAIT_OTHER must be whole seconds"
+posint WARMUP_RATE "$WARMUP_RATE"
+posint MEM_RATE "$MEM_RATE"
+posint MEM_HOLD "$MEM_HOLD"
+posint MEM_DURATION "$MEM_DURATION"
+((MEM_DURATION * 1000 > MEM_HOLD + 3000)) || die "MEM_DURATION must exceed MEM_HOLD by more than 3 s"
+((MEM_RATE <= PER_SIPP)) || die "MEM_RATE must be at most PER_SIPP"
+read -r -a RATE_LIST <<<"$RATES"
+((${#RATE_LIST[@]} > 0)) || die "RATES is empty"
+prev=0
+for r in "${RATE_LIST[@]}"; do
+	posint "each rate in RATES" "$r"
+	((r > prev)) || die "RATES must be ascending"
+	prev=$r
+done
+MAX_RATE=$prev
+MAX_K=$(((MAX_RATE + PER_SIPP - 1) / PER_SIPP))
+if [[ -z $AGENTS ]]; then
+	AGENTS=$((MAX_K > 2 ? MAX_K : 2))
+fi
+posint AGENTS "$AGENTS"
+((AGENTS <= 250 && MAX_K <= 250)) || die "too many SIPp processes for one /24 of loopback addresses"
+((NUMBERS <= 1000000)) || die "NUMBERS must be at most 1,000,000"
+
+# sipp_pids prints the pids of live (not zombie) sipp processes.
+sipp_pids() { { ps -C sipp -o pid=,stat= 2>/dev/null || true; } | awk '$2 !~ /^Z/ {print $1}'; }
+# cpu_ticks prints the user+system CPU ticks a process has used so far (0 if gone).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# sipp_snapshot prints "pid ticks" for every live sipp process.
+sipp_snapshot() {
+	local p
+	for p in $(sipp_pids); do echo "$p $(cpu_ticks "$p")"; done
+}
+
+others=$(sipp_pids | paste -sd' ')
+OTHERS_AT_START=$(sipp_pids)
+if [[ -n $others ]]; then
+	if [[ $ALLOW_OTHER_SIPP != 1 ]]; then
+		ps -o pid,etime,args -p "${others// /,}" >&2 || true
+		die "other SIPp processes are running (pids $others); a run beside them cannot be trusted.
+  Wait for them to end, or set ALLOW_OTHER_SIPP=1 to run anyway (steps during which
+  one of them uses CPU are flagged other-sipp)."
+	fi
+	echo "run.sh: WARNING: other SIPp processes are running (pids $others); watching them" >&2
+fi
+
+# addresses_free checks that nothing listens on our SIP addresses yet.
+for a in "$SB_IP:$SB_PORT" $(for i in $(seq "$AGENTS"); do echo "$AGENT_NET.$i:$AGENT_PORT"; done) \
+	$(for i in $(seq "$MAX_K"); do echo "$CARRIER_NET.$i:$CARRIER_PORT $BASE_NET.$i:$AGENT_PORT"; done); do
+	if [[ -n $(ss -Hunl "src $a" 2>/dev/null) ]]; then
+		die "UDP $a is in use already"
+	fi
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-sipbench.XXXXXX")
+SB_PID=
+BG=() # background wrapper and helper pids
+cleanup() {
+	local rc=$? f p
+	trap - EXIT INT TERM
+	# Our SIPp processes run under `timeout`, whose pids are in */pid.
+	for f in "$WORK"/steps/*/*/pid; do
+		[[ -f $f ]] || continue
+		p=$(cat "$f")
+		[[ -n $p ]] && kill "$p" 2>/dev/null || true
+	done
+	for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [[ -n $SB_PID ]]; then
+		kill "$SB_PID" 2>/dev/null || true
+		for _ in $(seq 25); do
+			kill -0 "$SB_PID" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$SB_PID" 2>/dev/null || true
+	fi
+	wait 2>/dev/null || true
+	if [[ -n $KEEP ]]; then
+		mkdir -p "$KEEP" && cp -r "$WORK"/steps "$WORK"/*.log "$WORK"/*.txt "$KEEP"/ 2>/dev/null || true
+		echo "raw outputs kept in $KEEP" >&2
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$WORK/steps" "$WORK/scenarios"
+cp internal/sipptest/scenarios/uac_call.xml internal/sipptest/scenarios/uas_answer.xml "$WORK/scenarios/"
+
+# The machine and the code measured, first in the output.
+{
+	echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "code:    $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+		[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo ' + uncommitted changes')"
+	echo "go:      $(go version)"
+	echo "cpu:     $(nproc) x $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+	echo "load:    load average$(uptime | sed 's/.*load average//') at the start"
+	echo "kernel:  $(uname -sr); net.core.rmem_max $(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo ?)," \
+		"rmem_default $(cat /proc/sys/net/core/rmem_default 2>/dev/null || echo ?)"
+	sippv=$(sipp -v 2>&1 || true)
+	echo "sipp:    $(grep -m1 -o 'SIPp v[^ ]*[^ .]' <<<"$sippv" || echo unknown), on the same CPUs as switchboard"
+	echo "setup:   rates $RATES calls/s, $DURATION s per step, $ROUNDS round(s), hold $HOLD ms," \
+		"$NUMBERS numbers/endpoints, $AGENTS agents, <= $PER_SIPP calls/s per SIPp carrier"
+	[[ -n $others ]] && echo "WARNING: other SIPp processes were running at the start: $others"
+	echo
+}
+
+log "building"
+if [[ -n $SWITCHBOARD_BIN ]]; then
+	[[ -x $SWITCHBOARD_BIN ]] || die "SWITCHBOARD_BIN=$SWITCHBOARD_BIN is not an executable"
+	cp "$SWITCHBOARD_BIN" "$WORK/switchboard"
+	echo "switchboard binary: $SWITCHBOARD_BIN (prebuilt, not ./cmd/switchboard)"
+	echo
+else
+	timeout 300 go build -o "$WORK/switchboard" ./cmd/switchboard
+fi
+timeout 300 go build -o "$WORK/provision" ./bench/sip/provision
+
+# free_port prints a TCP port on 127.0.0.1 that nothing answers on.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+DB=$WORK/db.sqlite
+HTTP_PORT=$(free_port)
+API=http://127.0.0.1:$HTTP_PORT
+log "starting switchboard: HTTP $API, SIP $SB_IP:$SB_PORT"
+"$WORK/switchboard" serve --database "sqlite:$DB" --http "127.0.0.1:$HTTP_PORT" --sip "$SB_IP:$SB_PORT" \
+	--log-level warn --log-format json --max-call-duration 0 --rate-limit 0 \
+	>"$WORK/serve.stdout.txt" 2>"$WORK/serve.log" &
+SB_PID=$!
+for _ in $(seq 100); do
+	kill -0 "$SB_PID" 2>/dev/null || die "switchboard exited early: $(tail -5 "$WORK/serve.log")"
+	curl -fsS -o /dev/null --max-time 1 "$API/healthz" 2>/dev/null && break
+	sleep 0.1
+done
+curl -fsS -o /dev/null --max-time 1 "$API/healthz" || die "switchboard did not come up within 10 s"
+for _ in $(seq 50); do
+	[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] && break
+	sleep 0.1
+done
+[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] || die "switchboard does not listen on UDP $SB_IP:$SB_PORT"
+KEY=$(grep -m1 '^kros_live_' "$WORK/serve.stdout.txt" || true)
+[[ -n $KEY ]] || die "no kros_live_ key on serve's stdout"
+
+log "loading $NUMBERS numbers, $NUMBERS agent endpoints over $AGENTS agents, claims"
+for i in $(seq 0 $((NUMBERS - 1))); do printf '+2348031%06d\n' "$i"; done >"$WORK/numbers.txt"
+{
+	echo "number,country,type"
+	sed 's/$/,NG,mobile/' "$WORK/numbers.txt"
+} >"$WORK/numbers.csv"
+timeout 120 "$WORK/switchboard" inventory add --database "sqlite:$DB" --file "$WORK/numbers.csv" >"$WORK/inventory.txt" 2>&1 ||
+	die "inventory add failed: $(cat "$WORK/inventory.txt")"
+AGENT_ADDRS=$(for i in $(seq "$AGENTS"); do echo "$AGENT_NET.$i:$AGENT_PORT"; done | paste -sd,)
+"$WORK/provision" -api "$API" -key "$KEY" -numbers "$WORK/numbers.txt" -agents "$AGENT_ADDRS" -c 8 \
+	>"$WORK/provision.txt" 2>&1 || die "provisioning failed: $(cat "$WORK/provision.txt")"
+echo "set-up:  $(cat "$WORK/inventory.txt"); $(cat "$WORK/provision.txt")"
+
+# inf_file K N: the injection file of carrier k of n: the numbers, rotated so
+# carrier k starts at k * NUMBERS / n, as "called;caller" rows.
+inf_file() {
+	local k=$1 n=$2 f=$WORK/inf-$1-of-$2.csv
+	if [[ ! -f $f ]]; then
+		local off=$((k * NUMBERS / n))
+		{
+			echo SEQUENTIAL
+			{ tail -n +$((off + 1)) "$WORK/numbers.txt"; head -n "$off" "$WORK/numbers.txt"; } |
+				awk '{printf "%s;+2348099%06d\n", $1, NR - 1}'
+		} >"$f"
+	fi
+	echo "$f"
+}
+
+# spawn DIR SECONDS CMD...: runs CMD (under `timeout SECONDS`) in DIR in the
+# background. DIR/pid gets the timeout's pid, DIR/rc the exit status and
+# DIR/times the CPU time of the command and its children (bash `times`).
+spawn() {
+	local dir=$1 limit=$2
+	shift 2
+	mkdir -p "$dir"
+	(
+		cd "$dir"
+		timeout -k 5 "$limit" "$@" >out.txt 2>&1 &
+		echo $! >pid.tmp && mv pid.tmp pid
+		rc=0
+		wait $! || rc=$?
+		times >times
+		echo "$rc" >rc
+	) &
+	BG+=($!)
+	for _ in $(seq 100); do
+		[[ -f $dir/pid ]] && return
+		sleep 0.05
+	done
+	die "could not start $*"
+}
+
+# cpu_seconds DIR: the children's user+system seconds from DIR/times.
+cpu_seconds() {
+	awk 'NR == 2 {
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); t += a[1] * 60 + a[2] }
+		printf "%.3f", t }' "$1/times"
+}
+
+# last_stat DIR COL: column COL of the last line of SIPp's -trace_stat file.
+last_stat() {
+	local f
+	f=$(ls "$1"/stat.csv 2>/dev/null || true)
+	[[ -n $f ]] || { echo 0; return; }
+	awk -F';' -v c="$2" 'NR > 1 && NF > c {v = $c} END {print v + 0}' "$f"
+}
+
+# metrics prints "rss active heap_inuse heap_alloc" from /metrics.
+metrics() {
+	{ curl -fsS --max-time 2 "$API/metrics" 2>/dev/null || true; } | awk '
+		$1 == "process_resident_memory_bytes" {r = $2}
+		$1 == "switchboard_calls_active" {a = $2}
+		$1 == "go_memstats_heap_inuse_bytes" {h = $2}
+		$1 == "go_memstats_heap_alloc_bytes" {l = $2}
+		END {printf "%.0f %.0f %.0f %.0f\n", r, a, h, l}'
+}
+
+# setup_hist prints the cumulative switchboard_call_setup_seconds buckets as
+# "le count" lines.
+setup_hist() {
+	{ curl -fsS --max-time 2 "$API/metrics" 2>/dev/null || true; } |
+		sed -n 's/^switchboard_call_setup_seconds_bucket{le="\([^"]*\)"} \(.*\)$/\1 \2/p'
+}
+
+# hist_quantile BEFORE AFTER Q: the upper bound (ms) of the bucket holding
+# quantile Q of the observations between two setup_hist snapshots.
+hist_quantile() {
+	awk -v q="$3" 'NR == FNR {b[$1] = $2; next} {n[++k] = $1; c[k] = $2 - b[$1]}
+		END {
+			tot = c[k]
+			if (tot <= 0) { print "-"; exit }
+			for (i = 1; i <= k; i++) if (c[i] >= q * tot) {
+				if (n[i] == "+Inf") print ">" n[i - 1] * 1000; else print "<=" n[i] * 1000
+				exit
+			}
+		}' "$1" "$2"
+}
+
+# calls_total [QUERY]: the total of GET /v1/calls?limit=1&QUERY.
+calls_total() {
+	{ curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/calls?limit=1${1:+&$1}" 2>/dev/null || true; } |
+		sed -n 's/.*"total":\([0-9]*\).*/\1/p'
+}
+
+# rcvbuf_errors: RcvbufErrors of /proc/net/snmp (all UDP sockets).
+rcvbuf_errors() {
+	awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
+}
+
+# wait_bound IP:PORT PID: waits until a UDP socket is bound on IP:PORT.
+wait_bound() {
+	for _ in $(seq 100); do
+		[[ -n $(ss -Hunl "src $1") ]] && return 0
+		sleep 0.05
+	done
+	die "nothing listens on UDP $1 (SIPp failed to start: $(tail -3 "$2/out.txt" 2>/dev/null))"
+}
+
+median() { sort -g | awk '{a[NR] = $1} END { if (!NR) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+CUM_PLACED=0
+CUM_OK=0
+RSS_IDLE=0
+HEAP_IDLE=0
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
+STEP_NO=0
+# Columns of $RESULTS, one line per step (see run_step):
+COLS="mode rate round placed failed retrans answered_per_s p50 p99 rtt_n sb_p50 sb_p99 sb_cpu_us sipp_cpu_us rss_mb active kb_per_call_rss kb_per_call_heap recorded rcvbuf clean note"
+
+# run_step MODE RATE ROUND [DURATION [HOLD]]: one step. MODE is sb
+# (through switchboard), base (SIPp to SIPp), warmup (through switchboard,
+# not reported) or memory (through switchboard, long hold: samples
+# /metrics every 0.25 s before the calls and while all of them are up,
+# and writes $WORK/memory.txt). Appends a line to $RESULTS and prints it.
+run_step() {
+	local mode=$1 rate=$2 round=$3 dur=${4:-$DURATION} hold=${5:-$HOLD}
+	STEP_NO=$((STEP_NO + 1))
+	local dir=$WORK/steps/$(printf '%03d' "$STEP_NO")-$mode-$rate-$round
+	mkdir -p "$dir"
+	local k=$(((rate + PER_SIPP - 1) / PER_SIPP))
+	local nuas agent_net i
+	if [[ $mode == base ]]; then
+		nuas=$k
+		agent_net=$BASE_NET
+	else
+		nuas=$AGENTS
+		agent_net=$AGENT_NET
+	fi
+	local limit=$((dur * 3 + hold / 1000 + RECV_TIMEOUT / 1000 * 4 + 60))
+
+	sleep "$SETTLE"
+	# Wait (WAIT_OTHER s at most) for SIPp processes started by others since
+	# the start of the run to end.
+	local waited=0 extra
+	while extra=$(sipp_pids | grep -vxF -e "${OTHERS_AT_START:-none}" | paste -sd' ') && [[ -n $extra ]] &&
+		((waited < WAIT_OTHER)); do
+		((waited % 30 == 0)) && echo "run.sh: waiting for other SIPp processes to end (pids $extra)" >&2
+		sleep 1
+		waited=$((waited + 1))
+	done
+	local snap0 snap1 note="" w0 w1
+	snap0=$(sipp_snapshot)
+	w0=$(date +%s.%N)
+
+	# Agents.
+	for i in $(seq "$nuas"); do
+		spawn "$dir/uas$i" $((limit + 120)) sipp -sf "$WORK/scenarios/uas_answer.xml" \
+			-i "$agent_net.$i" -p "$AGENT_PORT" -ci "$agent_net.$i" -nostdin -buff_size 4194304 \
+			-trace_stat -stf stat.csv -fd 1 -trace_err -error_file err.log -recv_timeout $((RECV_TIMEOUT + hold))
+	done
+	for i in $(seq "$nuas"); do wait_bound "$agent_net.$i:$AGENT_PORT" "$dir/uas$i"; done
+
+	if [[ $mode == memory ]]; then
+		for _ in $(seq 12); do
+			metrics >>"$dir/idle.txt" || true
+			sleep 0.25
+		done
+	fi
+
+	local t0=0 h0=$dir/hist0.txt rb0
+	rb0=$(rcvbuf_errors)
+	if [[ $mode != base ]]; then
+		t0=$(cpu_ticks "$SB_PID")
+		setup_hist >"$h0"
+	fi
+
+	# Carriers: rate split as evenly as whole numbers allow.
+	local uacs=() r_k m_k target
+	for i in $(seq "$k"); do
+		r_k=$((rate / k + (i <= rate % k ? 1 : 0)))
+		m_k=$((r_k * dur))
+		if [[ $mode == base ]]; then target=$BASE_NET.$i:$AGENT_PORT; else target=$SB_IP:$SB_PORT; fi
+		spawn "$dir/uac$i" "$limit" sipp "$target" -sf "$WORK/scenarios/uac_call.xml" \
+			-inf "$(inf_file $((i - 1)) "$k")" -i "$CARRIER_NET.$i" -p "$CARRIER_PORT" -ci "$CARRIER_NET.$i" \
+			-nostdin -d "$hold" -r "$r_k" -m "$m_k" -l $((r_k * (10 + hold / 1000))) -buff_size 4194304 \
+			-trace_rtt -rtt_freq "$RTT_FREQ" -trace_stat -stf stat.csv -fd 1 \
+			-trace_err -error_file err.log -recv_timeout "$RECV_TIMEOUT" -timeout $((limit - 10))s
+		uacs+=("$dir/uac$i")
+	done
+
+	# Mid-step samples of switchboard's memory and live calls.
+	local sampler=
+	if [[ $mode == memory ]]; then
+		(
+			# every 0.25 s from 1 s after the first calls have all been
+			# placed-and-held (hold + 1 s) until the last call is placed
+			sleep "$(awk -v h="$hold" 'BEGIN {printf "%.2f", h / 1000 + 1}')"
+			end=$(awk -v d="$dur" -v h="$hold" -v n="$(date +%s.%N)" 'BEGIN {printf "%.2f", n + d - h / 1000 - 1}')
+			while awk -v e="$end" -v n="$(date +%s.%N)" 'BEGIN {exit !(n < e)}'; do
+				metrics >>"$dir/samples.txt" || true
+				sleep 0.25
+			done
+		) &
+		sampler=$!
+		BG+=($sampler)
+	elif [[ $mode != base ]]; then
+		(
+			# at 30, 50 and 70 % of the step
+			for f in 0.3 0.2 0.2; do
+				sleep "$(awk -v d="$dur" -v f="$f" 'BEGIN {printf "%.2f", d * f}')"
+				metrics >>"$dir/samples.txt" || true
+			done
+		) &
+		sampler=$!
+		BG+=($sampler)
+		if [[ $PERF == 1 && $mode == sb ]]; then
+			(
+				sleep "$(awk -v d="$dur" 'BEGIN {printf "%.2f", d * 0.2}')"
+				perf record -q -F 499 -g -p "$SB_PID" -o "$dir/perf.data" -- \
+					sleep "$(awk -v d="$dur" 'BEGIN {printf "%.2f", d * 0.6}')" >/dev/null 2>&1 || true
+			) &
+			BG+=($!)
+			PERF_JOB=$!
+		fi
+	fi
+
+	# Wait for the carriers (their wrappers write rc last).
+	for d in "${uacs[@]}"; do
+		while [[ ! -f $d/rc ]]; do sleep 0.1; done
+	done
+	[[ -n $sampler ]] && { wait "$sampler" 2>/dev/null || true; }
+	if [[ $PERF == 1 && $mode == sb ]]; then
+		wait "$PERF_JOB" 2>/dev/null || true
+		if [[ -f $dir/perf.data ]]; then
+			perf report -i "$dir/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null |
+				grep -v '^#' | grep '%' | head -30 >"$dir/perf.txt" || true
+			echo "   perf, switchboard, top functions (self):" >&2
+			head -15 "$dir/perf.txt" | sed 's/^/   /' >&2
+		fi
+	fi
+
+	local placed=0 ok=0 failed=0 retrans=0 sipp_cpu=0 v rcs=""
+	for d in "${uacs[@]}"; do
+		placed=$((placed + $(last_stat "$d" 12)))
+		ok=$((ok + $(last_stat "$d" 16)))
+		failed=$((failed + $(last_stat "$d" 18)))
+		retrans=$((retrans + $(last_stat "$d" 58)))
+		v=$(cat "$d/rc")
+		[[ $v == 0 ]] || rcs="$rcs ${d##*/}=$v"
+	done
+
+	# Drain and records (switchboard steps).
+	local active_left=0 recorded=- tot=0 comp=0 t1=0 h1=$dir/hist1.txt
+	if [[ $mode != base ]]; then
+		for _ in $(seq $((DRAIN_WAIT * 10))); do
+			active_left=$(metrics | awk '{print $2}')
+			[[ $active_left == 0 ]] && break
+			sleep 0.1
+		done
+		CUM_PLACED=$((CUM_PLACED + placed))
+		CUM_OK=$((CUM_OK + ok))
+		recorded=no
+		for _ in $(seq $((RECORD_WAIT * 2))); do
+			sleep 0.5
+			tot=$(calls_total || true)
+			comp=$(calls_total status=completed || true)
+			if [[ $tot == "$CUM_PLACED" && $comp == "$CUM_OK" ]]; then
+				recorded=yes
+				break
+			fi
+		done
+		t1=$(cpu_ticks "$SB_PID")
+		setup_hist >"$h1"
+		[[ $recorded == yes ]] || note="$note records:${tot:-?}/$CUM_PLACED,completed:${comp:-?}/$CUM_OK"
+		[[ $active_left == 0 ]] || note="$note active-after:$active_left"
+	fi
+
+	# Let the agents write their last stats (every second), then stop them.
+	sleep 1.2
+	for i in $(seq "$nuas"); do kill "$(cat "$dir/uas$i/pid")" 2>/dev/null || true; done
+	for i in $(seq "$nuas"); do
+		while [[ ! -f $dir/uas$i/rc ]]; do sleep 0.1; done
+		retrans=$((retrans + $(last_stat "$dir/uas$i" 58)))
+	done
+	local rb1
+	rb1=$(rcvbuf_errors)
+
+	snap1=$(sipp_snapshot)
+	w1=$(date +%s.%N)
+	# Another SIPp that appeared during the step, or used more than 2 % of a
+	# core (an idle SIPp polls its sockets and uses a little).
+	local other_ticks
+	other_ticks=$(awk -v lim="$(awk -v a="$w0" -v b="$w1" -v hz="$(getconf CLK_TCK)" 'BEGIN {print (b - a) * hz * 0.02}')" '
+		NR == FNR {if ($1 != "") t[$1] = $2; next}
+		$1 == "" {next}
+		!($1 in t) {new = 1; next}
+		{used += $2 - t[$1]}
+		END {print (new || used > lim) ? "busy:" (new ? "new," : "") used + 0 "ticks" : "idle"}' <(echo "$snap0") <(echo "$snap1"))
+	[[ $other_ticks == busy* ]] && note="$note other-sipp(${other_ticks#busy:})"
+	[[ -z $rcs ]] || note="$note exit:${rcs# }"
+
+	for d in "${uacs[@]}" $(for i in $(seq "$nuas"); do echo "$dir/uas$i"; done); do
+		sipp_cpu=$(awk -v a="$sipp_cpu" -v b="$(cpu_seconds "$d")" 'BEGIN {print a + b}')
+	done
+
+	# INVITE -> 200 (response time 1) of every call written to the rtt files,
+	# and the rate placed: per carrier, answered calls over the span of their 200s.
+	local rtts=$dir/rtt.txt achieved=0 n p50=- p99=-
+	: >"$rtts"
+	for d in "${uacs[@]}"; do
+		for f in "$d"/*_rtt.csv; do
+			[[ -f $f ]] || continue
+			awk -F';' 'NR > 1 && $3 == 1 {print $2}' "$f" >>"$rtts"
+			achieved=$(awk -F';' -v a="$achieved" 'NR > 1 && $3 == 1 {n++; if (n == 1) f = $1; l = $1}
+				END {print a + (n > 1 && l > f ? (n - 1) / (l - f) * 1000 : 0)}' "$f")
+		done
+	done
+	n=$(wc -l <"$rtts")
+	if ((n > 0)); then
+		sort -n "$rtts" -o "$rtts"
+		p50=$(awk -v n="$n" 'NR == int(n * 0.50 + 0.999999) {print; exit}' "$rtts")
+		p99=$(awk -v n="$n" 'NR == int(n * 0.99 + 0.999999) {print; exit}' "$rtts")
+	fi
+	achieved=$(awk -v a="$achieved" 'BEGIN {printf "%.0f", a}')
+
+	local sb_p50=- sb_p99=- sb_cpu=- rss=- active=- kb_rss=- kb_heap=-
+	if [[ $mode != base ]]; then
+		sb_p50=$(hist_quantile "$h0" "$h1" 0.50)
+		sb_p99=$(hist_quantile "$h0" "$h1" 0.99)
+		sb_cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$placed" 'BEGIN {printf "%.0f", n ? t / hz * 1e6 / n : 0}')
+		if [[ -s $dir/samples.txt ]]; then
+			local rss_b act heap_b
+			rss_b=$(awk '{print $1}' "$dir/samples.txt" | median)
+			act=$(awk '{print $2}' "$dir/samples.txt" | median)
+			heap_b=$(awk '{print $3}' "$dir/samples.txt" | median)
+			rss=$(awk -v r="$rss_b" 'BEGIN {printf "%.1f", r / 1048576}')
+			active=$act
+			if [[ $mode == memory && -s $dir/idle.txt && $act != 0 ]]; then
+				# RSS: medians; heap: the smallest heap_alloc of each phase, the
+				# nearest to the live heap (just after a GC) the samples get.
+				awk -v hold="$hold" -v rate="$rate" 'NR == FNR {ir[FNR] = $1; il = (FNR == 1 || $4 < il) ? $4 : il; next}
+					{r[FNR] = $1; a[FNR] = $2; l = (FNR == 1 || $4 < l) ? $4 : l; n = FNR}
+					function med(x, m,   i, j, t) { for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+						return m % 2 ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2 }
+					END {
+						ni = 0; for (k in ir) ni++
+						rss0 = med(ir, ni); rss1 = med(r, n); act = med(a, n)
+						printf "memory: %d calls up (%d calls/s held %d ms), %d samples:", act, rate, hold, n
+						printf " RSS %.1f -> %.1f MB, %.1f KB per call;", rss0 / 1048576, rss1 / 1048576, (rss1 - rss0) / act / 1024
+						printf " heap (smallest heap_alloc) %.1f -> %.1f MB, %.1f KB per call\n", il / 1048576, l / 1048576, (l - il) / act / 1024
+					}' "$dir/idle.txt" "$dir/samples.txt" >"$WORK/memory.txt" || true
+			fi
+			if [[ $mode == sb && $act != 0 ]]; then
+				kb_rss=$(awk -v r="$rss_b" -v i="$RSS_IDLE" -v a="$act" 'BEGIN {printf "%.1f", (r - i) / a / 1024}')
+				kb_heap=$(awk -v r="$heap_b" -v i="$HEAP_IDLE" -v a="$act" 'BEGIN {printf "%.1f", (r - i) / a / 1024}')
+			fi
+		fi
+	fi
+	local sipp_us
+	sipp_us=$(awk -v c="$sipp_cpu" -v n="$placed" 'BEGIN {printf "%.0f", n ? c * 1e6 / n : 0}')
+
+	local clean=no
+	if ((failed == 0 && retrans == 0 && placed > 0)) && [[ $recorded != no && -z $rcs ]] &&
+		awk -v a="$achieved" -v r="$rate" 'BEGIN {exit !(a >= 0.95 * r)}'; then
+		clean=yes
+	fi
+	[[ $note == *other-sipp* ]] && clean="$clean(untrusted)"
+	note=${note# }
+	echo "$mode $rate $round $placed $failed $retrans $achieved $p50 $p99 $n $sb_p50 $sb_p99 $sb_cpu $sipp_us $rss $active $kb_rss $kb_heap $recorded $((rb1 - rb0)) $clean ${note:--}" |
+		tee -a "$RESULTS"
+	if [[ $failed != 0 || $retrans != 0 ]]; then
+		# What SIPp says about the failures (its Failed* and Retransmissions
+		# counters, cumulative), for the report.
+		for d in "${uacs[@]}" $(for i in $(seq "$nuas"); do echo "$dir/uas$i"; done); do
+			[[ -f $d/stat.csv ]] || continue
+			awk -F';' -v d="${d##*/}" 'NR == 1 {for (i = 1; i <= NF; i++) h[i] = $i; next} {last = $0}
+				END {
+					n = split(last, v, ";"); s = ""
+					for (i = 1; i <= n; i++) if ((h[i] ~ /^Failed.*\(C\)$/ || h[i] == "Retransmissions(C)" ||
+						h[i] == "DeadCallMsgs(C)" || h[i] == "OutOfCallMsgs(C)") && v[i] + 0 > 0) s = s " " h[i] "=" v[i]
+					if (s != "") print "   " d ":" s
+				}' "$d/stat.csv" >&2 || true
+		done
+	fi
+	if [[ $mode != base ]]; then
+		# How switchboard recorded the calls that did not complete: totals by
+		# status since the start of the run, and the failure reasons of the
+		# last 100 failed calls.
+		local st line=""
+		for st in failed busy no_answer canceled; do
+			v=$(calls_total "status=$st")
+			[[ ${v:-0} != 0 ]] && line="$line $st=$v"
+		done
+		if [[ -n $line ]]; then
+			echo "   call records so far (not completed):$line" >&2
+			{ curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/calls?status=failed&limit=100" 2>/dev/null || true; } |
+				grep -o '"failure_reason":"[^"]*"\(,"sip_status":[0-9]*\)\?' | sort | uniq -c | sort -rn |
+				sed 's/^/     last 100 failed: /' >&2 || true
+		fi
+	fi
+}
+
+if ((WARMUP > 0)); then
+	log "warm-up: $WARMUP s at $WARMUP_RATE calls/s through switchboard (not reported)"
+	run_step warmup "$WARMUP_RATE" 0 "$WARMUP" >"$WORK/warmup.txt"
+	sed 's/^/warm-up: /' "$WORK/warmup.txt" >&2
+fi
+sleep 1
+read -r RSS_IDLE _ HEAP_IDLE _ < <(metrics)
+echo "idle:    switchboard RSS $(awk -v r="$RSS_IDLE" 'BEGIN {printf "%.1f", r / 1048576}') MB," \
+	"heap in use $(awk -v r="$HEAP_IDLE" 'BEGIN {printf "%.1f", r / 1048576}') MB, after set-up and warm-up"
+echo
+
+if [[ $MEM == 1 ]]; then
+	log "memory: $MEM_DURATION s at $MEM_RATE calls/s held $MEM_HOLD ms through switchboard"
+	run_step memory "$MEM_RATE" 0 "$MEM_DURATION" "$MEM_HOLD" >"$WORK/memory-step.txt"
+	sed 's/^/memory step: /' "$WORK/memory-step.txt" >&2
+	if [[ -s $WORK/memory.txt ]]; then
+		cat "$WORK/memory.txt"
+	else
+		echo "memory: no figure (see the memory step above)"
+	fi
+	[[ $(awk '{print $21}' "$WORK/memory-step.txt") == yes ]] ||
+		echo "memory: WARNING: the memory step was not clean: $(cat "$WORK/memory-step.txt")"
+	echo
+fi
+
+echo "$COLS"
+declare -A STOPPED=()
+MODES=(sb)
+[[ $BASELINE == 1 ]] && MODES+=(base)
+for rate in "${RATE_LIST[@]}"; do
+	running=()
+	for m in "${MODES[@]}"; do [[ -z ${STOPPED[$m]:-} ]] && running+=("$m"); done
+	((${#running[@]} > 0)) || break
+	for round in $(seq "$ROUNDS"); do
+		order=("${running[@]}")
+		if ((round % 2 == 0 && ${#running[@]} == 2)); then order=("${running[1]}" "${running[0]}"); fi
+		for m in "${order[@]}"; do
+			log "$m: $rate calls/s, round $round of $ROUNDS"
+			run_step "$m" "$rate" "$round"
+		done
+	done
+	for m in "${running[@]}"; do
+		if ! awk -v m="$m" -v r="$rate" '$1 == m && $2 == r && $21 == "yes" {ok = 1} END {exit !ok}' "$RESULTS"; then
+			STOPPED[$m]=$rate
+			log "$m: no clean round at $rate calls/s; not going higher"
+		fi
+	done
+done
+
+# Medians per mode and rate.
+col() { awk -v m="$1" -v r="$2" -v c="$3" '$1 == m && $2 == r && $c != "-" {v = $c; gsub(/[<=>]/, "", v); print v}' "$RESULTS" | median; }
+colraw() { awk -v m="$1" -v r="$2" -v c="$3" '$1 == m && $2 == r {print $c}' "$RESULTS" | sort | uniq -c | awk '{printf "%s%s", (NR > 1 ? ", " : ""), ($1 > 1 ? $1 "x " : "") $2}'; }
+clean_count() { awk -v m="$1" -v r="$2" '$1 == m && $2 == r {n++; if ($21 == "yes") c++} END {printf "%d/%d", c, n}' "$RESULTS"; }
+rates_of() { awk -v m="$1" '$1 == m {print $2}' "$RESULTS" | sort -un; }
+highest() { # highest rate whose every round (or: at least one round) was clean
+	awk -v m="$1" -v all="$2" '$1 == m {n[$2]++; if ($21 == "yes") c[$2]++}
+		END {h = "none"; for (r in n) if ((all ? c[r] == n[r] : c[r] > 0) && (h == "none" || r + 0 > h + 0)) h = r; print h}' "$RESULTS"
+}
+
+echo
+echo "== through switchboard: medians of $ROUNDS round(s) per rate (clean = 0 failed, 0 retransmissions,"
+echo "   answered/s >= 95 % of the rate, every call recorded)"
+echo
+echo "| calls/s | answered/s | calls | failed | retrans | INVITE→200 p50 / p99 ms (SIPp) | switchboard setup p50 / p99 ms | switchboard CPU µs/call | SIPp CPU µs/call | RSS MB | active calls | KB/active call (RSS / heap) | recorded | clean rounds |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"
+for r in $(rates_of sb); do
+	printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
+		"$r" "$(col sb "$r" 7)" "$(col sb "$r" 4)" "$(col sb "$r" 5)" "$(col sb "$r" 6)" "$(col sb "$r" 8)" "$(col sb "$r" 9)" \
+		"≤$(col sb "$r" 11)" "≤$(col sb "$r" 12)" "$(col sb "$r" 13)" "$(col sb "$r" 14)" "$(col sb "$r" 15)" \
+		"$(col sb "$r" 16)" "$(col sb "$r" 17)" "$(col sb "$r" 18)" "$(colraw sb "$r" 19)" "$(clean_count sb "$r")"
+done
+if [[ $BASELINE == 1 ]]; then
+	echo
+	echo "== baseline, SIPp carrier straight to SIPp agent: medians of $ROUNDS round(s) per rate"
+	echo
+	echo "| calls/s | answered/s | calls | failed | retrans | INVITE→200 p50 / p99 ms (SIPp) | SIPp CPU µs/call | clean rounds |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|:---:|"
+	for r in $(rates_of base); do
+		printf '| %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
+			"$r" "$(col base "$r" 7)" "$(col base "$r" 4)" "$(col base "$r" 5)" "$(col base "$r" 6)" \
+			"$(col base "$r" 8)" "$(col base "$r" 9)" "$(col base "$r" 14)" "$(clean_count base "$r")"
+	done
+fi
+echo
+echo "highest clean rate through switchboard: $(highest sb 1) calls/s in every round; $(highest sb 0) in at least one"
+[[ $BASELINE == 1 ]] && echo "highest clean rate of the baseline:      $(highest base 1) calls/s in every round; $(highest base 0) in at least one"
+p99_1000=$(col sb 1000 9)
+if [[ $p99_1000 != - ]]; then
+	echo "p99 INVITE→200 at 1,000 calls/s: $p99_1000 ms (target <= 10 ms: $(awk -v p="$p99_1000" 'BEGIN {print (p <= 10 ? "met" : "NOT met")}'))"
+fi
+echo "load average at the end$(uptime | sed 's/.*load average//')"
+if grep -q 'other-sipp' "$RESULTS"; then
+	echo "WARNING: other SIPp processes used CPU during the steps marked other-sipp; those steps are untrusted."
+fi
