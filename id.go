@@ -3,6 +3,7 @@ package switchboard
 import (
 	"crypto/rand"
 	"strings"
+	"time"
 )
 
 // ID prefixes. IDs are opaque strings: a prefix naming the kind of object
@@ -23,11 +24,28 @@ const (
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// idRandLen gives about 119 bits of randomness: unguessable and collision-free.
-const idRandLen = 20
+// An ID is idTimeLen base62 digits of the Unix time in milliseconds, then
+// idRandLen random ones (about 77 bits: unguessable, and collision-free
+// within a millisecond). The time comes first so that IDs made one after
+// another sort together: rows inserted under them land on the same
+// B-tree pages instead of random ones, which is most of the cost of
+// writing call records and deliveries at thousands per second.
+const (
+	idTimeLen = 7 // 62^7 ms is about 111 years from 1970
+	idRandLen = 13
+)
 
-// NewID returns a new random ID with the given prefix.
-func NewID(prefix string) string { return prefix + RandomBase62(idRandLen) }
+// NewID returns a new ID with the given prefix.
+func NewID(prefix string) string {
+	var b [idTimeLen + idRandLen]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := idTimeLen - 1; i >= 0; i-- {
+		b[i] = base62[ms%62]
+		ms /= 62
+	}
+	copy(b[idTimeLen:], RandomBase62(idRandLen))
+	return prefix + string(b[:])
+}
 
 // RandomBase62 returns n characters drawn uniformly from [0-9A-Za-z].
 func RandomBase62(n int) string {

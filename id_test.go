@@ -3,6 +3,7 @@ package switchboard
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewID(t *testing.T) {
@@ -110,4 +111,23 @@ func TestRandomBase62(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNewIDStartsWithTime: an ID begins with its creation time in
+// milliseconds (base62, fixed width), so IDs made later sort later.
+func TestNewIDStartsWithTime(t *testing.T) {
+	t.Parallel()
+	before := time.Now().UnixMilli()
+	id := NewID(PrefixCall)
+	after := time.Now().UnixMilli()
+	var ms int64
+	for _, c := range id[len(PrefixCall) : len(PrefixCall)+idTimeLen] {
+		ms = ms*62 + int64(strings.IndexRune(base62, c))
+	}
+	if ms < before || ms > after {
+		t.Fatalf("ID %s carries %d ms, want within [%d, %d]", id, ms, before, after)
+	}
+	if a, b := NewID(PrefixCall), NewID(PrefixCall); a == b {
+		t.Fatalf("two IDs alike: %s", a)
+	}
 }
