@@ -59,13 +59,9 @@ func (db *DB) events(ctx context.Context, tx *sql.Tx, orgID string, now time.Tim
 // webhook-type endpoint of the organisation (anything else is ignored, so
 // a call event still reaches the subscriptions after its endpoint is gone).
 func (w *eventWriter) emit(typ string, data any, opts switchboard.EmitOptions) (*switchboard.Event, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("event %s: data: %w", typ, err)
-	}
 	ev := &switchboard.Event{
 		ID: switchboard.NewID(switchboard.PrefixEvent), OrganizationID: w.orgID,
-		Type: typ, Timestamp: w.now, Data: raw,
+		Type: typ, Timestamp: w.now,
 	}
 	var to []receiver
 	if opts.WebhookID != "" {
@@ -95,8 +91,13 @@ func (w *eventWriter) emit(typ string, data any, opts switchboard.EmitOptions) (
 	}
 
 	if len(to) == 0 && switchboard.UnobservedWithoutReceiver(typ) {
-		return ev, nil
+		return ev, nil // nobody will read it: not even encoded
 	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("event %s: data: %w", typ, err)
+	}
+	ev.Data = raw
 	at := micros(w.now)
 	if w.insert == nil {
 		// A batch of call records emits hundreds of events in one
