@@ -185,3 +185,15 @@ type CallControl interface {
 	// CANCEL/487 before answer. CALL_NOT_FOUND when no such live call.
 	Hangup(ctx context.Context, orgID, callID string) error
 }
+
+// HangupRelay carries a hangup to the node that holds the call: the API
+// may be asked through any node, but only the node that took the INVITE
+// holds the call's SIP dialogs.
+type HangupRelay interface {
+	// RequestHangup asks node to hang up the organisation's call. It does
+	// not wait for the node: the call's record says when it ended.
+	RequestHangup(ctx context.Context, node, orgID, callID string) error
+	// SubscribeHangups calls fn for each request addressed to node, from
+	// any node, until ctx ends.
+	SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error
+}

@@ -44,6 +44,7 @@ type Store interface {
 	WebhookService
 	DeliveryQueue
 	CallService
+	HangupRelay
 	RoutingService
 	ChangeFeed
 	Close() error

@@ -132,6 +132,15 @@ func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) {
 			"The call plane is not running: call %s cannot be hung up here.", id))
 		return
 	}
+	if call.Node != "" && s.node != "" && call.Node != s.node {
+		// Another node holds the call's dialogs: relay the hangup to it.
+		if err := s.store.RequestHangup(r.Context(), call.Node, orgID, id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
+		return
+	}
 	if err := s.calls.Hangup(r.Context(), orgID, id); err != nil {
 		if switchboard.ErrorCode(err) == switchboard.ECodeCallNotFound {
 			err = s.notLive(r.Context(), orgID, id)
@@ -142,10 +151,10 @@ func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
 }
 
-// notLive explains why the SIP edge has no live call that the store holds
-// as not yet ended: it ended meanwhile (409, as an ended call), it is
-// gone (404), or it is live on another node or was left open by a node
-// that stopped (409: this node cannot end it).
+// notLive explains why this node's SIP edge has no live call that the
+// store holds as not yet ended and as this node's: it ended meanwhile
+// (409, as an ended call), it is gone (404), or an earlier run of this
+// node left it open (409: nobody can end it now).
 func (s *Server) notLive(ctx context.Context, orgID, id string) error {
 	call, err := s.store.FindCall(ctx, orgID, id)
 	if err != nil {
@@ -156,7 +165,7 @@ func (s *Server) notLive(ctx context.Context, orgID, id string) error {
 	}
 	return &switchboard.Error{
 		Code:    switchboard.ECodeConflict,
-		Message: "Call " + id + " is not live on this node: node " + call.Node + " handles it (hang it up through that node), or it has stopped.",
+		Message: "Call " + id + " is not live on node " + call.Node + ": the node stopped before the call ended; it closes the record when it starts again.",
 		Details: map[string]any{"status": call.Status, "node": call.Node},
 	}
 }

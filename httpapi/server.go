@@ -36,6 +36,9 @@ type Config struct {
 	// not running, and then POST /v1/calls/{id}/hangup answers 503. Call
 	// records are read from the store either way.
 	Calls switchboard.CallControl
+	// Node is this node's name in call records: a hangup of a call live
+	// on another node is relayed to that node through the store.
+	Node string
 }
 
 // Server is the REST API over a store.
@@ -50,6 +53,7 @@ type Server struct {
 	checkWebhookURL    func(ctx context.Context, url string) error
 	onDeliveriesQueued func()
 	calls              switchboard.CallControl
+	node               string
 }
 
 // NewServer returns the API server for store.
@@ -73,6 +77,7 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		checkWebhookURL:    cfg.CheckWebhookURL,
 		onDeliveriesQueued: cfg.OnDeliveriesQueued,
 		calls:              cfg.Calls,
+		node:               cfg.Node,
 	}
 	s.handler = s.withRequest(s.routes())
 	return s

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -18,6 +20,10 @@ import (
 // database hear each other's changes too. That costs them a reload of an
 // organisation they do not have, never a missed change.
 const changesChannel = "switchboard_changes"
+
+// hangupsChannel carries hangup requests between nodes (RequestHangup);
+// the payload is JSON naming the node, the organisation and the call.
+const hangupsChannel = "switchboard_hangups"
 
 // Timings of the listener. An idle listener pings the server now and then,
 // since a connection lost without a word (a dead network path) would
@@ -52,10 +58,47 @@ func (tx *txn) notifyChange(orgID string) error {
 // lasts. fn is called from SubscribeChanges' goroutine, one call at a
 // time; notifications wait in the connection while it runs.
 func (db *DB) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
+	return db.subscribe(ctx, changesChannel, func() { fn("") }, fn)
+}
+
+// hangupRequest is the payload of a hangup notification.
+type hangupRequest struct {
+	Node   string `json:"node"`
+	OrgID  string `json:"org"`
+	CallID string `json:"call"`
+}
+
+// RequestHangup implements switchboard.HangupRelay with a notification
+// every node hears; the addressed node acts on it.
+func (db *DB) RequestHangup(ctx context.Context, node, orgID, callID string) error {
+	payload, err := json.Marshal(hangupRequest{Node: node, OrgID: orgID, CallID: callID})
+	if err != nil {
+		return err
+	}
+	if _, err := db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, hangupsChannel, string(payload)); err != nil {
+		return fmt.Errorf("request hangup of %s on %s: %w", callID, node, err)
+	}
+	return nil
+}
+
+// SubscribeHangups implements switchboard.HangupRelay: it listens like
+// SubscribeChanges, on a connection of its own. A request sent while the
+// connection was being re-established is lost; the caller can ask again.
+func (db *DB) SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error {
+	return db.subscribe(ctx, hangupsChannel, func() {}, func(payload string) {
+		var req hangupRequest
+		if json.Unmarshal([]byte(payload), &req) == nil && req.Node == node {
+			fn(req.OrgID, req.CallID)
+		}
+	})
+}
+
+// subscribe listens on channel until ctx ends, reconnecting with backoff.
+func (db *DB) subscribe(ctx context.Context, channel string, onListen func(), fn func(payload string)) error {
 	cfg := db.pool.Config().ConnConfig // a copy: the pool's connection settings, search_path included
 	delay := reconnectMin
 	for {
-		if listened := listen(ctx, cfg, fn); listened {
+		if listened := listen(ctx, cfg, channel, onListen, fn); listened {
 			delay = reconnectMin // it worked for a while: retry promptly
 		}
 		if ctx.Err() != nil {
@@ -78,7 +121,7 @@ func (db *DB) SubscribeChanges(ctx context.Context, fn func(orgID string)) error
 // connection fails or ctx ends. It reports whether it got as far as
 // listening. Its errors are not returned: the caller reconnects whatever
 // went wrong, and fn("") after the next LISTEN covers what was missed.
-func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func(orgID string)) (listened bool) {
+func listen(ctx context.Context, cfg *pgx.ConnConfig, channel string, onListen func(), fn func(payload string)) (listened bool) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return false
@@ -88,10 +131,10 @@ func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func(orgID string)) (li
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, `LISTEN `+changesChannel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
 		return false
 	}
-	fn("")
+	onListen()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenIdle)
 		n, err := conn.WaitForNotification(wctx)
@@ -99,7 +142,7 @@ func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func(orgID string)) (li
 		cancel()
 		switch {
 		case err == nil:
-			if n.Channel == changesChannel {
+			if n.Channel == channel {
 				fn(n.Payload)
 			}
 		case ctx.Err() != nil:

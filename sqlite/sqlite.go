@@ -36,6 +36,7 @@ type DB struct {
 	wstmts sync.Map // query text → *sql.Stmt on writer, for the delivery queue (writeStmt)
 
 	changes changeHub // subscriptions of SubscribeChanges (changes.go)
+	hangups hangupHub // subscriptions of SubscribeHangups (hangups.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)

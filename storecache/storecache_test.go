@@ -604,6 +604,7 @@ var (
 		"RoutingEntries", "SubscribeChanges",
 		// call records: they never change an endpoint
 		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls",
+		"RequestHangup", "SubscribeHangups",
 	}
 )
 

@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CallList", testCallList},
 		{"EndOrphanCalls", testEndOrphanCalls},
 		{"RoutingEntries", testRoutingEntries},
+		{"HangupRelay", testHangupRelay},
 		{"ChangeFeed", testChangeFeed},
 		{"ChangeFeedSlowSubscriber", testChangeFeedSlowSubscriber},
 	}

@@ -65,6 +65,9 @@ func TestCalls(t *testing.T) {
 	failed.CompletedAt = &failed.CreatedAt
 	live := newCall(switchboard.CallInProgress, 32*time.Hour)
 	live.AnsweredAt = at(32*time.Hour + time.Second)
+	// Recorded as this node's, though its SIP edge does not hold it: as if
+	// an earlier run of the node had left it open.
+	live.Node = ts.Config.Node
 	ts.seedCalls(
 		switchboard.CallUpdate{Call: done, Events: []*switchboard.CallEvent{
 			ev(switchboard.EventCallInitiated, switchboard.CallInitiated, 10*time.Hour),
@@ -144,8 +147,9 @@ func TestCalls(t *testing.T) {
 	c.mustErr(404, "CALL_NOT_FOUND", c.do("GET", "/v1/calls/call_doesnotexist/events", nil))
 
 	// Hangup: an ended call is a conflict; so is a call the record shows
-	// live that this node's SIP edge does not hold (another node's, or one
-	// a stopped node left open).
+	// live on this node that its SIP edge does not hold (left open by an
+	// earlier run). A call of another node is relayed to it: see
+	// TestTwoNodesRouteFresh.
 	r = c.mustErr(409, "CONFLICT", c.do("POST", "/v1/calls/"+done.ID+"/hangup", nil))
 	if d, _ := r.Body["details"].(map[string]any); d["status"] != "completed" {
 		t.Errorf("hangup of an ended call: %s", r.Raw)

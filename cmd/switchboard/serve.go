@@ -223,6 +223,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
 		Calls:     m.edge,
+		Node:      m.Config.Node,
 		RateLimit: m.Config.RateLimit,
 		OpenAPI:   spec,
 		CheckWebhookURL: func(ctx context.Context, url string) error {
@@ -290,6 +291,17 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 	}
 	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopFeed = stop
+	go func() {
+		// Hangups asked through other nodes for calls this node carries.
+		err := m.store.SubscribeHangups(feedCtx, m.Config.Node, func(orgID, callID string) {
+			if err := edge.Hangup(feedCtx, orgID, callID); err != nil {
+				m.logger.Info("relayed hangup of a call not live here", "call_id", callID, "err", err)
+			}
+		})
+		if err != nil && feedCtx.Err() == nil {
+			m.logger.Error("hangup relay stopped", "err", err)
+		}
+	}()
 	go func() {
 		err := m.store.SubscribeChanges(feedCtx, func(orgID string) {
 			invalidate(orgID)
