@@ -74,8 +74,9 @@ func (c *call) orgID() string {
 	return c.rec.OrganizationID
 }
 
-// event records a timeline entry with the call's state as it is now; the
-// caller holds mu. durable waits for the commit.
+// eventLocked returns the update that records a timeline entry with the
+// call's state as it is now; the caller holds mu and hands it to the
+// recorder.
 func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.CallUpdate {
 	now := c.e.now()
 	c.rec.UpdatedAt = now
@@ -85,6 +86,7 @@ func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.Ca
 	}}}
 }
 
+// event records a timeline entry (taking mu).
 func (c *call) event(typ, detail string, skipEndpoint bool) {
 	c.mu.Lock()
 	upd := c.eventLocked(typ, detail, skipEndpoint)

@@ -3,9 +3,7 @@ package sipedge
 import (
 	"context"
 	"log/slog"
-	"os"
 	"slices"
-	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -215,7 +213,3 @@ func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
 func (h levelFloor) WithGroup(n string) slog.Handler {
 	return levelFloor{h.Handler.WithGroup(n), h.min}
 }
-
-func osHostname() (string, error) { return os.Hostname() }
-
-var _ = time.Second

@@ -8,11 +8,11 @@ package sipedge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		return nil, err
 	}
 	if e.cfg.Node == "" {
-		host, _ := osHostname()
+		host, _ := os.Hostname()
 		e.cfg.Node = host + "/" + e.Addr()
 	}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host))
@@ -381,6 +381,3 @@ func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, r
 		e.log.Debug("send response", "status", status, "err", err)
 	}
 }
-
-// errClosed is returned for work arriving while the edge shuts down.
-var errClosed = errors.New("sip edge closed")
