@@ -30,11 +30,12 @@ type recItem struct {
 
 // Batch and retry limits of the recorder.
 const (
-	recBatch      = 256
-	recQueue      = 1 << 16
-	recRetries    = 3
-	recRetryFirst = 50 * time.Millisecond
-	recRetryMax   = 2 * time.Second
+	recBatch         = 256
+	recQueue         = 1 << 16
+	recRetryFirst    = 50 * time.Millisecond
+	recBatchPatience = 30 * time.Second
+	recItemPatience  = 5 * time.Second
+	recRetryMax      = 2 * time.Second
 	// recSpacing is the least time between two commits while updates keep
 	// coming: under load, one transaction then carries every update of
 	// that window instead of a few, which is what keeps SQLite's commit
@@ -138,30 +139,45 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// write saves one batch. A failing batch is retried with backoff; if it
-// keeps failing, its updates are saved one by one so that one bad record
-// cannot hold up every other call's.
+// write saves one batch. A database that is briefly unavailable (a
+// restart, a full connection pool) must not cost records, so a failing
+// batch is retried with backoff for up to recBatchPatience; then its
+// updates are saved one by one, each for up to recItemPatience, so that
+// one bad record cannot hold up every other call's. Only an update that
+// still fails then is given up, and logged.
 func (r *recorder) write(batch []recItem) {
 	upds := coalesce(batch)
-	delay := recRetryFirst
-	var err error
-	for attempt := 0; attempt < recRetries; attempt++ {
-		if err = r.store.SaveCalls(context.Background(), upds); err == nil {
-			finish(batch, nil)
-			return
-		}
-		if attempt == 0 {
-			r.log.Error("save call records; retrying", "calls", len(upds), "err", err)
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, recRetryMax)
+	if err := r.retry(upds, recBatchPatience, "save call records; retrying"); err == nil {
+		finish(batch, nil)
+		return
 	}
 	for _, it := range batch {
-		err := r.store.SaveCalls(context.Background(), []switchboard.CallUpdate{it.upd})
+		err := r.retry([]switchboard.CallUpdate{it.upd}, recItemPatience, "")
 		if err != nil {
 			r.log.Error("call record not saved", "call_id", it.upd.Call.ID, "status", it.upd.Call.Status, "err", err)
 		}
 		finish([]recItem{it}, err)
+	}
+}
+
+// retry saves upds until it works or patience runs out, logging the first
+// failure with msg (none when msg is "").
+func (r *recorder) retry(upds []switchboard.CallUpdate, patience time.Duration, msg string) error {
+	delay := recRetryFirst
+	give := time.Now().Add(patience)
+	for attempt := 0; ; attempt++ {
+		err := r.store.SaveCalls(context.Background(), upds)
+		if err == nil {
+			return nil
+		}
+		if attempt == 0 && msg != "" {
+			r.log.Error(msg, "calls", len(upds), "err", err)
+		}
+		if time.Now().Add(delay).After(give) {
+			return err
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, recRetryMax)
 	}
 }
 

@@ -1,7 +1,13 @@
 package sipedge
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -40,5 +46,49 @@ func TestCoalesce(t *testing.T) {
 	// writes each as it was.
 	if len(batch[0].upd.Events) != 1 {
 		t.Errorf("coalesce grew the first update's events")
+	}
+}
+
+// flakyCalls fails the first failures SaveCalls, as a database that is
+// briefly unreachable does, then keeps what it is given.
+type flakyCalls struct {
+	switchboard.CallService
+	mu       sync.Mutex
+	failures int
+	saved    []switchboard.CallUpdate
+}
+
+func (f *flakyCalls) SaveCalls(_ context.Context, u []switchboard.CallUpdate) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failures > 0 {
+		f.failures--
+		return errors.New("connection refused")
+	}
+	f.saved = append(f.saved, u...)
+	return nil
+}
+
+// TestRecorderOutlastsOutage: updates handed over while the database
+// fails are written once it is back, not dropped.
+func TestRecorderOutlastsOutage(t *testing.T) {
+	t.Parallel()
+	store := &flakyCalls{failures: 4}
+	r := newRecorder(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.save(switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_a", Status: "initiated"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.saveDurable(ctx, switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_b", Status: "in_progress"}}); err != nil {
+		t.Fatalf("durable save through an outage: %v", err)
+	}
+	r.close(ctx)
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	ids := map[string]bool{}
+	for _, u := range store.saved {
+		ids[u.Call.ID] = true
+	}
+	if !ids["call_a"] || !ids["call_b"] {
+		t.Fatalf("saved %v, want both calls", ids)
 	}
 }

@@ -76,15 +76,24 @@ func TestTwoNodesRouteFresh(t *testing.T) {
 
 	// Calls from both nodes, in one list, through either node.
 	for _, p := range []*proc{a, b} {
-		var nodes map[string]bool
-		eventually(t, 10*time.Second, "calls of both nodes listed", func() bool {
-			out := api(p, "GET", "/v1/calls?phone_number_id="+url.QueryEscape(pn)+"&status=completed&limit=100", nil, 200)
-			nodes = map[string]bool{}
+		var nodes map[string]int
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out := api(p, "GET", "/v1/calls?phone_number_id="+url.QueryEscape(pn)+"&limit=100", nil, 200)
+			nodes = map[string]int{}
 			for _, c := range out["calls"].([]any) {
-				nodes[c.(map[string]any)["node"].(string)] = true
+				if c := c.(map[string]any); c["status"] == "completed" {
+					nodes[c["node"].(string)]++
+				}
 			}
-			return len(nodes) == 2
-		})
+			if len(nodes) == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("completed calls by node, through %s: %v\n%v", p.httpURL, nodes, out)
+			}
+			time.Sleep(50 * time.Millisecond) // poll interval; the deadline bounds the wait
+		}
 	}
 
 	// A live call on node B, hung up through node A. First every earlier
