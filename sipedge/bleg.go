@@ -262,16 +262,24 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 		c.mu.Unlock()
 		return dialResult{final: true, out: outcomeNotSaved}
 	}
+	// The call is answered before the 200 leaves: the caller may send its
+	// BYE the moment it has the 200, and onBye must then end the call. An
+	// agent BYE that came while the answer was being recorded is acted on
+	// now.
+	c.mu.Lock()
+	c.answered = true
+	agentBye := c.agentBye
+	c.mu.Unlock()
 	if err := c.respondA(200, "OK", b.res.Body()); err != nil {
 		// The caller went away (a CANCEL crossed the answer).
 		go b.bye()
 		c.mu.Lock()
+		c.answered = false
 		c.rec.AnsweredAt = nil
 		c.mu.Unlock()
 		return dialResult{final: true, out: outcomeCanceled}
 	}
 	c.mu.Lock()
-	c.answered = true
 	if d := e.cfg.MaxCallDuration; d > 0 {
 		c.maxTimer = time.AfterFunc(d, func() { c.hangup(switchboard.HangupTimeout, switchboard.HangupBySystem) })
 	}
@@ -279,6 +287,9 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 	e.m.setup.Observe(time.Since(c.received).Seconds())
 	if !sip.IsReliable(c.aReq.Transport()) {
 		go c.retransmit200(b.res.Body())
+	}
+	if agentBye {
+		go c.endAnswered(switchboard.HangupAgent, switchboard.HangupByAgent, legB)
 	}
 	return dialResult{answered: true}
 }

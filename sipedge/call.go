@@ -22,6 +22,7 @@ type call struct {
 	rec      switchboard.Call
 	answered bool
 	ended    bool
+	agentBye bool  // the agent hung up while its answer was being recorded
 	b        *bleg // the current (after the answer: the connected) agent leg
 	maxTimer *time.Timer
 

@@ -42,6 +42,11 @@ func (e *Edge) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.mu.Lock()
 	answered := c.answered
+	if !answered && leg == legB {
+		// The agent hung up right after its 200, while the answer is
+		// being recorded: answer() ends the call once it is connected.
+		c.agentBye = true
+	}
 	c.mu.Unlock()
 	e.respond(tx, req, 200, "OK")
 	switch {
@@ -49,8 +54,7 @@ func (e *Edge) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		// A BYE before our 200 reached the caller: the caller is gone.
 		c.cancelSetup(errCallerCanceled)
 	case !answered:
-		// The agent hung up an early dialog; the setup sees its INVITE
-		// transaction fail.
+		// Noted above for answer().
 	case leg == legA:
 		c.endAnswered(switchboard.HangupUser, switchboard.HangupByCaller, legA)
 	default:

@@ -616,3 +616,26 @@ func TestSIPReinvite(t *testing.T) {
 	}
 	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
 }
+
+// TestSIPImmediateBye: carriers that hang up the moment they have the 200
+// (no hold) still end every call, on both legs and in the records. The
+// BYE can arrive while the answer is still being recorded.
+func TestSIPImmediateBye(t *testing.T) {
+	t.Parallel()
+	f := newSIPFixture(t)
+	ip := agentIP()
+	const calls = 60
+	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: calls})
+	f.attach(f.agent(uas, nil), "")
+	rows := make([][]string, calls)
+	for i := range rows {
+		rows[i] = []string{f.number, "+2348099990000"}
+	}
+	f.carrier(sipptest.UACOptions{Scenario: "uac_call", Rows: rows, Rate: 30, Vars: map[string]string{"hold": "0"}}).ExpectCalls(t, calls, 0)
+	uas.Wait(20*time.Second).ExpectCalls(t, calls, 0)
+	eventually(t, 10*time.Second, "every call recorded as completed", func() bool {
+		l := f.c.must(200, f.c.do("GET", "/v1/calls?status=completed&limit=100", nil))
+		return int(l.Body["total"].(float64)) == calls
+	})
+	eventually(t, 5*time.Second, "no call left live", func() bool { return f.ts.edge.LiveCalls() == 0 })
+}
