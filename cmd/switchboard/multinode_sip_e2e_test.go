@@ -46,11 +46,12 @@ func TestTwoNodesRouteFresh(t *testing.T) {
 		"url": "sip:bot@" + first.Addr(), "provider_config": map[string]any{"provider": "sip"}}, 201)["id"].(string)
 	pn := api(a, "POST", "/v1/phone-numbers", map[string]any{"number": number, "endpoint_id": ep}, 201)["id"].(string)
 
-	placed := 0
+	answered := 0 // calls that reached the number's agent, so are listed under it
 	call := func(p *proc) sipptest.Result {
-		placed++
-		return sipptest.RunUAC(t, sipptest.UACOptions{Scenario: "uac_call", Target: p.sipAddr,
+		res := sipptest.RunUAC(t, sipptest.UACOptions{Scenario: "uac_call", Target: p.sipAddr,
 			Rows: [][]string{{number, "+2348099990000"}}, Vars: map[string]string{"hold": "0"}})
+		answered += res.Successful
+		return res
 	}
 	// The number was claimed through A; B routes it once the notification
 	// reached it.
@@ -97,12 +98,13 @@ func TestTwoNodesRouteFresh(t *testing.T) {
 	}
 
 	// A live call on node B, hung up through node A. First every earlier
-	// call must be
-	// recorded as ended (records are written in batches), so the only call
-	// in progress is the new one.
+	// call must be recorded as ended (records are written in batches), so
+	// the only call in progress is the new one.
 	eventually(t, 10*time.Second, "earlier calls recorded", func() bool {
 		out := api(a, "GET", "/v1/calls?phone_number_id="+url.QueryEscape(pn), nil, 200)
-		if int(out["total"].(float64)) != placed {
+		// A call B turned away (404) before it knew the number has no
+		// organisation, so it is not listed here.
+		if int(out["total"].(float64)) < answered {
 			return false
 		}
 		for _, c := range out["calls"].([]any) {
