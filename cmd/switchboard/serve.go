@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -162,6 +163,7 @@ type Main struct {
 	edge       *sipedge.Edge
 	edgeDone   chan error
 	stopFeed   context.CancelFunc
+	feeds      sync.WaitGroup // the change feed and hangup relay goroutines
 }
 
 // NewMain returns a program that logs to stderr.
@@ -291,9 +293,13 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 	}
 	feedCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopFeed = stop
+	// The goroutines use copies: Close clears m.store once they are done.
+	store, node := m.store, m.Config.Node
+	m.feeds.Add(2)
 	go func() {
+		defer m.feeds.Done()
 		// Hangups asked through other nodes for calls this node carries.
-		err := m.store.SubscribeHangups(feedCtx, m.Config.Node, func(orgID, callID string) {
+		err := store.SubscribeHangups(feedCtx, node, func(orgID, callID string) {
 			if err := edge.Hangup(feedCtx, orgID, callID); err != nil {
 				m.logger.Info("relayed hangup of a call not live here", "call_id", callID, "err", err)
 			}
@@ -303,7 +309,8 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		}
 	}()
 	go func() {
-		err := m.store.SubscribeChanges(feedCtx, func(orgID string) {
+		defer m.feeds.Done()
+		err := store.SubscribeChanges(feedCtx, func(orgID string) {
 			invalidate(orgID)
 			if err := edge.Table().Reload(feedCtx, orgID); err != nil && feedCtx.Err() == nil {
 				m.logger.Error("reload routing table", "org", orgID, "err", err)
@@ -368,6 +375,7 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.stopFeed != nil {
 		m.stopFeed()
+		m.feeds.Wait() // before the store closes under them
 		m.stopFeed = nil
 	}
 	if m.httpSrv != nil {
