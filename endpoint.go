@@ -464,7 +464,7 @@ func (e *Endpoint) Validate() error {
 	if e.RingTimeout < 1 || e.RingTimeout > MaxRingTimeout {
 		return FieldError("ring_timeout", "ring_timeout must be 1 to %d seconds", MaxRingTimeout)
 	}
-	if err := validateHeaders(e.Headers); err != nil {
+	if err := ValidateHeaders(e.Headers); err != nil {
 		return err
 	}
 	switch e.Type {
@@ -516,7 +516,12 @@ func ValidateWebhookURL(s string) error {
 	return nil
 }
 
-func validateHeaders(h map[string]string) error {
+// ValidateHeaders checks extra SIP headers that will be added to an agent's
+// INVITE (an endpoint's headers, a webhook reply's targets): at most 20,
+// X- names that are SIP tokens, not the reserved X-Switchboard-, and
+// values on one line of at most 256 bytes. They become SIP, so this is the
+// one rule for them.
+func ValidateHeaders(h map[string]string) error {
 	if len(h) > maxHeaders {
 		return FieldError("headers", "at most %d headers", maxHeaders)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -13,8 +12,6 @@ import (
 const (
 	maxActionBody    = 64 << 10
 	maxActionTargets = 5
-	maxTargetHeaders = 20
-	maxHeaderValue   = 256
 )
 
 // Webhook actions.
@@ -43,7 +40,8 @@ type target struct {
 //	{"action": "reject", "status": 486}
 //
 // Target URIs must be sip:/sips: URIs; header names must be X- headers
-// and values must not carry line breaks (CRLF injection into SIP).
+// and values must not carry line breaks (CRLF injection into SIP):
+// switchboard.ValidateHeaders, the rule for endpoint headers too.
 func parseAction(body []byte) (action, error) {
 	if len(body) > maxActionBody {
 		return action{}, fmt.Errorf("reply is larger than %d bytes", maxActionBody)
@@ -79,50 +77,14 @@ func parseAction(body []byte) (action, error) {
 		if err != nil {
 			return action{}, fmt.Errorf("targets[%d].uri: %w", i, err)
 		}
-		if len(rt.Headers) > maxTargetHeaders {
-			return action{}, fmt.Errorf("targets[%d].headers: more than %d", i, maxTargetHeaders)
+		if err := switchboard.ValidateHeaders(rt.Headers); err != nil {
+			return action{}, fmt.Errorf("targets[%d]: %w", i, err)
 		}
 		t := target{uri: u}
-		for name, value := range rt.Headers {
-			if err := checkXHeader(name, value); err != nil {
-				return action{}, fmt.Errorf("targets[%d].headers: %w", i, err)
-			}
-			t.headers = append(t.headers, [2]string{name, value})
+		for _, name := range sortedKeys(rt.Headers) { // sorted: a deterministic INVITE
+			t.headers = append(t.headers, [2]string{name, rt.Headers[name]})
 		}
-		sortHeaders(t.headers)
 		a.targets = append(a.targets, t)
 	}
 	return a, nil
-}
-
-// checkXHeader accepts an X- header whose name is a SIP token and whose
-// value is printable text without line breaks.
-func checkXHeader(name, value string) error {
-	if len(name) < 3 || !strings.EqualFold(name[:2], "x-") {
-		return fmt.Errorf("header %q: only X- headers may be added", name)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-.!%*_+`'~", c) >= 0) {
-			return fmt.Errorf("header %q: name is not a SIP token", name)
-		}
-	}
-	if len(value) > maxHeaderValue {
-		return fmt.Errorf("header %q: value longer than %d", name, maxHeaderValue)
-	}
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return fmt.Errorf("header %q: value holds a control character", name)
-		}
-	}
-	return nil
-}
-
-// sortHeaders orders headers by name so the B-leg INVITE is deterministic.
-func sortHeaders(h [][2]string) {
-	for i := 1; i < len(h); i++ {
-		for j := i; j > 0 && h[j][0] < h[j-1][0]; j-- {
-			h[j], h[j-1] = h[j-1], h[j]
-		}
-	}
 }

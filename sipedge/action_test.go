@@ -33,9 +33,10 @@ func TestParseAction(t *testing.T) {
 		{name: "no targets", body: `{"action":"dial","targets":[]}`, wantErr: "1 to 5 targets"},
 		{name: "too many targets", body: `{"action":"dial","targets":[{"uri":"sip:a@b"},{"uri":"sip:a@b"},{"uri":"sip:a@b"},{"uri":"sip:a@b"},{"uri":"sip:a@b"},{"uri":"sip:a@b"}]}`, wantErr: "1 to 5 targets"},
 		{name: "http uri", body: `{"action":"dial","targets":[{"uri":"http://x"}]}`, wantErr: "targets[0].uri"},
-		{name: "crlf in value", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"X-A":"1\r\nVia: evil"}}]}`, wantErr: "control character"},
-		{name: "non X header", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"Via":"1"}}]}`, wantErr: "only X- headers"},
-		{name: "bad header name", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"X-A B":"1"}}]}`, wantErr: "not a SIP token"},
+		{name: "crlf in value", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"X-A":"1\r\nVia: evil"}}]}`, wantErr: "on one line"},
+		{name: "non X header", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"Via":"1"}}]}`, wantErr: "must start with X-"},
+		{name: "bad header name", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"X-A B":"1"}}]}`, wantErr: "be a SIP token"},
+		{name: "reserved header", body: `{"action":"dial","targets":[{"uri":"sip:a@b","headers":{"X-Switchboard-Call-Id":"forged"}}]}`, wantErr: "reserved"},
 		{name: "huge", body: `{"action":"dial","x":"` + strings.Repeat("a", maxActionBody) + `"}`, wantErr: "larger than"},
 	}
 	for _, tt := range tests {
