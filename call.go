@@ -2,6 +2,9 @@ package switchboard
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -144,6 +147,41 @@ type CallEvent struct {
 type CallUpdate struct {
 	Call   *Call
 	Events []*CallEvent
+}
+
+// PrepareCallUpdates checks what every store relies on, so that a bad
+// update fails a batch with a clear error rather than a database's, and
+// names each timeline entry: its CallID, and an ID when it has none.
+func PrepareCallUpdates(updates []CallUpdate) error {
+	for i, u := range updates {
+		c := u.Call
+		if c == nil {
+			return fmt.Errorf("update %d: no call", i)
+		}
+		if !ValidID(PrefixCall, c.ID) {
+			return fmt.Errorf("update %d: invalid call ID %q", i, c.ID)
+		}
+		for k, ev := range u.Events {
+			switch {
+			case ev == nil:
+				return fmt.Errorf("call %s: event %d is nil", c.ID, k)
+			case ev.CallID != "" && ev.CallID != c.ID:
+				return fmt.Errorf("call %s: event %d belongs to call %s", c.ID, k, ev.CallID)
+			}
+			ev.CallID = c.ID
+			if ev.ID == "" {
+				ev.ID = NewID(PrefixCallEvent)
+			}
+		}
+	}
+	return nil
+}
+
+// IsCallEvent reports whether a timeline entry type is also an event of
+// the catalogue (call.initiated … call.failed) and so is emitted; the
+// others ("call.failover") are the timeline's own.
+func IsCallEvent(typ string) bool {
+	return strings.HasPrefix(typ, "call.") && slices.Contains(EventTypes, typ)
 }
 
 // CallFilter selects an organisation's calls. From and To bound created_at

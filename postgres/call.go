@@ -115,47 +115,20 @@ func (db *DB) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) e
 	return nil
 }
 
-// callEventTypes are the timeline entry types that are also emitted: the
-// call events of the catalogue. The others ("call.failover") are the
-// timeline's own.
-var callEventTypes = func() map[string]bool {
-	m := map[string]bool{}
-	for _, typ := range switchboard.EventTypes {
-		if strings.HasPrefix(typ, "call.") {
-			m[typ] = true
-		}
-	}
-	return m
-}()
-
-// prepareCallUpdates checks what the store relies on, so that a bad
-// update fails the batch with a clear error rather than a database error,
-// and names each timeline entry: its ID when it has none, its CallID.
+// prepareCallUpdates adds PostgreSQL's own check to the shared one: text
+// it would refuse (NUL, invalid UTF-8) fails the batch with an error that
+// names the call and field.
 func prepareCallUpdates(updates []switchboard.CallUpdate) error {
-	for i, u := range updates {
-		c := u.Call
-		if c == nil {
-			return fmt.Errorf("update %d: no call", i)
-		}
-		if !switchboard.ValidID(switchboard.PrefixCall, c.ID) {
-			return fmt.Errorf("update %d: invalid call ID %q", i, c.ID)
-		}
-		if err := checkText(c); err != nil {
+	if err := switchboard.PrepareCallUpdates(updates); err != nil {
+		return err
+	}
+	for _, u := range updates {
+		if err := checkText(u.Call); err != nil {
 			return err
 		}
 		for k, ev := range u.Events {
-			switch {
-			case ev == nil:
-				return fmt.Errorf("call %s: event %d is nil", c.ID, k)
-			case ev.CallID != "" && ev.CallID != c.ID:
-				return fmt.Errorf("call %s: event %d belongs to call %s", c.ID, k, ev.CallID)
-			}
 			if !storable(ev.ID) || !storable(ev.Type) || !storable(ev.Status) || !storable(ev.Detail) {
-				return fmt.Errorf("call %s: event %d: ID, type, status or detail is not valid UTF-8 text", c.ID, k)
-			}
-			ev.CallID = c.ID
-			if ev.ID == "" {
-				ev.ID = switchboard.NewID(switchboard.PrefixCallEvent)
+				return fmt.Errorf("call %s: event %d: ID, type, status or detail is not valid UTF-8 text", u.Call.ID, k)
 			}
 		}
 	}
@@ -317,7 +290,7 @@ func saveCalls(tx *txn, now time.Time, updates []switchboard.CallUpdate) error {
 			continue // a call of no organisation has nobody to tell
 		}
 		for _, ev := range u.Events {
-			if k := (entryKey{ev.CallID, ev.ID}); wrote[k] && callEventTypes[ev.Type] {
+			if k := (entryKey{ev.CallID, ev.ID}); wrote[k] && switchboard.IsCallEvent(ev.Type) {
 				emit[k] = true
 			}
 		}

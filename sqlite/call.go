@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -90,7 +89,7 @@ func (db *DB) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) e
 	if len(updates) == 0 {
 		return nil
 	}
-	if err := prepareCallUpdates(updates); err != nil {
+	if err := switchboard.PrepareCallUpdates(updates); err != nil {
 		return fmt.Errorf("save calls: %w", err)
 	}
 	s, err := db.callSaver(ctx)
@@ -102,47 +101,6 @@ func (db *DB) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) e
 	})
 	if err != nil {
 		return fmt.Errorf("save calls: %w", err)
-	}
-	return nil
-}
-
-// callEventTypes are the timeline entry types that are also emitted: the
-// call events of the catalogue. The others ("call.failover") are the
-// timeline's own.
-var callEventTypes = func() map[string]bool {
-	m := map[string]bool{}
-	for _, typ := range switchboard.EventTypes {
-		if strings.HasPrefix(typ, "call.") {
-			m[typ] = true
-		}
-	}
-	return m
-}()
-
-// prepareCallUpdates checks what the store relies on, so that a bad
-// update fails the batch with a clear error rather than a constraint's,
-// and names each timeline entry: its ID when it has none, its CallID.
-func prepareCallUpdates(updates []switchboard.CallUpdate) error {
-	for i, u := range updates {
-		c := u.Call
-		if c == nil {
-			return fmt.Errorf("update %d: no call", i)
-		}
-		if !switchboard.ValidID(switchboard.PrefixCall, c.ID) {
-			return fmt.Errorf("update %d: invalid call ID %q", i, c.ID)
-		}
-		for k, ev := range u.Events {
-			switch {
-			case ev == nil:
-				return fmt.Errorf("call %s: event %d is nil", c.ID, k)
-			case ev.CallID != "" && ev.CallID != c.ID:
-				return fmt.Errorf("call %s: event %d belongs to call %s", c.ID, k, ev.CallID)
-			}
-			ev.CallID = c.ID
-			if ev.ID == "" {
-				ev.ID = switchboard.NewID(switchboard.PrefixCallEvent)
-			}
-		}
 	}
 	return nil
 }
@@ -220,7 +178,7 @@ func (s *callSaver) save(tx *sql.Tx, now time.Time, updates []switchboard.CallUp
 			if err != nil {
 				return fmt.Errorf("call %s: event %s: %w", c.ID, ev.ID, err)
 			}
-			if c.OrganizationID == "" || !callEventTypes[ev.Type] {
+			if c.OrganizationID == "" || !switchboard.IsCallEvent(ev.Type) {
 				continue
 			}
 			if n, err := res.RowsAffected(); err != nil {
@@ -421,7 +379,7 @@ func (db *DB) EndOrphanCalls(ctx context.Context, node string, now time.Time) (i
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := prepareCallUpdates(updates); err != nil {
+		if err := switchboard.PrepareCallUpdates(updates); err != nil {
 			return err
 		}
 		n = len(updates)
