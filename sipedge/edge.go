@@ -60,6 +60,12 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// Ask posts call.initiated to webhook endpoints.
 	Ask AskFunc
+	// Journal is the directory of the call journal (journal.go), where
+	// every call update is written before the database has it, so that
+	// the 200 of an answered call need not wait for a commit. New replays
+	// what a crash of this node (same Node) left there. Empty: no journal;
+	// the answer waits for its record's commit.
+	Journal string
 
 	Routing switchboard.RoutingService
 	Calls   switchboard.CallService
@@ -165,8 +171,29 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		// layer answers the ones that do).
 		e.respond(tx, req, sipCallNotExist, "Call/Transaction Does Not Exist")
 	})
-	e.rec = newRecorder(cfg.Calls, cfg.Logger)
+	var j *journal
+	if cfg.Journal != "" {
+		if j, err = e.openJournal(ctx); err != nil {
+			e.udp.Close()
+			e.tcp.Close()
+			return nil, err
+		}
+	}
+	e.rec = newRecorder(cfg.Calls, j, cfg.Logger)
 	return e, nil
+}
+
+// openJournal saves what a previous run of this node left in the call
+// journal, then starts a new segment.
+func (e *Edge) openJournal(ctx context.Context) (*journal, error) {
+	n, err := replayJournal(ctx, e.cfg.Journal, e.cfg.Node, e.cfg.Calls, e.log)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		e.log.Warn("saved call updates a previous run of this node left in the call journal", "updates", n)
+	}
+	return openJournal(e.cfg.Journal, e.cfg.Node, e.log)
 }
 
 // listen opens UDP and TCP on the same port, with a large UDP receive

@@ -12,20 +12,26 @@ import (
 // path only hands an update over and moves on. Updates are written in the
 // order they were handed over (a call's timeline stays in order). An
 // update that must be durable before the SIP path continues — the answer,
-// since a record is never lost once a call was answered — waits for the
-// commit of the batch that holds it: a group commit, so waiting costs one
-// transaction shared by every call answered meanwhile.
+// since a record is never lost once a call was answered — is written to
+// the call journal (journal.go) before it is handed over; without a
+// journal, or once it failed, it waits for the commit of the batch that
+// holds it: a group commit, so waiting costs one transaction shared by
+// every call answered meanwhile.
 type recorder struct {
 	store  switchboard.CallService
 	log    *slog.Logger
 	in     chan recItem
 	done   chan struct{}
 	maxLen int
+	// j, when set, makes an update durable before it is committed: the
+	// answer waits for the journal's write, not for the database.
+	j *journal
 }
 
 type recItem struct {
 	upd  switchboard.CallUpdate
 	done chan error // nil unless the sender waits for the commit
+	seq  uint64     // the update's number in the journal, if any
 }
 
 // Batch and retry limits of the recorder.
@@ -49,8 +55,10 @@ const (
 	recLinger = 20 * time.Millisecond
 )
 
-func newRecorder(store switchboard.CallService, log *slog.Logger) *recorder {
-	r := &recorder{store: store, log: log, in: make(chan recItem, recQueue), done: make(chan struct{}), maxLen: recBatch}
+// newRecorder starts a recorder that saves to store, through j when it is
+// not nil.
+func newRecorder(store switchboard.CallService, j *journal, log *slog.Logger) *recorder {
+	r := &recorder{store: store, log: log, in: make(chan recItem, recQueue), done: make(chan struct{}), maxLen: recBatch, j: j}
 	go r.run()
 	return r
 }
@@ -58,12 +66,26 @@ func newRecorder(store switchboard.CallService, log *slog.Logger) *recorder {
 // save hands an update over without waiting. The queue is large; when it
 // is full the caller waits rather than losing a record.
 func (r *recorder) save(upd switchboard.CallUpdate) {
-	r.in <- recItem{upd: upd}
+	if r.j == nil {
+		r.in <- recItem{upd: upd}
+		return
+	}
+	// An error here is logged by the journal, or the store says why it
+	// refuses the update: the update goes to the store either way.
+	_ = r.j.append(upd, false, func(seq uint64) { r.in <- recItem{upd: upd, seq: seq} })
 }
 
-// saveDurable hands an update over and waits until it is committed, or
-// until ctx ends.
+// saveDurable hands an update over and returns once it is in the journal,
+// or, without one, once it is committed; or when ctx ends.
 func (r *recorder) saveDurable(ctx context.Context, upd switchboard.CallUpdate) error {
+	if r.j != nil {
+		if err := r.j.append(upd, true, func(seq uint64) { r.in <- recItem{upd: upd, seq: seq} }); err == nil {
+			return nil
+		}
+		// The journal is off: wait for the commit of the update just
+		// handed over, as below, by handing over an empty marker after it.
+		return r.waitCommitted(ctx)
+	}
 	done := make(chan error, 1)
 	select {
 	case r.in <- recItem{upd: upd, done: done}:
@@ -84,8 +106,28 @@ func (r *recorder) close(ctx context.Context) {
 	close(r.in)
 	select {
 	case <-r.done:
+		if r.j != nil {
+			r.j.close()
+		}
 	case <-ctx.Done():
-		r.log.Error("call records not all written before shutdown", "queued", len(r.in))
+		r.log.Error("call records not all written before shutdown; the call journal keeps them for the next start", "queued", len(r.in))
+	}
+}
+
+// waitCommitted waits until every update handed over so far is committed
+// (or given up), by handing over an empty marker and waiting for its batch.
+func (r *recorder) waitCommitted(ctx context.Context) error {
+	done := make(chan error, 1)
+	select {
+	case r.in <- recItem{done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -146,18 +188,37 @@ func maxTime(a, b time.Time) time.Time {
 // one bad record cannot hold up every other call's. Only an update that
 // still fails then is given up, and logged.
 func (r *recorder) write(batch []recItem) {
+	defer r.saved(batch)
 	upds := coalesce(batch)
 	if err := r.retry(upds, recBatchPatience, "save call records; retrying"); err == nil {
 		finish(batch, nil)
 		return
 	}
 	for _, it := range batch {
-		err := r.retry([]switchboard.CallUpdate{it.upd}, recItemPatience, "")
+		var err error
+		if it.upd.Call != nil { // else a marker: the items before it are done
+			err = r.retry([]switchboard.CallUpdate{it.upd}, recItemPatience, "")
+		}
 		if err != nil {
 			r.log.Error("call record not saved", "call_id", it.upd.Call.ID, "status", it.upd.Call.Status, "err", err)
+			if r.j != nil {
+				r.j.giveUp() // the journal keeps it for the next start
+			}
 		}
 		finish([]recItem{it}, err)
 	}
+}
+
+// saved tells the journal that the batch's updates are in the store.
+func (r *recorder) saved(batch []recItem) {
+	if r.j == nil {
+		return
+	}
+	var last uint64
+	for _, it := range batch {
+		last = max(last, it.seq)
+	}
+	r.j.savedUpTo(last)
 }
 
 // retry saves upds until it works or patience runs out, logging the first
@@ -199,6 +260,9 @@ func coalesce(batch []recItem) []switchboard.CallUpdate {
 	at := make(map[string]int, len(batch))
 	for _, it := range batch {
 		u := it.upd
+		if u.Call == nil {
+			continue // a marker (waitCommitted)
+		}
 		i, seen := at[u.Call.ID]
 		if !seen {
 			at[u.Call.ID] = len(out)

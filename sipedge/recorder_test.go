@@ -74,7 +74,7 @@ func (f *flakyCalls) SaveCalls(_ context.Context, u []switchboard.CallUpdate) er
 func TestRecorderOutlastsOutage(t *testing.T) {
 	t.Parallel()
 	store := &flakyCalls{failures: 4}
-	r := newRecorder(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := newRecorder(store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r.save(switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_a", Status: "initiated"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -57,7 +57,10 @@ type proc struct {
 func startBinary(t *testing.T, args ...string) *proc {
 	t.Helper()
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	// A journal of its own (the default would be the working directory's
+	// on PostgreSQL); args may name another, the last flag wins.
+	cmd := exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--log-format", "json",
+		"--call-journal", t.TempDir()}, args...)...)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_DATABASE=") // flags only, no inherited config
 	p := &proc{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout

@@ -13,11 +13,32 @@ import (
 // defaultDatabase is the embedded SQLite file in the working directory.
 const defaultDatabase = "switchboard.db"
 
+// callJournalDir resolves --call-journal: "off" is none; empty is the
+// default, beside an SQLite database's file (it belongs with that file),
+// or ./switchboard-calls with PostgreSQL (the journal is the node's own,
+// on its local disk).
+func callJournalDir(flag, dsn string) string {
+	switch {
+	case flag == "off":
+		return ""
+	case flag != "":
+		return flag
+	case isPostgres(dsn):
+		return "switchboard-calls"
+	}
+	return strings.TrimPrefix(dsn, "sqlite:") + ".calls"
+}
+
+// isPostgres reports whether a --database value names PostgreSQL.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // openStore opens and migrates the store named by a --database value:
 // sqlite:PATH, a plain path, or postgres://… (migrations take an advisory
 // lock, so several nodes may start at once).
 func openStore(ctx context.Context, dsn string, clock switchboard.Clock) (switchboard.Store, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if isPostgres(dsn) {
 		db, err := postgres.Open(ctx, dsn, clock)
 		if err != nil {
 			return nil, fmt.Errorf("open database %s: %w", redactDSN(dsn), err)

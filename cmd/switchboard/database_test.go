@@ -49,3 +49,19 @@ func testDatabase(t *testing.T) string {
 	})
 	return u.String()
 }
+
+func TestCallJournalDir(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ flag, dsn, want string }{
+		{"", "switchboard.db", "switchboard.db.calls"},
+		{"", "sqlite:/var/lib/sb/x.db", "/var/lib/sb/x.db.calls"},
+		{"", "postgres://db/sb", "switchboard-calls"},
+		{"", "postgresql://db/sb", "switchboard-calls"},
+		{"/data/journal", "postgres://db/sb", "/data/journal"},
+		{"off", "switchboard.db", ""},
+	} {
+		if got := callJournalDir(tc.flag, tc.dsn); got != tc.want {
+			t.Errorf("callJournalDir(%q, %q) = %q, want %q", tc.flag, tc.dsn, got, tc.want)
+		}
+	}
+}

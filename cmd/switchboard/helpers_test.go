@@ -83,7 +83,8 @@ func withoutPrivateWebhooks() serverOption {
 func startServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
 	dsn := testDatabase(t)
-	cfg, err := parseServeFlags([]string{"--database", dsn, "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--rate-limit", "10000", "--log-format", "json", "--webhook-allow-private"},
+	cfg, err := parseServeFlags([]string{"--database", dsn, "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--rate-limit", "10000", "--log-format", "json", "--webhook-allow-private",
+		"--call-journal", t.TempDir()},
 		func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,7 @@ type ServeConfig struct {
 	MaxCallsPerNumber   int
 	CallWebhookTimeout  time.Duration
 	SIPTryingTimeout    time.Duration
+	CallJournal         string // "" when off
 	LogFormat           string
 	LogLevel            slog.Level
 }
@@ -72,6 +73,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxCallsPerNumber, "max-calls-per-number", 0, "live calls allowed per called number on this node; more get 503 (0: no limit)")
 	fs.DurationVar(&c.CallWebhookTimeout, "call-webhook-timeout", 3*time.Second, "how long a webhook endpoint may take to say where a call goes")
 	fs.DurationVar(&c.SIPTryingTimeout, "sip-trying-timeout", 4*time.Second, "fail over when an agent sends no provisional response within this time")
+	fs.StringVar(&c.CallJournal, "call-journal", "", "directory of the call journal, where answered calls are made durable without waiting for the database (default: the SQLite file's path + \".calls\"; ./switchboard-calls with PostgreSQL; \"off\": none, answers wait for their commit)")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: json, text or auto (text on a terminal)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -120,6 +122,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if c.RateLimit < 0 {
 		return c, usageError{"--rate-limit must not be negative"}
 	}
+	c.CallJournal = callJournalDir(c.CallJournal, c.Database)
 	return c, nil
 }
 
@@ -278,7 +281,7 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		DefaultCountry: cfg.SIPDefaultCountry, Node: cfg.Node,
 		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
 		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout,
-		Ask: asker.Ask, Routing: m.store, Calls: m.store, Logger: m.logger,
+		Journal: cfg.CallJournal, Ask: asker.Ask, Routing: m.store, Calls: m.store, Logger: m.logger,
 		Registerer: met.registry,
 	})
 	if err != nil {
