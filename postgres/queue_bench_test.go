@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/switchboard-voice/switchboard"
 )
 
@@ -71,6 +73,20 @@ func benchClaimFinish(b *testing.B, workers int) {
 		}
 	}
 	events := (b.N + subs - 1) / subs
+	// Open the pool's connections before measuring, so that the same server
+	// processes serve the queueing and the drain.
+	conns := make([]*pgxpool.Conn, 0, 16)
+	for range 16 {
+		c, err := db.pool.Acquire(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	emitPG0, emitWAL0 := backendCPU(b, db, "claimbench_"+schema), walBytes(b, db)
 	var emit sync.WaitGroup
 	var made atomic.Int64
 	for range 8 { // connections, as bench/webhooks/load uses
@@ -91,8 +107,12 @@ func benchClaimFinish(b *testing.B, workers int) {
 	}
 	emit.Wait()
 	total := events * subs
+	emitPG1, emitWAL1 := backendCPU(b, db, "claimbench_"+schema), walBytes(b, db)
 
+	upd0, hot0 := tupleUpdates(b, db, schema, "deliveries", 0)
+	wal0 := walBytes(b, db)
 	pg0, go0, sync0 := backendCPU(b, db, "claimbench_"+schema), selfCPU(), walSyncs(b, db)
+	all0 := allPostgresCPU()
 	b.ResetTimer()
 	var mu sync.Mutex
 	var claiming, finishing time.Duration
@@ -139,6 +159,24 @@ func benchClaimFinish(b *testing.B, workers int) {
 	wg.Wait()
 	b.StopTimer()
 	pg1, go1, sync1 := backendCPU(b, db, "claimbench_"+schema), selfCPU(), walSyncs(b, db)
+	all1 := allPostgresCPU()
+	wal1 := walBytes(b, db)
+	// Every delivery is updated twice: claimed, then finished.
+	if upd1, hot1 := tupleUpdates(b, db, schema, "deliveries", upd0+int64(2*total)); upd1 > upd0 {
+		b.ReportMetric(float64(hot1-hot0)/float64(upd1-upd0)*100, "hot-upd-%")
+	}
+	b.ReportMetric(float64(wal1-wal0)/float64(total), "wal-B/delivery")
+	if all0 >= 0 && all1 >= 0 {
+		// Every process named postgres: the background writers too, and
+		// whatever else uses the server meanwhile.
+		b.ReportMetric(float64(all1-all0)/float64(total), "pg-all-cpu-ns/delivery")
+	}
+	// emit- is the queueing before the drain, not timed: the endpoint
+	// creates, each with its event and deliveries.
+	if emitPG0 >= 0 && emitPG1 >= 0 {
+		b.ReportMetric(float64(emitPG1-emitPG0)/float64(total), "emit-pg-cpu-ns/delivery")
+	}
+	b.ReportMetric(float64(emitWAL1-emitWAL0)/float64(total), "emit-wal-B/delivery")
 	b.ReportMetric(float64(sync1-sync0)/float64(total)*1000, "wal-syncs/1000-deliveries")
 	if pg0 >= 0 && pg1 >= 0 {
 		b.ReportMetric(float64(pg1-pg0)/float64(total), "pg-cpu-ns/delivery")
@@ -186,6 +224,35 @@ func backendCPU(b *testing.B, db *DB, app string) int64 {
 	return total
 }
 
+// allPostgresCPU returns the CPU time, in ns, used so far by every process
+// named postgres on this machine; -1 when /proc cannot be read.
+func allPostgresCPU() int64 {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	var total int64
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		s := string(stat)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != "postgres" {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += (ut + st) * int64(time.Second) / clockTicks
+	}
+	return total
+}
+
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
 // Linux architecture Go supports.
 const clockTicks = 100
@@ -203,6 +270,34 @@ func selfCPU() int64 {
 func walSyncs(b *testing.B, db *DB) int64 {
 	var n int64
 	if err := db.pool.QueryRow(b.Context(), `SELECT wal_sync FROM pg_stat_wal`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// tupleUpdates returns the updates, and the HOT ones among them, that the
+// cumulative statistics count for the table of the schema, waiting (up to
+// 15 s) until they count at least want: a backend reports its counts when
+// its transaction ends at most once a second, and when idle after a delay.
+func tupleUpdates(b *testing.B, db *DB, schema, table string, want int64) (upd, hot int64) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := db.pool.QueryRow(b.Context(), `SELECT pg_stat_clear_snapshot(), n_tup_upd, n_tup_hot_upd
+			FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2`, schema, table).Scan(nil, &upd, &hot)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if upd >= want || time.Now().After(deadline) {
+			return upd, hot
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// walBytes returns how many bytes of WAL the server has written.
+func walBytes(b *testing.B, db *DB) int64 {
+	var n int64
+	if err := db.pool.QueryRow(b.Context(), `SELECT wal_bytes::bigint FROM pg_stat_wal`).Scan(&n); err != nil {
 		b.Fatal(err)
 	}
 	return n
