@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -22,6 +23,11 @@ type Table struct {
 	mu   sync.Mutex // serialises reloads
 	orgs map[string]orgEntries
 	cur  atomic.Pointer[map[string]*entry]
+
+	// Organisations changed since Follow last reloaded them.
+	dirtyMu sync.Mutex
+	dirty   map[string]bool
+	kick    chan struct{}
 }
 
 // entry is what a call to one number needs: the number and the endpoints
@@ -37,7 +43,7 @@ type orgEntries map[string]*entry
 
 // NewTable returns an empty table that loads from src.
 func NewTable(src switchboard.RoutingService) *Table {
-	t := &Table{src: src, orgs: map[string]orgEntries{}}
+	t := &Table{src: src, orgs: map[string]orgEntries{}, dirty: map[string]bool{}, kick: make(chan struct{}, 1)}
 	empty := map[string]*entry{}
 	t.cur.Store(&empty)
 	return t
@@ -92,6 +98,61 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 	}
 	t.cur.Store(&all)
 	return nil
+}
+
+// Changed marks an organisation's entries as changed; Follow reloads them.
+// It never waits for a reload.
+func (t *Table) Changed(orgID string) {
+	t.dirtyMu.Lock()
+	t.dirty[orgID] = true
+	t.dirtyMu.Unlock()
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// tableRetry is how long Follow waits before it tries again to reload an
+// organisation whose reload failed.
+const tableRetry = time.Second
+
+// Follow reloads the organisations passed to Changed until ctx ends. A
+// reload reads every number and endpoint of the organisation, so changes
+// that come while one runs are coalesced: however many there were, the
+// organisation is reloaded once more, after them. An API client creating
+// a thousand endpoints then costs a few reloads, not a thousand (each
+// reading all of them). A reload that fails is logged through onErr and
+// tried again after tableRetry.
+func (t *Table) Follow(ctx context.Context, onErr func(orgID string, err error)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.kick:
+		}
+		t.dirtyMu.Lock()
+		orgs := t.dirty
+		t.dirty = map[string]bool{}
+		t.dirtyMu.Unlock()
+		failed := false
+		for orgID := range orgs {
+			if err := t.Reload(ctx, orgID); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				onErr(orgID, err)
+				t.Changed(orgID)
+				failed = true
+			}
+		}
+		if failed {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(tableRetry):
+			}
+		}
+	}
 }
 
 // Lookup returns the routing input for a call to the E.164 number.

@@ -298,7 +298,7 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 	m.stopFeed = stop
 	// The goroutines use copies: Close clears m.store once they are done.
 	store, node := m.store, m.Config.Node
-	m.feeds.Add(2)
+	m.feeds.Add(3)
 	go func() {
 		defer m.feeds.Done()
 		// Hangups asked through other nodes for calls this node carries.
@@ -313,11 +313,15 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 	}()
 	go func() {
 		defer m.feeds.Done()
+		edge.Table().Follow(feedCtx, func(orgID string, err error) {
+			m.logger.Error("reload routing table; retrying", "org", orgID, "err", err)
+		})
+	}()
+	go func() {
+		defer m.feeds.Done()
 		err := store.SubscribeChanges(feedCtx, func(orgID string) {
 			invalidate(orgID)
-			if err := edge.Table().Reload(feedCtx, orgID); err != nil && feedCtx.Err() == nil {
-				m.logger.Error("reload routing table", "org", orgID, "err", err)
-			}
+			edge.Table().Changed(orgID)
 		})
 		if err != nil && feedCtx.Err() == nil {
 			m.logger.Error("change feed stopped; routing may go stale", "err", err)

@@ -1,0 +1,91 @@
+package sipedge
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// countingRouting is a real store that counts its routing reads and can
+// hold the next one until the test lets it go.
+type countingRouting struct {
+	switchboard.RoutingService
+	mu    sync.Mutex
+	reads int
+	hold  chan struct{} // when set, the next read waits for it to close
+	held  chan struct{} // closed when a read starts waiting
+}
+
+func (c *countingRouting) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
+	c.mu.Lock()
+	c.reads++
+	hold, held := c.hold, c.held
+	c.hold = nil
+	c.mu.Unlock()
+	if hold != nil {
+		close(held)
+		<-hold
+	}
+	return c.RoutingService.RoutingEntries(ctx, orgID)
+}
+
+func (c *countingRouting) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads
+}
+
+// TestTableFollowCoalesces: changes that come while a reload runs cost one
+// more reload, not one each, and the table ends with the latest state.
+func TestTableFollowCoalesces(t *testing.T) {
+	t.Parallel()
+	db, orgID := journalDB(t)
+	ctx := t.Context()
+	src := &countingRouting{RoutingService: db}
+	tab := NewTable(src)
+	follow, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tab.Follow(follow, func(org string, err error) { t.Errorf("reload %s: %v", org, err) })
+	}()
+	defer func() { stop(); <-done }()
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	src.mu.Lock()
+	src.hold, src.held = hold, held
+	src.mu.Unlock()
+	tab.Changed(orgID)
+	<-held // the first reload runs, and waits
+	// A number is added meanwhile, and 50 changes are announced.
+	inv, err := switchboard.NewInventoryNumber("+2348031000009", "", switchboard.NumberMobile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddInventory(ctx, []*switchboard.InventoryNumber{inv}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimNumber(ctx, orgID, switchboard.ClaimRequest{Number: inv.Number, AllowInbound: true}); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		tab.Changed(orgID)
+	}
+	close(hold)
+	deadline := time.Now().Add(10 * time.Second)
+	for tab.Len() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the table never got the number; %d reads", src.count())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tab.dirtyMu.Lock()
+	pending := len(tab.dirty)
+	tab.dirtyMu.Unlock()
+	if n := src.count(); n != 2 || pending != 0 {
+		t.Errorf("%d reads and %d organisations still pending after 51 changes, want 2 and 0", n, pending)
+	}
+}
