@@ -271,7 +271,9 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 	agentBye := c.agentBye
 	c.mu.Unlock()
 	if err := c.respondA(200, "OK", b.res.Body()); err != nil {
-		// The caller went away (a CANCEL crossed the answer).
+		// The caller went away (a CANCEL crossed the answer), or the
+		// 200 could not be sent: either way the agent is hung up.
+		e.log.Info("answer not relayed to the caller; hanging up the agent", "call_id", c.rec.ID, "err", err)
 		go b.bye()
 		c.mu.Lock()
 		c.answered = false

@@ -326,7 +326,7 @@ start_server() {
 		SCHEMAS+=("$SCHEMA")
 		db="$PG$([[ $PG == *\?* ]] && echo '&' || echo '?')schema=$SCHEMA${PG_POOL:+&pool_max_conns=$PG_POOL}"
 	else
-		rm -f "$dir"/wh.db*
+		rm -rf "$dir"/wh.db*
 		db=$dir/wh.db
 	fi
 	# The first node alone: it migrates the empty database and prints the
@@ -500,7 +500,7 @@ for r in $(seq "$ROUNDS"); do
 				grep -v 'SIP call plane is not built' "$log" | head -5 >&2
 			fi
 		done
-		rm -f "$WORK/out/r$r-c$conc"/wh.db*
+		rm -rf "$WORK/out/r$r-c$conc"/wh.db*
 	done
 done
 
