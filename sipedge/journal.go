@@ -62,16 +62,17 @@ type journal struct {
 	buf     []byte   // encoded updates not yet written
 	seq     uint64   // updates appended so far; each gets the next number
 	written uint64   // updates in the file
+	first   uint64   // the first update of the segment being written
 	old     []journalSegment
-	saved   uint64 // every update up to this one is in the store
-	stuck   bool   // an update was given up: keep every segment for the replay
-	err     error  // the first write error: the journal is off from then on
+	saved   uint64   // every update up to this one is in the store, or given up
+	givenUp []uint64 // updates the store never took: their segments stay for the replay
+	err     error    // the first write error: the journal is off from then on
 }
 
-// journalSegment is a finished segment and the last update it holds.
+// journalSegment is a finished segment and the updates it holds.
 type journalSegment struct {
-	path string
-	last uint64
+	path        string
+	first, last uint64
 }
 
 // journalPrefix returns the file-name prefix of node's segments: the node
@@ -137,8 +138,9 @@ func (j *journal) next() error {
 		if err := j.f.Close(); err != nil {
 			return err
 		}
-		j.old = append(j.old, journalSegment{j.f.Name(), j.written})
+		j.old = append(j.old, journalSegment{j.f.Name(), j.first, j.written})
 	}
+	j.first = j.written + 1
 	j.seg++
 	path := filepath.Join(j.dir, fmt.Sprintf("%s%010d%s", j.prefix, j.seg, journalSuffix))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
@@ -255,37 +257,55 @@ func (j *journal) flushLocked() {
 // fail turns the journal off for the rest of the run; the segments stay,
 // for the next start to replay.
 func (j *journal) fail(err error) {
-	j.err, j.stuck = err, true
+	j.err = err
 	j.log.Error("call journal write failed; answered calls now wait for their database commit", "err", err)
 }
 
-// saved records that every update up to seq is in the store, and deletes
-// the finished segments that holds entirely.
+// savedUpTo records that every update up to seq is in the store (or was
+// given up), and deletes the finished segments that covers, except those
+// holding an update given up.
 func (j *journal) savedUpTo(seq uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.saved = max(j.saved, seq)
-	if j.stuck {
-		return
+	if j.err != nil {
+		return // the files are incomplete: keep them all for the replay
 	}
 	for len(j.old) > 0 && j.old[0].last <= j.saved {
-		if err := os.Remove(j.old[0].path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			j.log.Warn("remove saved call journal segment", "path", j.old[0].path, "err", err)
-		}
+		j.removeLocked(j.old[0])
 		j.old = j.old[1:]
 	}
 }
 
-// giveUp records that an update was not saved: its segment, and every
-// later one, stays for the next start to replay.
-func (j *journal) giveUp() {
+// removeLocked deletes a segment whose updates are all saved, unless it
+// holds one that was given up: that one stays on disk for the next start.
+func (j *journal) removeLocked(s journalSegment) {
+	for _, g := range j.givenUp {
+		if g >= s.first && g <= s.last {
+			return
+		}
+	}
+	if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		j.log.Warn("remove saved call journal segment", "path", s.path, "err", err)
+	}
+}
+
+// giveUp records that update seq was not saved: it is written out now if
+// it was still buffered, and its segment stays for the next start to
+// replay. The other segments go as usual, so a database outage does not
+// keep the journal growing for the rest of the run.
+func (j *journal) giveUp(seq uint64) {
 	j.mu.Lock()
-	j.stuck = true
-	j.mu.Unlock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.flushLocked()
+	}
+	j.givenUp = append(j.givenUp, seq)
 }
 
 // close closes the file; when every update was saved, it removes every
-// segment, so a clean stop leaves nothing to replay.
+// segment but those holding an update given up, so a clean stop leaves
+// nothing to replay.
 func (j *journal) close() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -297,14 +317,13 @@ func (j *journal) close() {
 		j.fail(err)
 	}
 	j.f = nil
-	if j.stuck || j.saved < j.seq {
+	if j.err != nil || j.saved < j.seq {
 		return
 	}
-	for _, s := range j.old {
-		os.Remove(s.path)
+	for _, s := range append(j.old, journalSegment{name, j.first, j.written}) {
+		j.removeLocked(s)
 	}
 	j.old = nil
-	os.Remove(name)
 }
 
 // replayJournal saves the updates a previous run of node left in dir's

@@ -202,7 +202,7 @@ func (r *recorder) write(batch []recItem) {
 		if err != nil {
 			r.log.Error("call record not saved", "call_id", it.upd.Call.ID, "status", it.upd.Call.Status, "err", err)
 			if r.j != nil {
-				r.j.giveUp() // the journal keeps it for the next start
+				r.j.giveUp(it.seq) // the journal keeps it for the next start
 			}
 		}
 		finish([]recItem{it}, err)
