@@ -55,14 +55,15 @@ type journal struct {
 	log         *slog.Logger
 	segMax      int // journalSegmentMax; tests make it small
 
-	mu      sync.Mutex
-	f       *os.File // the segment being written
-	seg     int      // its number
-	size    int      // its bytes so far, buffered included
-	buf     []byte   // encoded updates not yet written
-	seq     uint64   // updates appended so far; each gets the next number
-	written uint64   // updates in the file
-	first   uint64   // the first update of the segment being written
+	order   sync.Mutex // held from an update's number to its hand-over
+	mu      sync.Mutex // the fields below
+	f       *os.File   // the segment being written
+	seg     int        // its number
+	size    int        // its bytes so far, buffered included
+	buf     []byte     // encoded updates not yet written
+	seq     uint64     // updates appended so far; each gets the next number
+	written uint64     // updates in the file
+	first   uint64     // the first update of the segment being written
 	old     []journalSegment
 	saved   uint64   // every update up to this one is in the store, or given up
 	givenUp []uint64 // updates the store never took: their segments stay for the replay
@@ -196,36 +197,39 @@ func (e journalEntry) update() switchboard.CallUpdate {
 var errJournalOff = errors.New("call journal is off after a write error")
 
 // append names upd's timeline entries (so that a replay writes and emits
-// each once), adds upd to the journal and, with mu still held so that the
-// recorder gets updates in journal order, calls send with its number. With
-// sync, everything appended so far is in the file when append returns.
-// An update that cannot be written still goes to send: the journal only
-// adds to the store's records.
+// each once), adds upd to the journal and calls send with its number,
+// holding the order lock so that the recorder gets updates in journal
+// order. send may block (the recorder's queue is full while the database
+// is slow): it runs outside mu, which the recorder itself takes to report
+// what it saved. With sync, everything appended so far is in the file
+// when append returns. An update that cannot be written still goes to
+// send: the journal only adds to the store's records.
 func (j *journal) append(upd switchboard.CallUpdate, sync bool, send func(seq uint64)) error {
 	err := switchboard.PrepareCallUpdates([]switchboard.CallUpdate{upd})
 	var line []byte
 	if err == nil {
 		line, err = encodeEntry(upd)
 	}
+	j.order.Lock()
+	defer j.order.Unlock()
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	j.seq++
-	if err != nil { // a bad update: the store refuses it too, and says why
-		send(j.seq)
-		return err
-	}
-	if j.err == nil {
+	seq := j.seq
+	if err == nil && j.err == nil {
 		j.buf = append(j.buf, line...)
 		j.size += len(line)
 		if sync || len(j.buf) >= journalBufferMax {
 			j.flushLocked()
 		}
 	}
-	send(j.seq)
-	if j.err != nil {
-		return errJournalOff
+	if err == nil && j.err != nil {
+		err = errJournalOff
 	}
-	return nil
+	j.mu.Unlock()
+	// A bad update (err from PrepareCallUpdates or encoding) goes on too:
+	// the store refuses it, and says why.
+	send(seq)
+	return err
 }
 
 // flush writes everything appended so far to the file.

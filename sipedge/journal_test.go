@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,4 +351,76 @@ func FuzzReadJournal(f *testing.F) {
 			}
 		}
 	})
+}
+
+// firstBlocked is a real store whose first SaveCalls waits until release
+// is closed: a database that is slow while calls keep coming.
+type firstBlocked struct {
+	*sqlite.DB
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (f *firstBlocked) SaveCalls(ctx context.Context, u []switchboard.CallUpdate) error {
+	f.once.Do(func() {
+		close(f.entered)
+		<-f.release
+	})
+	return f.DB.SaveCalls(ctx, u)
+}
+
+// TestJournalFullQueue: updates that wait for room in a full recorder
+// queue do not hold the journal, which the recorder needs to report what
+// it saved: once the database moves again, every update is saved.
+func TestJournalFullQueue(t *testing.T) {
+	t.Parallel()
+	db, orgID := journalDB(t)
+	j, err := openJournal(t.TempDir(), "n", discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &firstBlocked{DB: db, entered: make(chan struct{}), release: make(chan struct{})}
+	r := &recorder{store: store, log: discardLog(), in: make(chan recItem, 2), done: make(chan struct{}), maxLen: recBatch, j: j}
+	go r.run()
+	first := callSteps(orgID, time.Now().UTC())[0]
+	ids := []string{first.Call.ID}
+	r.save(first)
+	<-store.entered // the recorder is inside a slow commit
+	const calls = 20
+	var wg sync.WaitGroup
+	for range calls {
+		steps := callSteps(orgID, time.Now().UTC())
+		ids = append(ids, steps[0].Call.ID)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.save(steps[0]) // all but two wait for room in the queue
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.in) < cap(r.in) {
+		if time.Now().After(deadline) {
+			t.Fatal("the queue never filled")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(store.release)
+	through := make(chan struct{})
+	go func() { wg.Wait(); close(through) }()
+	select {
+	case <-through:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the updates waiting for the queue never got through: the journal is stuck")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	r.close(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("the recorder did not finish: stuck on the journal")
+	}
+	for _, id := range ids {
+		if _, err := db.FindCall(t.Context(), orgID, id); err != nil {
+			t.Errorf("call %s: %v", id, err)
+		}
+	}
 }
