@@ -172,6 +172,8 @@ func TestCLI(t *testing.T) {
 		{[]string{"inventory", "add", "--type", "fax", "+2348012345678"}, 2},
 		{[]string{"serve", "--sip-trusted", "not-a-cidr"}, 2},
 		{[]string{"serve", "--database", "postgres://127.0.0.1:1/x?connect_timeout=2", "--http", "127.0.0.1:0"}, 1},
+		// A journal directory that cannot be made (a file is in the way).
+		{[]string{"serve", "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--call-journal", dir + "/env.db/x"}, 1},
 	} {
 		err := run(context.Background(), tc.args, getenv, &out, &errOut)
 		if err == nil || exitCode(err) != tc.code {

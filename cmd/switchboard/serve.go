@@ -275,6 +275,13 @@ func (m *Main) Open(ctx context.Context) error {
 // every node's changes.
 func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID string)) error {
 	cfg := m.Config
+	if cfg.CallJournal != "" {
+		// Checked here to name the flag: the default is relative to the
+		// working directory, which a service manager may make read-only.
+		if err := os.MkdirAll(cfg.CallJournal, 0o700); err != nil {
+			return fmt.Errorf("--call-journal %s must be a writable directory (or off): %w", cfg.CallJournal, err)
+		}
+	}
 	asker := webhook.NewAsker(cfg.WebhookAllowPrivate)
 	edge, err := sipedge.New(ctx, sipedge.Config{
 		Addr: cfg.SIPAddr, Advertise: cfg.SIPAdvertise, Trusted: cfg.SIPTrusted,
