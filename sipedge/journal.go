@@ -43,7 +43,9 @@ const journalSegmentMax = 4 << 20
 
 // journalBufferMax is how much the journal buffers before writing without
 // being asked: updates nobody waits for are written with the next one
-// someone does, or before the recorder saves them, or at this size.
+// someone does, or at this size. One lost in a crash before that costs at
+// most a call's last change (its end, which the restart then records as
+// system_shutdown): replay never needs it, as it skips what the store has.
 const journalBufferMax = 256 << 10
 
 // journalSuffix names the journal's segment files: NODE.NNNNNNNNNN.calls.
@@ -232,16 +234,8 @@ func (j *journal) append(upd switchboard.CallUpdate, sync bool, send func(seq ui
 	return err
 }
 
-// flush writes everything appended so far to the file.
-func (j *journal) flush() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err == nil {
-		j.flushLocked()
-	}
-	return j.err
-}
-
+// flushLocked writes everything appended so far to the file, and starts
+// the next segment when this one is full.
 func (j *journal) flushLocked() {
 	if len(j.buf) > 0 {
 		if _, err := j.f.Write(j.buf); err != nil {
