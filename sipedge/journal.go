@@ -43,9 +43,10 @@ const journalSegmentMax = 4 << 20
 
 // journalBufferMax is how much the journal buffers before writing without
 // being asked: updates nobody waits for are written with the next one
-// someone does, or at this size. One lost in a crash before that costs at
-// most a call's last change (its end, which the restart then records as
-// system_shutdown): replay never needs it, as it skips what the store has.
+// someone does, or at this size. A crash loses those not yet committed
+// either: records of calls never answered (a call that failed within the
+// last ~20 ms), or an answered call's end, which the restart then records
+// as system_shutdown. An answer is never among them.
 const journalBufferMax = 256 << 10
 
 // journalSuffix names the journal's segment files: NODE.NNNNNNNNNN.calls.
