@@ -89,3 +89,62 @@ func TestTableFollowCoalesces(t *testing.T) {
 		t.Errorf("%d reads and %d organisations still pending after 51 changes, want 2 and 0", n, pending)
 	}
 }
+
+// failingOnce is a real store whose first routing read fails, as a
+// database that restarts does.
+type failingOnce struct {
+	switchboard.RoutingService
+	once sync.Once
+}
+
+func (f *failingOnce) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
+	var fail bool
+	f.once.Do(func() { fail = true })
+	if fail {
+		return nil, nil, context.DeadlineExceeded
+	}
+	return f.RoutingService.RoutingEntries(ctx, orgID)
+}
+
+// TestTableFollowRetries: a reload that fails is reported and tried again,
+// so the table does not stay stale until the next change.
+func TestTableFollowRetries(t *testing.T) {
+	t.Parallel()
+	db, orgID := journalDB(t)
+	ctx := t.Context()
+	inv, err := switchboard.NewInventoryNumber("+2348031000010", "", switchboard.NumberMobile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddInventory(ctx, []*switchboard.InventoryNumber{inv}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimNumber(ctx, orgID, switchboard.ClaimRequest{Number: inv.Number, AllowInbound: true}); err != nil {
+		t.Fatal(err)
+	}
+	tab := NewTable(&failingOnce{RoutingService: db})
+	reported := make(chan string, 1)
+	follow, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tab.Follow(follow, func(org string, err error) { reported <- org })
+	}()
+	defer func() { stop(); <-done }()
+	tab.Changed(orgID)
+	select {
+	case org := <-reported:
+		if org != orgID {
+			t.Errorf("reported %q, want %q", org, orgID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failed reload was not reported")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tab.Len() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the failed reload was never tried again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
