@@ -235,6 +235,13 @@ func (j *journal) append(upd switchboard.CallUpdate, sync bool, send func(seq ui
 	return err
 }
 
+// off reports whether a write failed, which turned the journal off.
+func (j *journal) off() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err != nil
+}
+
 // flushLocked writes everything appended so far to the file, and starts
 // the next segment when this one is full.
 func (j *journal) flushLocked() {

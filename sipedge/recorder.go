@@ -76,24 +76,32 @@ func (r *recorder) save(upd switchboard.CallUpdate) {
 }
 
 // saveDurable hands an update over and returns once it is in the journal,
-// or, without one, once it is committed; or when ctx ends.
+// or, without one (or once it is off), once it is committed; or when ctx
+// ends.
 func (r *recorder) saveDurable(ctx context.Context, upd switchboard.CallUpdate) error {
-	if r.j != nil {
+	if r.j != nil && !r.j.off() {
 		if err := r.j.append(upd, true, func(seq uint64) { r.in <- recItem{upd: upd, seq: seq} }); err == nil {
 			return nil
 		}
-		// The journal is off: wait for the commit of the update just
-		// handed over, as below, by handing over an empty marker after it.
-		return r.waitCommitted(ctx)
+		// The journal failed on this very write: wait for the commit of
+		// the update just handed over, by handing a marker over after it.
+		return r.await(ctx, recItem{})
 	}
-	done := make(chan error, 1)
+	return r.await(ctx, recItem{upd: upd})
+}
+
+// await hands it over with a done channel and waits for its batch to be
+// committed (its error, if any), or for ctx to end. An item without a
+// call is a marker: its batch holds every update handed over before it.
+func (r *recorder) await(ctx context.Context, it recItem) error {
+	it.done = make(chan error, 1)
 	select {
-	case r.in <- recItem{upd: upd, done: done}:
+	case r.in <- it:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case err := <-done:
+	case err := <-it.done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -111,23 +119,6 @@ func (r *recorder) close(ctx context.Context) {
 		}
 	case <-ctx.Done():
 		r.log.Error("call records not all written before shutdown; the call journal keeps them for the next start", "queued", len(r.in))
-	}
-}
-
-// waitCommitted waits until every update handed over so far is committed
-// (or given up), by handing over an empty marker and waiting for its batch.
-func (r *recorder) waitCommitted(ctx context.Context) error {
-	done := make(chan error, 1)
-	select {
-	case r.in <- recItem{done: done}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -261,7 +252,7 @@ func coalesce(batch []recItem) []switchboard.CallUpdate {
 	for _, it := range batch {
 		u := it.upd
 		if u.Call == nil {
-			continue // a marker (waitCommitted)
+			continue // a marker (await)
 		}
 		i, seen := at[u.Call.ID]
 		if !seen {
