@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/sqlite"
 )
 
 // countingRouting is a real store that counts its routing reads and can
@@ -38,6 +39,22 @@ func (c *countingRouting) count() int {
 	return c.reads
 }
 
+// claimTestNumber adds a number to the inventory and claims it for the
+// organisation, inbound allowed: a change the routing table must pick up.
+func claimTestNumber(t *testing.T, db *sqlite.DB, orgID, e164 string) {
+	t.Helper()
+	inv, err := switchboard.NewInventoryNumber(e164, "", switchboard.NumberMobile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddInventory(t.Context(), []*switchboard.InventoryNumber{inv}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimNumber(t.Context(), orgID, switchboard.ClaimRequest{Number: inv.Number, AllowInbound: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestTableFollowCoalesces: changes that come while a reload runs cost one
 // more reload, not one each, and the table ends with the latest state.
 func TestTableFollowCoalesces(t *testing.T) {
@@ -61,16 +78,7 @@ func TestTableFollowCoalesces(t *testing.T) {
 	tab.Changed(orgID)
 	<-held // the first reload runs, and waits
 	// A number is added meanwhile, and 50 changes are announced.
-	inv, err := switchboard.NewInventoryNumber("+2348031000009", "", switchboard.NumberMobile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.AddInventory(ctx, []*switchboard.InventoryNumber{inv}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ClaimNumber(ctx, orgID, switchboard.ClaimRequest{Number: inv.Number, AllowInbound: true}); err != nil {
-		t.Fatal(err)
-	}
+	claimTestNumber(t, db, orgID, "+2348031000009")
 	for range 50 {
 		tab.Changed(orgID)
 	}
@@ -112,16 +120,7 @@ func TestTableFollowRetries(t *testing.T) {
 	t.Parallel()
 	db, orgID := journalDB(t)
 	ctx := t.Context()
-	inv, err := switchboard.NewInventoryNumber("+2348031000010", "", switchboard.NumberMobile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.AddInventory(ctx, []*switchboard.InventoryNumber{inv}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ClaimNumber(ctx, orgID, switchboard.ClaimRequest{Number: inv.Number, AllowInbound: true}); err != nil {
-		t.Fatal(err)
-	}
+	claimTestNumber(t, db, orgID, "+2348031000010")
 	tab := NewTable(&failingOnce{RoutingService: db})
 	reported := make(chan string, 1)
 	follow, stop := context.WithCancel(ctx)

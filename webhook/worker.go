@@ -196,7 +196,6 @@ func (w *Worker) claimLoop(ctx context.Context, jobs chan<- *switchboard.Deliver
 // when full or after a short linger, so the store's writer is not the
 // bottleneck.
 func (w *Worker) record(results <-chan switchboard.DeliveryResult) {
-	const linger = finishLinger
 	var batch []switchboard.DeliveryResult
 	flush := func() {
 		if len(batch) == 0 {
@@ -225,7 +224,7 @@ func (w *Worker) record(results <-chan switchboard.DeliveryResult) {
 				return
 			}
 			if len(batch) == 0 {
-				timer.Reset(linger)
+				timer.Reset(finishLinger)
 			}
 			batch = append(batch, r)
 			if len(batch) >= w.cfg.BatchSize {
