@@ -21,6 +21,7 @@ type bleg struct {
 	req    *sip.Request // the INVITE as last sent (after a digest retry, the retry)
 	res    *sip.Response
 	cseq   uint32
+	ackReq *sip.Request // the ACK of the agent's 200, kept to send again
 	mu     sync.Mutex
 }
 
@@ -298,8 +299,10 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 
 // retransmit200 resends our 200 to the caller until its ACK arrives
 // (RFC 3261 §13.3.1.4: over UDP the UAS core, not the transaction,
-// retransmits a 2xx).
+// retransmits a 2xx). It writes to the transport itself: the INVITE
+// transaction may be gone before the caller's ACK is (linger.go).
 func (c *call) retransmit200(body []byte) {
+	res := c.responseA(200, "OK", body)
 	wait := sip.T1
 	deadline := time.NewTimer(64 * sip.T1)
 	defer deadline.Stop()
@@ -321,25 +324,46 @@ func (c *call) retransmit200(body []byte) {
 			if ended {
 				return // a BYE overtook the ACK: nothing left to answer
 			}
-			_ = c.respondA(200, "OK", body)
+			if err := c.e.srv.WriteResponse(res); err != nil {
+				c.e.log.Debug("200 to the caller again", "call_id", c.rec.ID, "err", err)
+			}
 			wait = min(2*wait, sip.T2)
 		}
 	}
 }
 
 // ack acknowledges the agent's 200, and again whenever the agent
-// retransmits it (our ACK was lost).
+// retransmits it (our ACK was lost): while the INVITE transaction lasts it
+// passes the retransmission up, and after that onStrayResponse does.
 func (b *bleg) ack(tx sip.ClientTransaction) {
-	req := b.inDialog(sip.ACK, b.req.CSeq().SeqNo)
-	tmpl := req.Clone()
+	seq := b.req.CSeq().SeqNo
+	req := b.inDialog(sip.ACK, seq)
+	b.mu.Lock()
+	b.ackReq = req.Clone()
+	b.mu.Unlock()
 	tx.OnRetransmission(func(r *sip.Response) {
-		if r.StatusCode >= 200 && r.StatusCode < 300 {
-			_ = b.c.e.cli.WriteRequest(tmpl.Clone(), sipgo.ClientRequestAddVia)
+		if r.IsSuccess() {
+			b.reack(seq)
 		}
 	})
 	if err := b.c.e.cli.WriteRequest(req, sipgo.ClientRequestAddVia); err != nil {
 		b.c.e.log.Debug("ACK to agent", "err", err)
 	}
+}
+
+// reack sends the ACK of the agent's 200 again, if that 200 answered the
+// INVITE of CSeq seq; it reports whether it did.
+func (b *bleg) reack(seq uint32) bool {
+	b.mu.Lock()
+	tmpl := b.ackReq
+	b.mu.Unlock()
+	if tmpl == nil || tmpl.CSeq().SeqNo != seq {
+		return false // not acknowledged yet (ack will), or another INVITE's 2xx
+	}
+	if err := b.c.e.cli.WriteRequest(tmpl.Clone(), sipgo.ClientRequestAddVia); err != nil {
+		b.c.e.log.Debug("ACK to agent again", "call_id", b.c.rec.ID, "err", err)
+	}
+	return true
 }
 
 // bye ends the agent's dialog.

@@ -133,6 +133,11 @@ func (c *call) failSetup(o outcome) {
 
 // respondA answers the caller's INVITE with our To tag.
 func (c *call) respondA(status int, reason string, body []byte, hdrs ...sip.Header) error {
+	return c.aTx.Respond(c.responseA(status, reason, body, hdrs...))
+}
+
+// responseA builds a response to the caller's INVITE.
+func (c *call) responseA(status int, reason string, body []byte, hdrs ...sip.Header) *sip.Response {
 	res := sip.NewResponseFromRequest(c.aReq, status, reason, body)
 	if status > 100 && status < 300 {
 		res.AppendHeader(sip.HeaderClone(c.e.contact(c.aReq.Transport())))
@@ -143,7 +148,7 @@ func (c *call) respondA(status int, reason string, body []byte, hdrs ...sip.Head
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
-	return c.aTx.Respond(res)
+	return res
 }
 
 // release gives back what a live call holds.
@@ -157,6 +162,9 @@ func (c *call) release() {
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
 	}
+	// Remembered before the call is forgotten, so a late retransmission
+	// of its INVITE finds one or the other.
+	c.e.recent.add(inviteKey(c.aReq))
 	c.e.byA.Delete(c.rec.SIPCallID)
 	c.e.byID.Delete(c.rec.ID)
 	if b != nil {

@@ -60,6 +60,11 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// Ask posts call.initiated to webhook endpoints.
 	Ask AskFunc
+	// TransactionLinger is how long a finished SIP transaction is kept to
+	// absorb retransmissions (sipgo's Timers J, L and M); default
+	// DefaultTransactionLinger. sipgo's timers belong to the process: the
+	// first edge built sets them for every edge after it.
+	TransactionLinger time.Duration
 	// Journal is the directory of the call journal (journal.go), where
 	// every call update is written before the database has it, so that
 	// the 200 of an answered call need not wait for a commit. New replays
@@ -97,6 +102,8 @@ type Edge struct {
 	byA  sync.Map // A-leg Call-ID → *call
 	byB  sync.Map // B-leg Call-ID → *call
 	byID sync.Map // call ID → *call
+	// recent holds the INVITE transactions of ended calls (linger.go).
+	recent *recentInvites
 
 	numMu     sync.Mutex
 	perNum    map[string]int // live calls per called number
@@ -122,8 +129,13 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	if cfg.WebhookTimeout <= 0 {
 		cfg.WebhookTimeout = 3 * time.Second
 	}
+	if cfg.TransactionLinger <= 0 {
+		cfg.TransactionLinger = DefaultTransactionLinger
+	}
+	setTransactionLinger(cfg.TransactionLinger)
 	e := &Edge{
 		cfg: cfg, log: cfg.Logger, now: cfg.Clock,
+		recent:  newRecentInvites(cfg.Clock, inviteRetention),
 		table:   NewTable(cfg.Routing),
 		perNum:  map[string]int{},
 		idle:    make(chan struct{}),
@@ -141,7 +153,8 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		host, _ := os.Hostname()
 		e.cfg.Node = host + "/" + e.Addr()
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse)))
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}

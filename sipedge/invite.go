@@ -43,6 +43,13 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		e.respond(tx, req, 482, "Loop Detected")
 		return
 	}
+	if e.recent.has(inviteKey(req)) {
+		// The caller retransmitted the INVITE of a call that has ended,
+		// after its transaction was let go (linger.go): not a new call.
+		e.m.rejected.WithLabelValues("retransmission").Inc()
+		e.respond(tx, req, 482, "Loop Detected")
+		return
+	}
 
 	called, numErr := calledNumber(req, e.cfg.DefaultCountry)
 	c := e.newCall(req, tx, called)

@@ -18,7 +18,7 @@ func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
 		}, []string{"status"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_sip_invites_refused_total",
-			Help: "INVITEs refused before a call was created: untrusted source or draining node.",
+			Help: "INVITEs refused before a call was created: untrusted source, draining node, or a late retransmission of an ended call's INVITE.",
 		}, []string{"reason"}),
 		setup: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchboard_call_setup_seconds",
@@ -33,11 +33,17 @@ func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
 	for _, s := range []string{"completed", "failed", "busy", "no_answer", "canceled"} {
 		m.calls.WithLabelValues(s)
 	}
-	for _, r := range []string{"untrusted", "draining"} {
+	for _, r := range []string{"untrusted", "draining", "retransmission"} {
 		m.rejected.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.calls, m.rejected, m.setup, m.active)
+		// Compared across nodes, it shows one that has fallen behind
+		// the change feed.
+		routed := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_routing_numbers",
+			Help: "Numbers in this node's in-memory routing table.",
+		}, func() float64 { return float64(e.table.Len()) })
+		reg.MustRegister(m.calls, m.rejected, m.setup, m.active, routed)
 	}
 	return m
 }

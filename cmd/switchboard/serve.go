@@ -44,6 +44,7 @@ type ServeConfig struct {
 	MaxCallsPerNumber   int
 	CallWebhookTimeout  time.Duration
 	SIPTryingTimeout    time.Duration
+	SIPTxLinger         time.Duration
 	CallJournal         string // "" when off
 	LogFormat           string
 	LogLevel            slog.Level
@@ -73,6 +74,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxCallsPerNumber, "max-calls-per-number", 0, "live calls allowed per called number on this node; more get 503 (0: no limit)")
 	fs.DurationVar(&c.CallWebhookTimeout, "call-webhook-timeout", 3*time.Second, "how long a webhook endpoint may take to say where a call goes")
 	fs.DurationVar(&c.SIPTryingTimeout, "sip-trying-timeout", 4*time.Second, "fail over when an agent sends no provisional response within this time")
+	fs.DurationVar(&c.SIPTxLinger, "sip-transaction-linger", sipedge.DefaultTransactionLinger, "keep finished SIP transactions this long to absorb retransmissions (RFC 3261's 32 s costs memory per call/s)")
 	fs.StringVar(&c.CallJournal, "call-journal", "", "directory of the call journal, where answered calls are made durable without waiting for the database (default: the SQLite file's path + \".calls\"; ./switchboard-calls with PostgreSQL; \"off\": none, answers wait for their commit)")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: json, text or auto (text on a terminal)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -116,8 +118,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return c, usageError{fmt.Sprintf("--sip-default-country: %q is not an ISO 3166 alpha-2 code", c.SIPDefaultCountry)}
 	}
 	c.SIPDefaultCountry = strings.ToUpper(c.SIPDefaultCountry)
-	if c.MaxCallDuration < 0 || c.MaxCallsPerNumber < 0 || c.CallWebhookTimeout <= 0 || c.SIPTryingTimeout <= 0 {
-		return c, usageError{"--max-call-duration and --max-calls-per-number must not be negative; --call-webhook-timeout and --sip-trying-timeout must be positive"}
+	if c.MaxCallDuration < 0 || c.MaxCallsPerNumber < 0 || c.CallWebhookTimeout <= 0 || c.SIPTryingTimeout <= 0 || c.SIPTxLinger <= 0 {
+		return c, usageError{"--max-call-duration and --max-calls-per-number must not be negative; --call-webhook-timeout, --sip-trying-timeout and --sip-transaction-linger must be positive"}
 	}
 	if c.RateLimit < 0 {
 		return c, usageError{"--rate-limit must not be negative"}
@@ -287,7 +289,7 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		Addr: cfg.SIPAddr, Advertise: cfg.SIPAdvertise, Trusted: cfg.SIPTrusted,
 		DefaultCountry: cfg.SIPDefaultCountry, Node: cfg.Node,
 		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
-		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout,
+		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout, TransactionLinger: cfg.SIPTxLinger,
 		Journal: cfg.CallJournal, Ask: asker.Ask, Routing: m.store, Calls: m.store, Logger: m.logger,
 		Registerer: met.registry,
 	})

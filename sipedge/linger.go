@@ -1,0 +1,152 @@
+package sipedge
+
+import (
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// DefaultTransactionLinger is how long a finished transaction is kept to
+// absorb retransmissions, unless Config says otherwise.
+//
+// RFC 3261 and 6026 keep it 64×T1 (32 s): Timer J for a non-INVITE server
+// transaction (the BYE), Timers L and M for an INVITE transaction after
+// its 2xx. Held that long, each call's transactions pin about 16 KB, so
+// at 1,000 calls/s some 500 MB stay live for nothing and every GC cycle
+// marks them (docs/benchmarks.md). 8×T1 still covers the first three
+// retransmissions (0.5, 1.5 and 3.5 s after the original), and the edge
+// takes over what the transaction layer used to do after that:
+//   - a 2xx the agent retransmits after Timer M is acknowledged again from
+//     the call's dialog (onStrayResponse);
+//   - a 2xx we retransmit to the caller goes straight to the transport
+//     (retransmit200), so it does not need the INVITE transaction;
+//   - an INVITE the caller retransmits after Timer L is recognised as a
+//     retransmission of a call already taken (recentInvites) instead of
+//     starting a second one.
+//
+// Only a BYE retransmitted after the linger is answered differently: 481
+// instead of 200, which ends the sender's transaction just the same.
+const DefaultTransactionLinger = 4 * time.Second
+
+// lingerOnce guards sipgo's timers: they are package variables, read by
+// every transaction of the process, so the first edge sets them and later
+// ones (tests build several in one process) leave them be.
+var lingerOnce sync.Once
+
+// setTransactionLinger shortens sipgo's Timers J, L and M to d, once per
+// process, before the first transaction.
+func setTransactionLinger(d time.Duration) {
+	lingerOnce.Do(func() {
+		sip.Timer_J, sip.Timer_L, sip.Timer_M = d, d, d
+	})
+}
+
+// inviteRetention is how long a caller may go on retransmitting an INVITE
+// (Timer B, 64×T1): a retransmission can come no later than that after the
+// call began, and so no later than that after it ended.
+const inviteRetention = 64 * 500 * time.Millisecond
+
+// recentInvites remembers the INVITE transactions of calls that have
+// ended, for at least inviteRetention, in two generations of a set: a key
+// lives from one rotation to the one after next. It holds a short key per
+// call where keeping the transaction itself would hold the whole request
+// and response.
+type recentInvites struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	every     time.Duration
+	rotated   time.Time
+	cur, prev map[string]struct{}
+}
+
+func newRecentInvites(now func() time.Time, every time.Duration) *recentInvites {
+	return &recentInvites{now: now, every: every, rotated: now(), cur: map[string]struct{}{}, prev: map[string]struct{}{}}
+}
+
+// inviteKey identifies an INVITE transaction as the caller retransmits it:
+// its Call-ID and top Via branch. A new attempt (after a 3xx or a failover
+// to us) has a new branch, so it is a new call.
+func inviteKey(req *sip.Request) string {
+	id, via := req.CallID(), req.Via()
+	if id == nil || via == nil {
+		return ""
+	}
+	branch, _ := via.Params.Get("branch")
+	return id.Value() + "\x00" + branch
+}
+
+// add remembers key; an empty key is not remembered.
+func (r *recentInvites) add(key string) {
+	if key == "" {
+		return
+	}
+	r.mu.Lock()
+	r.rotate()
+	r.cur[key] = struct{}{}
+	r.mu.Unlock()
+}
+
+// has reports whether key belongs to a call that ended recently.
+func (r *recentInvites) has(key string) bool {
+	if key == "" {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rotate()
+	_, in := r.cur[key]
+	if !in {
+		_, in = r.prev[key]
+	}
+	return in
+}
+
+// size is how many keys are held (for tests).
+func (r *recentInvites) size() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cur) + len(r.prev)
+}
+
+// rotate drops the older generation once per period (both, after two
+// periods without a call). Callers hold r.mu.
+func (r *recentInvites) rotate() {
+	switch elapsed := r.now().Sub(r.rotated); {
+	case elapsed < r.every:
+		return
+	case elapsed < 2*r.every:
+		r.prev, r.cur = r.cur, make(map[string]struct{}, len(r.cur))
+	default:
+		r.prev, r.cur = map[string]struct{}{}, map[string]struct{}{}
+	}
+	r.rotated = r.now()
+}
+
+// onStrayResponse takes the responses no client transaction matches: with
+// Timer M shortened, that is where an agent's retransmitted 2xx arrives
+// once the INVITE transaction is gone, and RFC 3261 §13.2.2.4 has the
+// UAC core acknowledge it again. Anything else (a response to nothing we
+// sent, or for a call that has ended) is dropped.
+func (e *Edge) onStrayResponse(res *sip.Response) {
+	cseq, id := res.CSeq(), res.CallID()
+	if cseq == nil || id == nil || cseq.MethodName != sip.INVITE || !res.IsSuccess() {
+		e.log.Debug("stray SIP response dropped", "status", res.StatusCode)
+		return
+	}
+	v, ok := e.byB.Load(id.Value())
+	if !ok {
+		e.log.Debug("2xx for no live call dropped", "sip_call_id", id.Value())
+		return
+	}
+	c := v.(*call)
+	c.mu.Lock()
+	b := c.b
+	c.mu.Unlock()
+	if b == nil || b.callID != id.Value() || !b.reack(cseq.SeqNo) {
+		// Not the 2xx of the INVITE that connected the call (a re-INVITE's
+		// client transaction ends with its answer, so its retransmitted
+		// 2xx arrives here too): ours is only the connecting ACK to repeat.
+		e.log.Debug("2xx to another INVITE of the call dropped", "sip_call_id", id.Value(), "cseq", cseq.SeqNo)
+	}
+}
