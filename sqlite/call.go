@@ -3,8 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -153,7 +154,10 @@ func (s *callSaver) save(tx *sql.Tx, now time.Time, updates []switchboard.CallUp
 	insertEvt := tx.StmtContext(ctx, s.insertEvt)
 	defer insertEvt.Close()
 	writers := map[string]*eventWriter{}
-	hooks := map[orgEndpoint]bool{}
+	hooks, err := s.webhookEndpoints(tx, updates)
+	if err != nil {
+		return err
+	}
 	for _, u := range updates {
 		c := storedCall(u.Call)
 		var org any // NULL for a call of no organisation
@@ -196,10 +200,8 @@ func (s *callSaver) save(tx *sql.Tx, now time.Time, updates []switchboard.CallUp
 				data = &d
 			}
 			var opts switchboard.EmitOptions
-			if c.EndpointID != nil && !ev.SkipEndpoint {
-				if opts.EndpointID, err = s.hookEndpoint(tx, hooks, c.OrganizationID, *c.EndpointID); err != nil {
-					return fmt.Errorf("call %s: %w", c.ID, err)
-				}
+			if c.EndpointID != nil && !ev.SkipEndpoint && hooks[orgEndpoint{c.OrganizationID, *c.EndpointID}] {
+				opts.EndpointID = *c.EndpointID
 			}
 			evData := data
 			if ev.Data != nil {
@@ -223,27 +225,52 @@ func identityChanged(id string) error {
 // orgEndpoint is an endpoint ID as a call of the organisation names it.
 type orgEndpoint struct{ org, id string }
 
-// hookEndpoint returns id when it is a webhook-type endpoint of the
-// organisation, else "", checking each endpoint once per batch (hooks
-// keeps the answers). emit would look it up for every event and ignore
-// it unless it is such an endpoint, and most calls go to agents.
-func (s *callSaver) hookEndpoint(tx *sql.Tx, hooks map[orgEndpoint]bool, orgID, id string) (string, error) {
-	k := orgEndpoint{orgID, id}
-	hook, ok := hooks[k]
-	if !ok {
-		var one int
-		err := tx.QueryRowContext(s.ctx, `SELECT 1 FROM endpoints WHERE organization_id = ? AND id = ? AND type = ?`,
-			orgID, id, switchboard.EndpointWebhook).Scan(&one)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("endpoint %s: %w", id, err)
+// webhookEndpoints returns which of the endpoints the batch's calls name
+// are webhook-type endpoints of the call's organisation, in one query for
+// the batch: only those receive call events, and most calls go to agent
+// endpoints, which emit would otherwise look up once per event to skip.
+func (s *callSaver) webhookEndpoints(tx *sql.Tx, updates []switchboard.CallUpdate) (map[orgEndpoint]bool, error) {
+	hooks := map[orgEndpoint]bool{}
+	var ids []string
+	for _, u := range updates {
+		c := u.Call
+		if c.EndpointID == nil || c.OrganizationID == "" || !slices.ContainsFunc(u.Events, func(ev *switchboard.CallEvent) bool {
+			return switchboard.IsCallEvent(ev.Type) && !ev.SkipEndpoint
+		}) {
+			continue
 		}
-		hook = err == nil
-		hooks[k] = hook
+		k := orgEndpoint{c.OrganizationID, *c.EndpointID}
+		if _, ok := hooks[k]; !ok {
+			hooks[k] = false
+			ids = append(ids, k.id)
+		}
 	}
-	if !hook {
-		return "", nil
+	if len(ids) == 0 {
+		return hooks, nil
 	}
-	return id, nil
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("call endpoints: %w", err)
+	}
+	rows, err := tx.QueryContext(s.ctx, `SELECT organization_id, id FROM endpoints
+		WHERE id IN (SELECT value FROM json_each(?)) AND type = ?`, string(list), switchboard.EndpointWebhook)
+	if err != nil {
+		return nil, fmt.Errorf("call endpoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k orgEndpoint
+		if err := rows.Scan(&k.org, &k.id); err != nil {
+			return nil, fmt.Errorf("call endpoints: %w", err)
+		}
+		if _, asked := hooks[k]; asked { // the endpoint of the call's own organisation
+			hooks[k] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("call endpoints: %w", err)
+	}
+	return hooks, nil
 }
 
 // optMicros returns the column value of an optional time: NULL for nil.

@@ -457,7 +457,14 @@ func testCallEvents(f *fixture) {
 	f.setStatus(lost, switchboard.CallFailed)
 	lost.FailureReason = "number_not_found"
 	u6 := callUpdate(lost, callEvent(lost, switchboard.EventCallInitiated), callEvent(lost, switchboard.EventCallFailed))
-	f.saveCalls(u4, u5, u6)
+	// A call of another organisation naming this one's webhook endpoint:
+	// its own subscription hears of it, the endpoint does not.
+	x := f.newCall(other, "node-a")
+	x.EndpointID = ptr(wh.ID)
+	f.setStatus(x, switchboard.CallFailed)
+	x.FailureReason, x.SIPStatus, x.CompletedAt = "agent_unreachable", 503, ptr(x.UpdatedAt)
+	u7 := callUpdate(x, callEvent(x, switchboard.EventCallFailed))
+	f.saveCalls(u4, u5, u6, u7)
 	want4, want5 := wantEvent{switchboard.EventCallCompleted, u4.Call.EventData()}, wantEvent{switchboard.EventCallFailed, u5.Call.EventData()}
 	calls.expect("completed and failed", want4, want5)
 	ended.expect("completed and failed", want4, want5)
@@ -466,9 +473,9 @@ func testCallEvents(f *fixture) {
 	if got, want := f.endpointEvents(orgID, wh, seen), eventStrings(t, want4); !slices.Equal(got, want) {
 		t.Errorf("webhook endpoint's events:\n got %v\nwant %v", got, want)
 	}
-	theirs.expect("another organisation's calls")
-	if n := f.countDeliveries(other); n != 0 {
-		t.Errorf("another organisation got %d deliveries", n)
+	theirs.expect("another organisation's calls", wantEvent{switchboard.EventCallFailed, u7.Call.EventData()})
+	if n := f.countDeliveries(other); n != 1 {
+		t.Errorf("another organisation got %d deliveries, want 1 (its own subscription's)", n)
 	}
 	// endpoints: 2 endpoint.created; calls: 5; ended: 2; the webhook endpoint: 3.
 	if n := f.countDeliveries(orgID); n != 12 {
