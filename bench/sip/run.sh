@@ -97,6 +97,11 @@
 #                      "other-sipp" and not trusted)
 #   WAIT_OTHER=300     before each step, seconds to wait at most for SIPp
 #                      processes that others started during the run to end
+#   AGENT_PAUSE=1      0: the agents send their 200 right after their 180.
+#                      uas_answer.xml has a zero-length <pause/> between
+#                      them, which SIPp ends only at its next scheduler
+#                      tick: 3.7 ms at the median at 1,000 calls/s, and
+#                      longer when the CPUs are busy (docs/benchmarks.md)
 #   PERF=0             1: `perf record` switchboard from 20 to 80 % of each
 #                      switchboard step and print its top functions (perf
 #                      costs CPU itself: do not quote figures of such a run)
@@ -140,6 +145,7 @@ ALLOW_OTHER_SIPP=${ALLOW_OTHER_SIPP:-0}
 WAIT_OTHER=${WAIT_OTHER:-300}
 KEEP=${KEEP:-}
 PERF=${PERF:-0}
+AGENT_PAUSE=${AGENT_PAUSE:-1}
 MEM=${MEM:-1}
 MEM_RATE=${MEM_RATE:-200}
 MEM_HOLD=${MEM_HOLD:-10000}
@@ -260,6 +266,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$WORK/steps" "$WORK/scenarios"
 cp internal/sipptest/scenarios/uac_call.xml internal/sipptest/scenarios/uas_answer.xml "$WORK/scenarios/"
+if [[ $AGENT_PAUSE == 0 ]]; then
+	# The agents' 200 follows their 180 at once: SIPp's zero-length
+	# <pause/> waits for its next scheduler tick instead.
+	sed -i '/^ *<pause\/> *$/d' "$WORK/scenarios/uas_answer.xml"
+	grep -q '<pause' "$WORK/scenarios/uas_answer.xml" && die "AGENT_PAUSE=0: uas_answer.xml still pauses"
+fi
 
 # The machine and the code measured, first in the output.
 {
@@ -274,7 +286,8 @@ cp internal/sipptest/scenarios/uac_call.xml internal/sipptest/scenarios/uas_answ
 	sippv=$(sipp -v 2>&1 || true)
 	echo "sipp:    $(grep -m1 -o 'SIPp v[^ ]*[^ .]' <<<"$sippv" || echo unknown), on the same CPUs as switchboard"
 	echo "setup:   rates $RATES calls/s, $DURATION s per step, $ROUNDS round(s), hold $HOLD ms," \
-		"$NUMBERS numbers/endpoints, $AGENTS agents, <= $PER_SIPP calls/s per SIPp carrier"
+		"$NUMBERS numbers/endpoints, $AGENTS agents, <= $PER_SIPP calls/s per SIPp carrier," \
+		"agents pause between 180 and 200: $([[ $AGENT_PAUSE == 0 ]] && echo no || echo "SIPp's zero-length pause")"
 	[[ -n $others ]] && echo "WARNING: other SIPp processes were running at the start: $others"
 	echo
 }
