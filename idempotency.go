@@ -47,5 +47,7 @@ type Store interface {
 	HangupRelay
 	RoutingService
 	ChangeFeed
+	// Ping reports whether the database answers (the health check).
+	Ping(ctx context.Context) error
 	Close() error
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -54,6 +55,7 @@ type Server struct {
 	onDeliveriesQueued func()
 	calls              switchboard.CallControl
 	node               string
+	unhealthy          atomic.Bool // the last health check failed
 }
 
 // NewServer returns the API server for store.

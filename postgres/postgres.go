@@ -127,6 +127,14 @@ func redact(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
+// Ping reports whether the server answers, over a connection of the pool.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
 // Close closes the pool, waiting for the connections in use to be released.
 func (db *DB) Close() error {
 	db.pool.Close()

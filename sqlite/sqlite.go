@@ -103,6 +103,15 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 	return db, nil
 }
 
+// Ping reports whether the database file answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.reader.QueryRowContext(ctx, `SELECT 1 FROM sqlite_schema LIMIT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	return nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	for _, m := range []*sync.Map{&db.stmts, &db.wstmts} {

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		name string
 		fn   func(f *fixture)
 	}{
+		{"Ping", testPing},
 		{"Organizations", testOrganizations},
 		{"APIKeys", testAPIKeys},
 		{"EndpointCreateFind", testEndpointCreateFind},
