@@ -91,7 +91,8 @@ func TestTwoNodesRouteFresh(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("completed calls by node, through %s: %v\n%v", p.httpURL, nodes, out)
+				t.Fatalf("completed calls by node, through %s: %v\n%v\n--- node A (%s):\n%s\n--- node B (%s):\n%s",
+					p.httpURL, nodes, out, a.sipAddr, a.logs, b.sipAddr, b.logs)
 			}
 			time.Sleep(50 * time.Millisecond) // poll interval; the deadline bounds the wait
 		}

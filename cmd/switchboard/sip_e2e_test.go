@@ -119,7 +119,12 @@ func (f *sipFixture) call(id string) *response {
 			}
 			got = &response{Body: calls[0].(map[string]any), Raw: l.Raw}
 		} else {
-			got = f.c.must(200, f.c.do("GET", "/v1/calls/"+id, nil))
+			// Not found yet is not a failure: records are written in
+			// batches, after the SIP messages that made them.
+			if got = f.c.do("GET", "/v1/calls/"+id, nil); got.Status == 404 {
+				return false
+			}
+			f.c.must(200, got)
 		}
 		switch got.str("status") {
 		case "completed", "failed", "busy", "no_answer", "canceled":
