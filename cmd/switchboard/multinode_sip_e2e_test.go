@@ -56,6 +56,11 @@ func TestTwoNodesRouteFresh(t *testing.T) {
 	// The number was claimed through A; B routes it once the notification
 	// reached it.
 	eventually(t, 5*time.Second, "node B routes the new number", func() bool { return call(b).Successful == 1 })
+	// A learns of its own claim through the same feed, and need not have
+	// reloaded by the time B has (seen with both CPUs busy: A answered 404).
+	eventually(t, 5*time.Second, "node A routes the new number", func() bool {
+		return nodeMetric(t, a, "switchboard_routing_numbers") == 1
+	})
 	call(a).ExpectCalls(t, 1, 0)
 
 	// Move the endpoint to the second agent through A; B must follow
@@ -91,8 +96,10 @@ func TestTwoNodesRouteFresh(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("completed calls by node, through %s: %v\n%v\n--- node A (%s):\n%s\n--- node B (%s):\n%s",
-					p.httpURL, nodes, out, a.sipAddr, a.logs, b.sipAddr, b.logs)
+				t.Fatalf("completed calls by node, through %s: %v\n%v\n--- node A (%s), %v answered, %v completed:\n%s\n--- node B (%s), %v answered, %v completed:\n%s",
+					p.httpURL, nodes, out,
+					a.sipAddr, nodeMetric(t, a, "switchboard_call_setup_seconds_count"), nodeMetric(t, a, `switchboard_calls_total{status="completed"}`), a.logs,
+					b.sipAddr, nodeMetric(t, b, "switchboard_call_setup_seconds_count"), nodeMetric(t, b, `switchboard_calls_total{status="completed"}`), b.logs)
 			}
 			time.Sleep(50 * time.Millisecond) // poll interval; the deadline bounds the wait
 		}
