@@ -25,6 +25,10 @@ type call struct {
 	agentBye bool  // the agent hung up while its answer was being recorded
 	b        *bleg // the current (after the answer: the connected) agent leg
 	maxTimer *time.Timer
+	// reinviteAck is the ACK we sent for the 2xx of the last re-INVITE we
+	// relayed (to either side), kept to send again when that 2xx is
+	// retransmitted: the re-INVITE's transaction ends with its answer.
+	reinviteAck *sip.Request
 
 	// A-leg.
 	aReq     *sip.Request // the INVITE with our To tag: every response is built from it

@@ -123,6 +123,9 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 					ack.SetDestination(d)
 				}
 				ack.SetBody(nil)
+				c.mu.Lock()
+				c.reinviteAck = ack.Clone()
+				c.mu.Unlock()
 				_ = e.cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
 			}
 			r := sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, res.Body())

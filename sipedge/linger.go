@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -123,11 +124,13 @@ func (r *recentInvites) rotate() {
 	r.rotated = r.now()
 }
 
-// onStrayResponse takes the responses no client transaction matches: with
-// Timer M shortened, that is where an agent's retransmitted 2xx arrives
-// once the INVITE transaction is gone, and RFC 3261 §13.2.2.4 has the
-// UAC core acknowledge it again. Anything else (a response to nothing we
-// sent, or for a call that has ended) is dropped.
+// onStrayResponse takes the responses no client transaction matches: a
+// retransmitted 2xx whose INVITE transaction is gone, which RFC 3261
+// §13.2.2.4 has the UAC core acknowledge again. That is the agent's 2xx to
+// the connecting INVITE once Timer M has run, and a 2xx to a re-INVITE we
+// relayed (either side), whose transaction ends with its answer. Anything
+// else (a response to nothing we sent, or for a call that has ended) is
+// dropped.
 func (e *Edge) onStrayResponse(res *sip.Response) {
 	cseq, id := res.CSeq(), res.CallID()
 	if cseq == nil || id == nil || cseq.MethodName != sip.INVITE || !res.IsSuccess() {
@@ -136,17 +139,24 @@ func (e *Edge) onStrayResponse(res *sip.Response) {
 	}
 	v, ok := e.byB.Load(id.Value())
 	if !ok {
+		v, ok = e.byA.Load(id.Value())
+	}
+	if !ok {
 		e.log.Debug("2xx for no live call dropped", "sip_call_id", id.Value())
 		return
 	}
 	c := v.(*call)
 	c.mu.Lock()
-	b := c.b
+	b, again := c.b, c.reinviteAck
 	c.mu.Unlock()
-	if b == nil || b.callID != id.Value() || !b.reack(cseq.SeqNo) {
-		// Not the 2xx of the INVITE that connected the call (a re-INVITE's
-		// client transaction ends with its answer, so its retransmitted
-		// 2xx arrives here too): ours is only the connecting ACK to repeat.
-		e.log.Debug("2xx to another INVITE of the call dropped", "sip_call_id", id.Value(), "cseq", cseq.SeqNo)
+	if b != nil && b.callID == id.Value() && b.reack(cseq.SeqNo) {
+		return
 	}
+	if again != nil && again.CallID().Value() == id.Value() && again.CSeq().SeqNo == cseq.SeqNo {
+		if err := e.cli.WriteRequest(again.Clone(), sipgo.ClientRequestAddVia); err != nil {
+			e.log.Debug("re-INVITE ACK again", "call_id", c.rec.ID, "err", err)
+		}
+		return
+	}
+	e.log.Debug("2xx to another INVITE of the call dropped", "sip_call_id", id.Value(), "cseq", cseq.SeqNo)
 }

@@ -622,6 +622,27 @@ func TestSIPReinvite(t *testing.T) {
 	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
 }
 
+// TestSIPReinviteRetransmitted200: the agent sends its 200 to a relayed
+// re-INVITE again after our ACK, as if the ACK had been lost; the
+// re-INVITE's transaction is gone by then, and the 200 is ACKed again all
+// the same (else the agent would end the call after 32 s).
+func TestSIPReinviteRetransmitted200(t *testing.T) {
+	t.Parallel()
+	f := newSIPFixture(t)
+	ip := agentIP()
+	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenarioFile(t, "uas_reinvite_late_200.xml"), IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
+	f.attach(f.agent(uas, nil), "")
+	// The caller waits 1.5 s after its re-INVITE before it hangs up (-d),
+	// so the agent's second 200 comes while the call is up.
+	f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml"), ExtraArgs: []string{"-d", "1500"}}).ExpectCalls(t, 1, 0)
+	agent := uas.Wait(10 * time.Second)
+	agent.ExpectCalls(t, 1, 0)
+	if n := len(agent.Requests("ACK")); n != 3 {
+		t.Errorf("agent got %d ACKs, want 3 (the answer, the re-INVITE's 200 and that 200 again):\n%s", n, agent.Diagnostics())
+	}
+	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
+}
+
 // TestSIPImmediateBye: carriers that hang up the moment they have the 200
 // (no hold) still end every call, on both legs and in the records. The
 // BYE can arrive while the answer is still being recorded.
