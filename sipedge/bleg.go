@@ -297,24 +297,29 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 	return dialResult{answered: true}
 }
 
-// retransmit200 resends our 200 to the caller until its ACK arrives
-// (RFC 3261 §13.3.1.4: over UDP the UAS core, not the transaction,
-// retransmits a 2xx). It writes to the transport itself: the INVITE
-// transaction may be gone before the caller's ACK is (linger.go).
+// retransmit200 resends our 200 to the caller until its ACK arrives.
 func (c *call) retransmit200(body []byte) {
-	res := c.responseA(200, "OK", body)
+	c.retransmit2xx(c.responseA(200, "OK", body), c.acked, "caller never acknowledged the answer; hanging up")
+}
+
+// retransmit2xx resends a 2xx we answered an INVITE or re-INVITE with
+// until acked is closed (RFC 3261 §13.3.1.4: over UDP the UAS core, not
+// the transaction, retransmits a 2xx). It writes to the transport itself:
+// the INVITE transaction may be gone before the ACK comes (linger.go).
+// With no ACK after 64×T1 the call is ended (§14.2: BYE).
+func (c *call) retransmit2xx(res *sip.Response, acked <-chan struct{}, giveUp string) {
 	wait := sip.T1
 	deadline := time.NewTimer(64 * sip.T1)
 	defer deadline.Stop()
 	for {
 		t := time.NewTimer(wait)
 		select {
-		case <-c.acked:
+		case <-acked:
 			t.Stop()
 			return
 		case <-deadline.C:
 			t.Stop()
-			c.e.log.Info("caller never acknowledged the answer; hanging up", "call_id", c.rec.ID)
+			c.e.log.Info(giveUp, "call_id", c.rec.ID)
 			c.endAnswered(switchboard.HangupNetworkError, switchboard.HangupBySystem, legNone)
 			return
 		case <-t.C:
@@ -325,7 +330,7 @@ func (c *call) retransmit200(body []byte) {
 				return // a BYE overtook the ACK: nothing left to answer
 			}
 			if err := c.e.srv.WriteResponse(res); err != nil {
-				c.e.log.Debug("200 to the caller again", "call_id", c.rec.ID, "err", err)
+				c.e.log.Debug("2xx again", "call_id", c.rec.ID, "err", err)
 			}
 			wait = min(2*wait, sip.T2)
 		}

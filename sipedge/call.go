@@ -29,6 +29,9 @@ type call struct {
 	// relayed (to either side), kept to send again when that 2xx is
 	// retransmitted: the re-INVITE's transaction ends with its answer.
 	reinviteAck *sip.Request
+	// reinviteWait is the 2xx we answered the last re-INVITE with, until
+	// its ACK comes (UDP only).
+	reinviteWait *pendingAck
 
 	// A-leg.
 	aReq     *sip.Request // the INVITE with our To tag: every response is built from it

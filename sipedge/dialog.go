@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -28,10 +29,31 @@ func (e *Edge) lookup(req *sip.Request) (*call, int) {
 }
 
 func (e *Edge) onAck(req *sip.Request, _ sip.ServerTransaction) {
-	if c, leg := e.lookup(req); leg == legA {
+	c, leg := e.lookup(req)
+	if c == nil {
+		return
+	}
+	if leg == legA {
 		c.ackFromA()
 	}
+	c.mu.Lock()
+	wait := c.reinviteWait
+	c.mu.Unlock()
+	if wait != nil && req.CSeq() != nil && wait.callID == req.CallID().Value() && wait.seq == req.CSeq().SeqNo {
+		wait.ack()
+	}
 }
+
+// pendingAck is a 2xx we answered a re-INVITE with over UDP, waiting for
+// its ACK (the re-INVITE's Call-ID and CSeq) to stop retransmitting it.
+type pendingAck struct {
+	callID string
+	seq    uint32
+	acked  chan struct{}
+	once   sync.Once
+}
+
+func (p *pendingAck) ack() { p.once.Do(func() { close(p.acked) }) }
 
 // onBye ends a call from whichever side hangs up.
 func (e *Edge) onBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -133,8 +155,19 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 			}
 			r.AppendHeader(sip.HeaderClone(e.contact(req.Transport())))
+			var wait *pendingAck
+			if r.IsSuccess() && !sip.IsReliable(req.Transport()) {
+				// Waited for before the 2xx leaves: its ACK may come at once.
+				wait = &pendingAck{callID: req.CallID().Value(), seq: req.CSeq().SeqNo, acked: make(chan struct{})}
+				c.mu.Lock()
+				c.reinviteWait = wait
+				c.mu.Unlock()
+			}
 			if err := tx.Respond(r); err != nil {
 				e.log.Debug("relay re-INVITE answer", "err", err)
+			}
+			if wait != nil {
+				go c.retransmit2xx(r, wait.acked, "no ACK for the answer to a re-INVITE; hanging up")
 			}
 			return
 		case <-otx.Done():

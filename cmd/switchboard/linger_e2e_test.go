@@ -179,6 +179,12 @@ func (c *rawSIP) send(msg string) {
 // over the others (100, 180, a 200 retransmitted meanwhile).
 func (c *rawSIP) expect(within time.Duration, status int, method string) *sip.Response {
 	c.t.Helper()
+	return c.expectCSeq(within, status, method, 0)
+}
+
+// expectCSeq is expect for the request of CSeq seq (any, if 0).
+func (c *rawSIP) expectCSeq(within time.Duration, status int, method string, seq uint32) *sip.Response {
+	c.t.Helper()
 	deadline := time.Now().Add(within)
 	buf := make([]byte, 65535)
 	for {
@@ -193,8 +199,33 @@ func (c *rawSIP) expect(within time.Duration, status int, method string) *sip.Re
 		if err != nil {
 			c.t.Fatalf("unparsable message from switchboard: %v\n%s", err, buf[:n])
 		}
-		if res, ok := msg.(*sip.Response); ok && res.StatusCode == status && res.CSeq() != nil && res.CSeq().MethodName == sip.RequestMethod(method) {
+		if res, ok := msg.(*sip.Response); ok && res.StatusCode == status && res.CSeq() != nil &&
+			res.CSeq().MethodName == sip.RequestMethod(method) && (seq == 0 || res.CSeq().SeqNo == seq) {
 			return res
+		}
+	}
+}
+
+// expectNone fails the test if a response with status to method of CSeq
+// seq arrives within d; it returns after d.
+func (c *rawSIP) expectNone(d time.Duration, status int, method string, seq uint32) {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	buf := make([]byte, 65535)
+	for {
+		c.conn.SetReadDeadline(deadline)
+		n, err := c.conn.Read(buf)
+		if err != nil {
+			return // the time is up (or the socket is gone): nothing came
+		}
+		msg, err := sip.ParseMessage(buf[:n])
+		if err != nil {
+			continue
+		}
+		if res, ok := msg.(*sip.Response); ok && res.StatusCode == status && res.CSeq() != nil &&
+			res.CSeq().MethodName == sip.RequestMethod(method) && res.CSeq().SeqNo == seq {
+			c.t.Errorf("%d to %s %d came again after it was acknowledged", status, method, seq)
+			return
 		}
 	}
 }

@@ -643,6 +643,39 @@ func TestSIPReinviteRetransmitted200(t *testing.T) {
 	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
 }
 
+// TestSIPReinviteAnswerRetransmitted: a caller that does not ACK our 200
+// to its re-INVITE gets it again (over UDP the UAS core retransmits a
+// 2xx), and the ACK, when it comes, stops that without ending the call.
+// The caller is written by hand: SIPp cannot be made to hold back an ACK.
+func TestSIPReinviteAnswerRetransmitted(t *testing.T) {
+	t.Parallel()
+	f := newSIPFixture(t)
+	ip := agentIP()
+	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenarioFile(t, "uas_reinvite.xml"), IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
+	f.attach(f.agent(uas, nil), "")
+	c := dialRawSIP(t, f.ts.SIPAddr())
+	c.diagnostics = func() string { return "" }
+	ruri := "sip:" + f.number + "@" + f.ts.SIPAddr()
+	sdp := func(dir string) string {
+		return "v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=" + dir + "\r\n"
+	}
+	c.send(c.request("INVITE", ruri, "z9hG4bK-reinv-1", "", 1, sdp("sendrecv")))
+	toTag, _ := c.expectCSeq(5*time.Second, 200, "INVITE", 1).To().Params.Get("tag")
+	c.send(c.request("ACK", ruri, "z9hG4bK-reinv-2", toTag, 1, ""))
+
+	c.send(c.request("INVITE", ruri, "z9hG4bK-reinv-3", toTag, 2, sdp("sendonly")))
+	c.expectCSeq(5*time.Second, 200, "INVITE", 2)
+	// No ACK yet: the 200 comes again, T1 (500 ms) after the first.
+	c.expectCSeq(3*time.Second, 200, "INVITE", 2)
+	c.send(c.request("ACK", ruri, "z9hG4bK-reinv-4", toTag, 2, ""))
+	// The ACK stops the retransmissions: the next was due 1 s after it.
+	c.expectNone(1500*time.Millisecond, 200, "INVITE", 2)
+	c.send(c.request("BYE", ruri, "z9hG4bK-reinv-5", toTag, 3, ""))
+	c.expectCSeq(5*time.Second, 200, "BYE", 3)
+	uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
+}
+
 // TestSIPImmediateBye: carriers that hang up the moment they have the 200
 // (no hold) still end every call, on both legs and in the records. The
 // BYE can arrive while the answer is still being recorded.
