@@ -98,7 +98,12 @@ func startServer(t *testing.T, opts ...serverOption) *testServer {
 		t.Fatalf("open: %v\nlogs:\n%s", err, ts.logs)
 	}
 	t.Cleanup(func() {
-		if err := ts.Close(context.Background()); err != nil {
+		// Bounded: the drain waits for live calls, and a test that failed
+		// half-way may leave one up; it should fail, not hang until the
+		// test binary's timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := ts.Close(ctx); err != nil {
 			t.Errorf("close: %v", err)
 		}
 		// Secrets must never reach the logs.
