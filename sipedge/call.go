@@ -29,9 +29,11 @@ type call struct {
 	// relayed (to either side), kept to send again when that 2xx is
 	// retransmitted: the re-INVITE's transaction ends with its answer.
 	reinviteAck *sip.Request
-	// reinviteWait is the 2xx we answered the last re-INVITE with, until
-	// its ACK comes (UDP only).
-	reinviteWait *pendingAck
+	// reinviteWaits are closed by the ACKs of the 2xx we answered
+	// re-INVITEs with (UDP only; by pendingKey), which stops their
+	// retransmission: a re-INVITE from each side may be answered before
+	// the other's ACK comes.
+	reinviteWaits map[string]chan struct{}
 
 	// A-leg.
 	aReq     *sip.Request // the INVITE with our To tag: every response is built from it

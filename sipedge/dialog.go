@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"sync"
+	"strconv"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -36,24 +36,24 @@ func (e *Edge) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	if leg == legA {
 		c.ackFromA()
 	}
+	if req.CSeq() == nil {
+		return
+	}
+	k := pendingKey(req.CallID().Value(), req.CSeq().SeqNo)
 	c.mu.Lock()
-	wait := c.reinviteWait
+	wait := c.reinviteWaits[k]
+	delete(c.reinviteWaits, k)
 	c.mu.Unlock()
-	if wait != nil && req.CSeq() != nil && wait.callID == req.CallID().Value() && wait.seq == req.CSeq().SeqNo {
-		wait.ack()
+	if wait != nil {
+		close(wait)
 	}
 }
 
-// pendingAck is a 2xx we answered a re-INVITE with over UDP, waiting for
-// its ACK (the re-INVITE's Call-ID and CSeq) to stop retransmitting it.
-type pendingAck struct {
-	callID string
-	seq    uint32
-	acked  chan struct{}
-	once   sync.Once
+// pendingKey names a re-INVITE within a call: the Call-ID of the leg it
+// came on and its CSeq.
+func pendingKey(callID string, seq uint32) string {
+	return callID + "\x00" + strconv.FormatUint(uint64(seq), 10)
 }
-
-func (p *pendingAck) ack() { p.once.Do(func() { close(p.acked) }) }
 
 // onBye ends a call from whichever side hangs up.
 func (e *Edge) onBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -155,19 +155,22 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 			}
 			r.AppendHeader(sip.HeaderClone(e.contact(req.Transport())))
-			var wait *pendingAck
+			var acked chan struct{}
 			if r.IsSuccess() && !sip.IsReliable(req.Transport()) {
 				// Waited for before the 2xx leaves: its ACK may come at once.
-				wait = &pendingAck{callID: req.CallID().Value(), seq: req.CSeq().SeqNo, acked: make(chan struct{})}
+				acked = make(chan struct{})
 				c.mu.Lock()
-				c.reinviteWait = wait
+				if c.reinviteWaits == nil {
+					c.reinviteWaits = map[string]chan struct{}{}
+				}
+				c.reinviteWaits[pendingKey(req.CallID().Value(), req.CSeq().SeqNo)] = acked
 				c.mu.Unlock()
 			}
 			if err := tx.Respond(r); err != nil {
 				e.log.Debug("relay re-INVITE answer", "err", err)
 			}
-			if wait != nil {
-				go c.retransmit2xx(r, wait.acked, "no ACK for the answer to a re-INVITE; hanging up")
+			if acked != nil {
+				go c.retransmit2xx(r, acked, "no ACK for the answer to a re-INVITE; hanging up")
 			}
 			return
 		case <-otx.Done():
