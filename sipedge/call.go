@@ -25,10 +25,11 @@ type call struct {
 	agentBye bool  // the agent hung up while its answer was being recorded
 	b        *bleg // the current (after the answer: the connected) agent leg
 	maxTimer *time.Timer
-	// reinviteAck is the ACK we sent for the 2xx of the last re-INVITE we
-	// relayed (to either side), kept to send again when that 2xx is
-	// retransmitted: the re-INVITE's transaction ends with its answer.
-	reinviteAck *sip.Request
+	// reinviteAcks are the ACKs we sent for the 2xx of the last re-INVITE
+	// we relayed to each leg (by that leg's Call-ID), kept to send again
+	// when that 2xx is retransmitted: the re-INVITE's transaction ends
+	// with its answer.
+	reinviteAcks map[string]*sip.Request
 	// reinviteWaits are closed by the ACKs of the 2xx we answered
 	// re-INVITEs with (UDP only; by pendingKey), which stops their
 	// retransmission: a re-INVITE from each side may be answered before

@@ -146,7 +146,10 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				}
 				ack.SetBody(nil)
 				c.mu.Lock()
-				c.reinviteAck = ack.Clone()
+				if c.reinviteAcks == nil {
+					c.reinviteAcks = map[string]*sip.Request{}
+				}
+				c.reinviteAcks[out.CallID().Value()] = ack.Clone()
 				c.mu.Unlock()
 				_ = e.cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
 			}

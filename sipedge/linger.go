@@ -147,12 +147,12 @@ func (e *Edge) onStrayResponse(res *sip.Response) {
 	}
 	c := v.(*call)
 	c.mu.Lock()
-	b, again := c.b, c.reinviteAck
+	b, again := c.b, c.reinviteAcks[id.Value()]
 	c.mu.Unlock()
 	if b != nil && b.callID == id.Value() && b.reack(cseq.SeqNo) {
 		return
 	}
-	if again != nil && again.CallID().Value() == id.Value() && again.CSeq().SeqNo == cseq.SeqNo {
+	if again != nil && again.CSeq().SeqNo == cseq.SeqNo {
 		if err := e.cli.WriteRequest(again.Clone(), sipgo.ClientRequestAddVia); err != nil {
 			e.log.Debug("re-INVITE ACK again", "call_id", c.rec.ID, "err", err)
 		}
