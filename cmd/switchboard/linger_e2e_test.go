@@ -147,7 +147,8 @@ func dialRawSIP(t *testing.T, addr string) *rawSIP {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &rawSIP{t: t, conn: conn, callID: fmt.Sprintf("raw-%d@127.0.0.1", time.Now().UnixNano())}
+	return &rawSIP{t: t, conn: conn, callID: fmt.Sprintf("raw-%d@127.0.0.1", time.Now().UnixNano()),
+		diagnostics: func() string { return "" }}
 }
 
 // request builds a request of the caller's one dialog.
@@ -186,21 +187,12 @@ func (c *rawSIP) expect(within time.Duration, status int, method string) *sip.Re
 func (c *rawSIP) expectCSeq(within time.Duration, status int, method string, seq uint32) *sip.Response {
 	c.t.Helper()
 	deadline := time.Now().Add(within)
-	buf := make([]byte, 65535)
 	for {
-		c.conn.SetReadDeadline(deadline)
-		n, err := c.conn.Read(buf)
+		res, err := c.next(deadline)
 		if err != nil {
 			c.t.Fatalf("waiting for %d to %s: %v\n--- received: %q\n%s", status, method, err, c.got, c.diagnostics())
 		}
-		line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
-		c.got = append(c.got, line)
-		msg, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			c.t.Fatalf("unparsable message from switchboard: %v\n%s", err, buf[:n])
-		}
-		if res, ok := msg.(*sip.Response); ok && res.StatusCode == status && res.CSeq() != nil &&
-			res.CSeq().MethodName == sip.RequestMethod(method) && (seq == 0 || res.CSeq().SeqNo == seq) {
+		if matches(res, status, method, seq) {
 			return res
 		}
 	}
@@ -211,21 +203,42 @@ func (c *rawSIP) expectCSeq(within time.Duration, status int, method string, seq
 func (c *rawSIP) expectNone(d time.Duration, status int, method string, seq uint32) {
 	c.t.Helper()
 	deadline := time.Now().Add(d)
-	buf := make([]byte, 65535)
 	for {
-		c.conn.SetReadDeadline(deadline)
-		n, err := c.conn.Read(buf)
+		res, err := c.next(deadline)
 		if err != nil {
 			return // the time is up (or the socket is gone): nothing came
 		}
-		msg, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			continue
-		}
-		if res, ok := msg.(*sip.Response); ok && res.StatusCode == status && res.CSeq() != nil &&
-			res.CSeq().MethodName == sip.RequestMethod(method) && res.CSeq().SeqNo == seq {
+		if matches(res, status, method, seq) {
 			c.t.Errorf("%d to %s %d came again after it was acknowledged", status, method, seq)
 			return
 		}
 	}
+}
+
+// next reads the next message until deadline and returns it if it is a
+// response (nil for a request); only a read error is an error. A message
+// switchboard sent that does not parse fails the test.
+func (c *rawSIP) next(deadline time.Time) (*sip.Response, error) {
+	c.t.Helper()
+	buf := make([]byte, 65535)
+	c.conn.SetReadDeadline(deadline)
+	n, err := c.conn.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	c.got = append(c.got, line)
+	msg, err := sip.ParseMessage(buf[:n])
+	if err != nil {
+		c.t.Fatalf("unparsable message from switchboard: %v\n%s", err, buf[:n])
+	}
+	res, _ := msg.(*sip.Response)
+	return res, nil
+}
+
+// matches reports whether res is a response with status to method, of
+// CSeq seq (any, if 0).
+func matches(res *sip.Response, status int, method string, seq uint32) bool {
+	return res != nil && res.StatusCode == status && res.CSeq() != nil &&
+		res.CSeq().MethodName == sip.RequestMethod(method) && (seq == 0 || res.CSeq().SeqNo == seq)
 }

@@ -88,6 +88,16 @@ func (f *sipFixture) waitRouted(endpointID string) {
 	})
 }
 
+// routeToAgent starts a SIPp agent running scenario (one call, over UDP,
+// on its own address) and routes the number to it.
+func (f *sipFixture) routeToAgent(scenario string) *sipptest.Process {
+	f.t.Helper()
+	ip := agentIP()
+	uas := sipptest.StartUAS(f.t, sipptest.UASOptions{Scenario: scenario, IP: ip, Port: sipptest.FreePort(f.t, "udp", ip), Calls: 1})
+	f.attach(f.agent(uas, nil), "")
+	return uas
+}
+
 // carrier runs a carrier scenario against the server.
 func (f *sipFixture) carrier(o sipptest.UACOptions) sipptest.Result {
 	f.t.Helper()
@@ -610,9 +620,7 @@ func scenarioFile(t *testing.T, name string) string {
 func TestSIPReinvite(t *testing.T) {
 	t.Parallel()
 	f := newSIPFixture(t)
-	ip := agentIP()
-	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenarioFile(t, "uas_reinvite.xml"), IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
-	f.attach(f.agent(uas, nil), "")
+	uas := f.routeToAgent(scenarioFile(t, "uas_reinvite.xml"))
 	f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml")}).ExpectCalls(t, 1, 0)
 	agent := uas.Wait(10 * time.Second)
 	agent.ExpectCalls(t, 1, 0)
@@ -629,9 +637,7 @@ func TestSIPReinvite(t *testing.T) {
 func TestSIPReinviteRetransmitted200(t *testing.T) {
 	t.Parallel()
 	f := newSIPFixture(t)
-	ip := agentIP()
-	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenarioFile(t, "uas_reinvite_late_200.xml"), IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
-	f.attach(f.agent(uas, nil), "")
+	uas := f.routeToAgent(scenarioFile(t, "uas_reinvite_late_200.xml"))
 	// The caller waits 1.5 s after its re-INVITE before it hangs up (-d),
 	// so the agent's second 200 comes while the call is up.
 	f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml"), ExtraArgs: []string{"-d", "1500"}}).ExpectCalls(t, 1, 0)
@@ -650,11 +656,8 @@ func TestSIPReinviteRetransmitted200(t *testing.T) {
 func TestSIPReinviteAnswerRetransmitted(t *testing.T) {
 	t.Parallel()
 	f := newSIPFixture(t)
-	ip := agentIP()
-	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenarioFile(t, "uas_reinvite.xml"), IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
-	f.attach(f.agent(uas, nil), "")
+	uas := f.routeToAgent(scenarioFile(t, "uas_reinvite.xml"))
 	c := dialRawSIP(t, f.ts.SIPAddr())
-	c.diagnostics = func() string { return "" }
 	ruri := "sip:" + f.number + "@" + f.ts.SIPAddr()
 	sdp := func(dir string) string {
 		return "v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=" + dir + "\r\n"
