@@ -39,10 +39,13 @@ func (e *Edge) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	if req.CSeq() == nil {
 		return
 	}
-	k := pendingKey(req.CallID().Value(), req.CSeq().SeqNo)
 	c.mu.Lock()
-	wait := c.reinviteWaits[k]
-	delete(c.reinviteWaits, k)
+	var wait chan struct{}
+	if len(c.reinviteWaits) > 0 { // most calls never see a re-INVITE: no key to build
+		k := pendingKey(req.CallID().Value(), req.CSeq().SeqNo)
+		wait = c.reinviteWaits[k]
+		delete(c.reinviteWaits, k)
+	}
 	c.mu.Unlock()
 	if wait != nil {
 		close(wait)
