@@ -87,9 +87,30 @@ func reject(reason string, status int) Decision {
 // keep every number and endpoint in memory and read nothing per call.
 type RoutingService interface {
 	// RoutingEntries returns the active numbers organisations hold and
-	// their endpoints, of one organisation or, when orgID is "", of all.
-	// Endpoints carry their digest password and signing secret.
+	// the endpoints those numbers point at (as endpoint or fallback), of
+	// one organisation or, when orgID is "", of all. Endpoints carry their
+	// digest password and signing secret. Endpoints no number points at
+	// are left out: an organisation may hold thousands of webhook-type
+	// endpoints that receive events only, and every node reloads its
+	// organisation's entries after each change.
 	RoutingEntries(ctx context.Context, orgID string) ([]*PhoneNumber, []*Endpoint, error)
+}
+
+// RoutedEndpointIDs returns, once each, the IDs of the endpoints the
+// numbers point at, as endpoint or as fallback: the endpoints
+// RoutingEntries returns with them.
+func RoutedEndpointIDs(numbers []*PhoneNumber) []string {
+	seen := make(map[string]bool, len(numbers))
+	ids := []string{}
+	for _, n := range numbers {
+		for _, id := range [2]*string{n.EndpointID, n.FallbackEndpointID} {
+			if id != nil && !seen[*id] {
+				seen[*id] = true
+				ids = append(ids, *id)
+			}
+		}
+	}
+	return ids
 }
 
 // ChangeFeed tells every node that an organisation's routing data (its

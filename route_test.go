@@ -1,6 +1,7 @@
 package switchboard_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/switchboard-voice/switchboard"
@@ -58,5 +59,30 @@ func TestRoute(t *testing.T) {
 				t.Errorf("Route() = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRoutedEndpointIDs(t *testing.T) {
+	t.Parallel()
+	id := func(s string) *string { return &s }
+	num := func(ep, fb *string) *switchboard.PhoneNumber {
+		return &switchboard.PhoneNumber{EndpointID: ep, FallbackEndpointID: fb}
+	}
+	tests := []struct {
+		name    string
+		numbers []*switchboard.PhoneNumber
+		want    []string
+	}{
+		{"none", nil, []string{}},
+		{"detached", []*switchboard.PhoneNumber{num(nil, nil)}, []string{}},
+		{"endpoint and fallback", []*switchboard.PhoneNumber{num(id("ep_a"), id("ep_b"))}, []string{"ep_a", "ep_b"}},
+		{"fallback only", []*switchboard.PhoneNumber{num(nil, id("ep_b"))}, []string{"ep_b"}},
+		{"each once", []*switchboard.PhoneNumber{num(id("ep_a"), id("ep_a")), num(id("ep_b"), id("ep_a")), num(id("ep_b"), nil)}, []string{"ep_a", "ep_b"}},
+	}
+	for _, tt := range tests {
+		got := switchboard.RoutedEndpointIDs(tt.numbers)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: RoutedEndpointIDs = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

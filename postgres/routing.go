@@ -9,13 +9,12 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// RoutingEntries returns the active numbers organisations hold and all of
-// their endpoints (those no number points at too: the SIP edge then needs
-// no second rule for which to keep), of one organisation or, when orgID is
-// "", of all. Endpoints carry their digest password and signing secret.
-// Both come in no particular order, as from the SQLite store, from one
-// snapshot (a repeatable-read transaction), so a number never names an
-// endpoint that the same answer lacks.
+// RoutingEntries returns the active numbers organisations hold and the
+// endpoints they point at, of one organisation or, when orgID is "", of
+// all (switchboard.RoutingService). Endpoints carry their digest password
+// and signing secret. Both come in no particular order, as from the SQLite
+// store, from one snapshot (a repeatable-read transaction), so a number
+// never names an endpoint that the same answer lacks.
 //
 // It is two queries whatever the size: no query per number or organisation.
 func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
@@ -24,10 +23,8 @@ func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.
 	}
 	var nums where
 	nums.eq("p.status", switchboard.NumberActive)
-	var eps where
 	if orgID != "" {
 		nums.eq("p.organization_id", orgID)
-		eps.eq("organization_id", orgID)
 	}
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -42,7 +39,11 @@ func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: numbers: %w", orgID, err)
 	}
-	rows, err = tx.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE `+eps.String(), eps.args...)
+	ids := switchboard.RoutedEndpointIDs(numbers)
+	if len(ids) == 0 {
+		return numbers, nil, nil
+	}
+	rows, err = tx.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: endpoints: %w", orgID, err)
 	}

@@ -3,27 +3,27 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/switchboard-voice/switchboard"
 )
 
-// RoutingEntries returns the active numbers organisations hold and all of
-// their endpoints (those no number points at too: the SIP edge then needs
-// no second rule for which to keep), of one organisation or, when orgID is
-// "", of all. Endpoints carry their digest password and signing secret.
-// Both come in no particular order (sorting 10,000 numbers would cost a
-// third more, for a caller that indexes them anyway), from one read
-// snapshot, so a number never names an endpoint that the same answer lacks.
+// RoutingEntries returns the active numbers organisations hold and the
+// endpoints they point at, of one organisation or, when orgID is "", of
+// all (switchboard.RoutingService). Endpoints carry their digest password
+// and signing secret. Both come in no particular order (sorting 10,000
+// numbers would cost a third more, for a caller that indexes them anyway),
+// from one read snapshot, so a number never names an endpoint that the
+// same answer lacks.
 //
 // It is two queries whatever the size: no query per number or organisation.
 func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
-	var numCond, epCond string
+	var numCond string
 	args := []any{switchboard.NumberActive}
-	var epArgs []any
 	if orgID != "" {
-		numCond, epCond = ` AND p.organization_id = ?`, ` WHERE organization_id = ?`
-		args, epArgs = append(args, orgID), []any{orgID}
+		numCond = ` AND p.organization_id = ?`
+		args = append(args, orgID)
 	}
 	var nums []*switchboard.PhoneNumber
 	var eps []*switchboard.Endpoint
@@ -33,7 +33,12 @@ func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.
 		if err != nil {
 			return fmt.Errorf("numbers: %w", err)
 		}
-		eps, err = routingRows(ctx, tx, `SELECT `+endpointColumns+` FROM endpoints`+epCond, epArgs, scanEndpoint)
+		ids, err := json.Marshal(switchboard.RoutedEndpointIDs(nums))
+		if err != nil {
+			return fmt.Errorf("endpoints: %w", err)
+		}
+		eps, err = routingRows(ctx, tx, `SELECT `+endpointColumns+` FROM endpoints
+			WHERE id IN (SELECT value FROM json_each(?))`, []any{string(ids)}, scanEndpoint)
 		if err != nil {
 			return fmt.Errorf("endpoints: %w", err)
 		}

@@ -34,7 +34,7 @@ func testRoutingEntries(f *fixture) {
 	must(t, "ReleaseNumber", err)
 	other := f.agent(globex, "Other")
 	p3 := f.claim(globex, switchboard.ClaimRequest{InventoryID: inv[numNG1].ID, EndpointID: ptr(other.ID)})
-	lonely := f.webhook(idle, "lonely") // of an organisation that holds no number
+	f.webhook(idle, "lonely") // of an organisation that holds no number
 	// numGB1 stays in the inventory, held by nobody.
 
 	// Numbers and endpoints as the ordinary reads return them; the
@@ -92,16 +92,30 @@ func testRoutingEntries(f *fixture) {
 		}
 	}
 
-	check(acme, wantNums(p1, p2), wantEps(ag, wh, spare))
+	// Only the endpoints numbers point at: spare and lonely are not routed
+	// to, and neither is an endpoint only a released number pointed at.
+	check(acme, wantNums(p1, p2), wantEps(ag, wh))
 	check(globex, wantNums(p3), wantEps(other))
-	check(idle, nil, wantEps(lonely))
-	check("", wantNums(p1, p2, p3), wantEps(ag, wh, spare, other, lonely))
+	check(idle, nil, nil)
+	check("", wantNums(p1, p2, p3), wantEps(ag, wh, other))
 	check("org_doesnotexist", nil, nil)
 
 	// A deleted endpoint leaves, and its numbers stay, detached.
 	_, err = f.s.DeleteEndpoint(f.ctx, acme, wh.ID)
 	must(t, "DeleteEndpoint", err)
+	check(acme, wantNums(p1, p2), wantEps(ag))
+
+	// A number pointed at spare brings it in; detached again, it leaves.
+	_, err = f.s.UpdatePhoneNumber(f.ctx, acme, p2.ID, switchboard.PhoneNumberPatch{
+		EndpointID: switchboard.Optional[string]{Set: true, Value: spare.ID},
+	})
+	must(t, "UpdatePhoneNumber", err)
 	check(acme, wantNums(p1, p2), wantEps(ag, spare))
+	_, err = f.s.UpdatePhoneNumber(f.ctx, acme, p2.ID, switchboard.PhoneNumberPatch{
+		EndpointID: switchboard.Optional[string]{Set: true, Null: true},
+	})
+	must(t, "UpdatePhoneNumber", err)
+	check(acme, wantNums(p1, p2), wantEps(ag))
 }
 
 func byNumberID(a, b *switchboard.PhoneNumber) int { return strings.Compare(a.ID, b.ID) }
