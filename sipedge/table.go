@@ -19,6 +19,7 @@ import (
 // map and swap it in, so a lookup never waits for a reload.
 type Table struct {
 	src switchboard.RoutingService
+	gap time.Duration // least time between two rounds of Follow's reloads
 
 	mu   sync.Mutex // serialises reloads
 	orgs map[string]orgEntries
@@ -43,7 +44,7 @@ type orgEntries map[string]*entry
 
 // NewTable returns an empty table that loads from src.
 func NewTable(src switchboard.RoutingService) *Table {
-	t := &Table{src: src, orgs: map[string]orgEntries{}, dirty: map[string]bool{}, kick: make(chan struct{}, 1)}
+	t := &Table{src: src, gap: reloadGap, orgs: map[string]orgEntries{}, dirty: map[string]bool{}, kick: make(chan struct{}, 1)}
 	empty := map[string]*entry{}
 	t.cur.Store(&empty)
 	return t
@@ -116,20 +117,39 @@ func (t *Table) Changed(orgID string) {
 // organisation whose reload failed.
 const tableRetry = time.Second
 
+// reloadGap is the least time between two rounds of reloads. A change
+// after a quiet spell is reloaded at once; changes that keep coming (an
+// API client creating endpoints as fast as it can) are reloaded at most
+// every reloadGap, so that each node's reloads, and the database reads
+// they make, do not rise with the rate of changes. Routing is then at
+// most reloadGap later than it would be, well inside the second it may
+// take to reach every node (docs/operations.md).
+const reloadGap = 50 * time.Millisecond
+
 // Follow reloads the organisations passed to Changed until ctx ends. A
 // reload reads every number and endpoint of the organisation, so changes
 // that come while one runs are coalesced: however many there were, the
 // organisation is reloaded once more, after them. An API client creating
 // a thousand endpoints then costs a few reloads, not a thousand (each
 // reading all of them). A reload that fails is logged through onErr and
-// tried again after tableRetry.
+// tried again after tableRetry. Rounds of reloads are at least reloadGap
+// apart.
 func (t *Table) Follow(ctx context.Context, onErr func(orgID string, err error)) {
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.kick:
 		}
+		if wait := t.gap - time.Since(last); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		last = time.Now()
 		t.dirtyMu.Lock()
 		orgs := t.dirty
 		t.dirty = map[string]bool{}

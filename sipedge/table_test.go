@@ -14,15 +14,17 @@ import (
 // hold the next one until the test lets it go.
 type countingRouting struct {
 	switchboard.RoutingService
-	mu    sync.Mutex
-	reads int
-	hold  chan struct{} // when set, the next read waits for it to close
-	held  chan struct{} // closed when a read starts waiting
+	mu     sync.Mutex
+	reads  int
+	starts []time.Time   // when each read began
+	hold   chan struct{} // when set, the next read waits for it to close
+	held   chan struct{} // closed when a read starts waiting
 }
 
 func (c *countingRouting) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	c.mu.Lock()
 	c.reads++
+	c.starts = append(c.starts, time.Now())
 	hold, held := c.hold, c.held
 	c.hold = nil
 	c.mu.Unlock()
@@ -31,6 +33,12 @@ func (c *countingRouting) RoutingEntries(ctx context.Context, orgID string) ([]*
 		<-hold
 	}
 	return c.RoutingService.RoutingEntries(ctx, orgID)
+}
+
+func (c *countingRouting) started(i int) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.starts[i]
 }
 
 func (c *countingRouting) count() int {
@@ -90,11 +98,17 @@ func TestTableFollowCoalesces(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	tab.dirtyMu.Lock()
-	pending := len(tab.dirty)
-	tab.dirtyMu.Unlock()
-	if n := src.count(); n != 2 || pending != 0 {
-		t.Errorf("%d reads and %d organisations still pending after 51 changes, want 2 and 0", n, pending)
+	// The one more reload comes after the gap.
+	pending := func() int {
+		tab.dirtyMu.Lock()
+		defer tab.dirtyMu.Unlock()
+		return len(tab.dirty)
+	}
+	for src.count() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n, p := src.count(), pending(); n != 2 || p != 0 {
+		t.Errorf("%d reads and %d organisations still pending after 51 changes, want 2 and 0", n, p)
 	}
 }
 
@@ -143,6 +157,57 @@ func TestTableFollowRetries(t *testing.T) {
 	for tab.Len() != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the failed reload was never tried again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTableFollowGap: changes that keep coming are reloaded at most every
+// gap, not as fast as a reload runs.
+func TestTableFollowGap(t *testing.T) {
+	t.Parallel()
+	db, orgID := journalDB(t)
+	src := &countingRouting{RoutingService: db}
+	tab := NewTable(src)
+	tab.gap = 300 * time.Millisecond
+	follow, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tab.Follow(follow, func(org string, err error) { t.Errorf("reload %s: %v", org, err) })
+	}()
+	defer func() { stop(); <-done }()
+
+	waitReads := func(n int) time.Time {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for src.count() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d reads, want %d", src.count(), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return time.Now()
+	}
+	start := time.Now()
+	tab.Changed(orgID)
+	first := waitReads(1)
+	if d := first.Sub(start); d >= tab.gap {
+		t.Errorf("the first change after a quiet spell waited %v, want no gap", d)
+	}
+	claimTestNumber(t, db, orgID, "+2348031000011")
+	tab.Changed(orgID)
+	waitReads(2)
+	// Without the gap the second read would start within a millisecond or
+	// two; half the gap allows for the first read starting a little after
+	// its round.
+	if d := src.started(1).Sub(src.started(0)); d < tab.gap/2 {
+		t.Errorf("second reload %v after the first, want about %v", d, tab.gap)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tab.Len() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the table never got the number")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
