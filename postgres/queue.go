@@ -39,6 +39,14 @@ var _ switchboard.DeliveryQueue = (*DB)(nil)
 // end, $3 now, $4 limit), and reads everything the worker needs of them,
 // with their events and receivers as they are now: one statement, each
 // join a primary-key lookup.
+//
+// The receivers are read through LATERAL subqueries with LIMIT 1, which the
+// planner must run as one lookup per claimed row by primary key, whatever
+// it thinks of the tables' sizes. As plain left joins, the generic plan
+// that a pooled connection caches could be made while the tables were
+// nearly empty (a fresh database, before autovacuum's first ANALYZE): it
+// then scanned every endpoint for every claimed row, and a claim cost grew
+// with the number of endpoints (docs/benchmarks.md).
 const claimSQL = `WITH due AS (
 		SELECT id FROM deliveries
 		WHERE status = '` + switchboard.DeliveryPending + `' AND next_attempt_at <= $3
@@ -58,9 +66,11 @@ const claimSQL = `WITH due AS (
 		ep.url, ep.status, ep.secret
 	FROM claimed c
 	JOIN events e ON e.id = c.event_id
-	LEFT JOIN webhooks w ON w.id = c.webhook_id AND w.organization_id = c.organization_id
-	LEFT JOIN endpoints ep ON ep.id = c.endpoint_id AND ep.organization_id = c.organization_id
-		AND ep.type = '` + switchboard.EndpointWebhook + `'
+	LEFT JOIN LATERAL (SELECT organization_id, url, active, secret, previous_secret, previous_secret_expires_at
+		FROM webhooks WHERE id = c.webhook_id LIMIT 1) w ON w.organization_id = c.organization_id
+	LEFT JOIN LATERAL (SELECT organization_id, url, status, secret
+		FROM endpoints WHERE id = c.endpoint_id AND type = '` + switchboard.EndpointWebhook + `' LIMIT 1) ep
+		ON ep.organization_id = c.organization_id
 	ORDER BY c.next_attempt_at, c.id COLLATE "C"`
 
 // ClaimDeliveries leases up to limit due deliveries to owner until now+lease,
