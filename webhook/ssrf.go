@@ -335,6 +335,8 @@ func SafeDialer(allowPrivate bool) *net.Dialer {
 
 // NewHTTPClient returns the client deliveries are sent with:
 //
+//   - its Transport (this package's, one goroutine per request; see
+//     Transport) speaks HTTP/1.1, over TLS 1.2 or later for https;
 //   - every connection goes through SafeDialer;
 //   - no proxy, whatever HTTP_PROXY says: through a proxy the dialer would
 //     only ever see the proxy's address, and the proxy would reach
@@ -342,28 +344,25 @@ func SafeDialer(allowPrivate bool) *net.Dialer {
 //   - redirects are returned, not followed: a 3xx is a failed delivery
 //     (Standard Webhooks), and following one would let a receiver bounce
 //     us to an address CheckURL never saw;
-//   - timeout bounds the whole attempt (Client.Timeout) and the wait for
-//     response headers; timeout <= 0 means DefaultTimeout;
+//   - timeout bounds the whole attempt, dial and TLS handshake included
+//     (Client.Timeout); timeout <= 0 means DefaultTimeout;
 //   - up to 64 idle connections per receiver, since one busy receiver gets
-//     many deliveries in a row.
+//     many deliveries in a row, and 1,024 in all;
+//   - a response's headers are limited to 64 KB: receivers' answers are
+//     only logged, and a huge header is hostile.
 func NewHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	dialer := SafeDialer(allowPrivate)
 	dialer.Timeout = min(dialer.Timeout, timeout)
-	tr := &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
-		ForceAttemptHTTP2:      true, // a custom dialer would otherwise turn HTTP/2 off
-		MaxIdleConns:           1024,
-		MaxIdleConnsPerHost:    64,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    min(10*time.Second, timeout),
-		ResponseHeaderTimeout:  timeout,
-		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: 64 << 10, // receivers' answers are only logged; a huge header is hostile
+	tr := &Transport{
+		Dial:                   dialer.DialContext,
+		TLSConfig:              &tls.Config{MinVersion: tls.VersionTLS12},
+		MaxIdlePerHost:         64,
+		MaxIdle:                1024,
+		IdleTimeout:            90 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
 	}
 	return &http.Client{
 		Transport: tr,

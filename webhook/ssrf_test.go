@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -513,12 +514,9 @@ func TestNewHTTPClient(t *testing.T) {
 
 	t.Run("settings", func(t *testing.T) {
 		c := NewHTTPClient(7*time.Second, false)
-		tr := c.Transport.(*http.Transport)
-		if tr.Proxy != nil {
-			t.Error("the transport must not use a proxy from the environment")
-		}
-		if tr.MaxIdleConnsPerHost != 64 || tr.ResponseHeaderTimeout != 7*time.Second ||
-			tr.TLSHandshakeTimeout <= 0 || tr.TLSHandshakeTimeout > 7*time.Second || c.Timeout != 7*time.Second {
+		tr := c.Transport.(*Transport)
+		if tr.MaxIdlePerHost != 64 || tr.MaxIdle != 1024 || tr.MaxResponseHeaderBytes != 64<<10 ||
+			tr.TLSConfig.MinVersion != tls.VersionTLS12 || c.Timeout != 7*time.Second {
 			t.Errorf("transport limits: %+v, client timeout %v", tr, c.Timeout)
 		}
 		if c.CheckRedirect == nil || c.CheckRedirect(nil, nil) != http.ErrUseLastResponse {

@@ -1,0 +1,453 @@
+package webhook
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// newTestTransport returns the production settings with a plain dialer
+// (the SSRF guard has tests of its own, through NewHTTPClient).
+func newTestTransport() *Transport {
+	var d net.Dialer
+	return &Transport{Dial: d.DialContext, MaxIdlePerHost: 64, MaxIdle: 1024,
+		IdleTimeout: 90 * time.Second, MaxResponseHeaderBytes: 64 << 10}
+}
+
+// connCounter is a real HTTP server that counts the connections it accepts.
+type connCounter struct {
+	srv   *httptest.Server
+	conns atomic.Int64
+	posts atomic.Int64
+}
+
+func newConnCounter(t *testing.T, tlsServer bool, h http.HandlerFunc) *connCounter {
+	c := &connCounter{}
+	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.posts.Add(1)
+		h(w, r)
+	}))
+	c.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			c.conns.Add(1)
+		}
+	}
+	if tlsServer {
+		c.srv.StartTLS()
+	} else {
+		c.srv.Start()
+	}
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func echo(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("X-Length", fmt.Sprint(len(body)))
+	fmt.Fprintf(w, "%s %s", r.Method, body)
+}
+
+func post(t *testing.T, c *http.Client, url, body string) (int, string) {
+	t.Helper()
+	resp, err := c.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestTransportReusesConnections: requests in a row share one connection,
+// and concurrent ones never share a connection at once.
+func TestTransportReusesConnections(t *testing.T) {
+	t.Parallel()
+	for _, tlsServer := range []bool{false, true} {
+		t.Run(fmt.Sprint("tls=", tlsServer), func(t *testing.T) {
+			t.Parallel()
+			srv := newConnCounter(t, tlsServer, echo)
+			tr := newTestTransport()
+			if tlsServer {
+				roots := x509.NewCertPool()
+				roots.AddCert(srv.srv.Certificate())
+				tr.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+			}
+			client := &http.Client{Transport: tr}
+			for i := range 20 {
+				body := fmt.Sprintf(`{"n":%d}`, i)
+				if code, got := post(t, client, srv.srv.URL+"/hook", body); code != 200 || got != "POST "+body {
+					t.Fatalf("request %d: %d %q", i, code, got)
+				}
+			}
+			if n := srv.conns.Load(); n != 1 {
+				t.Errorf("20 requests in a row used %d connections, want 1", n)
+			}
+
+			const senders, each = 8, 25
+			var wg sync.WaitGroup
+			for s := range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range each {
+						body := fmt.Sprintf(`{"s":%d,"n":%d,"pad":"%s"}`, s, i, strings.Repeat("x", 5000*(i%3)))
+						resp, err := client.Post(srv.srv.URL+"/hook", "application/json", strings.NewReader(body))
+						if err != nil {
+							t.Errorf("sender %d request %d: %v", s, i, err)
+							return
+						}
+						got, _ := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						if string(got) != "POST "+body {
+							t.Errorf("sender %d request %d: answer for another request (%d bytes)", s, i, len(got))
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if n := srv.conns.Load(); n > 1+senders {
+				t.Errorf("%d connections for %d senders", n, senders)
+			}
+			if n := srv.posts.Load(); n != 20+senders*each {
+				t.Errorf("the receiver saw %d requests, want %d", n, 20+senders*each)
+			}
+		})
+	}
+}
+
+// TestTransportOffersHTTP1OverTLS: a receiver that speaks HTTP/2 is
+// still reached, over HTTP/1.1.
+func TestTransportOffersHTTP1OverTLS(t *testing.T) {
+	t.Parallel()
+	var proto atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	tr := newTestTransport()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	tr.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	if code, _ := post(t, &http.Client{Transport: tr}, srv.URL, "{}"); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if p := proto.Load(); p != "HTTP/1.1" {
+		t.Errorf("request arrived as %v, want HTTP/1.1", p)
+	}
+
+	// A certificate the client does not trust is refused.
+	_, err := (&http.Client{Transport: newTestTransport()}).Post(srv.URL, "application/json", strings.NewReader("{}"))
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		t.Errorf("untrusted certificate: err = %v, want x509.UnknownAuthorityError", err)
+	}
+}
+
+// rawServer accepts connections and hands each to serve, for receivers
+// that misbehave in ways net/http's server will not.
+func rawServer(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) (url string, conns *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = new(atomic.Int64)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open { // a client may keep one idle
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+			conns.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serve(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/hook", conns
+}
+
+// readRequest reads one request and its body, or reports false.
+func readRequest(br *bufio.Reader) (string, bool) {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return "", false
+	}
+	b, err := io.ReadAll(req.Body)
+	return string(b), err == nil
+}
+
+// TestTransportRetriesStaleConnection: a receiver that closed an idle
+// connection (keep-alive timeout) costs no failed delivery: the request
+// is made again, once, on a new connection.
+func TestTransportRetriesStaleConnection(t *testing.T) {
+	t.Parallel()
+	closed := make(chan struct{}, 4)
+	var got sync.Map
+	url, conns := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		body, ok := readRequest(br)
+		if !ok {
+			return
+		}
+		got.Store(body, true)
+		// Keep-alive by all appearances, then gone.
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		c.Close()
+		closed <- struct{}{}
+	})
+	client := &http.Client{Transport: newTestTransport()}
+	for i, body := range []string{"first", "second"} {
+		if code, _ := post(t, client, url, body); code != 200 {
+			t.Fatalf("request %d: status %d", i, code)
+		}
+		<-closed // the receiver has closed the connection the client keeps
+	}
+	for _, body := range []string{"first", "second"} {
+		if _, ok := got.Load(body); !ok {
+			t.Errorf("the receiver never got %q", body)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the first, and the one the second request was made again on)", n)
+	}
+}
+
+// TestTransportNoRetryOnNewConnection: a new connection that fails is not
+// tried again (the receiver may have the request).
+func TestTransportNoRetryOnNewConnection(t *testing.T) {
+	t.Parallel()
+	url, conns := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		readRequest(br) // and close without an answer
+	})
+	_, err := (&http.Client{Transport: newTestTransport()}).Post(url, "application/json", strings.NewReader("{}"))
+	if err == nil {
+		t.Fatal("no error for a connection closed without an answer")
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestTransportKeepsOnlyFinishedConnections: a connection goes back to the
+// pool only when its answer was read to the end and neither side asked to
+// close it.
+func TestTransportKeepsOnlyFinishedConnections(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		answer   string // after the request
+		readAll  bool
+		wantKept bool
+	}{
+		{"whole body read", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", true, true},
+		{"chunked body read", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", true, true},
+		{"no body", "HTTP/1.1 204 No Content\r\n\r\n", false, true},
+		{"body not read", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, false},
+		{"Connection: close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello", true, false},
+		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello", true, false},
+		{"extra bytes after the body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\n\r\n", true, false},
+		{"early hints first", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			url, conns := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					if _, ok := readRequest(br); !ok {
+						return
+					}
+					io.WriteString(c, tt.answer)
+				}
+			})
+			tr := newTestTransport()
+			client := &http.Client{Transport: tr}
+			for i := range 2 {
+				resp, err := client.Post(url, "application/json", strings.NewReader("{}"))
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				if resp.StatusCode >= 300 || resp.StatusCode < 200 {
+					t.Fatalf("request %d: status %d", i, resp.StatusCode)
+				}
+				if tt.readAll {
+					if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "hello" {
+						t.Fatalf("request %d: body %q, %v", i, b, err)
+					}
+				}
+				resp.Body.Close()
+			}
+			want := int64(2)
+			if tt.wantKept {
+				want = 1
+			}
+			if n := conns.Load(); n != want {
+				t.Errorf("2 requests used %d connections, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestTransportBounds: a receiver that never answers, or answers with
+// endless headers, costs at most the timeout and the header limit.
+func TestTransportBounds(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	silent, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		readRequest(br)
+		<-release
+	})
+	endless, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		readRequest(br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Pad: " + strings.Repeat("x", 1000) + "\r\n"
+		for {
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+	})
+	// Registered last, so run first: after the parallel subtests, before
+	// the servers' cleanups wait for their handlers.
+	t.Cleanup(func() { close(release) })
+	client := &http.Client{Transport: newTestTransport()}
+
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, silent, strings.NewReader("{}"))
+		start := time.Now()
+		_, err := client.Do(req)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want the deadline", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("took %v", d)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, silent, strings.NewReader("{}"))
+		time.AfterFunc(100*time.Millisecond, cancel)
+		_, err := client.Do(req)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	})
+	t.Run("client timeout", func(t *testing.T) {
+		t.Parallel()
+		c := &http.Client{Transport: newTestTransport(), Timeout: 200 * time.Millisecond}
+		resp, err := c.Post(silent, "application/json", strings.NewReader("{}"))
+		if err == nil {
+			resp.Body.Close()
+			t.Fatal("a receiver that never answers did not time out")
+		}
+	})
+	t.Run("endless headers", func(t *testing.T) {
+		t.Parallel()
+		resp, err := client.Post(endless, "application/json", strings.NewReader("{}"))
+		if err == nil {
+			resp.Body.Close()
+			t.Fatal("endless headers were accepted")
+		}
+		if !errors.Is(err, errHeaderTooLarge) {
+			t.Errorf("err = %v, want %v", err, errHeaderTooLarge)
+		}
+	})
+}
+
+// TestTransportIdle: idle connections are bounded per receiver, closed
+// after IdleTimeout, and closed by CloseIdleConnections.
+func TestTransportIdle(t *testing.T) {
+	t.Parallel()
+	srv := newConnCounter(t, false, echo)
+	tr := newTestTransport()
+	tr.MaxIdlePerHost = 2
+	now := time.Now()
+	tr.now = func() time.Time { return now }
+	client := &http.Client{Transport: tr}
+
+	// Four at once: four connections, two kept.
+	var bodies [4]*http.Response
+	for i := range bodies {
+		resp, err := client.Post(srv.srv.URL, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[i] = resp
+	}
+	for _, resp := range bodies {
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if n := tr.idleLen(); n != 2 {
+		t.Errorf("%d idle connections, want MaxIdlePerHost = 2", n)
+	}
+
+	// Past IdleTimeout they are closed, and the next request dials.
+	now = now.Add(tr.IdleTimeout)
+	post(t, client, srv.srv.URL, "{}")
+	if n := srv.conns.Load(); n != 5 {
+		t.Errorf("%d connections after the idle ones expired, want 5", n)
+	}
+	if n := tr.idleLen(); n != 1 {
+		t.Errorf("%d idle connections, want 1", n)
+	}
+	tr.CloseIdleConnections()
+	if n := tr.idleLen(); n != 0 {
+		t.Errorf("%d idle connections after CloseIdleConnections", n)
+	}
+}
+
+// TestTransportRefusesOtherSchemes: only http and https.
+func TestTransportRefusesOtherSchemes(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"ftp://example.com/x", "file:///etc/passwd", "http:///nohost"} {
+		req, err := http.NewRequest(http.MethodPost, u, strings.NewReader("{}"))
+		if err != nil {
+			continue
+		}
+		if resp, err := newTestTransport().RoundTrip(req); err == nil {
+			resp.Body.Close()
+			t.Errorf("%s: no error", u)
+		}
+	}
+}
