@@ -356,14 +356,7 @@ func NewHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	}
 	dialer := SafeDialer(allowPrivate)
 	dialer.Timeout = min(dialer.Timeout, timeout)
-	tr := &Transport{
-		Dial:                   dialer.DialContext,
-		TLSConfig:              &tls.Config{MinVersion: tls.VersionTLS12},
-		MaxIdlePerHost:         64,
-		MaxIdle:                1024,
-		IdleTimeout:            90 * time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
+	tr := NewTransport(dialer.DialContext, &tls.Config{MinVersion: tls.VersionTLS12})
 	return &http.Client{
 		Transport: tr,
 		Timeout:   timeout,

@@ -515,8 +515,8 @@ func TestNewHTTPClient(t *testing.T) {
 	t.Run("settings", func(t *testing.T) {
 		c := NewHTTPClient(7*time.Second, false)
 		tr := c.Transport.(*Transport)
-		if tr.MaxIdlePerHost != 64 || tr.MaxIdle != 1024 || tr.MaxResponseHeaderBytes != 64<<10 ||
-			tr.TLSConfig.MinVersion != tls.VersionTLS12 || c.Timeout != 7*time.Second {
+		if tr.maxIdlePerHost != 64 || tr.maxIdle != 1024 || tr.maxHeaderBytes != 64<<10 ||
+			tr.tlsConfig.MinVersion != tls.VersionTLS12 || c.Timeout != 7*time.Second {
 			t.Errorf("transport limits: %+v, client timeout %v", tr, c.Timeout)
 		}
 		if c.CheckRedirect == nil || c.CheckRedirect(nil, nil) != http.ErrUseLastResponse {

@@ -40,17 +40,12 @@ import (
 // which webhooks allow (receivers dedupe on webhook-id), but is not failed
 // for a connection the receiver had already dropped.
 type Transport struct {
-	// Dial opens a TCP connection; SafeDialer's DialContext in production.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// TLSConfig is cloned for each TLS connection, with ServerName set.
-	TLSConfig *tls.Config
-	// MaxIdlePerHost and MaxIdle bound the connections kept open between
-	// requests, per receiver and in all.
-	MaxIdlePerHost, MaxIdle int
-	// IdleTimeout closes a connection unused for this long.
-	IdleTimeout time.Duration
-	// MaxResponseHeaderBytes bounds a response's status line and headers.
-	MaxResponseHeaderBytes int64
+	dialFunc       func(ctx context.Context, network, addr string) (net.Conn, error)
+	tlsConfig      *tls.Config // cloned for each TLS connection, with ServerName set
+	maxIdlePerHost int         // idle connections kept per receiver
+	maxIdle        int         // and in all
+	idleTimeout    time.Duration
+	maxHeaderBytes int64 // a response's status line and headers
 
 	now func() time.Time // time.Now unless a test sets it
 
@@ -58,6 +53,19 @@ type Transport struct {
 	idle      map[string][]*conn // per scheme://host:port, most recent last
 	idleCount int
 	lastSweep time.Time
+}
+
+// NewTransport returns a Transport that opens connections with dial
+// (SafeDialer's DialContext in production) and TLS with tlsConfig (nil:
+// TLS 1.2 or later, the system's roots). It keeps up to 64 idle
+// connections per receiver and 1,024 in all, closes those idle for 90 s,
+// and refuses responses whose headers pass 64 KB.
+func NewTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConfig *tls.Config) *Transport {
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return &Transport{dialFunc: dial, tlsConfig: tlsConfig, maxIdlePerHost: 64, maxIdle: 1024,
+		idleTimeout: 90 * time.Second, maxHeaderBytes: 64 << 10}
 }
 
 // conn is one connection with its buffers; they live as long as it does.
@@ -116,10 +124,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if !reused || c.lr.n > 0 || ctx.Err() != nil || !rewind(req) {
+		if !reused || c.lr.n > 0 || ctx.Err() != nil {
 			closeBody(req)
 			return nil, err
 		}
+		again, rerr := rewind(req)
+		if rerr != nil {
+			closeBody(req)
+			return nil, fmt.Errorf("%w (%w)", err, rerr)
+		}
+		req = again
 		// The receiver closed the idle connection before our request: try
 		// again on a new one (a new connection is never retried).
 	}
@@ -149,7 +163,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		}
 		return nil, err
 	}
-	c.lr.n, c.lr.limit = 0, t.MaxResponseHeaderBytes
+	c.lr.n, c.lr.limit = 0, t.maxHeaderBytes
 	if err := req.Write(c.bw); err != nil {
 		return fail(fmt.Errorf("write request: %w", err))
 	}
@@ -216,15 +230,12 @@ func (b *body) Close() error {
 
 // dial opens a connection to addr, with TLS for https.
 func (t *Transport) dial(ctx context.Context, key, addr, host string) (*conn, error) {
-	nc, err := t.Dial(ctx, "tcp", addr)
+	nc, err := t.dialFunc(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	if strings.HasPrefix(key, "https:") {
-		cfg := t.TLSConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
+		cfg := t.tlsConfig.Clone()
 		if cfg.ServerName == "" {
 			cfg.ServerName = host
 		}
@@ -251,7 +262,7 @@ func (t *Transport) get(key string) (*conn, bool) {
 		c := list[len(list)-1]
 		list = list[:len(list)-1]
 		t.idleCount--
-		if now.Sub(c.used) < t.IdleTimeout {
+		if now.Sub(c.used) < t.idleTimeout {
 			t.setIdle(key, list)
 			return c, true
 		}
@@ -270,7 +281,7 @@ func (t *Transport) put(c *conn) {
 		t.idle = make(map[string][]*conn)
 	}
 	list := t.idle[c.key]
-	if len(list) >= t.MaxIdlePerHost || t.idleCount >= t.MaxIdle {
+	if len(list) >= t.maxIdlePerHost || t.idleCount >= t.maxIdle {
 		c.nc.Close()
 		return
 	}
@@ -286,17 +297,17 @@ func (t *Transport) setIdle(key string, list []*conn) {
 	t.idle[key] = list
 }
 
-// sweep closes connections idle for longer than IdleTimeout, at most every
-// half IdleTimeout, so that receivers no longer sent to do not keep
+// sweep closes connections idle for longer than idleTimeout, at most every
+// half of it, so that receivers no longer sent to do not keep
 // connections open. Lists are oldest first.
 func (t *Transport) sweep(now time.Time) {
-	if now.Sub(t.lastSweep) < t.IdleTimeout/2 {
+	if now.Sub(t.lastSweep) < t.idleTimeout/2 {
 		return
 	}
 	t.lastSweep = now
 	for key, list := range t.idle {
 		n := 0
-		for n < len(list) && now.Sub(list[n].used) >= t.IdleTimeout {
+		for n < len(list) && now.Sub(list[n].used) >= t.idleTimeout {
 			list[n].nc.Close()
 			n++
 		}
@@ -355,20 +366,22 @@ func connKey(req *http.Request) (key, addr string, err error) {
 	return u.Scheme + "://" + addr, addr, nil
 }
 
-// rewind makes req's body readable again for a second try.
-func rewind(req *http.Request) bool {
+// rewind returns a copy of req whose body can be read again, for a
+// second try; RoundTrip must not change the caller's request.
+func rewind(req *http.Request) (*http.Request, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return true
+		return req, nil
 	}
 	if req.GetBody == nil {
-		return false
+		return nil, errors.New("connection closed by the receiver, and the request body cannot be sent again")
 	}
 	b, err := req.GetBody()
 	if err != nil {
-		return false
+		return nil, fmt.Errorf("send the request body again: %w", err)
 	}
-	req.Body = b
-	return true
+	again := *req
+	again.Body = b
+	return &again, nil
 }
 
 func closeBody(req *http.Request) {

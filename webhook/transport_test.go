@@ -22,8 +22,7 @@ import (
 // (the SSRF guard has tests of its own, through NewHTTPClient).
 func newTestTransport() *Transport {
 	var d net.Dialer
-	return &Transport{Dial: d.DialContext, MaxIdlePerHost: 64, MaxIdle: 1024,
-		IdleTimeout: 90 * time.Second, MaxResponseHeaderBytes: 64 << 10}
+	return NewTransport(d.DialContext, nil)
 }
 
 // connCounter is a real HTTP server that counts the connections it accepts.
@@ -85,7 +84,7 @@ func TestTransportReusesConnections(t *testing.T) {
 			if tlsServer {
 				roots := x509.NewCertPool()
 				roots.AddCert(srv.srv.Certificate())
-				tr.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+				tr.tlsConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 			}
 			client := &http.Client{Transport: tr}
 			for i := range 20 {
@@ -144,7 +143,7 @@ func TestTransportOffersHTTP1OverTLS(t *testing.T) {
 	tr := newTestTransport()
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
-	tr.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	tr.tlsConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	if code, _ := post(t, &http.Client{Transport: tr}, srv.URL, "{}"); code != 200 {
 		t.Fatalf("status %d", code)
 	}
@@ -234,8 +233,22 @@ func TestTransportRetriesStaleConnection(t *testing.T) {
 	})
 	client := &http.Client{Transport: newTestTransport()}
 	for i, body := range []string{"first", "second"} {
-		if code, _ := post(t, client, url, body); code != 200 {
-			t.Fatalf("request %d: status %d", i, code)
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := req.Body
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+		if req.Body != sent {
+			t.Errorf("request %d: the caller's request was changed", i)
 		}
 		<-closed // the receiver has closed the connection the client keeps
 	}
@@ -400,7 +413,7 @@ func TestTransportIdle(t *testing.T) {
 	t.Parallel()
 	srv := newConnCounter(t, false, echo)
 	tr := newTestTransport()
-	tr.MaxIdlePerHost = 2
+	tr.maxIdlePerHost = 2
 	now := time.Now()
 	tr.now = func() time.Time { return now }
 	client := &http.Client{Transport: tr}
@@ -419,11 +432,11 @@ func TestTransportIdle(t *testing.T) {
 		resp.Body.Close()
 	}
 	if n := tr.idleLen(); n != 2 {
-		t.Errorf("%d idle connections, want MaxIdlePerHost = 2", n)
+		t.Errorf("%d idle connections, want maxIdlePerHost = 2", n)
 	}
 
 	// Past IdleTimeout they are closed, and the next request dials.
-	now = now.Add(tr.IdleTimeout)
+	now = now.Add(tr.idleTimeout)
 	post(t, client, srv.srv.URL, "{}")
 	if n := srv.conns.Load(); n != 5 {
 		t.Errorf("%d connections after the idle ones expired, want 5", n)
