@@ -33,12 +33,14 @@ import (
 //
 // Parsing is net/http's own (Request.Write, ReadResponse); this type only
 // keeps connections. A connection goes back to the pool only when its
-// response was read to the end and neither side asked to close it. A
-// request that fails on a reused connection before any byte of a response
-// arrived (the receiver closed it while it was idle) is made once more on
-// a new connection, as http.Transport does: a delivery may arrive twice,
-// which webhooks allow (receivers dedupe on webhook-id), but is not failed
-// for a connection the receiver had already dropped.
+// response was read to the end and neither side asked to close it, and is
+// taken out again only if the receiver has neither closed it nor written
+// to it meanwhile (takeIdle). A request that still fails on a reused
+// connection before any byte of a response arrived (the receiver closed it
+// just then) is made once more on a new connection, as http.Transport
+// does: a delivery may arrive twice, which webhooks allow (receivers dedupe
+// on webhook-id), but is not failed for a connection the receiver had
+// already dropped.
 type Transport struct {
 	dialFunc       func(ctx context.Context, network, addr string) (net.Conn, error)
 	tlsConfig      *tls.Config // cloned for each TLS connection, with ServerName set
@@ -47,7 +49,8 @@ type Transport struct {
 	idleTimeout    time.Duration
 	maxHeaderBytes int64 // a response's status line and headers
 
-	now func() time.Time // time.Now unless a test sets it
+	now   func() time.Time    // time.Now unless a test sets it
+	alive func(net.Conn) bool // idleAlive unless a test sets it
 
 	mu        sync.Mutex
 	idle      map[string][]*conn // per scheme://host:port, most recent last
@@ -65,7 +68,7 @@ func NewTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	return &Transport{dialFunc: dial, tlsConfig: tlsConfig, maxIdlePerHost: 64, maxIdle: 1024,
-		idleTimeout: 90 * time.Second, maxHeaderBytes: 64 << 10}
+		idleTimeout: 90 * time.Second, maxHeaderBytes: 64 << 10, alive: idleAlive}
 }
 
 // conn is one connection with its buffers; they live as long as it does.
@@ -112,8 +115,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	for {
-		c, reused := t.get(key)
+	for retried := false; ; retried = true {
+		var c *conn
+		if !retried {
+			c = t.takeIdle(key)
+		}
+		reused := c != nil
 		if c == nil {
 			if c, err = t.dial(ctx, key, addr, req.URL.Hostname()); err != nil {
 				closeBody(req)
@@ -124,18 +131,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if !reused || c.lr.n > 0 || ctx.Err() != nil {
+		if retried || !reused || c.lr.n > 0 || ctx.Err() != nil {
 			closeBody(req)
 			return nil, err
 		}
+		// The receiver closed the idle connection after takeIdle looked at
+		// it: try once more, on a new connection.
 		again, rerr := rewind(req)
 		if rerr != nil {
 			closeBody(req)
 			return nil, fmt.Errorf("%w (%w)", err, rerr)
 		}
 		req = again
-		// The receiver closed the idle connection before our request: try
-		// again on a new one (a new connection is never retried).
+	}
+}
+
+// takeIdle returns an idle connection to key that can carry a request, or
+// nil. Those the receiver closed, or sent something on while they were
+// idle (some servers send an unsolicited 408 before closing one), are
+// closed: such bytes would otherwise be read as the next request's answer.
+func (t *Transport) takeIdle(key string) *conn {
+	for {
+		c, _ := t.get(key)
+		if c == nil || t.alive(c.nc) {
+			return c
+		}
+		c.nc.Close()
 	}
 }
 
@@ -251,7 +272,8 @@ func (t *Transport) dial(ctx context.Context, key, addr, host string) (*conn, er
 	return &conn{key: key, nc: nc, lr: lr, br: bufio.NewReader(lr), bw: bufio.NewWriter(nc)}, nil
 }
 
-// get takes the most recently used idle connection to key, if any.
+// get takes the most recently used idle connection to key, if any, that
+// has not been idle for idleTimeout.
 func (t *Transport) get(key string) (*conn, bool) {
 	now := t.clock()
 	t.mu.Lock()

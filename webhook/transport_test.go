@@ -214,8 +214,9 @@ func readRequest(br *bufio.Reader) (string, bool) {
 }
 
 // TestTransportRetriesStaleConnection: a receiver that closed an idle
-// connection (keep-alive timeout) costs no failed delivery: the request
-// is made again, once, on a new connection.
+// connection (keep-alive timeout) just after takeIdle looked at it costs
+// no failed delivery: the request is made again, once, on a new
+// connection.
 func TestTransportRetriesStaleConnection(t *testing.T) {
 	t.Parallel()
 	closed := make(chan struct{}, 4)
@@ -231,7 +232,9 @@ func TestTransportRetriesStaleConnection(t *testing.T) {
 		c.Close()
 		closed <- struct{}{}
 	})
-	client := &http.Client{Transport: newTestTransport()}
+	tr := newTestTransport()
+	tr.alive = func(net.Conn) bool { return true } // the close comes after the look
+	client := &http.Client{Transport: tr}
 	for i, body := range []string{"first", "second"} {
 		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		if err != nil {
@@ -259,6 +262,58 @@ func TestTransportRetriesStaleConnection(t *testing.T) {
 	}
 	if n := conns.Load(); n != 2 {
 		t.Errorf("%d connections, want 2 (the first, and the one the second request was made again on)", n)
+	}
+}
+
+// TestTransportDropsUsedIdleConnections: an idle connection the receiver
+// closed, or wrote to (an unsolicited 408 before closing), is not used for
+// the next request, whose answer would otherwise be that 408.
+func TestTransportDropsUsedIdleConnections(t *testing.T) {
+	t.Parallel()
+	for _, after := range []string{"", "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"} {
+		t.Run(fmt.Sprintf("then %q", after), func(t *testing.T) {
+			t.Parallel()
+			pooled := make(chan struct{})
+			url, conns := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				if _, ok := readRequest(br); !ok {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				<-pooled // the client keeps the connection idle now
+				io.WriteString(c, after)
+			})
+			release := sync.OnceFunc(func() { close(pooled) })
+			t.Cleanup(release) // before the server's cleanup waits for its handlers
+			tr := newTestTransport()
+			client := &http.Client{Transport: tr}
+			if code, _ := post(t, client, url, "first"); code != 200 {
+				t.Fatalf("first: status %d", code)
+			}
+			tr.mu.Lock()
+			var idle net.Conn
+			for _, list := range tr.idle {
+				idle = list[0].nc
+			}
+			tr.mu.Unlock()
+			if idle == nil {
+				t.Fatal("the first connection was not kept")
+			}
+			release()
+			// Wait until what the receiver did reached the idle connection.
+			deadline := time.Now().Add(10 * time.Second)
+			for idleAlive(idle) {
+				if time.Now().After(deadline) {
+					t.Fatal("the receiver's close never reached the idle connection")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if code, body := post(t, client, url, "second"); code != 200 || body != "ok" {
+				t.Fatalf("second: %d %q, want the receiver's 200", code, body)
+			}
+			if n := conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2", n)
+			}
+		})
 	}
 }
 
