@@ -16,7 +16,8 @@ import (
 // store, from one snapshot (a repeatable-read transaction), so a number
 // never names an endpoint that the same answer lacks.
 //
-// It is two queries whatever the size: no query per number or organisation.
+// It is at most two queries whatever the size (the second only when a
+// number points at an endpoint): no query per number or organisation.
 func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	if !storable(orgID) {
 		return nil, nil, nil // no organisation has such an ID

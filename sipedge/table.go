@@ -127,13 +127,13 @@ const tableRetry = time.Second
 const reloadGap = 50 * time.Millisecond
 
 // Follow reloads the organisations passed to Changed until ctx ends. A
-// reload reads every number and endpoint of the organisation, so changes
-// that come while one runs are coalesced: however many there were, the
-// organisation is reloaded once more, after them. An API client creating
-// a thousand endpoints then costs a few reloads, not a thousand (each
-// reading all of them). A reload that fails is logged through onErr and
-// tried again after tableRetry. Rounds of reloads are at least reloadGap
-// apart.
+// reload reads every active number of the organisation, and the endpoints
+// they point at, so changes that come while one runs are coalesced:
+// however many there were, the organisation is reloaded once more, after
+// them, and rounds of reloads are at least reloadGap apart. An API client
+// creating a thousand endpoints then costs a few reloads, not a thousand.
+// A reload that fails is logged through onErr and tried again after
+// tableRetry.
 func (t *Table) Follow(ctx context.Context, onErr func(orgID string, err error)) {
 	var last time.Time
 	for {

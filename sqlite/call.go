@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -248,12 +247,8 @@ func (s *callSaver) webhookEndpoints(tx *sql.Tx, updates []switchboard.CallUpdat
 	if len(ids) == 0 {
 		return hooks, nil
 	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, fmt.Errorf("call endpoints: %w", err)
-	}
 	rows, err := tx.QueryContext(s.ctx, `SELECT organization_id, id FROM endpoints
-		WHERE id IN (SELECT value FROM json_each(?)) AND type = ?`, string(list), switchboard.EndpointWebhook)
+		WHERE id IN (SELECT value FROM json_each(?)) AND type = ?`, idList(ids), switchboard.EndpointWebhook)
 	if err != nil {
 		return nil, fmt.Errorf("call endpoints: %w", err)
 	}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -197,12 +196,8 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
 	rows, err := q.QueryContext(ctx, phoneNumberSelect+` WHERE p.organization_id = ?
-		AND p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id`, orgID, string(list))
+		AND p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id`, orgID, idList(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
 	"github.com/switchboard-voice/switchboard"
@@ -17,7 +16,8 @@ import (
 // from one read snapshot, so a number never names an endpoint that the
 // same answer lacks.
 //
-// It is two queries whatever the size: no query per number or organisation.
+// It is at most two queries whatever the size (the second only when a
+// number points at an endpoint): no query per number or organisation.
 func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	var numCond string
 	args := []any{switchboard.NumberActive}
@@ -33,12 +33,12 @@ func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.
 		if err != nil {
 			return fmt.Errorf("numbers: %w", err)
 		}
-		ids, err := json.Marshal(switchboard.RoutedEndpointIDs(nums))
-		if err != nil {
-			return fmt.Errorf("endpoints: %w", err)
+		ids := switchboard.RoutedEndpointIDs(nums)
+		if len(ids) == 0 {
+			return nil
 		}
 		eps, err = routingRows(ctx, tx, `SELECT `+endpointColumns+` FROM endpoints
-			WHERE id IN (SELECT value FROM json_each(?))`, []any{string(ids)}, scanEndpoint)
+			WHERE id IN (SELECT value FROM json_each(?))`, []any{idList(ids)}, scanEndpoint)
 		if err != nil {
 			return fmt.Errorf("endpoints: %w", err)
 		}

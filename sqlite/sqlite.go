@@ -13,6 +13,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -134,6 +135,13 @@ func (db *DB) Close() error {
 func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
 
 // micros and fromMicros convert between time.Time and the INTEGER columns.
+// idList encodes ids as a JSON array, for `IN (SELECT value FROM
+// json_each(?))`: one parameter however many IDs there are.
+func idList(ids []string) string {
+	b, _ := json.Marshal(ids) // a []string always encodes
+	return string(b)
+}
+
 func micros(t time.Time) int64      { return t.UTC().UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
