@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -356,7 +355,7 @@ func NewHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	}
 	dialer := SafeDialer(allowPrivate)
 	dialer.Timeout = min(dialer.Timeout, timeout)
-	tr := NewTransport(dialer.DialContext, &tls.Config{MinVersion: tls.VersionTLS12})
+	tr := NewTransport(dialer.DialContext, nil) // TLS 1.2 or later
 	return &http.Client{
 		Transport: tr,
 		Timeout:   timeout,

@@ -152,7 +152,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // closed: such bytes would otherwise be read as the next request's answer.
 func (t *Transport) takeIdle(key string) *conn {
 	for {
-		c, _ := t.get(key)
+		c := t.get(key)
 		if c == nil || t.alive(c.nc) {
 			return c
 		}
@@ -274,7 +274,7 @@ func (t *Transport) dial(ctx context.Context, key, addr, host string) (*conn, er
 
 // get takes the most recently used idle connection to key, if any, that
 // has not been idle for idleTimeout.
-func (t *Transport) get(key string) (*conn, bool) {
+func (t *Transport) get(key string) *conn {
 	now := t.clock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -286,12 +286,12 @@ func (t *Transport) get(key string) (*conn, bool) {
 		t.idleCount--
 		if now.Sub(c.used) < t.idleTimeout {
 			t.setIdle(key, list)
-			return c, true
+			return c
 		}
 		c.nc.Close()
 	}
 	t.setIdle(key, list)
-	return nil, false
+	return nil
 }
 
 // put keeps c for the next request to its receiver, within the bounds.
