@@ -617,36 +617,39 @@ func scenarioFile(t *testing.T, name string) string {
 
 // TestSIPReinvite: a re-INVITE from the caller (hold) reaches the agent
 // with the caller's new SDP, and the agent's answer reaches the caller.
+// In the second case the agent sends its 200 to the relayed re-INVITE
+// again after our ACK, as if the ACK had been lost; the re-INVITE's
+// transaction is gone by then, and the 200 is ACKed again all the same
+// (else the agent would end the call after 32 s).
 func TestSIPReinvite(t *testing.T) {
 	t.Parallel()
-	f := newSIPFixture(t)
-	uas := f.routeToAgent(scenarioFile(t, "uas_reinvite.xml"))
-	f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml")}).ExpectCalls(t, 1, 0)
-	agent := uas.Wait(10 * time.Second)
-	agent.ExpectCalls(t, 1, 0)
-	if n := len(agent.Requests("INVITE")); n != 2 {
-		t.Errorf("agent got %d INVITEs, want the call and its re-INVITE:\n%s", n, agent.Diagnostics())
+	tests := []struct {
+		name, uas   string
+		carrierArgs []string
+		method      string // the agent's requests counted
+		want        int
+		why         string
+	}{
+		{"relayed", "uas_reinvite.xml", nil, "INVITE", 2, "the call and its re-INVITE"},
+		// The caller waits 1.5 s after its re-INVITE before it hangs up
+		// (-d), so the agent's second 200 comes while the call is up.
+		{"agent's 200 retransmitted", "uas_reinvite_late_200.xml", []string{"-d", "1500"}, "ACK", 3,
+			"the answer, the re-INVITE's 200 and that 200 again"},
 	}
-	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
-}
-
-// TestSIPReinviteRetransmitted200: the agent sends its 200 to a relayed
-// re-INVITE again after our ACK, as if the ACK had been lost; the
-// re-INVITE's transaction is gone by then, and the 200 is ACKed again all
-// the same (else the agent would end the call after 32 s).
-func TestSIPReinviteRetransmitted200(t *testing.T) {
-	t.Parallel()
-	f := newSIPFixture(t)
-	uas := f.routeToAgent(scenarioFile(t, "uas_reinvite_late_200.xml"))
-	// The caller waits 1.5 s after its re-INVITE before it hangs up (-d),
-	// so the agent's second 200 comes while the call is up.
-	f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml"), ExtraArgs: []string{"-d", "1500"}}).ExpectCalls(t, 1, 0)
-	agent := uas.Wait(10 * time.Second)
-	agent.ExpectCalls(t, 1, 0)
-	if n := len(agent.Requests("ACK")); n != 3 {
-		t.Errorf("agent got %d ACKs, want 3 (the answer, the re-INVITE's 200 and that 200 again):\n%s", n, agent.Diagnostics())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newSIPFixture(t)
+			uas := f.routeToAgent(scenarioFile(t, tt.uas))
+			f.carrier(sipptest.UACOptions{Scenario: scenarioFile(t, "uac_reinvite.xml"), ExtraArgs: tt.carrierArgs}).ExpectCalls(t, 1, 0)
+			agent := uas.Wait(10 * time.Second)
+			agent.ExpectCalls(t, 1, 0)
+			if n := len(agent.Requests(tt.method)); n != tt.want {
+				t.Errorf("agent got %d %ss, want %d (%s):\n%s", n, tt.method, tt.want, tt.why, agent.Diagnostics())
+			}
+			expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
+		})
 	}
-	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_by": "caller"})
 }
 
 // TestSIPReinviteAnswerRetransmitted: a caller that does not ACK our 200
