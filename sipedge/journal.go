@@ -156,9 +156,10 @@ func (j *journal) next() error {
 	return nil
 }
 
-// journalEntry is one update as a line of the journal. The event fields
-// the API leaves out of JSON (SkipEndpoint, Data) are kept: a replayed
-// update must be saved, and emitted, exactly as it would have been.
+// journalEntry is one update as a line of the journal, as the replay reads
+// it (appendEntry, in journal_encode.go, writes it). The event fields the
+// API leaves out of JSON (SkipEndpoint, Data) are kept: a replayed update
+// must be saved, and emitted, exactly as it would have been.
 type journalEntry struct {
 	Call   *switchboard.Call `json:"call"`
 	Events []journalEvent    `json:"events,omitempty"`
@@ -172,19 +173,6 @@ type journalEvent struct {
 	Detail       string                     `json:"detail,omitempty"`
 	SkipEndpoint bool                       `json:"skip_endpoint,omitempty"`
 	Data         *switchboard.CallEventData `json:"data,omitempty"`
-}
-
-func encodeEntry(upd switchboard.CallUpdate) ([]byte, error) {
-	e := journalEntry{Call: upd.Call, Events: make([]journalEvent, len(upd.Events))}
-	for i, ev := range upd.Events {
-		e.Events[i] = journalEvent{ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, Status: ev.Status,
-			Detail: ev.Detail, SkipEndpoint: ev.SkipEndpoint, Data: ev.Data}
-	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
 }
 
 func (e journalEntry) update() switchboard.CallUpdate {
@@ -210,20 +198,18 @@ var errJournalOff = errors.New("call journal is off after a write error")
 // send: the journal only adds to the store's records.
 func (j *journal) append(upd switchboard.CallUpdate, sync bool, send func(seq uint64)) error {
 	err := switchboard.PrepareCallUpdates([]switchboard.CallUpdate{upd})
-	var line []byte
-	if err == nil {
-		line, err = encodeEntry(upd)
-	}
 	j.order.Lock()
 	defer j.order.Unlock()
 	j.mu.Lock()
 	j.seq++
 	seq := j.seq
 	if err == nil && j.err == nil {
-		j.buf = append(j.buf, line...)
-		j.size += len(line)
-		if sync || len(j.buf) >= journalBufferMax {
-			j.flushLocked()
+		n := len(j.buf)
+		if j.buf, err = appendEntry(j.buf, upd); err == nil {
+			j.size += len(j.buf) - n
+			if sync || len(j.buf) >= journalBufferMax {
+				j.flushLocked()
+			}
 		}
 	}
 	if err == nil && j.err != nil {

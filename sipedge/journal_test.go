@@ -289,7 +289,7 @@ func TestReadJournal(t *testing.T) {
 	steps[1].Events[0].Data = &d
 	var buf bytes.Buffer
 	for _, u := range steps {
-		line, err := encodeEntry(u)
+		line, err := appendEntry(nil, u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +297,7 @@ func TestReadJournal(t *testing.T) {
 	}
 	whole := buf.Len()
 	buf.WriteString("not json\n")
-	line, _ := encodeEntry(steps[0])
+	line, _ := appendEntry(nil, steps[0])
 	buf.Write(line[:len(line)/2]) // torn by a crash
 	got, bad := readJournal(&buf)
 	if bad != 2 || len(got) != 4 {
@@ -336,7 +336,7 @@ func callsEqual(a, b *switchboard.Call) bool {
 func FuzzReadJournal(f *testing.F) {
 	for _, u := range callSteps("org_x", time.Now()) {
 		_ = switchboard.PrepareCallUpdates([]switchboard.CallUpdate{u})
-		line, _ := encodeEntry(u)
+		line, _ := appendEntry(nil, u)
 		f.Add(line)
 	}
 	f.Add([]byte("{\"call\":null}\n{}\n\n"))

@@ -1,0 +1,158 @@
+package sipedge
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// marshalEntry is what appendEntry must write: json.Marshal of the line
+// the replay reads.
+func marshalEntry(t testing.TB, upd switchboard.CallUpdate) []byte {
+	t.Helper()
+	e := journalEntry{Call: upd.Call, Events: make([]journalEvent, len(upd.Events))}
+	for i, ev := range upd.Events {
+		e.Events[i] = journalEvent{ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, Status: ev.Status,
+			Detail: ev.Detail, SkipEndpoint: ev.SkipEndpoint, Data: ev.Data}
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// fill sets every field of the struct v points to to a value that is not
+// the zero value (but an event's Data), so a field appendEntry leaves out
+// shows.
+func fill(t *testing.T, v any) {
+	t.Helper()
+	s := reflect.ValueOf(v).Elem()
+	when := time.Date(2026, 11, 29, 10, 0, 0, 123456789, time.FixedZone("WAT", 3600))
+	for i := range s.NumField() {
+		f := s.Field(i)
+		switch p := f.Addr().Interface().(type) {
+		case *string:
+			*p = s.Type().Field(i).Name + ` "<&>" é`
+		case **string:
+			x := s.Type().Field(i).Name
+			*p = &x
+		case *int:
+			*p = 100 + i
+		case *bool:
+			*p = true
+		case *time.Time:
+			*p = when.Add(time.Duration(i) * time.Second)
+		case **time.Time:
+			x := when.Add(time.Duration(i) * time.Minute)
+			*p = &x
+		case **switchboard.CallEventData:
+			// CallEvent.Data: the caller fills one and sets it.
+		default:
+			t.Fatalf("%s.%s: fill does not know %s; teach it, and appendEntry the field", s.Type(), s.Type().Field(i).Name, f.Type())
+		}
+	}
+}
+
+func TestAppendEntryMatchesJSON(t *testing.T) {
+	t.Parallel()
+	var full switchboard.Call
+	fill(t, &full)
+	var data switchboard.CallEventData
+	fill(t, &data)
+	var ev switchboard.CallEvent
+	fill(t, &ev)
+	ev.Data = &data
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	bare := &switchboard.Call{ID: "call_x", Status: switchboard.CallInitiated, CreatedAt: at, UpdatedAt: at}
+	for _, tc := range []struct {
+		name string
+		upd  switchboard.CallUpdate
+	}{
+		{"every field set", switchboard.CallUpdate{Call: &full, Events: []*switchboard.CallEvent{&ev, {ID: "cev_2", Type: "call.failover", Timestamp: at}}}},
+		{"zero values and no events", switchboard.CallUpdate{Call: bare}},
+		{"data with zero values", switchboard.CallUpdate{Call: bare, Events: []*switchboard.CallEvent{{Data: &switchboard.CallEventData{}}}}},
+		{"no call", switchboard.CallUpdate{}},
+		{"control characters, U+2028 and bad UTF-8", switchboard.CallUpdate{Call: &switchboard.Call{
+			ID: "a\x00\x01\b\f\n\r\t\x1f\x7f\"\\/", FromNumber: "\u2028\u2029\xff\xfe", ToNumber: "\xe2\x82", CreatedAt: at,
+		}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := []byte("kept\n")
+			got, err := appendEntry(bytes.Clone(prefix), tc.upd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append(bytes.Clone(prefix), marshalEntry(t, tc.upd)...)
+			if !bytes.Equal(got, want) {
+				t.Errorf("appendEntry wrote\n%s\njson.Marshal writes\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestAppendEntryBadTime: a time JSON cannot hold fails the entry, as
+// json.Marshal does, and leaves dst as it was.
+func TestAppendEntryBadTime(t *testing.T) {
+	t.Parallel()
+	for _, year := range []int{-1, 10000} {
+		c := &switchboard.Call{ID: "call_x", CreatedAt: time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)}
+		got, err := appendEntry([]byte("kept"), switchboard.CallUpdate{Call: c})
+		if err == nil || string(got) != "kept" {
+			t.Errorf("year %d: %q, %v; want the buffer unchanged and an error", year, got, err)
+		}
+		if _, err := json.Marshal(c); err == nil {
+			t.Errorf("year %d: json.Marshal takes it; appendEntry should too", year)
+		}
+	}
+}
+
+// FuzzAppendEntry: for any strings, numbers and times, appendEntry writes
+// what json.Marshal writes.
+func FuzzAppendEntry(f *testing.F) {
+	f.Add("call_x", "+2348031000000", "detail <&>", int64(1796000000123456789), 480, true)
+	f.Add("\xff\u2028", "\x00", "\\\"", int64(-62135596800000000), -1, false)
+	f.Fuzz(func(t *testing.T, id, num, detail string, nanos int64, status int, skip bool) {
+		at := time.Unix(0, nanos).In(time.FixedZone("", status%50400))
+		c := &switchboard.Call{ID: id, FromNumber: num, FailureReason: detail, SIPStatus: status, Duration: -status,
+			PhoneNumberID: &num, CreatedAt: at, AnsweredAt: &at, UpdatedAt: at.Add(time.Duration(status))}
+		d := c.EventData()
+		upd := switchboard.CallUpdate{Call: c, Events: []*switchboard.CallEvent{
+			{ID: detail, Type: id, Timestamp: at, Status: num, Detail: detail, SkipEndpoint: skip, Data: &d},
+		}}
+		got, err := appendEntry(nil, upd)
+		e := journalEntry{Call: c, Events: []journalEvent{{ID: detail, Type: id, Timestamp: at, Status: num,
+			Detail: detail, SkipEndpoint: skip, Data: &d}}}
+		want, jerr := json.Marshal(e)
+		if (err != nil) != (jerr != nil) {
+			t.Fatalf("appendEntry error %v, json.Marshal error %v", err, jerr)
+		}
+		if err == nil && !bytes.Equal(got, append(want, '\n')) {
+			t.Fatalf("appendEntry wrote\n%s\njson.Marshal writes\n%s", got, want)
+		}
+	})
+}
+
+// BenchmarkAppendEntry is the journal's cost per update on the SIP path,
+// against encoding/json.
+func BenchmarkAppendEntry(b *testing.B) {
+	steps := callSteps("org_x", time.Now())
+	if err := switchboard.PrepareCallUpdates(steps); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("appendEntry", func(b *testing.B) {
+		var buf []byte
+		for i := 0; b.Loop(); i++ {
+			buf, _ = appendEntry(buf[:0], steps[i%len(steps)])
+		}
+	})
+	b.Run("json.Marshal", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			marshalEntry(b, steps[i%len(steps)])
+		}
+	})
+}
