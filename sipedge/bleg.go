@@ -21,7 +21,11 @@ type bleg struct {
 	req    *sip.Request // the INVITE as last sent (after a digest retry, the retry)
 	res    *sip.Response
 	cseq   uint32
-	ackReq *sip.Request // the ACK of the agent's 200, kept to send again
+	// ackSeq is the CSeq of the INVITE whose 200 we acknowledged (0
+	// before): a retransmitted 200 of it gets that ACK again, built anew,
+	// since keeping a copy of every call's ACK cost more than the rare
+	// resend.
+	ackSeq uint32
 	mu     sync.Mutex
 }
 
@@ -289,7 +293,9 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 	c.mu.Unlock()
 	e.m.setup.Observe(time.Since(c.received).Seconds())
 	if !sip.IsReliable(c.aReq.Transport()) {
-		go c.retransmit200(b.res.Body())
+		body := b.res.Body()
+		go c.retransmit2xx(func() *sip.Response { return c.responseA(200, "OK", body) },
+			c.acked, "caller never acknowledged the answer; hanging up")
 	}
 	if agentBye {
 		go c.endAnswered(switchboard.HangupAgent, switchboard.HangupByAgent, legB)
@@ -297,17 +303,14 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 	return dialResult{answered: true}
 }
 
-// retransmit200 resends our 200 to the caller until its ACK arrives.
-func (c *call) retransmit200(body []byte) {
-	c.retransmit2xx(c.responseA(200, "OK", body), c.acked, "caller never acknowledged the answer; hanging up")
-}
-
 // retransmit2xx resends a 2xx we answered an INVITE or re-INVITE with
 // until acked is closed (RFC 3261 §13.3.1.4: over UDP the UAS core, not
 // the transaction, retransmits a 2xx). It writes to the transport itself:
 // the INVITE transaction may be gone before the ACK comes (linger.go).
-// With no ACK after 64×T1 the call is ended (§14.2: BYE).
-func (c *call) retransmit2xx(res *sip.Response, acked <-chan struct{}, giveUp string) {
+// With no ACK after 64×T1 the call is ended (§14.2: BYE). The 2xx is
+// built by build when first needed: the ACK nearly always comes first.
+func (c *call) retransmit2xx(build func() *sip.Response, acked <-chan struct{}, giveUp string) {
+	var res *sip.Response
 	wait := sip.T1
 	deadline := time.NewTimer(64 * sip.T1)
 	defer deadline.Stop()
@@ -329,6 +332,9 @@ func (c *call) retransmit2xx(res *sip.Response, acked <-chan struct{}, giveUp st
 			if ended {
 				return // a BYE overtook the ACK: nothing left to answer
 			}
+			if res == nil {
+				res = build()
+			}
 			if err := c.e.srv.WriteResponse(res); err != nil {
 				c.e.log.Debug("2xx again", "call_id", c.rec.ID, "err", err)
 			}
@@ -344,7 +350,7 @@ func (b *bleg) ack(tx sip.ClientTransaction) {
 	seq := b.req.CSeq().SeqNo
 	req := b.inDialog(sip.ACK, seq)
 	b.mu.Lock()
-	b.ackReq = req.Clone()
+	b.ackSeq = seq
 	b.mu.Unlock()
 	tx.OnRetransmission(func(r *sip.Response) {
 		if r.IsSuccess() {
@@ -360,12 +366,12 @@ func (b *bleg) ack(tx sip.ClientTransaction) {
 // INVITE of CSeq seq; it reports whether it did.
 func (b *bleg) reack(seq uint32) bool {
 	b.mu.Lock()
-	tmpl := b.ackReq
+	acked := b.ackSeq
 	b.mu.Unlock()
-	if tmpl == nil || tmpl.CSeq().SeqNo != seq {
+	if acked == 0 || acked != seq {
 		return false // not acknowledged yet (ack will), or another INVITE's 2xx
 	}
-	if err := b.c.e.cli.WriteRequest(tmpl.Clone(), sipgo.ClientRequestAddVia); err != nil {
+	if err := b.c.e.cli.WriteRequest(b.inDialog(sip.ACK, seq), sipgo.ClientRequestAddVia); err != nil {
 		b.c.e.log.Debug("ACK to agent again", "call_id", b.c.rec.ID, "err", err)
 	}
 	return true

@@ -176,7 +176,7 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				e.log.Debug("relay re-INVITE answer", "err", err)
 			}
 			if acked != nil {
-				go c.retransmit2xx(r, acked, "no ACK for the answer to a re-INVITE; hanging up")
+				go c.retransmit2xx(func() *sip.Response { return r }, acked, "no ACK for the answer to a re-INVITE; hanging up")
 			}
 			return
 		case <-otx.Done():
