@@ -2,6 +2,7 @@ package sipedge
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,26 +88,31 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 			req.AppendHeader(sip.NewHeader(name, h.Value()))
 		}
 	}
-	seen := map[string]bool{}
+	// The endpoint's and the webhook's headers win over the carrier's.
+	// Names compare without case, and without allocating: this runs for
+	// every call, over every header of the carrier's INVITE.
+	var seen []string
 	add := func(name, value string) {
 		req.AppendHeader(sip.NewHeader(name, value))
-		seen[strings.ToLower(name)] = true
+		seen = append(seen, name)
 	}
-	// The endpoint's and the webhook's headers win over the carrier's.
+	isSeen := func(name string) bool {
+		return slices.ContainsFunc(seen, func(s string) bool { return strings.EqualFold(s, name) })
+	}
 	for _, h := range t.headers {
 		add(h[0], h[1])
 	}
 	if t.endpoint != nil {
 		for _, name := range sortedKeys(t.endpoint.Headers) {
-			if !seen[strings.ToLower(name)] {
+			if !isSeen(name) {
 				add(name, t.endpoint.Headers[name])
 			}
 		}
 	}
 	for _, h := range c.aReq.Headers() {
 		name := h.Name()
-		lower := strings.ToLower(name)
-		if strings.HasPrefix(lower, "x-") && !seen[lower] && lower != "x-switchboard-call-id" {
+		if len(name) >= 2 && strings.EqualFold(name[:2], "x-") && !isSeen(name) &&
+			!strings.EqualFold(name, "X-Switchboard-Call-Id") {
 			req.AppendHeader(sip.NewHeader(name, h.Value()))
 		}
 	}
