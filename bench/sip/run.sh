@@ -36,6 +36,13 @@
 #                        recorded, over placed calls
 #   sipp cpu/call        CPU of every SIPp process of the step (carriers and
 #                        agents, from bash `times`), over placed calls
+#   sb/sipp              sb cpu/call over sipp cpu/call (the summary's median
+#                        of each round's ratio). SIPp does the same work per
+#                        call in every run, so its CPU per call tracks how
+#                        fast the shared machine is at the time; the ratio
+#                        compares builds measured hours apart, or while a
+#                        neighbour slows the machine, where CPU per call
+#                        alone moves by a third
 #   RSS, active          process_resident_memory_bytes and
 #                        switchboard_calls_active from /metrics, sampled at
 #                        30, 50 and 70 % of the step (medians)
@@ -457,7 +464,9 @@ wait_bound() {
 	die "nothing listens on UDP $1 (SIPp failed to start: $(tail -3 "$2/out.txt" 2>/dev/null))"
 }
 
-median() { sort -g | awk '{a[NR] = $1} END { if (!NR) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# median [FORMAT]: the median of the numbers on stdin; the mean of the two
+# middle ones, printed with FORMAT (default %.1f), when there is an even count.
+median() { sort -g | awk -v f="${1:-%.1f}" '{a[NR] = $1} END { if (!NR) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf f "\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 CUM_PLACED=0
 CUM_OK=0
@@ -803,6 +812,7 @@ done
 
 # Medians per mode and rate.
 col() { awk -v m="$1" -v r="$2" -v c="$3" '$1 == m && $2 == r && $c != "-" {v = $c; gsub(/[<=>]/, "", v); print v}' "$RESULTS" | median; }
+ratio() { awk -v m="$1" -v r="$2" '$1 == m && $2 == r && $13 != "-" && $14 > 0 {printf "%.2f\n", $13 / $14}' "$RESULTS" | median %.2f; }
 colraw() { awk -v m="$1" -v r="$2" -v c="$3" '$1 == m && $2 == r {print $c}' "$RESULTS" | sort | uniq -c | awk '{printf "%s%s", (NR > 1 ? ", " : ""), ($1 > 1 ? $1 "x " : "") $2}'; }
 clean_count() { awk -v m="$1" -v r="$2" '$1 == m && $2 == r {n++; if ($21 == "yes") c++} END {printf "%d/%d", c, n}' "$RESULTS"; }
 rates_of() { awk -v m="$1" '$1 == m {print $2}' "$RESULTS" | sort -un; }
@@ -815,12 +825,12 @@ echo
 echo "== through switchboard: medians of $ROUNDS round(s) per rate (clean = 0 failed, 0 retransmissions,"
 echo "   answered/s >= 95 % of the rate, every call recorded)"
 echo
-echo "| calls/s | answered/s | calls | failed | retrans | INVITE→200 p50 / p99 ms (SIPp) | switchboard setup p50 / p99 ms | switchboard CPU µs/call | SIPp CPU µs/call | RSS MB | active calls | KB/active call (RSS / heap) | recorded | clean rounds |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"
+echo "| calls/s | answered/s | calls | failed | retrans | INVITE→200 p50 / p99 ms (SIPp) | switchboard setup p50 / p99 ms | switchboard CPU µs/call | SIPp CPU µs/call | sb/SIPp CPU | RSS MB | active calls | KB/active call (RSS / heap) | recorded | clean rounds |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"
 for r in $(rates_of sb); do
-	printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
+	printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
 		"$r" "$(col sb "$r" 7)" "$(col sb "$r" 4)" "$(col sb "$r" 5)" "$(col sb "$r" 6)" "$(col sb "$r" 8)" "$(col sb "$r" 9)" \
-		"≤$(col sb "$r" 11)" "≤$(col sb "$r" 12)" "$(col sb "$r" 13)" "$(col sb "$r" 14)" "$(col sb "$r" 15)" \
+		"≤$(col sb "$r" 11)" "≤$(col sb "$r" 12)" "$(col sb "$r" 13)" "$(col sb "$r" 14)" "$(ratio sb "$r")" "$(col sb "$r" 15)" \
 		"$(col sb "$r" 16)" "$(col sb "$r" 17)" "$(col sb "$r" 18)" "$(colraw sb "$r" 19)" "$(clean_count sb "$r")"
 done
 if [[ $BASELINE == 1 ]]; then
