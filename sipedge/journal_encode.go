@@ -4,23 +4,25 @@ import (
 	"errors"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/internal/jsonenc"
 )
 
 // The journal encodes every call update on the SIP path, and with
 // encoding/json that took about 5 % of switchboard's CPU at 1,500 calls/s
 // and a twelfth of its allocations (reflection, an intermediate buffer per
 // update). appendEntry writes the same bytes as json.Marshal of a
-// journalEntry straight into the journal's buffer; the replay still reads
-// lines with encoding/json. TestAppendEntryMatchesJSON and
-// FuzzAppendEntry hold the two to byte equality, and fail when a field is
-// added to the structs without being added here.
+// journalEntry straight into the journal's buffer, with the string and
+// time encoders of internal/jsonenc; the replay still reads lines with
+// encoding/json. TestAppendEntryMatchesJSON and FuzzAppendEntry hold the
+// two to byte equality, and fail when a field is added to the structs
+// without being added here.
 
-// errJournalTime is appendEntry's error for a time JSON cannot hold, as
+// errJournalTime is appendEntry's error for a time JSON cannot hold (a
+// year outside 0-9999, a zone offset of a day or more), as
 // time.Time.MarshalJSON refuses it.
-var errJournalTime = errors.New("call journal: time outside years 0-9999")
+var errJournalTime = errors.New("call journal: a time JSON cannot hold")
 
 // appendEntry appends upd as one journal line (JSON and a newline) to dst.
 func appendEntry(dst []byte, upd switchboard.CallUpdate) ([]byte, error) {
@@ -104,8 +106,7 @@ type jsonWriter struct {
 }
 
 func (w *jsonWriter) str(key, s string) {
-	w.b = append(w.b, key...)
-	w.b = appendJSONString(w.b, s)
+	w.b = jsonenc.AppendString(append(w.b, key...), s)
 }
 
 func (w *jsonWriter) strOmit(key, s string) {
@@ -133,12 +134,12 @@ func (w *jsonWriter) intOmit(key string, n int) {
 }
 
 func (w *jsonWriter) time(key string, t time.Time) {
-	if y := t.Year(); y < 0 || y > 9999 {
+	b, ok := jsonenc.AppendTime(append(w.b, key...), t)
+	if !ok {
 		w.err = errJournalTime
 		return
 	}
-	w.b = append(w.b, key...)
-	w.b = append(t.AppendFormat(append(w.b, '"'), time.RFC3339Nano), '"')
+	w.b = b
 }
 
 func (w *jsonWriter) optTime(key string, t *time.Time) {
@@ -147,55 +148,4 @@ func (w *jsonWriter) optTime(key string, t *time.Time) {
 		return
 	}
 	w.time(key, *t)
-}
-
-// appendJSONString appends s quoted as encoding/json quotes it: HTML
-// characters and U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
 }

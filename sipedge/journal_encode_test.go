@@ -99,14 +99,18 @@ func TestAppendEntryMatchesJSON(t *testing.T) {
 // json.Marshal does, and leaves dst as it was.
 func TestAppendEntryBadTime(t *testing.T) {
 	t.Parallel()
-	for _, year := range []int{-1, 10000} {
-		c := &switchboard.Call{ID: "call_x", CreatedAt: time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for _, at := range []time.Time{
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 25*3600)),
+	} {
+		c := &switchboard.Call{ID: "call_x", CreatedAt: at}
 		got, err := appendEntry([]byte("kept"), switchboard.CallUpdate{Call: c})
 		if err == nil || string(got) != "kept" {
-			t.Errorf("year %d: %q, %v; want the buffer unchanged and an error", year, got, err)
+			t.Errorf("%v: %q, %v; want the buffer unchanged and an error", at, got, err)
 		}
 		if _, err := json.Marshal(c); err == nil {
-			t.Errorf("year %d: json.Marshal takes it; appendEntry should too", year)
+			t.Errorf("%v: json.Marshal takes it; appendEntry should too", at)
 		}
 	}
 }
