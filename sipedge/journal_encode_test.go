@@ -11,9 +11,8 @@ import (
 )
 
 // marshalEntry is what appendEntry must write: json.Marshal of the line
-// the replay reads.
-func marshalEntry(t testing.TB, upd switchboard.CallUpdate) []byte {
-	t.Helper()
+// the replay reads, or json.Marshal's error.
+func marshalEntry(upd switchboard.CallUpdate) ([]byte, error) {
 	e := journalEntry{Call: upd.Call, Events: make([]journalEvent, len(upd.Events))}
 	for i, ev := range upd.Events {
 		e.Events[i] = journalEvent{ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, Status: ev.Status,
@@ -21,9 +20,9 @@ func marshalEntry(t testing.TB, upd switchboard.CallUpdate) []byte {
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return append(b, '\n')
+	return append(b, '\n'), nil
 }
 
 // fill sets every field of the struct v points to to a value that is not
@@ -87,7 +86,11 @@ func TestAppendEntryMatchesJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := append(bytes.Clone(prefix), marshalEntry(t, tc.upd)...)
+			line, err := marshalEntry(tc.upd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append(bytes.Clone(prefix), line...)
 			if !bytes.Equal(got, want) {
 				t.Errorf("appendEntry wrote\n%s\njson.Marshal writes\n%s", got, want)
 			}
@@ -104,12 +107,12 @@ func TestAppendEntryBadTime(t *testing.T) {
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 25*3600)),
 	} {
-		c := &switchboard.Call{ID: "call_x", CreatedAt: at}
-		got, err := appendEntry([]byte("kept"), switchboard.CallUpdate{Call: c})
+		upd := switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_x", CreatedAt: at}}
+		got, err := appendEntry([]byte("kept"), upd)
 		if err == nil || string(got) != "kept" {
 			t.Errorf("%v: %q, %v; want the buffer unchanged and an error", at, got, err)
 		}
-		if _, err := json.Marshal(c); err == nil {
+		if _, err := marshalEntry(upd); err == nil {
 			t.Errorf("%v: json.Marshal takes it; appendEntry should too", at)
 		}
 	}
@@ -129,13 +132,11 @@ func FuzzAppendEntry(f *testing.F) {
 			{ID: detail, Type: id, Timestamp: at, Status: num, Detail: detail, SkipEndpoint: skip, Data: &d},
 		}}
 		got, err := appendEntry(nil, upd)
-		e := journalEntry{Call: c, Events: []journalEvent{{ID: detail, Type: id, Timestamp: at, Status: num,
-			Detail: detail, SkipEndpoint: skip, Data: &d}}}
-		want, jerr := json.Marshal(e)
+		want, jerr := marshalEntry(upd)
 		if (err != nil) != (jerr != nil) {
 			t.Fatalf("appendEntry error %v, json.Marshal error %v", err, jerr)
 		}
-		if err == nil && !bytes.Equal(got, append(want, '\n')) {
+		if err == nil && !bytes.Equal(got, want) {
 			t.Fatalf("appendEntry wrote\n%s\njson.Marshal writes\n%s", got, want)
 		}
 	})
@@ -156,7 +157,9 @@ func BenchmarkAppendEntry(b *testing.B) {
 	})
 	b.Run("json.Marshal", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			marshalEntry(b, steps[i%len(steps)])
+			if _, err := marshalEntry(steps[i%len(steps)]); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
