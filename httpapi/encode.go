@@ -87,14 +87,14 @@ func appendEndpoint(b []byte, e *switchboard.Endpoint) (_ []byte, ok bool) {
 	if pc := e.ProviderConfig; pc != nil {
 		b = append(b, `,"provider_config":{"provider":`...)
 		b = jsonenc.AppendString(b, pc.Provider)
-		b = appendOptional(b, `,"agent_id":`, pc.AgentID)
-		b = appendOptional(b, `,"assistant_id":`, pc.AssistantID)
-		b = appendOptional(b, `,"credential_id":`, pc.CredentialID)
-		b = appendOptional(b, `,"agent_name":`, pc.AgentName)
-		b = appendOptional(b, `,"sip_trunk_id":`, pc.SIPTrunkID)
+		b = jsonenc.AppendOptional(b, `,"agent_id":`, pc.AgentID)
+		b = jsonenc.AppendOptional(b, `,"assistant_id":`, pc.AssistantID)
+		b = jsonenc.AppendOptional(b, `,"credential_id":`, pc.CredentialID)
+		b = jsonenc.AppendOptional(b, `,"agent_name":`, pc.AgentName)
+		b = jsonenc.AppendOptional(b, `,"sip_trunk_id":`, pc.SIPTrunkID)
 		b = append(b, '}')
 	}
-	b = appendOptional(b, `,"secret":`, e.Secret)
+	b = jsonenc.AppendOptional(b, `,"secret":`, e.Secret)
 	if len(e.Headers) > 0 {
 		b = append(b, `,"headers":{`...)
 		var arr [24]string // stored endpoints have at most 20 headers
@@ -129,13 +129,4 @@ func appendEndpoint(b []byte, e *switchboard.Endpoint) (_ []byte, ok bool) {
 		return b, false
 	}
 	return append(b, '}'), true
-}
-
-// appendOptional appends the key and the string unless it is empty
-// (omitempty).
-func appendOptional(b []byte, key, s string) []byte {
-	if s == "" {
-		return b
-	}
-	return jsonenc.AppendString(append(b, key...), s)
 }

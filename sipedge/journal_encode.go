@@ -110,9 +110,7 @@ func (w *jsonWriter) str(key, s string) {
 }
 
 func (w *jsonWriter) strOmit(key, s string) {
-	if s != "" {
-		w.str(key, s)
-	}
+	w.b = jsonenc.AppendOptional(w.b, key, s)
 }
 
 func (w *jsonWriter) optStr(key string, s *string) {

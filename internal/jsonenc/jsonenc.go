@@ -125,6 +125,15 @@ const digitPairs = "00010203040506070809" + "10111213141516171819" + "2021222324
 	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
 	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
 
+// AppendOptional appends key (the member's name with its separators, such
+// as `,"name":`) and s, unless s is empty: a string field with omitempty.
+func AppendOptional(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return AppendString(append(b, key...), s)
+}
+
 // AppendString appends s as a JSON string exactly as encoding/json does with
 // HTML escaping on: ", \ and control characters escaped (\b \f \n \r \t by
 // name, the rest as \u00XX), <, > and & as \u003c \u003e \u0026, invalid

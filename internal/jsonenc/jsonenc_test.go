@@ -80,3 +80,18 @@ func check(t *testing.T, s string) {
 		t.Errorf("AppendString(%q) = %s, want kept%s", s, got, want)
 	}
 }
+
+// TestAppendOptional: an empty string leaves b as it was (omitempty);
+// another is the key and the quoted string.
+func TestAppendOptional(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ s, want string }{
+		{"", `{"a":1`},
+		{"x", `{"a":1,"b":"x"`},
+		{"<", `{"a":1,"b":"\u003c"`},
+	} {
+		if got := string(AppendOptional([]byte(`{"a":1`), `,"b":`, tc.s)); got != tc.want {
+			t.Errorf("AppendOptional(%q) = %s, want %s", tc.s, got, tc.want)
+		}
+	}
+}
