@@ -107,8 +107,9 @@
 #   AGENT_PAUSE=1      0: the agents send their 200 right after their 180.
 #                      uas_answer.xml has a zero-length <pause/> between
 #                      them, which SIPp ends only at its next scheduler
-#                      tick: 3.7 ms at the median at 1,000 calls/s, and
-#                      longer when the CPUs are busy (docs/benchmarks.md)
+#                      tick, later still when the CPUs are busy: most of
+#                      INVITE -> 200 is then the agents' wait, not
+#                      switchboard's (docs/performance.md)
 #   PERF=0             1: `perf record` switchboard from 20 to 80 % of each
 #                      switchboard step and print its top functions (perf
 #                      costs CPU itself: do not quote figures of such a run)
