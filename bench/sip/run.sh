@@ -71,8 +71,9 @@
 #                      MEM_DURATION=10 (unless set)
 #   HOLD=100           ms between ACK and BYE (SIPp -d)
 #   NUMBERS=1000       numbers, endpoints and claims
-#   PER_SIPP=1000      calls/s per SIPp carrier at most (SIPp saturates near
-#                      1,000-1,250 calls/s per process)
+#   PER_SIPP=1000      calls/s per SIPp carrier at most (one SIPp process
+#                      saturates not far above this, so a higher rate runs
+#                      more carriers)
 #   AGENTS=            SIPp agent processes behind switchboard (default
 #                      ceil(max rate / PER_SIPP), at least 2)
 #   BASELINE=1         0: skip the SIPp-to-SIPp steps
