@@ -26,7 +26,7 @@ func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) {
 	if eps == nil {
 		eps = []*switchboard.Endpoint{}
 	}
-	writeJSON(w, http.StatusOK, endpointPage{items: eps, total: total, page: f.Page})
+	writeJSON(w, http.StatusOK, listBody("endpoints", eps, total, f.Page))
 }
 
 func (s *Server) handleCreateEndpoint(w http.ResponseWriter, r *http.Request) {
