@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // jsonContentType is the Content-Type of every JSON response. The slice is
@@ -54,4 +56,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if e.buf.Cap() <= maxPooledBuf {
 		encoderPool.Put(e)
 	}
+}
+
+// listBody is the envelope of every list: the items under the resource's
+// name, the total matching, and the window returned.
+func listBody(name string, items any, total int, p switchboard.Page) map[string]any {
+	return map[string]any{name: items, "total": total, "limit": p.Limit, "offset": p.Offset}
 }
