@@ -30,7 +30,9 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 // for a key is stored and replayed for IdempotencyTTL; the same key with a
 // different request is 422, and while the first is still running, 409.
 // Keys are scoped to the organisation and API key. 5xx responses are not
-// stored, so a client can retry after a server fault.
+// stored, so a client can retry after a server fault. next is already
+// adapted (Server.h), so its error responses are captured like any other;
+// the errors of idempotent itself are returned, never stored.
 func (s *Server) idempotent(next http.HandlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		idemKey := r.Header.Get("Idempotency-Key")
