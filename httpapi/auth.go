@@ -33,38 +33,33 @@ func credential(r *http.Request) (string, error) {
 
 // authenticate resolves the caller's key, checks the scope and the
 // organisation the caller may name, then applies the rate limit.
-func (s *Server) authenticate(scope switchboard.Scope, next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) authenticate(scope switchboard.Scope, next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		secret, err := credential(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if !switchboard.CheckAPIKeyFormat(secret) {
-			s.writeError(w, r, switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "invalid API key"))
-			return
+			return switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "invalid API key")
 		}
 		key, err := s.keys.lookup(r.Context(), secret)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if st := stateOf(r.Context()); st != nil {
 			st.key = key // seen by the handler and by withRequest's log line
 		} else {
 			r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
 		}
-		if ok, wait := s.limiter.allow(w, key.ID); !ok {
-			s.writeRateLimited(w, r, wait)
-			return
+		if err := s.limiter.allow(w, key.ID); err != nil {
+			return err
 		}
 		if !key.HasScope(scope) {
-			s.writeError(w, r, &switchboard.Error{
+			return &switchboard.Error{
 				Code:    switchboard.ECodeInsufficientScope,
 				Message: "this API key lacks the " + string(scope) + " scope",
 				Details: map[string]any{"required_scope": string(scope)},
-			})
-			return
+			}
 		}
 		// The organisation always comes from the key; naming another one is refused.
 		named := r.Header.Get("X-Organization-Id")
@@ -75,9 +70,8 @@ func (s *Server) authenticate(scope switchboard.Scope, next http.HandlerFunc) ht
 			}
 		}
 		if named != "" && named != key.OrganizationID {
-			s.writeError(w, r, switchboard.Errorf(switchboard.ECodeForbidden, "this API key does not belong to organization %q", named))
-			return
+			return switchboard.Errorf(switchboard.ECodeForbidden, "this API key does not belong to organization %q", named)
 		}
-		next(w, r)
+		return next(w, r)
 	}
 }

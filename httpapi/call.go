@@ -12,7 +12,7 @@ import (
 // Call records are written by the SIP edge; the API only reads them and,
 // through Config.Calls, asks the edge to end a live call.
 
-func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r.URL.Query(), "status", "direction", "phone_number_id", "endpoint_id", "from_date", "to_date")
 	f := switchboard.CallFilter{
 		Status:        q.oneOf("status", switchboard.CallStatuses...),
@@ -27,18 +27,17 @@ func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) {
 		q.fail(switchboard.FieldError("to_date", "to_date must not be before from_date"))
 	}
 	if q.err != nil {
-		s.writeError(w, r, q.err)
-		return
+		return q.err
 	}
 	calls, total, err := s.store.ListCalls(r.Context(), apiKey(r.Context()).OrganizationID, f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if calls == nil {
 		calls = []*switchboard.Call{}
 	}
 	writeJSON(w, http.StatusOK, listBody("calls", calls, total, f.Page))
+	return nil
 }
 
 // dateParam reads a from_date/to_date bound: an RFC 3339 date-time with a
@@ -68,29 +67,27 @@ func dateParam(q *query, name string, endOfDay bool) time.Time {
 	return time.Time{}
 }
 
-func (s *Server) handleGetCall(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGetCall(w http.ResponseWriter, r *http.Request) error {
 	call, err := s.store.FindCall(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, call)
+	return nil
 }
 
 // handleListCallEvents answers the call's timeline, oldest first, in the
 // list envelope. A timeline is short (a handful of entries per leg), so it
 // is read whole and paged here rather than in the store.
-func (s *Server) handleListCallEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListCallEvents(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r.URL.Query())
 	p := q.page()
 	if q.err != nil {
-		s.writeError(w, r, q.err)
-		return
+		return q.err
 	}
 	evs, err := s.store.ListCallEvents(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	total := len(evs)
 	window := evs[min(p.Offset, total):min(p.Offset+p.Limit, total)]
@@ -98,6 +95,7 @@ func (s *Server) handleListCallEvents(w http.ResponseWriter, r *http.Request) {
 		window = []*switchboard.CallEvent{}
 	}
 	writeJSON(w, http.StatusOK, listBody("events", window, total, p))
+	return nil
 }
 
 // callHangingUp is the answer to a hangup the SIP edge accepted. The edge
@@ -112,43 +110,38 @@ type callHangingUp struct {
 // handleHangupCall asks the SIP edge to end a live call and answers 202.
 // The stored record is read first so that an unknown call is a 404 and an
 // ended one a 409 whether or not the call plane runs here.
-func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) error {
 	if err := s.noBody(r); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
 	call, err := s.store.FindCall(r.Context(), orgID, id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if switchboard.CallEnded(call.Status) {
-		s.writeError(w, r, callEnded(call))
-		return
+		return callEnded(call)
 	}
 	if s.calls == nil {
-		s.writeError(w, r, switchboard.Errorf(switchboard.ECodeUnavailable,
-			"The call plane is not running: call %s cannot be hung up here.", id))
-		return
+		return switchboard.Errorf(switchboard.ECodeUnavailable,
+			"The call plane is not running: call %s cannot be hung up here.", id)
 	}
 	if call.Node != "" && s.node != "" && call.Node != s.node {
 		// Another node holds the call's dialogs: relay the hangup to it.
 		if err := s.store.RequestHangup(r.Context(), call.Node, orgID, id); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
-		return
+		return nil
 	}
 	if err := s.calls.Hangup(r.Context(), orgID, id); err != nil {
 		if switchboard.ErrorCode(err) == switchboard.ECodeCallNotFound {
 			err = s.notLive(r.Context(), orgID, id)
 		}
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
+	return nil
 }
 
 // notLive explains why this node's SIP edge has no live call that the

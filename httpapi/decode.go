@@ -101,3 +101,24 @@ func jsonTypeName(kind string) string {
 	}
 	return kind
 }
+
+// decode reads and strictly decodes a JSON request body into v.
+func (s *Server) decode(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+// noBody refuses a body on action routes that take none.
+func (s *Server) noBody(r *http.Request) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(body) > 0 {
+		return decodeJSON(body, &struct{}{})
+	}
+	return nil
+}

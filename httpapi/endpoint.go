@@ -7,7 +7,7 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r.URL.Query(), "type", "status")
 	f := switchboard.EndpointFilter{
 		Type:   q.oneOf("type", switchboard.EndpointAgent, switchboard.EndpointWebhook),
@@ -15,58 +15,53 @@ func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) {
 		Page:   q.page(),
 	}
 	if q.err != nil {
-		s.writeError(w, r, q.err)
-		return
+		return q.err
 	}
 	eps, total, err := s.store.ListEndpoints(r.Context(), apiKey(r.Context()).OrganizationID, f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if eps == nil {
 		eps = []*switchboard.Endpoint{}
 	}
-	writeJSON(w, http.StatusOK, endpointPage{items: eps, total: total, page: f.Page})
+	writeJSON(w, http.StatusOK, listBody("endpoints", eps, total, f.Page))
+	return nil
 }
 
-func (s *Server) handleCreateEndpoint(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleCreateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in switchboard.EndpointInput
 	if err := s.decode(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ep, err := switchboard.NewEndpoint(in)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if ep.Type == switchboard.EndpointWebhook {
 		if err := s.checkURL(r, ep.URL); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	if err := s.store.CreateEndpoint(r.Context(), apiKey(r.Context()).OrganizationID, ep); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, ep)
+	return nil
 }
 
-func (s *Server) handleGetEndpoint(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGetEndpoint(w http.ResponseWriter, r *http.Request) error {
 	ep, err := s.store.FindEndpoint(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, ep)
+	return nil
 }
 
-func (s *Server) handleUpdateEndpoint(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUpdateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var p switchboard.EndpointPatch
 	if err := s.decode(r, &p); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
 	if p.URL.Set && !p.URL.Null {
@@ -77,34 +72,24 @@ func (s *Server) handleUpdateEndpoint(w http.ResponseWriter, r *http.Request) {
 			err = s.checkURL(r, strings.TrimSpace(p.URL.Value))
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	ep, err := s.store.UpdateEndpoint(r.Context(), orgID, id,
 		func(cur *switchboard.Endpoint) (*switchboard.Endpoint, error) { return cur.Apply(p) })
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, ep)
+	return nil
 }
 
-func (s *Server) handleDeleteEndpoint(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDeleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	detached, err := s.store.DeleteEndpoint(r.Context(), apiKey(r.Context()).OrganizationID, id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true, "detached_phone_numbers": detached})
-}
-
-// decode reads and strictly decodes a JSON request body into v.
-func (s *Server) decode(r *http.Request, v any) error {
-	body, err := readBody(r)
-	if err != nil {
 		return err
 	}
-	return decodeJSON(body, v)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true, "detached_phone_numbers": detached})
+	return nil
 }

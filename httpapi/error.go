@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -49,6 +51,17 @@ type errorBody struct {
 	RetryAfter *float64       `json:"retry_after,omitempty"`
 }
 
+// retryAfterError is an error the caller may retry after wait seconds (a
+// rate limit): writeError sends wait as the envelope's retry_after and,
+// rounded up to whole seconds, as the Retry-After header.
+type retryAfterError struct {
+	err  error // the domain error: code and message
+	wait float64
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
 // writeError answers with the envelope for err. Internal errors are logged
 // here, once, with the request id; callers only see a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -57,6 +70,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *switchboard.Error
 	if errors.As(err, &e) {
 		body.Details = e.Details
+	}
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		body.RetryAfter = &ra.wait
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.wait))))
 	}
 	if code == switchboard.ECodeInternal {
 		s.logger.ErrorContext(r.Context(), "request failed", "request_id", body.RequestID,

@@ -30,22 +30,22 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 // for a key is stored and replayed for IdempotencyTTL; the same key with a
 // different request is 422, and while the first is still running, 409.
 // Keys are scoped to the organisation and API key. 5xx responses are not
-// stored, so a client can retry after a server fault.
-func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// stored, so a client can retry after a server fault. next is already
+// adapted (Server.h), so its error responses are captured like any other;
+// the errors of idempotent itself are returned, never stored.
+func (s *Server) idempotent(next http.HandlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		idemKey := r.Header.Get("Idempotency-Key")
 		if idemKey == "" {
 			next(w, r)
-			return
+			return nil
 		}
 		if len(idemKey) > maxIdempotencyKey {
-			s.writeError(w, r, switchboard.FieldError("Idempotency-Key", "Idempotency-Key must be at most %d characters", maxIdempotencyKey))
-			return
+			return switchboard.FieldError("Idempotency-Key", "Idempotency-Key must be at most %d characters", maxIdempotencyKey)
 		}
 		body, err := readBody(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		key := apiKey(r.Context())
@@ -61,22 +61,21 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		}
 		existing, started, err := s.store.BeginIdempotent(r.Context(), rec)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if !started {
 			switch {
 			case existing.Fingerprint != rec.Fingerprint:
-				s.writeError(w, r, switchboard.Errorf(switchboard.ECodeIdempotencyReused, "Idempotency-Key was already used with a different request"))
+				return switchboard.Errorf(switchboard.ECodeIdempotencyReused, "Idempotency-Key was already used with a different request")
 			case existing.Status == 0:
-				s.writeError(w, r, switchboard.Errorf(switchboard.ECodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress"))
+				return switchboard.Errorf(switchboard.ECodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress")
 			default:
 				w.Header().Set("Idempotent-Replayed", "true")
 				w.Header().Set("Content-Type", existing.ContentType)
 				w.WriteHeader(existing.Status)
 				w.Write(existing.Body)
 			}
-			return
+			return nil
 		}
 		cw := &captureWriter{statusRecorder: statusRecorder{ResponseWriter: w}}
 		finished := false
@@ -88,13 +87,14 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		}()
 		next(cw, r)
 		if cw.status >= 500 || cw.status == 0 {
-			return
+			return nil
 		}
 		rec.Status, rec.Body, rec.ContentType = cw.status, cw.buf.Bytes(), cw.Header().Get("Content-Type")
 		if err := s.store.FinishIdempotent(context.WithoutCancel(r.Context()), rec); err != nil {
 			s.logger.ErrorContext(r.Context(), "store idempotent response", "request_id", requestID(r.Context()), "err", err)
-			return
+			return nil
 		}
 		finished = true
+		return nil
 	}
 }

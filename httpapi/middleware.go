@@ -104,6 +104,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// started reports whether the response has begun: after it, an error can
+// only be logged.
+func (r *statusRecorder) started() bool { return r.status != 0 }
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -130,7 +134,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.writeError(rec, r, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+				s.fail(rec, r, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 			}
 			if s.logger.Enabled(r.Context(), slog.LevelInfo) {
 				attrs := []slog.Attr{

@@ -7,11 +7,10 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-func (s *Server) handleListPhoneNumbers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListPhoneNumbers(w http.ResponseWriter, r *http.Request) error {
 	// KrosAI's OpenAPI generation lists the inventory as ?action=available.
 	if r.URL.Query().Get("action") == "available" {
-		s.handleListAvailable(w, r)
-		return
+		return s.handleListAvailable(w, r)
 	}
 	q := newQuery(r.URL.Query(), "action", "status", "country", "endpoint_id")
 	q.oneOf("action", "assigned")
@@ -22,18 +21,17 @@ func (s *Server) handleListPhoneNumbers(w http.ResponseWriter, r *http.Request) 
 		Page:       q.page(),
 	}
 	if q.err != nil {
-		s.writeError(w, r, q.err)
-		return
+		return q.err
 	}
 	nums, total, err := s.store.ListPhoneNumbers(r.Context(), apiKey(r.Context()).OrganizationID, f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if nums == nil {
 		nums = []*switchboard.PhoneNumber{}
 	}
 	writeJSON(w, http.StatusOK, listBody("phone_numbers", nums, total, f.Page))
+	return nil
 }
 
 // availableNumber is an inventory entry as the API shows it: the inventory
@@ -48,7 +46,7 @@ type availableNumber struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-func (s *Server) handleListAvailable(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListAvailable(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r.URL.Query(), "action", "country", "type")
 	q.oneOf("action", "available")
 	f := switchboard.AvailableFilter{
@@ -57,19 +55,18 @@ func (s *Server) handleListAvailable(w http.ResponseWriter, r *http.Request) {
 		Page:    q.page(),
 	}
 	if q.err != nil {
-		s.writeError(w, r, q.err)
-		return
+		return q.err
 	}
 	inv, total, err := s.store.ListAvailable(r.Context(), f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]availableNumber, len(inv))
 	for i, n := range inv {
 		out[i] = availableNumber{ID: n.ID, InventoryID: n.ID, Number: n.Number, E164: n.Number, Country: n.Country, Type: n.Type, CreatedAt: n.CreatedAt}
 	}
 	writeJSON(w, http.StatusOK, listBody("phone_numbers", out, total, f.Page))
+	return nil
 }
 
 func countryParam(q *query) string {
@@ -104,23 +101,21 @@ type claimBody struct {
 	MonthlyCostSnake *int64                       `json:"monthly_cost_cents"`
 }
 
-func (s *Server) handleClaimNumber(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleClaimNumber(w http.ResponseWriter, r *http.Request) error {
 	var b claimBody
 	if err := s.decode(r, &b); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	req, err := b.request()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	pn, err := s.store.ClaimNumber(r.Context(), apiKey(r.Context()).OrganizationID, req)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, pn)
+	return nil
 }
 
 func (b *claimBody) request() (switchboard.ClaimRequest, error) {
@@ -174,13 +169,13 @@ func (b *claimBody) request() (switchboard.ClaimRequest, error) {
 	return req, nil
 }
 
-func (s *Server) handleGetPhoneNumber(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGetPhoneNumber(w http.ResponseWriter, r *http.Request) error {
 	pn, err := s.store.FindPhoneNumber(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, pn)
+	return nil
 }
 
 // patchNumberBody is PATCH /phone-numbers/{id} in both spellings.
@@ -218,38 +213,35 @@ func (b *patchNumberBody) patch() (switchboard.PhoneNumberPatch, error) {
 	return p, nil
 }
 
-func (s *Server) handleUpdatePhoneNumber(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUpdatePhoneNumber(w http.ResponseWriter, r *http.Request) error {
 	var b patchNumberBody
 	if err := s.decode(r, &b); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := b.patch()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	pn, err := s.store.UpdatePhoneNumber(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"), p)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, pn)
+	return nil
 }
 
-func (s *Server) handleReleaseNumber(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReleaseNumber(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r.URL.Query(), "action")
 	q.oneOf("action", "release")
 	if q.err != nil {
-		s.writeError(w, r, q.err)
-		return
+		return q.err
 	}
 	pn, err := s.store.ReleaseNumber(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": pn.ID, "released": true, "number": pn.Number})
+	return nil
 }
 
 // pick merges a field sent in snake_case and camelCase: either may be

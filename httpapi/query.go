@@ -75,9 +75,3 @@ func (q *query) page() switchboard.Page {
 	}
 	return p
 }
-
-// listBody is the envelope of every list: the items under the resource's
-// name, the total matching, and the window returned.
-func listBody(name string, items any, total int, p switchboard.Page) map[string]any {
-	return map[string]any{name: items, "total": total, "limit": p.Limit, "offset": p.Offset}
-}

@@ -30,10 +30,11 @@ type bucket struct {
 }
 
 // allow takes a token for key and sets the X-RateLimit-* headers. When the
-// bucket is empty it reports false and how many seconds to wait.
-func (l *limiter) allow(w http.ResponseWriter, key string) (bool, float64) {
+// bucket is empty it returns a RATE_LIMIT_EXCEEDED error that carries how
+// many seconds to wait, for error.go to render.
+func (l *limiter) allow(w http.ResponseWriter, key string) error {
 	if l.rate <= 0 {
-		return true, 0
+		return nil
 	}
 	now := l.now()
 	l.mu.Lock()
@@ -68,18 +69,10 @@ func (l *limiter) allow(w http.ResponseWriter, key string) (bool, float64) {
 	h["X-Ratelimit-Remaining"] = vals[0:1:1]
 	h["X-Ratelimit-Reset"] = vals[1:2:2]
 	if allowed {
-		return true, 0
+		return nil
 	}
-	wait := math.Ceil((1-tokens)/l.rate*1000) / 1000
-	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait))))
-	return false, wait
-}
-
-func (s *Server) writeRateLimited(w http.ResponseWriter, r *http.Request, wait float64) {
-	writeJSON(w, http.StatusTooManyRequests, errorBody{
-		Error:      "rate limit exceeded",
-		Code:       switchboard.ECodeRateLimited,
-		RequestID:  requestID(r.Context()),
-		RetryAfter: &wait,
-	})
+	return &retryAfterError{
+		err:  switchboard.Errorf(switchboard.ECodeRateLimited, "rate limit exceeded"),
+		wait: math.Ceil((1-tokens)/l.rate*1000) / 1000,
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -16,47 +17,49 @@ var jsonContentType = []string{"application/json"}
 // internalErrorBody is sent when a response cannot be encoded.
 const internalErrorBody = `{"error":"Internal error.","code":"INTERNAL_ERROR"}` + "\n"
 
-// bufPool recycles response buffers; buffers that grew past maxPooledBuf
-// (a very large page) are left to the garbage collector.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+// encoder is a response buffer with its json.Encoder, recycled through
+// encoderPool so that a response costs no buffer or encoder allocation.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
 
+var encoderPool = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.buf.Grow(1024)
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+// maxPooledBuf bounds the buffers kept in encoderPool; one that grew past
+// it (a very large page) is left to the garbage collector.
 const maxPooledBuf = 64 << 10
 
-// writeJSON writes v as the JSON body with the given status, followed by a
-// newline, with its Content-Length. The bytes are those of json.Marshal;
-// endpoints and pages of endpoints take the hand-written encoders of
-// encode.go.
+// writeJSON writes v as the JSON body with the given status, with its
+// Content-Length. The body is json.Marshal's followed by a newline, as
+// json.Encoder writes it; the domain types' struct tags decide its shape.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	bp := bufPool.Get().(*[]byte)
-	b, ok := appendJSON((*bp)[:0], v)
-	if ok {
-		b = append(b, '\n')
-	} else {
+	e := encoderPool.Get().(*encoder)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
 		// Only our own types reach here; a marshal failure is a programming error.
-		status, b = http.StatusInternalServerError, append(b[:0], internalErrorBody...)
+		status = http.StatusInternalServerError
+		e.buf.Reset()
+		e.buf.WriteString(internalErrorBody)
 	}
+	b := e.buf.Bytes()
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	w.Write(b)
-	if cap(b) <= maxPooledBuf {
-		*bp = b[:0]
-		bufPool.Put(bp)
+	if e.buf.Cap() <= maxPooledBuf {
+		encoderPool.Put(e)
 	}
 }
 
-// appendJSON appends the JSON encoding of v, as json.Marshal would write it.
-func appendJSON(b []byte, v any) ([]byte, bool) {
-	switch v := v.(type) {
-	case *switchboard.Endpoint:
-		return appendEndpoint(b, v)
-	case endpointPage:
-		return appendEndpointPage(b, v)
-	}
-	j, err := json.Marshal(v)
-	if err != nil {
-		return b, false
-	}
-	return append(b, j...), true
+// listBody is the envelope of every list: the items under the resource's
+// name, the total matching, and the window returned.
+func listBody(name string, items any, total int, p switchboard.Page) map[string]any {
+	return map[string]any{name: items, "total": total, "limit": p.Limit, "offset": p.Offset}
 }

@@ -23,21 +23,18 @@ type routeBody struct {
 // handleExplainRoute loads the number and its endpoints and answers with
 // switchboard.Route's decision. An attached endpoint that cannot be found
 // is absent, as it is to the SIP edge.
-func (s *Server) handleExplainRoute(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleExplainRoute(w http.ResponseWriter, r *http.Request) error {
 	ctx, org := r.Context(), apiKey(r.Context()).OrganizationID
 	pn, err := s.store.FindPhoneNumber(ctx, org, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	in := switchboard.RouteInput{Number: pn}
 	if in.Endpoint, err = s.findRouteEndpoint(ctx, org, pn.EndpointID); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if in.Fallback, err = s.findRouteEndpoint(ctx, org, pn.FallbackEndpointID); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	d := switchboard.Route(in)
 	b := routeBody{PhoneNumberID: pn.ID, Number: pn.Number, Decision: d.Result, UsedFallback: d.UsedFallback, Reason: d.Reason}
@@ -53,6 +50,7 @@ func (s *Server) handleExplainRoute(w http.ResponseWriter, r *http.Request) {
 		b.Endpoint = &switchboard.EndpointSummary{ID: e.ID, Name: e.Name, Type: e.Type, Provider: e.Provider(), Status: e.Status}
 	}
 	writeJSON(w, http.StatusOK, b)
+	return nil
 }
 
 // findRouteEndpoint loads an attached endpoint; nil when none is attached

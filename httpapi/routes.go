@@ -53,42 +53,73 @@ func (s *Server) routes() http.Handler {
 	return m.mux
 }
 
+// handlerFunc is the form of every handler and middleware of the API: it
+// writes a successful response itself and returns an error instead of
+// writing one, for h to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// h adapts fn to net/http. It is the one place where a returned error
+// becomes a response: writeError's envelope while nothing has been
+// written, else a log line, since a response that has started cannot be
+// replaced.
+func (s *Server) h(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	}
+}
+
+// fail renders err for h, and for withRequest when a handler panics.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if sw, ok := w.(interface{ started() bool }); ok && sw.started() {
+		s.logger.ErrorContext(r.Context(), "error after the response started", "request_id", requestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
+	s.writeError(w, r, err)
+}
+
 // router registers each route under every API prefix.
 type router struct {
 	mux *http.ServeMux
 	s   *Server
 }
 
-func (m *router) handle(pattern string, h http.HandlerFunc) {
+func (m *router) handle(pattern string, h handlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
 	prefixes := []string{""}
 	if strings.Contains(path, "{api}") {
 		prefixes = apiPrefixes
 	}
+	hf := m.s.h(h)
 	for _, p := range prefixes {
-		m.mux.HandleFunc(method+" "+strings.Replace(path, "{api}", p, 1), h)
+		m.mux.HandleFunc(method+" "+strings.Replace(path, "{api}", p, 1), hf)
 	}
 }
 
-func (m *router) public(pattern string, h http.HandlerFunc) { m.handle(pattern, h) }
+func (m *router) public(pattern string, h handlerFunc) { m.handle(pattern, h) }
 
-func (m *router) read(pattern string, scope switchboard.Scope, h http.HandlerFunc) {
+func (m *router) read(pattern string, scope switchboard.Scope, h handlerFunc) {
 	m.handle(pattern, m.s.authenticate(scope, h))
 }
 
 // write registers a route that changes state. Any change may have queued
 // webhook deliveries, so the delivery worker is woken after it (a
-// non-blocking signal; the worker also polls).
-func (m *router) write(pattern string, scope switchboard.Scope, h http.HandlerFunc) {
+// non-blocking signal; the worker also polls). The handler is adapted
+// before idempotent wraps it, so that its error responses are stored and
+// replayed like any other.
+func (m *router) write(pattern string, scope switchboard.Scope, h handlerFunc) {
 	notify := m.s.onDeliveriesQueued
 	if notify != nil {
 		inner := h
-		h = func(w http.ResponseWriter, r *http.Request) {
-			inner(w, r)
+		h = func(w http.ResponseWriter, r *http.Request) error {
+			err := inner(w, r)
 			notify()
+			return err
 		}
 	}
-	m.handle(pattern, m.s.authenticate(scope, m.s.idempotent(h)))
+	m.handle(pattern, m.s.authenticate(scope, m.s.idempotent(m.s.h(h))))
 }
 
 // fallbacks answers unmatched requests with the JSON envelope: 405 when the
@@ -96,15 +127,14 @@ func (m *router) write(pattern string, scope switchboard.Scope, h http.HandlerFu
 // also receives wrong-method requests (ServeMux only writes its own text
 // 405 when nothing matches), so the check costs nothing on matched routes.
 func (m *router) fallbacks() {
-	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	m.mux.HandleFunc("/", m.s.h(func(w http.ResponseWriter, r *http.Request) error {
 		for _, method := range []string{"GET", "POST", "PATCH", "DELETE"} {
 			probe := r.Clone(r.Context())
 			probe.Method = method
 			if _, pattern := m.mux.Handler(probe); pattern != "/" && pattern != "" {
-				m.s.writeError(w, r, switchboard.Errorf(switchboard.ECodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
-				return
+				return switchboard.Errorf(switchboard.ECodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
 			}
 		}
-		m.s.writeError(w, r, switchboard.Errorf(switchboard.ECodeNotFound, "no such route: %s %s", r.Method, r.URL.Path))
-	})
+		return switchboard.Errorf(switchboard.ECodeNotFound, "no such route: %s %s", r.Method, r.URL.Path)
+	}))
 }
