@@ -17,14 +17,28 @@ func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) err
 	if q.err != nil {
 		return q.err
 	}
-	eps, total, err := s.store.ListEndpoints(r.Context(), apiKey(r.Context()).OrganizationID, f)
+	orgID := apiKey(r.Context()).OrganizationID
+	encode := func(eps []*switchboard.Endpoint, total int) ([]byte, error) {
+		if eps == nil {
+			eps = []*switchboard.Endpoint{}
+		}
+		return encodeJSON(listBody("endpoints", eps, total, f.Page))
+	}
+	var b []byte
+	var err error
+	if s.bodies != nil {
+		b, err = s.bodies.ListEndpointsJSON(r.Context(), orgID, f, encode)
+	} else {
+		var eps []*switchboard.Endpoint
+		var total int
+		if eps, total, err = s.store.ListEndpoints(r.Context(), orgID, f); err == nil {
+			b, err = encode(eps, total)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	if eps == nil {
-		eps = []*switchboard.Endpoint{}
-	}
-	writeJSON(w, http.StatusOK, listBody("endpoints", eps, total, f.Page))
+	writeBody(w, http.StatusOK, b)
 	return nil
 }
 
@@ -50,11 +64,22 @@ func (s *Server) handleCreateEndpoint(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) handleGetEndpoint(w http.ResponseWriter, r *http.Request) error {
-	ep, err := s.store.FindEndpoint(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
+	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
+	encode := func(ep *switchboard.Endpoint) ([]byte, error) { return encodeJSON(ep) }
+	var b []byte
+	var err error
+	if s.bodies != nil {
+		b, err = s.bodies.FindEndpointJSON(r.Context(), orgID, id, encode)
+	} else {
+		var ep *switchboard.Endpoint
+		if ep, err = s.store.FindEndpoint(r.Context(), orgID, id); err == nil {
+			b, err = encode(ep)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ep)
+	writeBody(w, http.StatusOK, b)
 	return nil
 }
 

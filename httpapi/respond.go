@@ -47,15 +47,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		e.buf.Reset()
 		e.buf.WriteString(internalErrorBody)
 	}
-	b := e.buf.Bytes()
+	writeBody(w, status, e.buf.Bytes())
+	if e.buf.Cap() <= maxPooledBuf {
+		encoderPool.Put(e)
+	}
+}
+
+// encodeJSON returns the body writeJSON would write for v, in a new slice
+// that the caller may keep (the cached endpoint bodies).
+func encodeJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// writeBody writes b, a JSON body, with the given status.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	w.Write(b)
-	if e.buf.Cap() <= maxPooledBuf {
-		encoderPool.Put(e)
-	}
 }
 
 // listBody is the envelope of every list: the items under the resource's

@@ -42,9 +42,19 @@ type Config struct {
 	Node string
 }
 
+// endpointBodies is implemented by a store that caches the encoded
+// responses of endpoint reads with the endpoints (storecache). Encoding a
+// page of endpoints costs more than the rest of a cached read, and the two
+// most frequent reads of the API are of endpoints.
+type endpointBodies interface {
+	FindEndpointJSON(ctx context.Context, orgID, id string, encode func(*switchboard.Endpoint) ([]byte, error)) ([]byte, error)
+	ListEndpointsJSON(ctx context.Context, orgID string, f switchboard.EndpointFilter, encode func([]*switchboard.Endpoint, int) ([]byte, error)) ([]byte, error)
+}
+
 // Server is the REST API over a store.
 type Server struct {
 	store   switchboard.Store
+	bodies  endpointBodies // nil unless the store caches endpoint bodies
 	logger  *slog.Logger
 	keys    *keyCache
 	limiter *limiter
@@ -69,8 +79,10 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 	if cfg.KeyCacheTTL == 0 {
 		cfg.KeyCacheTTL = 10 * time.Second
 	}
+	bodies, _ := store.(endpointBodies)
 	s := &Server{
 		store:   store,
+		bodies:  bodies,
 		logger:  logger,
 		keys:    &keyCache{store: store, ttl: cfg.KeyCacheTTL, now: cfg.Clock, entries: map[string]keyCacheEntry{}},
 		limiter: &limiter{rate: cfg.RateLimit, burst: cfg.RateBurst, now: cfg.Clock, buckets: map[string]*bucket{}},

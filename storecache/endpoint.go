@@ -12,13 +12,31 @@ import (
 // reads it through and caches it. Errors (ENDPOINT_NOT_FOUND included) are
 // not cached. The endpoint is shared with the cache: read-only.
 func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboard.Endpoint, error) {
+	ep, _, err := s.find(ctx, orgID, id)
+	return ep, err
+}
+
+// FindEndpointJSON is FindEndpoint encoded by encode, which must be a
+// pure function of the endpoint: its bytes are cached with the endpoint
+// and shared by every later hit, so a read costs neither a query nor an
+// encoding. The bytes are read-only.
+func (s *store) FindEndpointJSON(ctx context.Context, orgID, id string, encode func(*switchboard.Endpoint) ([]byte, error)) ([]byte, error) {
+	ep, b, err := s.find(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	return b.get(func() ([]byte, error) { return encode(ep) })
+}
+
+// find is FindEndpoint with the entry's body slot.
+func (s *store) find(ctx context.Context, orgID, id string) (*switchboard.Endpoint, *body, error) {
 	now := s.clock()
 	s.mu.RLock()
 	if o := s.orgs[orgID]; o != nil {
 		if e, ok := o.finds[id]; ok && now.Before(e.expires) {
 			s.mu.RUnlock()
 			s.check(e.ep, e.shadow)
-			return e.ep, nil
+			return e.ep, e.body, nil
 		}
 	}
 	s.mu.RUnlock()
@@ -26,9 +44,9 @@ func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboar
 	o, gen := s.snapshot(orgID)
 	ep, err := s.Store.FindEndpoint(ctx, orgID, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	entry := findEntry{ep: ep, expires: now.Add(s.ttl), shadow: s.shadow(ep)}
+	entry := findEntry{ep: ep, expires: now.Add(s.ttl), shadow: s.shadow(ep), body: new(body)}
 	s.put(orgID, o, gen, 1, func(o *org) {
 		if o.finds == nil {
 			o.finds = map[string]findEntry{}
@@ -41,13 +59,34 @@ func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboar
 		o.size++
 		s.size++
 	})
-	return ep, nil
+	return ep, entry.body, nil
 }
 
 // ListEndpoints returns one page of the organisation's endpoints from the
 // cache, or reads it through and caches it, keyed by the whole filter. The
 // slice is the caller's; the endpoints are shared with the cache: read-only.
 func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
+	eps, total, _, err := s.list(ctx, orgID, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return slices.Clone(eps), total, nil
+}
+
+// ListEndpointsJSON is ListEndpoints encoded by encode, which must be a
+// pure function of the page, the total and the filter: its bytes are
+// cached with the page, as FindEndpointJSON's are. The bytes are read-only.
+func (s *store) ListEndpointsJSON(ctx context.Context, orgID string, f switchboard.EndpointFilter, encode func([]*switchboard.Endpoint, int) ([]byte, error)) ([]byte, error) {
+	eps, total, b, err := s.list(ctx, orgID, f)
+	if err != nil {
+		return nil, err
+	}
+	return b.get(func() ([]byte, error) { return encode(eps, total) })
+}
+
+// list is ListEndpoints with the entry's body slot. The slice returned is
+// shared with the cache.
+func (s *store) list(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, *body, error) {
 	now := s.clock()
 	s.mu.RLock()
 	if o := s.orgs[orgID]; o != nil {
@@ -58,7 +97,7 @@ func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.E
 					s.check(ep, e.shadow[i])
 				}
 			}
-			return slices.Clone(e.eps), e.total, nil
+			return e.eps, e.total, e.body, nil
 		}
 	}
 	s.mu.RUnlock()
@@ -66,9 +105,9 @@ func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.E
 	o, gen := s.snapshot(orgID)
 	eps, total, err := s.Store.ListEndpoints(ctx, orgID, f)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	entry := listEntry{eps: slices.Clone(eps), total: total, expires: now.Add(s.ttl)}
+	entry := listEntry{eps: slices.Clone(eps), total: total, expires: now.Add(s.ttl), body: new(body)}
 	if s.checking {
 		for _, ep := range eps {
 			entry.shadow = append(entry.shadow, s.shadow(ep))
@@ -87,7 +126,7 @@ func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.E
 		o.size += n
 		s.size += n
 	})
-	return eps, total, nil
+	return entry.eps, total, entry.body, nil
 }
 
 // copyInto sets *dst to a deep copy of *src. The fields that are pointers

@@ -79,6 +79,7 @@ type findEntry struct {
 	ep      *switchboard.Endpoint
 	expires time.Time
 	shadow  *switchboard.Endpoint // when checking
+	body    *body
 }
 
 type listEntry struct {
@@ -86,6 +87,7 @@ type listEntry struct {
 	total   int
 	expires time.Time
 	shadow  []*switchboard.Endpoint // when checking
+	body    *body
 }
 
 // New returns store with FindEndpoint and ListEndpoints cached for ttl
