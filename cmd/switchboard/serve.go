@@ -136,6 +136,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
+	// One serve per SQLite file: locked before a key is printed or a port
+	// opened, released once everything has stopped.
+	lock, err := lockDatabase(cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	m := NewMain(cfg, stdout, stderr)
 	if err := m.Open(ctx); err != nil {
 		m.Close(context.Background())
