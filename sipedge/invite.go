@@ -58,30 +58,14 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.byID.Store(c.rec.ID, c)
 	tx.OnCancel(func(*sip.Request) { c.cancelSetup(errCallerCanceled) })
 
-	var in switchboard.RouteInput
+	var number *switchboard.PhoneNumber
+	d := unheld
 	if numErr == nil {
-		in = e.table.Lookup(called)
+		number, d = e.table.Route(called)
 	}
-	d := switchboard.Route(in)
-	var ep *switchboard.Endpoint
-	c.mu.Lock()
-	if in.Number != nil {
-		c.rec.OrganizationID = in.Number.OrganizationID
-		c.rec.PhoneNumberID = &in.Number.ID
-	}
-	if d.Result != switchboard.RouteReject {
-		ep = in.Endpoint
-		if d.UsedFallback {
-			ep = in.Fallback
-		}
-		c.rec.EndpointID = &ep.ID
-	}
-	upd := c.eventLocked(switchboard.EventCallInitiated, d.Reason, ep != nil && ep.Type == switchboard.EndpointWebhook)
-	c.mu.Unlock()
-	e.rec.save(upd)
-
-	if d.Result == switchboard.RouteReject {
-		c.failSetup(rejectOutcome(d.Reason))
+	e.rec.save(c.routed(number, d))
+	if d.Reject != nil {
+		c.failSetup(rejectOutcome(d))
 		return
 	}
 	if !e.acquireNumber(called) {
@@ -89,19 +73,35 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.hasSlot = true
-
-	endpoints := []*switchboard.Endpoint{ep}
-	if fb := in.Fallback; !d.UsedFallback && fb != nil && fb.Status == switchboard.StatusActive && fb.ID != ep.ID {
-		endpoints = append(endpoints, fb)
-	}
-	c.run(endpoints)
+	c.run(d.Targets)
 }
 
-// run tries each endpoint in turn (the number's endpoint, then its
-// fallback) until one answers or a final answer ends the call.
-func (c *call) run(endpoints []*switchboard.Endpoint) {
+// routed records the routing decision on the call: the organisation and
+// number it belongs to and the first endpoint it goes to. It returns the
+// call.initiated update.
+func (c *call) routed(number *switchboard.PhoneNumber, d switchboard.Decision) switchboard.CallUpdate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if number != nil {
+		c.rec.OrganizationID = number.OrganizationID
+		c.rec.PhoneNumberID = &number.ID
+	}
+	webhook := false
+	if len(d.Targets) > 0 {
+		ep := d.Targets[0].Endpoint
+		c.rec.EndpointID = &ep.ID
+		webhook = ep.Type == switchboard.EndpointWebhook
+	}
+	return c.eventLocked(switchboard.EventCallInitiated, d.Reason, webhook)
+}
+
+// run tries each target of the routing decision in turn (the number's
+// endpoint, then its fallback) until one answers or a final answer ends
+// the call.
+func (c *call) run(targets []switchboard.RouteTarget) {
 	best := outcome{}
-	for i, ep := range endpoints {
+	for i, rt := range targets {
+		ep := rt.Endpoint
 		if i > 0 {
 			c.mu.Lock()
 			c.rec.EndpointID = &ep.ID
@@ -109,7 +109,7 @@ func (c *call) run(endpoints []*switchboard.Endpoint) {
 			c.mu.Unlock()
 			c.e.rec.save(upd)
 		}
-		var targets []target
+		var dests []target
 		if ep.Type == switchboard.EndpointWebhook {
 			act, err := c.askWebhook(ep)
 			if err != nil {
@@ -128,16 +128,16 @@ func (c *call) run(endpoints []*switchboard.Endpoint) {
 				c.failSetup(webhookRejectOutcome(act.status))
 				return
 			}
-			targets = act.targets
+			dests = act.targets
 		} else {
 			u, err := switchboard.AgentTarget(ep, c.called)
 			if err != nil {
 				c.e.log.Error("agent endpoint has no usable SIP URI", "endpoint_id", ep.ID, "err", err)
 				continue
 			}
-			targets = []target{{uri: u, endpoint: ep}}
+			dests = []target{{uri: u, endpoint: ep}}
 		}
-		for _, t := range targets {
+		for _, t := range dests {
 			r := c.dial(t, ringTimeout(ep))
 			switch {
 			case r.answered:
