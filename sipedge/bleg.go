@@ -64,7 +64,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	}
 	req.SetTransport(transport)
 
-	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: c.rec.FromNumber, Host: e.host}}
+	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: c.record.FromNumber, Host: e.host}}
 	if dn := c.aReq.From().DisplayName; dn != "" {
 		from.DisplayName = dn
 	}
@@ -116,7 +116,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 			req.AppendHeader(sip.NewHeader(name, h.Value()))
 		}
 	}
-	req.AppendHeader(sip.NewHeader("X-Switchboard-Call-Id", c.rec.ID))
+	req.AppendHeader(sip.NewHeader("X-Switchboard-Call-Id", c.record.ID))
 	if body := c.aReq.Body(); len(body) > 0 {
 		ct := "application/sdp"
 		if h := c.aReq.ContentType(); h != nil {
@@ -148,7 +148,7 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 		if stop := c.stopOutcome(); stop != nil {
 			return dialResult{final: true, out: *stop}
 		}
-		e.log.Info("agent unreachable", "call_id", c.rec.ID, "uri", t.uri.String(), "err", err)
+		e.log.Info("agent unreachable", "call_id", c.record.ID, "uri", t.uri.String(), "err", err)
 		return dialResult{out: outcomeUnreachable}
 	}
 	trying := time.NewTimer(e.cfg.TryingTimeout)
@@ -176,7 +176,7 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 				authTried = true
 				next, err := b.withDigest(res, t.endpoint.Credentials)
 				if err != nil {
-					e.log.Info("agent digest challenge not answerable", "call_id", c.rec.ID, "err", err)
+					e.log.Info("agent digest challenge not answerable", "call_id", c.record.ID, "err", err)
 					forget()
 					return dialResult{final: true, out: targetOutcome(res.StatusCode)}
 				}
@@ -228,14 +228,14 @@ func (c *call) relayProvisional(res *sip.Response) {
 		c.e.log.Debug("relay provisional", "err", err)
 	}
 	c.mu.Lock()
-	if c.rec.Status != switchboard.CallInitiated {
+	if c.record.Status != switchboard.CallInitiated {
 		c.mu.Unlock()
 		return
 	}
-	c.rec.Status = switchboard.CallRinging
+	c.record.Status = switchboard.CallRinging
 	upd := c.eventLocked(switchboard.EventCallRinging, "", false)
 	c.mu.Unlock()
-	c.e.rec.save(upd)
+	c.e.recorder.Save(upd)
 }
 
 // answer connects an agent's 200: ACK it, record the answer durably, then
@@ -250,26 +250,26 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 		go b.bye()
 		return dialResult{final: true, out: outcomeCanceled}
 	}
-	if c.rec.Status == switchboard.CallInitiated {
+	if c.record.Status == switchboard.CallInitiated {
 		// The 180 was overtaken by the 200 (sipgo handles each message
 		// in its own goroutine) or never sent: the timeline still says
 		// the call rang, so receivers always see the whole sequence.
-		c.rec.Status = switchboard.CallRinging
-		c.e.rec.save(c.eventLocked(switchboard.EventCallRinging, "", false))
+		c.record.Status = switchboard.CallRinging
+		c.e.recorder.Save(c.eventLocked(switchboard.EventCallRinging, "", false))
 	}
-	c.rec.Status = switchboard.CallInProgress
-	c.rec.AnsweredAt = &now
+	c.record.Status = switchboard.CallInProgress
+	c.record.AnsweredAt = &now
 	upd := c.eventLocked(switchboard.EventCallAnswered, "", false)
 	c.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), durableTimeout)
-	err := e.rec.saveDurable(ctx, upd)
+	err := e.recorder.SaveDurable(ctx, upd)
 	cancel()
 	if err != nil {
-		e.log.Error("answered call not recorded; hanging up", "call_id", c.rec.ID, "err", err)
+		e.log.Error("answered call not recorded; hanging up", "call_id", c.record.ID, "err", err)
 		go b.bye()
 		c.mu.Lock()
-		c.rec.AnsweredAt = nil
+		c.record.AnsweredAt = nil
 		c.mu.Unlock()
 		return dialResult{final: true, out: outcomeNotSaved}
 	}
@@ -284,11 +284,11 @@ func (c *call) answer(b *bleg, tx sip.ClientTransaction) dialResult {
 	if err := c.respondA(200, "OK", b.res.Body()); err != nil {
 		// The caller went away (a CANCEL crossed the answer), or the
 		// 200 could not be sent: either way the agent is hung up.
-		e.log.Info("answer not relayed to the caller; hanging up the agent", "call_id", c.rec.ID, "err", err)
+		e.log.Info("answer not relayed to the caller; hanging up the agent", "call_id", c.record.ID, "err", err)
 		go b.bye()
 		c.mu.Lock()
 		c.answered = false
-		c.rec.AnsweredAt = nil
+		c.record.AnsweredAt = nil
 		c.mu.Unlock()
 		return dialResult{final: true, out: outcomeCanceled}
 	}
@@ -328,7 +328,7 @@ func (c *call) retransmit2xx(build func() *sip.Response, acked <-chan struct{}, 
 			return
 		case <-deadline.C:
 			t.Stop()
-			c.e.log.Info(giveUp, "call_id", c.rec.ID)
+			c.e.log.Info(giveUp, "call_id", c.record.ID)
 			c.endAnswered(switchboard.HangupNetworkError, switchboard.HangupBySystem, legNone)
 			return
 		case <-t.C:
@@ -342,7 +342,7 @@ func (c *call) retransmit2xx(build func() *sip.Response, acked <-chan struct{}, 
 				res = build()
 			}
 			if err := c.e.srv.WriteResponse(res); err != nil {
-				c.e.log.Debug("2xx again", "call_id", c.rec.ID, "err", err)
+				c.e.log.Debug("2xx again", "call_id", c.record.ID, "err", err)
 			}
 			wait = min(2*wait, sip.T2)
 		}
@@ -378,7 +378,7 @@ func (b *bleg) reack(seq uint32) bool {
 		return false // not acknowledged yet (ack will), or another INVITE's 2xx
 	}
 	if err := b.c.e.cli.WriteRequest(b.inDialog(sip.ACK, seq), sipgo.ClientRequestAddVia); err != nil {
-		b.c.e.log.Debug("ACK to agent again", "call_id", b.c.rec.ID, "err", err)
+		b.c.e.log.Debug("ACK to agent again", "call_id", b.c.record.ID, "err", err)
 	}
 	return true
 }
@@ -393,7 +393,7 @@ func (b *bleg) bye() {
 	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
 	defer cancel()
 	if _, err := b.c.e.do(ctx, req); err != nil {
-		b.c.e.log.Debug("BYE to agent", "call_id", b.c.rec.ID, "err", err)
+		b.c.e.log.Debug("BYE to agent", "call_id", b.c.record.ID, "err", err)
 	}
 }
 

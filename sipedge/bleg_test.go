@@ -43,7 +43,7 @@ func TestBuildInviteHeaders(t *testing.T) {
 		{"X-Carrier-Trace", []string{"trace-1"}},
 		{"X-Tenant", []string{"acme"}},
 		{"X-Route", []string{"webhook"}},
-		{"X-Switchboard-Call-Id", []string{c.rec.ID}},
+		{"X-Switchboard-Call-Id", []string{c.record.ID}},
 		{"X-", []string{"empty-name"}},
 		{"P-Asserted-Identity", []string{"<sip:+14155550101@carrier.example>"}},
 	} {

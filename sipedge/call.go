@@ -19,7 +19,7 @@ type call struct {
 	e *Edge
 
 	mu       sync.Mutex
-	rec      switchboard.Call
+	record   switchboard.Call
 	answered bool
 	ended    bool
 	agentBye bool  // the agent hung up while its answer was being recorded
@@ -65,7 +65,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
 	c := &call{
 		e: e, aReq: a, aTx: tx, aCSeq: 1, acked: make(chan struct{}), called: called, received: time.Now(),
-		rec: switchboard.Call{
+		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
 			ToNumber:  called, FromNumber: callerNumber(req, e.cfg.DefaultCountry),
@@ -82,7 +82,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 func (c *call) orgID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.rec.OrganizationID
+	return c.record.OrganizationID
 }
 
 // eventLocked returns the update that records a timeline entry with the
@@ -90,8 +90,8 @@ func (c *call) orgID() string {
 // recorder.
 func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.CallUpdate {
 	now := c.e.now()
-	c.rec.UpdatedAt = now
-	snap := c.rec
+	c.record.UpdatedAt = now
+	snap := c.record
 	return switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{{
 		CallID: snap.ID, Type: typ, Timestamp: now, Status: snap.Status, Detail: detail, SkipEndpoint: skipEndpoint,
 	}}}
@@ -102,7 +102,7 @@ func (c *call) event(typ, detail string, skipEndpoint bool) {
 	c.mu.Lock()
 	upd := c.eventLocked(typ, detail, skipEndpoint)
 	c.mu.Unlock()
-	c.e.rec.save(upd)
+	c.e.recorder.Save(upd)
 }
 
 // failSetup ends a call that was never answered: the caller gets o.status
@@ -116,15 +116,15 @@ func (c *call) failSetup(o outcome) {
 	}
 	c.ended = true
 	now := c.e.now()
-	c.rec.Status, c.rec.HangupCause, c.rec.FailureReason, c.rec.SIPStatus = o.call, o.cause, o.reason, o.status
-	c.rec.CompletedAt = &now
+	c.record.Status, c.record.HangupCause, c.record.FailureReason, c.record.SIPStatus = o.call, o.cause, o.reason, o.status
+	c.record.CompletedAt = &now
 	switch o.cause {
 	case switchboard.HangupUser:
-		c.rec.HangupBy = switchboard.HangupByCaller
+		c.record.HangupBy = switchboard.HangupByCaller
 	case switchboard.HangupNormalClearing:
-		c.rec.HangupBy = switchboard.HangupByAPI
+		c.record.HangupBy = switchboard.HangupByAPI
 	default:
-		c.rec.HangupBy = switchboard.HangupBySystem
+		c.record.HangupBy = switchboard.HangupBySystem
 	}
 	upd := c.eventLocked(switchboard.EventCallFailed, o.reason, false)
 	c.mu.Unlock()
@@ -136,7 +136,7 @@ func (c *call) failSetup(o outcome) {
 		}
 		c.respondA(o.status, "", nil, hdrs...)
 	}
-	c.e.rec.save(upd)
+	c.e.recorder.Save(upd)
 	c.e.m.outcome(o.call)
 	c.release()
 }
@@ -175,8 +175,8 @@ func (c *call) release() {
 	// Remembered before the call is forgotten, so a late retransmission
 	// of its INVITE finds one or the other.
 	c.e.recent.add(inviteKey(c.aReq))
-	c.e.byA.Delete(c.rec.SIPCallID)
-	c.e.byID.Delete(c.rec.ID)
+	c.e.byA.Delete(c.record.SIPCallID)
+	c.e.byID.Delete(c.record.ID)
 	if b != nil {
 		c.e.byB.Delete(b.callID)
 	}
@@ -217,10 +217,10 @@ func (c *call) endAnswered(cause, by string, from int) {
 	}
 	c.ended = true
 	now := c.e.now()
-	c.rec.Status, c.rec.HangupCause, c.rec.HangupBy = switchboard.CallCompleted, cause, by
-	c.rec.CompletedAt = &now
-	if c.rec.AnsweredAt != nil {
-		c.rec.Duration = int(now.Sub(*c.rec.AnsweredAt) / time.Second)
+	c.record.Status, c.record.HangupCause, c.record.HangupBy = switchboard.CallCompleted, cause, by
+	c.record.CompletedAt = &now
+	if c.record.AnsweredAt != nil {
+		c.record.Duration = int(now.Sub(*c.record.AnsweredAt) / time.Second)
 	}
 	upd := c.eventLocked(switchboard.EventCallCompleted, cause, false)
 	b := c.b
@@ -235,7 +235,7 @@ func (c *call) endAnswered(cause, by string, from int) {
 		wg.Add(1)
 		go func() { defer wg.Done(); b.bye() }()
 	}
-	c.e.rec.save(upd)
+	c.e.recorder.Save(upd)
 	c.e.m.outcome(switchboard.CallCompleted)
 	wg.Wait()
 	c.release()
@@ -250,7 +250,7 @@ func (c *call) byeA() {
 	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
 	defer cancel()
 	if _, err := c.e.do(ctx, req); err != nil {
-		c.e.log.Debug("BYE to caller", "call_id", c.rec.ID, "err", err)
+		c.e.log.Debug("BYE to caller", "call_id", c.record.ID, "err", err)
 	}
 }
 

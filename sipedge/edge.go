@@ -3,11 +3,12 @@
 // in-memory table through switchboard.Route, and places a second call (the
 // B-leg) to the agent endpoint, or asks a webhook endpoint where to send
 // it. SDP is copied unchanged between the legs, so media flows carrier ↔
-// agent directly. Call records go to a batching recorder.
+// agent directly. Call records go to a switchboard.CallRecorder.
 package sipedge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -65,15 +66,12 @@ type Config struct {
 	// DefaultTransactionLinger. sipgo's timers belong to the process: the
 	// first edge built sets them for every edge after it.
 	TransactionLinger time.Duration
-	// Journal is the directory of the call journal (journal.go), where
-	// every call update is written before the database has it, so that
-	// the 200 of an answered call need not wait for a commit. New replays
-	// what a crash of this node (same Node) left there. Empty: no journal;
-	// the answer waits for its record's commit.
-	Journal string
+	// OpenRecorder opens the recorder of this node's call records. New
+	// calls it once it knows the node's name (the default name holds the
+	// port it listens on); Drain closes what it returned.
+	OpenRecorder func(ctx context.Context, node string) (switchboard.CallRecorder, error)
 
 	Routing switchboard.RoutingService
-	Calls   switchboard.CallService
 	Logger  *slog.Logger
 	Clock   switchboard.Clock
 	// Registerer receives the edge's metrics; nil registers nothing.
@@ -82,12 +80,12 @@ type Config struct {
 
 // Edge is a running SIP edge.
 type Edge struct {
-	cfg   Config
-	log   *slog.Logger
-	now   switchboard.Clock
-	table *Table
-	rec   *recorder
-	m     *edgeMetrics
+	cfg      Config
+	log      *slog.Logger
+	now      switchboard.Clock
+	table    *Table
+	recorder switchboard.CallRecorder
+	m        *edgeMetrics
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -117,6 +115,9 @@ type Edge struct {
 
 // New builds the edge and loads the routing table; Serve starts it.
 func New(ctx context.Context, cfg Config) (*Edge, error) {
+	if cfg.OpenRecorder == nil {
+		return nil, errors.New("sip edge: no call recorder configured")
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = switchboard.SystemClock
 	}
@@ -184,29 +185,12 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		// layer answers the ones that do).
 		e.respond(tx, req, sipCallNotExist, "Call/Transaction Does Not Exist")
 	})
-	var j *journal
-	if cfg.Journal != "" {
-		if j, err = e.openJournal(ctx); err != nil {
-			e.udp.Close()
-			e.tcp.Close()
-			return nil, err
-		}
+	if e.recorder, err = cfg.OpenRecorder(ctx, e.cfg.Node); err != nil {
+		e.udp.Close()
+		e.tcp.Close()
+		return nil, fmt.Errorf("open call recorder: %w", err)
 	}
-	e.rec = newRecorder(cfg.Calls, j, cfg.Logger)
 	return e, nil
-}
-
-// openJournal saves what a previous run of this node left in the call
-// journal, then starts a new segment.
-func (e *Edge) openJournal(ctx context.Context) (*journal, error) {
-	n, err := replayJournal(ctx, e.cfg.Journal, e.cfg.Node, e.cfg.Calls, e.log)
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		e.log.Warn("saved call updates a previous run of this node left in the call journal", "updates", n)
-	}
-	return openJournal(e.cfg.Journal, e.cfg.Node, e.log)
 }
 
 // listen opens UDP and TCP on the same port, with a large UDP receive
@@ -309,7 +293,9 @@ func (e *Edge) drainNow(ctx context.Context) {
 	}
 	flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e.rec.close(flush)
+	if err := e.recorder.Close(flush); err != nil {
+		e.log.Error("close call recorder", "err", err)
+	}
 	close(e.closing)
 	e.ua.Close()
 	e.udp.Close()

@@ -54,8 +54,8 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	called, numErr := calledNumber(req, e.cfg.DefaultCountry)
 	c := e.newCall(req, tx, called)
 	e.begin()
-	e.byA.Store(c.rec.SIPCallID, c)
-	e.byID.Store(c.rec.ID, c)
+	e.byA.Store(c.record.SIPCallID, c)
+	e.byID.Store(c.record.ID, c)
 	tx.OnCancel(func(*sip.Request) { c.cancelSetup(errCallerCanceled) })
 
 	var number *switchboard.PhoneNumber
@@ -63,7 +63,7 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if numErr == nil {
 		number, d = e.table.Route(called)
 	}
-	e.rec.save(c.routed(number, d))
+	e.recorder.Save(c.routed(number, d))
 	if d.Reject != nil {
 		c.failSetup(rejectOutcome(d))
 		return
@@ -83,13 +83,13 @@ func (c *call) routed(number *switchboard.PhoneNumber, d switchboard.Decision) s
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if number != nil {
-		c.rec.OrganizationID = number.OrganizationID
-		c.rec.PhoneNumberID = &number.ID
+		c.record.OrganizationID = number.OrganizationID
+		c.record.PhoneNumberID = &number.ID
 	}
 	webhook := false
 	if len(d.Targets) > 0 {
 		ep := d.Targets[0].Endpoint
-		c.rec.EndpointID = &ep.ID
+		c.record.EndpointID = &ep.ID
 		webhook = ep.Type == switchboard.EndpointWebhook
 	}
 	return c.eventLocked(switchboard.EventCallInitiated, d.Reason, webhook)
@@ -104,10 +104,10 @@ func (c *call) run(targets []switchboard.RouteTarget) {
 		ep := rt.Endpoint
 		if i > 0 {
 			c.mu.Lock()
-			c.rec.EndpointID = &ep.ID
+			c.record.EndpointID = &ep.ID
 			upd := c.eventLocked("call.failover", "to fallback endpoint "+ep.ID+" after "+best.reason, true)
 			c.mu.Unlock()
-			c.e.rec.save(upd)
+			c.e.recorder.Save(upd)
 		}
 		var dests []target
 		if ep.Type == switchboard.EndpointWebhook {
@@ -117,7 +117,7 @@ func (c *call) run(targets []switchboard.RouteTarget) {
 					c.failSetup(*stop)
 					return
 				}
-				c.e.log.Info("webhook endpoint gave no usable answer", "call_id", c.rec.ID, "endpoint_id", ep.ID, "err", err)
+				c.e.log.Info("webhook endpoint gave no usable answer", "call_id", c.record.ID, "endpoint_id", ep.ID, "err", err)
 				c.event("call.webhook_failed", err.Error(), true)
 				if best.status == 0 {
 					best = outcomeWebhook

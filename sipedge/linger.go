@@ -154,7 +154,7 @@ func (e *Edge) onStrayResponse(res *sip.Response) {
 	}
 	if again != nil && again.CSeq().SeqNo == cseq.SeqNo {
 		if err := e.cli.WriteRequest(again.Clone(), sipgo.ClientRequestAddVia); err != nil {
-			e.log.Debug("re-INVITE ACK again", "call_id", c.rec.ID, "err", err)
+			e.log.Debug("re-INVITE ACK again", "call_id", c.record.ID, "err", err)
 		}
 		return
 	}

@@ -36,11 +36,11 @@ func (c *call) askWebhook(ep *switchboard.Endpoint) (action, error) {
 		return action{}, errors.New("webhook endpoints are not configured on this node")
 	}
 	c.mu.Lock()
-	data := webhookCall{CallEventData: c.rec.EventData()}
+	data := webhookCall{CallEventData: c.record.EventData()}
 	c.mu.Unlock()
 	host, _, _ := net.SplitHostPort(c.aReq.Source())
 	data.SIP = webhookSIP{
-		CallID: c.rec.SIPCallID, From: c.aReq.From().Value(), To: c.aReq.To().Value(),
+		CallID: c.record.SIPCallID, From: c.aReq.From().Value(), To: c.aReq.To().Value(),
 		SourceIP: host, Transport: strings.ToLower(c.aReq.Transport()), Headers: map[string]string{},
 	}
 	for _, h := range c.aReq.Headers() {
