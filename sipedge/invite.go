@@ -3,17 +3,12 @@ package sipedge
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voice/switchboard"
 )
-
-// durableTimeout bounds the wait for the answered record's commit; a call
-// whose answer cannot be recorded is not connected.
-const durableTimeout = 3 * time.Second
 
 // onInvite takes a new call (or a re-INVITE within one). It returns only
 // once the caller has a final response: the transaction is terminated
@@ -56,7 +51,11 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.begin()
 	e.byA.Store(c.record.SIPCallID, c)
 	e.byID.Store(c.record.ID, c)
-	tx.OnCancel(func(*sip.Request) { c.cancelSetup(errCallerCanceled) })
+	tx.OnCancel(func(*sip.Request) {
+		if c.fire(inCancel, evt{}).taken {
+			c.cancelSetup(errCallerCanceled)
+		}
+	})
 
 	var number *switchboard.PhoneNumber
 	d := unheld
@@ -65,34 +64,15 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	e.recorder.Save(c.routed(number, d))
 	if d.Reject != nil {
-		c.failSetup(rejectOutcome(d))
+		c.fail(inFail, rejectOutcome(d))
 		return
 	}
 	if !e.acquireNumber(called) {
-		c.failSetup(outcomeLimit)
+		c.fail(inFail, outcomeLimit)
 		return
 	}
 	c.hasSlot = true
 	c.run(d.Targets)
-}
-
-// routed records the routing decision on the call: the organisation and
-// number it belongs to and the first endpoint it goes to. It returns the
-// call.initiated update.
-func (c *call) routed(number *switchboard.PhoneNumber, d switchboard.Decision) switchboard.CallUpdate {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if number != nil {
-		c.record.OrganizationID = number.OrganizationID
-		c.record.PhoneNumberID = &number.ID
-	}
-	webhook := false
-	if len(d.Targets) > 0 {
-		ep := d.Targets[0].Endpoint
-		c.record.EndpointID = &ep.ID
-		webhook = ep.Type == switchboard.EndpointWebhook
-	}
-	return c.eventLocked(switchboard.EventCallInitiated, d.Reason, webhook)
 }
 
 // run tries each target of the routing decision in turn (the number's
@@ -103,18 +83,14 @@ func (c *call) run(targets []switchboard.RouteTarget) {
 	for i, rt := range targets {
 		ep := rt.Endpoint
 		if i > 0 {
-			c.mu.Lock()
-			c.record.EndpointID = &ep.ID
-			upd := c.eventLocked("call.failover", "to fallback endpoint "+ep.ID+" after "+best.reason, true)
-			c.mu.Unlock()
-			c.e.recorder.Save(upd)
+			c.failover(ep, best.reason)
 		}
 		var dests []target
 		if ep.Type == switchboard.EndpointWebhook {
 			act, err := c.askWebhook(ep)
 			if err != nil {
 				if stop := c.stopOutcome(); stop != nil {
-					c.failSetup(*stop)
+					c.fail(inFail, *stop)
 					return
 				}
 				c.e.log.Info("webhook endpoint gave no usable answer", "call_id", c.record.ID, "endpoint_id", ep.ID, "err", err)
@@ -125,7 +101,7 @@ func (c *call) run(targets []switchboard.RouteTarget) {
 				continue
 			}
 			if act.kind == actionReject {
-				c.failSetup(webhookRejectOutcome(act.status))
+				c.fail(inFail, webhookRejectOutcome(act.status))
 				return
 			}
 			dests = act.targets
@@ -143,7 +119,7 @@ func (c *call) run(targets []switchboard.RouteTarget) {
 			case r.answered:
 				return
 			case r.final:
-				c.failSetup(r.out)
+				c.fail(inFail, r.out)
 				return
 			}
 			if best.status == 0 || better(r.out.status, best.status) || best == outcomeWebhook {
@@ -154,7 +130,7 @@ func (c *call) run(targets []switchboard.RouteTarget) {
 	if best.status == 0 {
 		best = outcomeNoTargets
 	}
-	c.failSetup(best)
+	c.fail(inFail, best)
 }
 
 // stopOutcome reports why the setup was abandoned, or nil while it goes on.
@@ -179,68 +155,4 @@ func ringTimeout(ep *switchboard.Endpoint) time.Duration {
 		return time.Duration(ep.RingTimeout) * time.Second
 	}
 	return switchboard.DefaultRingTimeout * time.Second
-}
-
-// calledNumber is the Request-URI user (else the To user) in E.164.
-func calledNumber(req *sip.Request, country string) (string, error) {
-	user := req.Recipient.User
-	if user == "" {
-		user = req.To().Address.User
-	}
-	return normalizeUser(user, country)
-}
-
-// callerNumber is the From user in E.164 when it is a number, else as sent
-// (an anonymous or alphanumeric caller).
-func callerNumber(req *sip.Request, country string) string {
-	from := req.From()
-	if from == nil {
-		return ""
-	}
-	if n, err := normalizeUser(from.Address.User, country); err == nil {
-		return n
-	}
-	u := from.Address.User
-	if len(u) > 64 {
-		u = u[:64]
-	}
-	return u
-}
-
-// visualSeparators are characters carriers leave in dialled numbers.
-var visualSeparators = strings.NewReplacer("-", "", ".", "", "(", "", ")", "")
-
-// normalizeUser turns a URI user into E.164, dropping user parameters
-// (";npdi", ";rn=") and visual separators carriers leave in.
-func normalizeUser(user, country string) (string, error) {
-	if i := strings.IndexByte(user, ';'); i >= 0 {
-		user = user[:i]
-	}
-	if plainE164(user) {
-		return user, nil // the common case, without a metadata lookup
-	}
-	user = visualSeparators.Replace(user)
-	if strings.HasPrefix(user, "00") {
-		user = "+" + user[2:]
-	}
-	if country == "" && !strings.HasPrefix(user, "+") {
-		// Without a default country a bare number is taken as
-		// international without its +, the way most carriers send it.
-		user = "+" + user
-	}
-	return switchboard.NormalizeE164(user, country)
-}
-
-// plainE164 reports whether s is already "+" and up to 15 digits (E.164's
-// limit), the form carriers send and the table is keyed by.
-func plainE164(s string) bool {
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -66,6 +66,24 @@ var (
 	outcomeLimit       = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
 )
 
+// hangupBy is who the record says ended a call that failed with o.
+func (o outcome) hangupBy() string {
+	switch o.cause {
+	case switchboard.HangupUser:
+		return switchboard.HangupByCaller
+	case switchboard.HangupNormalClearing:
+		return switchboard.HangupByAPI
+	default:
+		return switchboard.HangupBySystem
+	}
+}
+
+// retryLater reports whether the caller's 503 says when to try again: the
+// node is draining, or the number has all the calls it may.
+func (o outcome) retryLater() bool {
+	return o.status == sipServiceUnavail && (o == outcomeDraining || o == outcomeLimit)
+}
+
 // rejectOutcome is the outcome of a routing rejection: the decision's
 // reason and SIP status.
 func rejectOutcome(d switchboard.Decision) outcome {
