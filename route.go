@@ -2,12 +2,9 @@ package switchboard
 
 import "context"
 
-// Route results: where a call to a number goes.
-const (
-	RouteAgent   = EndpointAgent   // B-leg INVITE to the agent endpoint's SIP URI
-	RouteWebhook = EndpointWebhook // ask the webhook endpoint what to do
-	RouteReject  = "reject"        // answer the caller with Decision.SIPStatus
-)
+// RouteReject is the decision name of a rejected call, beside the endpoint
+// types (EndpointAgent, EndpointWebhook) a routed call's first target has.
+const RouteReject = "reject"
 
 // Route reasons. A rejection carries the reason it was rejected; a call
 // routed to the fallback carries the reason the primary endpoint could not
@@ -36,16 +33,42 @@ type RouteInput struct {
 	Fallback *Endpoint // the number's fallback_endpoint_id
 }
 
-// Decision is where a call goes. Result is RouteAgent or RouteWebhook with
-// the EndpointID to use, or RouteReject with the SIPStatus to answer.
-// SIPStatus is 0 when the call is routed: the final status then comes from
-// the endpoint.
+// Decision is where a call goes: the endpoints to try, in failover order,
+// or the rejection the caller is answered with. Exactly one of Targets
+// and Reject is set.
 type Decision struct {
-	Result       string
-	EndpointID   string
-	UsedFallback bool
-	Reason       string
-	SIPStatus    int
+	// Targets are the active endpoints the call may go to: the number's
+	// endpoint, then its fallback when that is another active endpoint.
+	// The SIP edge tries them in this order. Empty when rejected.
+	Targets []RouteTarget
+	// Reject is the SIP answer of a call that goes nowhere; nil when
+	// routed.
+	Reject *Reject
+	// Reason is why: ReasonRouted when the number's own endpoint takes
+	// the call, else why it cannot (the rejection's reason, or why the
+	// first target is the fallback).
+	Reason string
+}
+
+// RouteTarget is one endpoint a call may go to.
+type RouteTarget struct {
+	Endpoint *Endpoint
+	// Fallback is set when Endpoint is the number's fallback endpoint.
+	Fallback bool
+}
+
+// Reject is how a call that goes nowhere is answered.
+type Reject struct {
+	SIPStatus int // the SIP final response
+}
+
+// Result names the decision: the first target's endpoint type
+// (EndpointAgent or EndpointWebhook), or RouteReject.
+func (d Decision) Result() string {
+	if len(d.Targets) == 0 {
+		return RouteReject
+	}
+	return d.Targets[0].Endpoint.Type
 }
 
 // Route decides where a call to in.Number goes. It is pure: the SIP edge
@@ -53,10 +76,11 @@ type Decision struct {
 //
 //   - no number: reject, number_not_found, 404;
 //   - inbound calls disabled: reject, inbound_disabled, 404;
-//   - no (existing) endpoint, or an inactive one: the fallback if it exists
-//     and is active (UsedFallback, with the primary's reason), else reject
-//     with no_endpoint or endpoint_inactive, 480;
-//   - otherwise the endpoint, by its type (agent or webhook).
+//   - an active endpoint: routed, to it and then to the fallback when that
+//     is another active endpoint;
+//   - no (existing) endpoint, or an inactive one: the fallback alone if it
+//     exists and is active (with the primary's reason), else reject with
+//     no_endpoint or endpoint_inactive, 480.
 func Route(in RouteInput) Decision {
 	switch {
 	case in.Number == nil:
@@ -64,23 +88,33 @@ func Route(in RouteInput) Decision {
 	case !in.Number.AllowInbound:
 		return reject(ReasonInboundDisabled, sipNotFound)
 	}
-	reason := ReasonRouted
-	switch {
-	case in.Endpoint == nil:
-		reason = ReasonNoEndpoint
-	case in.Endpoint.Status != StatusActive:
-		reason = ReasonEndpointInactive
+	fb := in.Fallback
+	if fb != nil && fb.Status != StatusActive {
+		fb = nil
+	}
+	switch ep := in.Endpoint; {
+	case ep == nil:
+		return fallbackOnly(fb, ReasonNoEndpoint)
+	case ep.Status != StatusActive:
+		return fallbackOnly(fb, ReasonEndpointInactive)
+	case fb == nil || fb.ID == ep.ID:
+		return Decision{Targets: []RouteTarget{{Endpoint: ep}}, Reason: ReasonRouted}
 	default:
-		return Decision{Result: in.Endpoint.Type, EndpointID: in.Endpoint.ID, Reason: reason}
+		return Decision{Targets: []RouteTarget{{Endpoint: ep}, {Endpoint: fb, Fallback: true}}, Reason: ReasonRouted}
 	}
-	if fb := in.Fallback; fb != nil && fb.Status == StatusActive {
-		return Decision{Result: fb.Type, EndpointID: fb.ID, UsedFallback: true, Reason: reason}
+}
+
+// fallbackOnly routes to the active fallback fb, when there is one, for
+// the reason the number's endpoint cannot take the call.
+func fallbackOnly(fb *Endpoint, reason string) Decision {
+	if fb == nil {
+		return reject(reason, sipTemporarilyUnavailable)
 	}
-	return reject(reason, sipTemporarilyUnavailable)
+	return Decision{Targets: []RouteTarget{{Endpoint: fb, Fallback: true}}, Reason: reason}
 }
 
 func reject(reason string, status int) Decision {
-	return Decision{Result: RouteReject, Reason: reason, SIPStatus: status}
+	return Decision{Reject: &Reject{SIPStatus: status}, Reason: reason}
 }
 
 // RoutingService gives the SIP edge what it routes from, so that it can

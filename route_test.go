@@ -19,14 +19,27 @@ func TestRoute(t *testing.T) {
 	hook := endpoint("ep_hook", switchboard.EndpointWebhook, switchboard.StatusActive)
 	idleAgent := endpoint("ep_idle", switchboard.EndpointAgent, switchboard.StatusInactive)
 	idleHook := endpoint("ep_idlehook", switchboard.EndpointWebhook, switchboard.StatusInactive)
-	reject := func(reason string, status int) switchboard.Decision {
-		return switchboard.Decision{Result: switchboard.RouteReject, Reason: reason, SIPStatus: status}
+	primary := func(e *switchboard.Endpoint) switchboard.RouteTarget { return switchboard.RouteTarget{Endpoint: e} }
+	fallback := func(e *switchboard.Endpoint) switchboard.RouteTarget {
+		return switchboard.RouteTarget{Endpoint: e, Fallback: true}
+	}
+	type want struct {
+		result  string
+		targets []switchboard.RouteTarget
+		reason  string
+		sip     int // 0: routed
+	}
+	routed := func(reason string, targets ...switchboard.RouteTarget) want {
+		return want{result: targets[0].Endpoint.Type, targets: targets, reason: reason}
+	}
+	reject := func(reason string, status int) want {
+		return want{result: switchboard.RouteReject, reason: reason, sip: status}
 	}
 
 	tests := []struct {
 		name string
 		in   switchboard.RouteInput
-		want switchboard.Decision
+		want want
 	}{
 		{"no number", switchboard.RouteInput{}, reject(switchboard.ReasonNumberNotFound, 404)},
 		{"no number, endpoints ignored", switchboard.RouteInput{Endpoint: agent, Fallback: hook},
@@ -34,19 +47,23 @@ func TestRoute(t *testing.T) {
 		{"inbound disabled", switchboard.RouteInput{Number: number(false), Endpoint: agent, Fallback: hook},
 			reject(switchboard.ReasonInboundDisabled, 404)},
 		{"agent", switchboard.RouteInput{Number: number(true), Endpoint: agent},
-			switchboard.Decision{Result: switchboard.RouteAgent, EndpointID: "ep_agent", Reason: switchboard.ReasonRouted}},
+			routed(switchboard.ReasonRouted, primary(agent))},
 		{"webhook", switchboard.RouteInput{Number: number(true), Endpoint: hook},
-			switchboard.Decision{Result: switchboard.RouteWebhook, EndpointID: "ep_hook", Reason: switchboard.ReasonRouted}},
-		{"active primary wins over fallback", switchboard.RouteInput{Number: number(true), Endpoint: agent, Fallback: hook},
-			switchboard.Decision{Result: switchboard.RouteAgent, EndpointID: "ep_agent", Reason: switchboard.ReasonRouted}},
+			routed(switchboard.ReasonRouted, primary(hook))},
+		{"active primary first, then the fallback", switchboard.RouteInput{Number: number(true), Endpoint: agent, Fallback: hook},
+			routed(switchboard.ReasonRouted, primary(agent), fallback(hook))},
+		{"active primary, inactive fallback", switchboard.RouteInput{Number: number(true), Endpoint: agent, Fallback: idleHook},
+			routed(switchboard.ReasonRouted, primary(agent))},
+		{"fallback is the endpoint", switchboard.RouteInput{Number: number(true), Endpoint: agent, Fallback: agent},
+			routed(switchboard.ReasonRouted, primary(agent))},
 		{"no endpoint", switchboard.RouteInput{Number: number(true)}, reject(switchboard.ReasonNoEndpoint, 480)},
 		{"no endpoint, fallback", switchboard.RouteInput{Number: number(true), Fallback: hook},
-			switchboard.Decision{Result: switchboard.RouteWebhook, EndpointID: "ep_hook", UsedFallback: true, Reason: switchboard.ReasonNoEndpoint}},
+			routed(switchboard.ReasonNoEndpoint, fallback(hook))},
 		{"no endpoint, inactive fallback", switchboard.RouteInput{Number: number(true), Fallback: idleHook},
 			reject(switchboard.ReasonNoEndpoint, 480)},
 		{"inactive", switchboard.RouteInput{Number: number(true), Endpoint: idleAgent}, reject(switchboard.ReasonEndpointInactive, 480)},
 		{"inactive, fallback", switchboard.RouteInput{Number: number(true), Endpoint: idleHook, Fallback: agent},
-			switchboard.Decision{Result: switchboard.RouteAgent, EndpointID: "ep_agent", UsedFallback: true, Reason: switchboard.ReasonEndpointInactive}},
+			routed(switchboard.ReasonEndpointInactive, fallback(agent))},
 		{"inactive, inactive fallback", switchboard.RouteInput{Number: number(true), Endpoint: idleAgent, Fallback: idleHook},
 			reject(switchboard.ReasonEndpointInactive, 480)},
 		{"inactive, missing fallback", switchboard.RouteInput{Number: number(true), Endpoint: idleAgent},
@@ -55,8 +72,18 @@ func TestRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := switchboard.Route(tt.in); got != tt.want {
-				t.Errorf("Route() = %+v, want %+v", got, tt.want)
+			got := switchboard.Route(tt.in)
+			if got.Result() != tt.want.result || got.Reason != tt.want.reason || !slices.Equal(got.Targets, tt.want.targets) {
+				t.Errorf("Route() = %s %s %+v, want %s %s %+v", got.Result(), got.Reason, got.Targets,
+					tt.want.result, tt.want.reason, tt.want.targets)
+			}
+			switch {
+			case tt.want.sip == 0 && got.Reject != nil:
+				t.Errorf("routed call rejected with %+v", *got.Reject)
+			case tt.want.sip != 0 && (got.Reject == nil || got.Reject.SIPStatus != tt.want.sip):
+				t.Errorf("Route().Reject = %+v, want SIP %d", got.Reject, tt.want.sip)
+			case tt.want.sip != 0 && len(got.Targets) != 0:
+				t.Errorf("rejected call has targets %+v", got.Targets)
 			}
 		})
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // routeBody is GET /phone-numbers/{id}/route: the routing decision the SIP
-// edge would take for a call to the number now.
+// edge would take for a call to the number now. The members before
+// Targets describe its first target.
 type routeBody struct {
 	PhoneNumberID string                       `json:"phone_number_id"`
 	Number        string                       `json:"number"`
@@ -18,6 +19,33 @@ type routeBody struct {
 	Reason        string                       `json:"reason"`
 	SIPStatus     *int                         `json:"sip_status"`
 	Endpoint      *switchboard.EndpointSummary `json:"endpoint,omitempty"`
+	Targets       []routeTargetBody            `json:"targets"`
+}
+
+// routeTargetBody is one endpoint of the failover chain.
+type routeTargetBody struct {
+	EndpointID string                      `json:"endpoint_id"`
+	Fallback   bool                        `json:"fallback"`
+	Endpoint   switchboard.EndpointSummary `json:"endpoint"`
+}
+
+// newRouteBody maps a routing decision to its response.
+func newRouteBody(pn *switchboard.PhoneNumber, d switchboard.Decision) routeBody {
+	b := routeBody{PhoneNumberID: pn.ID, Number: pn.Number, Decision: d.Result(), Reason: d.Reason,
+		Targets: make([]routeTargetBody, len(d.Targets))}
+	if d.Reject != nil {
+		b.SIPStatus = &d.Reject.SIPStatus
+	}
+	for i, t := range d.Targets {
+		e := t.Endpoint
+		b.Targets[i] = routeTargetBody{EndpointID: e.ID, Fallback: t.Fallback,
+			Endpoint: switchboard.EndpointSummary{ID: e.ID, Name: e.Name, Type: e.Type, Provider: e.Provider(), Status: e.Status}}
+	}
+	if len(b.Targets) > 0 {
+		first := &b.Targets[0]
+		b.EndpointID, b.UsedFallback, b.Endpoint = &first.EndpointID, first.Fallback, &first.Endpoint
+	}
+	return b
 }
 
 // handleExplainRoute loads the number and its endpoints and answers with
@@ -36,19 +64,7 @@ func (s *Server) handleExplainRoute(w http.ResponseWriter, r *http.Request) erro
 	if in.Fallback, err = s.findRouteEndpoint(ctx, org, pn.FallbackEndpointID); err != nil {
 		return err
 	}
-	d := switchboard.Route(in)
-	b := routeBody{PhoneNumberID: pn.ID, Number: pn.Number, Decision: d.Result, UsedFallback: d.UsedFallback, Reason: d.Reason}
-	if d.SIPStatus != 0 {
-		b.SIPStatus = &d.SIPStatus
-	}
-	if d.EndpointID != "" {
-		b.EndpointID = &d.EndpointID
-		e := in.Endpoint
-		if d.UsedFallback {
-			e = in.Fallback
-		}
-		b.Endpoint = &switchboard.EndpointSummary{ID: e.ID, Name: e.Name, Type: e.Type, Provider: e.Provider(), Status: e.Status}
-	}
+	b := newRouteBody(pn, switchboard.Route(in))
 	writeJSON(w, http.StatusOK, b)
 	return nil
 }

@@ -12,18 +12,18 @@ import (
 )
 
 // call is one call through the edge: the carrier's leg (A), the current
-// agent leg (B) and the record. Setup runs in the INVITE handler's
-// goroutine; after the answer, requests from either side and timers act on
-// the call under mu.
+// agent leg (B), the record and the state (fsm.go). Setup runs in the
+// INVITE handler's goroutine; after the answer, requests from either side
+// and timers act on the call through fire.
 type call struct {
 	e *Edge
 
-	mu       sync.Mutex
-	rec      switchboard.Call
-	answered bool
-	ended    bool
-	agentBye bool  // the agent hung up while its answer was being recorded
-	b        *bleg // the current (after the answer: the connected) agent leg
+	mu     sync.Mutex
+	st     state // changed by fire only
+	record switchboard.Call
+	a      leg  // the caller's
+	b      *leg // the current (after the answer: the connected) agent leg
+	// maxTimer ends the call at its maximum duration.
 	maxTimer *time.Timer
 	// reinviteAcks are the ACKs we sent for the 2xx of the last re-INVITE
 	// we relayed to each leg (by that leg's Call-ID), kept to send again
@@ -36,12 +36,6 @@ type call struct {
 	// the other's ACK comes.
 	reinviteWaits map[string]chan struct{}
 
-	// A-leg.
-	aReq     *sip.Request // the INVITE with our To tag: every response is built from it
-	aTx      sip.ServerTransaction
-	aCSeq    uint32 // our CSeq toward the caller
-	acked    chan struct{}
-	ackOnce  sync.Once
 	called   string
 	hasSlot  bool
 	received time.Time
@@ -64,8 +58,9 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	a := req.Clone()
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
 	c := &call{
-		e: e, aReq: a, aTx: tx, aCSeq: 1, acked: make(chan struct{}), called: called, received: time.Now(),
-		rec: switchboard.Call{
+		e: e, called: called, received: time.Now(),
+		a: leg{e: e, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
+		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
 			ToNumber:  called, FromNumber: callerNumber(req, e.cfg.DefaultCountry),
@@ -82,83 +77,28 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 func (c *call) orgID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.rec.OrganizationID
+	return c.record.OrganizationID
 }
 
-// eventLocked returns the update that records a timeline entry with the
-// call's state as it is now; the caller holds mu and hands it to the
-// recorder.
-func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.CallUpdate {
-	now := c.e.now()
-	c.rec.UpdatedAt = now
-	snap := c.rec
-	return switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{{
-		CallID: snap.ID, Type: typ, Timestamp: now, Status: snap.Status, Detail: detail, SkipEndpoint: skipEndpoint,
-	}}}
-}
-
-// event records a timeline entry (taking mu).
-func (c *call) event(typ, detail string, skipEndpoint bool) {
-	c.mu.Lock()
-	upd := c.eventLocked(typ, detail, skipEndpoint)
-	c.mu.Unlock()
-	c.e.rec.save(upd)
-}
-
-// failSetup ends a call that was never answered: the caller gets o.status
-// (unless its transaction already ended, as after a CANCEL, where the
-// transaction layer answered 487) and the record is final.
-func (c *call) failSetup(o outcome) {
-	c.mu.Lock()
-	if c.ended {
-		c.mu.Unlock()
+// fail ends a call that was never connected with o, for in (inFail,
+// inNotSaved or inNotRelayed): the caller gets o.status (unless its
+// transaction already ended, as after a CANCEL, where the transaction
+// layer answered 487) and the record is final.
+func (c *call) fail(in input, o outcome) {
+	s := c.fire(in, evt{out: o})
+	if !s.taken {
 		return
 	}
-	c.ended = true
-	now := c.e.now()
-	c.rec.Status, c.rec.HangupCause, c.rec.FailureReason, c.rec.SIPStatus = o.call, o.cause, o.reason, o.status
-	c.rec.CompletedAt = &now
-	switch o.cause {
-	case switchboard.HangupUser:
-		c.rec.HangupBy = switchboard.HangupByCaller
-	case switchboard.HangupNormalClearing:
-		c.rec.HangupBy = switchboard.HangupByAPI
-	default:
-		c.rec.HangupBy = switchboard.HangupBySystem
-	}
-	upd := c.eventLocked(switchboard.EventCallFailed, o.reason, false)
-	c.mu.Unlock()
-
 	if o != outcomeCanceled {
 		var hdrs []sip.Header
-		if o.status == sipServiceUnavail && (o == outcomeDraining || o == outcomeLimit) {
+		if o.retryLater() {
 			hdrs = append(hdrs, sip.NewHeader("Retry-After", retryAfterDraining))
 		}
-		c.respondA(o.status, "", nil, hdrs...)
+		c.a.respond(o.status, "", nil, hdrs...)
 	}
-	c.e.rec.save(upd)
+	c.save(s)
 	c.e.m.outcome(o.call)
 	c.release()
-}
-
-// respondA answers the caller's INVITE with our To tag.
-func (c *call) respondA(status int, reason string, body []byte, hdrs ...sip.Header) error {
-	return c.aTx.Respond(c.responseA(status, reason, body, hdrs...))
-}
-
-// responseA builds a response to the caller's INVITE.
-func (c *call) responseA(status int, reason string, body []byte, hdrs ...sip.Header) *sip.Response {
-	res := sip.NewResponseFromRequest(c.aReq, status, reason, body)
-	if status > 100 && status < 300 {
-		res.AppendHeader(sip.HeaderClone(c.e.contact(c.aReq.Transport())))
-	}
-	if len(body) > 0 {
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	}
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	return res
 }
 
 // release gives back what a live call holds.
@@ -174,116 +114,59 @@ func (c *call) release() {
 	}
 	// Remembered before the call is forgotten, so a late retransmission
 	// of its INVITE finds one or the other.
-	c.e.recent.add(inviteKey(c.aReq))
-	c.e.byA.Delete(c.rec.SIPCallID)
-	c.e.byID.Delete(c.rec.ID)
+	c.e.recent.add(inviteKey(c.a.req))
+	c.e.byA.Delete(c.record.SIPCallID)
+	c.e.byID.Delete(c.record.ID)
 	if b != nil {
 		c.e.byB.Delete(b.callID)
 	}
 	c.e.end()
 }
 
-// hangup ends the call for the API, the maximum duration or the drain:
-// BYE on both legs when answered, else the setup is abandoned.
-func (c *call) hangup(cause, by string) {
-	c.mu.Lock()
-	answered, ended := c.answered, c.ended
-	c.mu.Unlock()
+// hangup ends the call for in (inHangupAPI, inDrain or inTimeout), with
+// cause by by: BYE on both legs when connected, else the setup is
+// abandoned.
+func (c *call) hangup(in input, cause, by string) {
+	s := c.fire(in, evt{cause: cause, by: by})
 	switch {
-	case ended:
-	case answered:
-		go c.endAnswered(cause, by, legNone)
-	case cause == switchboard.HangupShutdown:
+	case !s.taken:
+	case s.ending():
+		go c.finish(s, legNone)
+	case in == inDrain:
 		c.cancelSetup(errDraining)
 	default:
 		c.cancelSetup(errHangupAPI)
 	}
 }
 
-// Which leg a request came from.
-const (
-	legNone = iota
-	legA
-	legB
-)
+// bye takes a BYE from one leg (legA or legB). It reports the step, for
+// the caller to finish the call when it ends it.
+func (c *call) bye(from int) step {
+	if from == legB {
+		return c.fire(inByeB, evt{cause: switchboard.HangupAgent, by: switchboard.HangupByAgent})
+	}
+	return c.fire(inByeA, evt{cause: switchboard.HangupUser, by: switchboard.HangupByCaller})
+}
 
-// endAnswered ends an answered call: BYE to each leg that did not hang up,
-// then the record is completed.
-func (c *call) endAnswered(cause, by string, from int) {
+// finish ends a call a transition moved to stEnding: BYE to each leg that
+// did not hang up, the record's completion to the recorder, and the call
+// is let go.
+func (c *call) finish(s step, from int) {
 	c.mu.Lock()
-	if c.ended {
-		c.mu.Unlock()
-		return
-	}
-	c.ended = true
-	now := c.e.now()
-	c.rec.Status, c.rec.HangupCause, c.rec.HangupBy = switchboard.CallCompleted, cause, by
-	c.rec.CompletedAt = &now
-	if c.rec.AnsweredAt != nil {
-		c.rec.Duration = int(now.Sub(*c.rec.AnsweredAt) / time.Second)
-	}
-	upd := c.eventLocked(switchboard.EventCallCompleted, cause, false)
 	b := c.b
 	c.mu.Unlock()
-
 	var wg sync.WaitGroup
 	if from != legA {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.byeA() }()
+		go func() { defer wg.Done(); c.a.bye() }()
 	}
 	if from != legB && b != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); b.bye() }()
 	}
-	c.e.rec.save(upd)
+	c.save(s)
 	c.e.m.outcome(switchboard.CallCompleted)
 	wg.Wait()
+	c.fire(inByesSent, evt{})
 	c.release()
-}
-
-// ackFromA notes the caller's ACK of our 200.
-func (c *call) ackFromA() { c.ackOnce.Do(func() { close(c.acked) }) }
-
-// byeA sends BYE to the caller within the A-leg dialog.
-func (c *call) byeA() {
-	req := c.requestToA(sip.BYE)
-	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
-	defer cancel()
-	if _, err := c.e.do(ctx, req); err != nil {
-		c.e.log.Debug("BYE to caller", "call_id", c.rec.ID, "err", err)
-	}
-}
-
-// requestToA builds an in-dialog request toward the caller (RFC 3261
-// §12.2.1.1): to its Contact, through the route set its INVITE recorded,
-// with From and To swapped and our own CSeq.
-func (c *call) requestToA(method sip.RequestMethod) *sip.Request {
-	target := c.aReq.Recipient
-	if ct := c.aReq.Contact(); ct != nil {
-		target = ct.Address
-	}
-	req := sip.NewRequest(method, *target.Clone())
-	for _, rr := range c.aReq.GetHeaders("Record-Route") {
-		req.AppendHeader(sip.NewHeader("Route", rr.Value()))
-	}
-	from := c.aReq.To().AsFrom()
-	to := c.aReq.From().AsTo()
-	req.AppendHeader(&from)
-	req.AppendHeader(&to)
-	req.AppendHeader(sip.HeaderClone(c.aReq.CallID()))
-	c.mu.Lock()
-	c.aCSeq++
-	seq := c.aCSeq
-	c.mu.Unlock()
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
-	mf := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&mf)
-	req.AppendHeader(sip.HeaderClone(c.e.contact(c.aReq.Transport())))
-	req.SetTransport(c.aReq.Transport())
-	if len(c.aReq.GetHeaders("Record-Route")) == 0 {
-		// No route set: the Contact may name an address we cannot reach
-		// (a carrier behind NAT); answer where the INVITE came from.
-		req.SetDestination(c.aReq.Source())
-	}
-	return req
 }

@@ -3,11 +3,12 @@
 // in-memory table through switchboard.Route, and places a second call (the
 // B-leg) to the agent endpoint, or asks a webhook endpoint where to send
 // it. SDP is copied unchanged between the legs, so media flows carrier ↔
-// agent directly. Call records go to a batching recorder.
+// agent directly. Call records go to a switchboard.CallRecorder.
 package sipedge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -65,15 +66,12 @@ type Config struct {
 	// DefaultTransactionLinger. sipgo's timers belong to the process: the
 	// first edge built sets them for every edge after it.
 	TransactionLinger time.Duration
-	// Journal is the directory of the call journal (journal.go), where
-	// every call update is written before the database has it, so that
-	// the 200 of an answered call need not wait for a commit. New replays
-	// what a crash of this node (same Node) left there. Empty: no journal;
-	// the answer waits for its record's commit.
-	Journal string
+	// OpenRecorder opens the recorder of this node's call records. New
+	// calls it once it knows the node's name (the default name holds the
+	// port it listens on); Drain closes what it returned.
+	OpenRecorder func(ctx context.Context, node string) (switchboard.CallRecorder, error)
 
 	Routing switchboard.RoutingService
-	Calls   switchboard.CallService
 	Logger  *slog.Logger
 	Clock   switchboard.Clock
 	// Registerer receives the edge's metrics; nil registers nothing.
@@ -82,12 +80,12 @@ type Config struct {
 
 // Edge is a running SIP edge.
 type Edge struct {
-	cfg   Config
-	log   *slog.Logger
-	now   switchboard.Clock
-	table *Table
-	rec   *recorder
-	m     *edgeMetrics
+	cfg      Config
+	log      *slog.Logger
+	now      switchboard.Clock
+	table    *Table
+	recorder switchboard.CallRecorder
+	m        *edgeMetrics
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -117,6 +115,9 @@ type Edge struct {
 
 // New builds the edge and loads the routing table; Serve starts it.
 func New(ctx context.Context, cfg Config) (*Edge, error) {
+	if cfg.OpenRecorder == nil {
+		return nil, errors.New("sip edge: no call recorder configured")
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = switchboard.SystemClock
 	}
@@ -184,29 +185,12 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		// layer answers the ones that do).
 		e.respond(tx, req, sipCallNotExist, "Call/Transaction Does Not Exist")
 	})
-	var j *journal
-	if cfg.Journal != "" {
-		if j, err = e.openJournal(ctx); err != nil {
-			e.udp.Close()
-			e.tcp.Close()
-			return nil, err
-		}
+	if e.recorder, err = cfg.OpenRecorder(ctx, e.cfg.Node); err != nil {
+		e.udp.Close()
+		e.tcp.Close()
+		return nil, fmt.Errorf("open call recorder: %w", err)
 	}
-	e.rec = newRecorder(cfg.Calls, j, cfg.Logger)
 	return e, nil
-}
-
-// openJournal saves what a previous run of this node left in the call
-// journal, then starts a new segment.
-func (e *Edge) openJournal(ctx context.Context) (*journal, error) {
-	n, err := replayJournal(ctx, e.cfg.Journal, e.cfg.Node, e.cfg.Calls, e.log)
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		e.log.Warn("saved call updates a previous run of this node left in the call journal", "updates", n)
-	}
-	return openJournal(e.cfg.Journal, e.cfg.Node, e.log)
 }
 
 // listen opens UDP and TCP on the same port, with a large UDP receive
@@ -277,147 +261,5 @@ func (e *Edge) Serve() error {
 		}
 	case <-e.closing:
 		return nil
-	}
-}
-
-// Drain stops taking calls (new INVITEs get 503 with Retry-After), waits
-// for live calls to end until ctx ends, then hangs up those still live,
-// writes every queued call record and closes the listeners.
-func (e *Edge) Drain(ctx context.Context) {
-	e.drainOnce.Do(func() { e.drainNow(ctx) })
-}
-
-// Draining reports whether Drain has begun.
-func (e *Edge) Draining() bool { return e.drain.Load() }
-
-func (e *Edge) drainNow(ctx context.Context) {
-	e.drain.Store(true)
-	select {
-	case <-e.idleChan():
-	case <-ctx.Done():
-		e.byID.Range(func(_, v any) bool {
-			v.(*call).hangup(switchboard.HangupShutdown, switchboard.HangupBySystem)
-			return true
-		})
-		wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		select {
-		case <-e.idleChan():
-		case <-wait.Done():
-			e.log.Error("calls still live after drain", "live", e.live.Load())
-		}
-		cancel()
-	}
-	flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	e.rec.close(flush)
-	close(e.closing)
-	e.ua.Close()
-	e.udp.Close()
-	e.tcp.Close()
-}
-
-// Hangup implements switchboard.CallControl.
-func (e *Edge) Hangup(ctx context.Context, orgID, callID string) error {
-	v, ok := e.byID.Load(callID)
-	if !ok || v.(*call).orgID() != orgID || orgID == "" {
-		return switchboard.Errorf(switchboard.ECodeCallNotFound, "No live call %s on this node.", callID)
-	}
-	v.(*call).hangup(switchboard.HangupNormalClearing, switchboard.HangupByAPI)
-	return nil
-}
-
-// LiveCalls returns how many calls are live on this node.
-func (e *Edge) LiveCalls() int { return int(e.live.Load()) }
-
-func (e *Edge) idleChan() <-chan struct{} {
-	e.idleMu.Lock()
-	defer e.idleMu.Unlock()
-	return e.idle
-}
-
-// begin counts a live call; end uncounts it.
-func (e *Edge) begin() {
-	if e.live.Add(1) == 1 {
-		e.idleMu.Lock()
-		e.idle = make(chan struct{})
-		e.idleMu.Unlock()
-	}
-	e.m.active.Inc()
-}
-
-func (e *Edge) end() {
-	e.m.active.Dec()
-	if e.live.Add(-1) == 0 {
-		e.idleMu.Lock()
-		select {
-		case <-e.idle:
-		default:
-			close(e.idle)
-		}
-		e.idleMu.Unlock()
-	}
-}
-
-// acquireNumber takes a per-number call slot, or reports the limit hit.
-func (e *Edge) acquireNumber(n string) bool {
-	if e.cfg.MaxCallsPerNumber <= 0 {
-		return true
-	}
-	e.numMu.Lock()
-	defer e.numMu.Unlock()
-	if e.perNum[n] >= e.cfg.MaxCallsPerNumber {
-		return false
-	}
-	e.perNum[n]++
-	return true
-}
-
-func (e *Edge) releaseNumber(n string) {
-	if e.cfg.MaxCallsPerNumber <= 0 {
-		return
-	}
-	e.numMu.Lock()
-	defer e.numMu.Unlock()
-	if e.perNum[n]--; e.perNum[n] <= 0 {
-		delete(e.perNum, n)
-	}
-}
-
-// trusted reports whether a request's source address is a carrier's.
-func (e *Edge) trusted(req *sip.Request) bool {
-	host, _, err := net.SplitHostPort(req.Source())
-	if err != nil {
-		return false
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	a = a.Unmap()
-	for _, p := range e.cfg.Trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
-	if err := tx.Respond(res); err != nil {
-		e.log.Debug("answer OPTIONS", "err", err)
-	}
-}
-
-// respond sends a response built from req, logging (at debug: the peer
-// may simply be gone) when it cannot be sent.
-func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, status, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	if err := tx.Respond(res); err != nil {
-		e.log.Debug("send response", "status", status, "err", err)
 	}
 }

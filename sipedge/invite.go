@@ -3,17 +3,12 @@ package sipedge
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voice/switchboard"
 )
-
-// durableTimeout bounds the wait for the answered record's commit; a call
-// whose answer cannot be recorded is not connected.
-const durableTimeout = 3 * time.Second
 
 // onInvite takes a new call (or a re-INVITE within one). It returns only
 // once the caller has a final response: the transaction is terminated
@@ -54,70 +49,51 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	called, numErr := calledNumber(req, e.cfg.DefaultCountry)
 	c := e.newCall(req, tx, called)
 	e.begin()
-	e.byA.Store(c.rec.SIPCallID, c)
-	e.byID.Store(c.rec.ID, c)
-	tx.OnCancel(func(*sip.Request) { c.cancelSetup(errCallerCanceled) })
-
-	var in switchboard.RouteInput
-	if numErr == nil {
-		in = e.table.Lookup(called)
-	}
-	d := switchboard.Route(in)
-	var ep *switchboard.Endpoint
-	c.mu.Lock()
-	if in.Number != nil {
-		c.rec.OrganizationID = in.Number.OrganizationID
-		c.rec.PhoneNumberID = &in.Number.ID
-	}
-	if d.Result != switchboard.RouteReject {
-		ep = in.Endpoint
-		if d.UsedFallback {
-			ep = in.Fallback
+	e.byA.Store(c.record.SIPCallID, c)
+	e.byID.Store(c.record.ID, c)
+	tx.OnCancel(func(*sip.Request) {
+		if c.fire(inCancel, evt{}).taken {
+			c.cancelSetup(errCallerCanceled)
 		}
-		c.rec.EndpointID = &ep.ID
-	}
-	upd := c.eventLocked(switchboard.EventCallInitiated, d.Reason, ep != nil && ep.Type == switchboard.EndpointWebhook)
-	c.mu.Unlock()
-	e.rec.save(upd)
+	})
 
-	if d.Result == switchboard.RouteReject {
-		c.failSetup(rejectOutcome(d.Reason))
+	var number *switchboard.PhoneNumber
+	d := unheld
+	if numErr == nil {
+		number, d = e.table.Route(called)
+	}
+	e.recorder.Save(c.routed(number, d))
+	if d.Reject != nil {
+		c.fail(inFail, rejectOutcome(d))
 		return
 	}
 	if !e.acquireNumber(called) {
-		c.failSetup(outcomeLimit)
+		c.fail(inFail, outcomeLimit)
 		return
 	}
 	c.hasSlot = true
-
-	endpoints := []*switchboard.Endpoint{ep}
-	if fb := in.Fallback; !d.UsedFallback && fb != nil && fb.Status == switchboard.StatusActive && fb.ID != ep.ID {
-		endpoints = append(endpoints, fb)
-	}
-	c.run(endpoints)
+	c.run(d.Targets)
 }
 
-// run tries each endpoint in turn (the number's endpoint, then its
-// fallback) until one answers or a final answer ends the call.
-func (c *call) run(endpoints []*switchboard.Endpoint) {
+// run tries each target of the routing decision in turn (the number's
+// endpoint, then its fallback) until one answers or a final answer ends
+// the call.
+func (c *call) run(targets []switchboard.RouteTarget) {
 	best := outcome{}
-	for i, ep := range endpoints {
+	for i, rt := range targets {
+		ep := rt.Endpoint
 		if i > 0 {
-			c.mu.Lock()
-			c.rec.EndpointID = &ep.ID
-			upd := c.eventLocked("call.failover", "to fallback endpoint "+ep.ID+" after "+best.reason, true)
-			c.mu.Unlock()
-			c.e.rec.save(upd)
+			c.failover(ep, best.reason)
 		}
-		var targets []target
+		var dests []target
 		if ep.Type == switchboard.EndpointWebhook {
 			act, err := c.askWebhook(ep)
 			if err != nil {
 				if stop := c.stopOutcome(); stop != nil {
-					c.failSetup(*stop)
+					c.fail(inFail, *stop)
 					return
 				}
-				c.e.log.Info("webhook endpoint gave no usable answer", "call_id", c.rec.ID, "endpoint_id", ep.ID, "err", err)
+				c.e.log.Info("webhook endpoint gave no usable answer", "call_id", c.record.ID, "endpoint_id", ep.ID, "err", err)
 				c.event("call.webhook_failed", err.Error(), true)
 				if best.status == 0 {
 					best = outcomeWebhook
@@ -125,25 +101,25 @@ func (c *call) run(endpoints []*switchboard.Endpoint) {
 				continue
 			}
 			if act.kind == actionReject {
-				c.failSetup(webhookRejectOutcome(act.status))
+				c.fail(inFail, webhookRejectOutcome(act.status))
 				return
 			}
-			targets = act.targets
+			dests = act.targets
 		} else {
 			u, err := switchboard.AgentTarget(ep, c.called)
 			if err != nil {
 				c.e.log.Error("agent endpoint has no usable SIP URI", "endpoint_id", ep.ID, "err", err)
 				continue
 			}
-			targets = []target{{uri: u, endpoint: ep}}
+			dests = []target{{uri: u, endpoint: ep}}
 		}
-		for _, t := range targets {
+		for _, t := range dests {
 			r := c.dial(t, ringTimeout(ep))
 			switch {
 			case r.answered:
 				return
 			case r.final:
-				c.failSetup(r.out)
+				c.fail(inFail, r.out)
 				return
 			}
 			if best.status == 0 || better(r.out.status, best.status) || best == outcomeWebhook {
@@ -154,7 +130,7 @@ func (c *call) run(endpoints []*switchboard.Endpoint) {
 	if best.status == 0 {
 		best = outcomeNoTargets
 	}
-	c.failSetup(best)
+	c.fail(inFail, best)
 }
 
 // stopOutcome reports why the setup was abandoned, or nil while it goes on.
@@ -179,68 +155,4 @@ func ringTimeout(ep *switchboard.Endpoint) time.Duration {
 		return time.Duration(ep.RingTimeout) * time.Second
 	}
 	return switchboard.DefaultRingTimeout * time.Second
-}
-
-// calledNumber is the Request-URI user (else the To user) in E.164.
-func calledNumber(req *sip.Request, country string) (string, error) {
-	user := req.Recipient.User
-	if user == "" {
-		user = req.To().Address.User
-	}
-	return normalizeUser(user, country)
-}
-
-// callerNumber is the From user in E.164 when it is a number, else as sent
-// (an anonymous or alphanumeric caller).
-func callerNumber(req *sip.Request, country string) string {
-	from := req.From()
-	if from == nil {
-		return ""
-	}
-	if n, err := normalizeUser(from.Address.User, country); err == nil {
-		return n
-	}
-	u := from.Address.User
-	if len(u) > 64 {
-		u = u[:64]
-	}
-	return u
-}
-
-// visualSeparators are characters carriers leave in dialled numbers.
-var visualSeparators = strings.NewReplacer("-", "", ".", "", "(", "", ")", "")
-
-// normalizeUser turns a URI user into E.164, dropping user parameters
-// (";npdi", ";rn=") and visual separators carriers leave in.
-func normalizeUser(user, country string) (string, error) {
-	if i := strings.IndexByte(user, ';'); i >= 0 {
-		user = user[:i]
-	}
-	if plainE164(user) {
-		return user, nil // the common case, without a metadata lookup
-	}
-	user = visualSeparators.Replace(user)
-	if strings.HasPrefix(user, "00") {
-		user = "+" + user[2:]
-	}
-	if country == "" && !strings.HasPrefix(user, "+") {
-		// Without a default country a bare number is taken as
-		// international without its +, the way most carriers send it.
-		user = "+" + user
-	}
-	return switchboard.NormalizeE164(user, country)
-}
-
-// plainE164 reports whether s is already "+" and up to 15 digits (E.164's
-// limit), the form carriers send and the table is keyed by.
-func plainE164(s string) bool {
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -13,10 +13,11 @@ import (
 //
 // RFC 3261 and 6026 keep it 64×T1 (32 s): Timer J for a non-INVITE server
 // transaction (the BYE), Timers L and M for an INVITE transaction after
-// its 2xx. Held that long, each call's transactions pin about 16 KB, so
-// at 1,000 calls/s some 500 MB stay live for nothing and every GC cycle
-// marks them (docs/benchmarks.md). 8×T1 still covers the first three
-// retransmissions (0.5, 1.5 and 3.5 s after the original), and the edge
+// its 2xx. Held that long, every call's transactions stay in memory for
+// half a minute after it ended, so the live heap, and every GC cycle's
+// marking, grow with the call rate times 32 s. 8×T1 still covers the
+// first three retransmissions (0.5, 1.5 and 3.5 s after the original),
+// and the edge
 // takes over what the transaction layer used to do after that:
 //   - a 2xx the agent retransmits after Timer M is acknowledged again from
 //     the call's dialog (onStrayResponse);
@@ -154,7 +155,7 @@ func (e *Edge) onStrayResponse(res *sip.Response) {
 	}
 	if again != nil && again.CSeq().SeqNo == cseq.SeqNo {
 		if err := e.cli.WriteRequest(again.Clone(), sipgo.ClientRequestAddVia); err != nil {
-			e.log.Debug("re-INVITE ACK again", "call_id", c.rec.ID, "err", err)
+			e.log.Debug("re-INVITE ACK again", "call_id", c.record.ID, "err", err)
 		}
 		return
 	}

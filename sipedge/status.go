@@ -21,16 +21,6 @@ const (
 	retryAfterDraining = "30"
 )
 
-// routeStatus is the SIP final response for a route rejection.
-func routeStatus(reason string) int {
-	switch reason {
-	case switchboard.ReasonNumberNotFound, switchboard.ReasonInboundDisabled:
-		return sipNotFound
-	default: // no endpoint, endpoint inactive
-		return sipUnavailable
-	}
-}
-
 // failsOver reports whether a target's final status lets the call move on
 // to the next target (sip-notes §5.3): server errors, request timeout and
 // temporarily unavailable do; busy, 6xx and the other 4xx are final.
@@ -76,9 +66,28 @@ var (
 	outcomeLimit       = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
 )
 
-// rejectOutcome is the outcome of a routing rejection.
-func rejectOutcome(reason string) outcome {
-	return outcome{status: routeStatus(reason), call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: reason}
+// hangupBy is who the record says ended a call that failed with o.
+func (o outcome) hangupBy() string {
+	switch o.cause {
+	case switchboard.HangupUser:
+		return switchboard.HangupByCaller
+	case switchboard.HangupNormalClearing:
+		return switchboard.HangupByAPI
+	default:
+		return switchboard.HangupBySystem
+	}
+}
+
+// retryLater reports whether the caller's 503 says when to try again: the
+// node is draining, or the number has all the calls it may.
+func (o outcome) retryLater() bool {
+	return o.status == sipServiceUnavail && (o == outcomeDraining || o == outcomeLimit)
+}
+
+// rejectOutcome is the outcome of a routing rejection: the decision's
+// reason and SIP status.
+func rejectOutcome(d switchboard.Decision) outcome {
+	return outcome{status: d.Reject.SIPStatus, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: d.Reason}
 }
 
 // webhookRejectOutcome is the outcome of a webhook's {"action":"reject"}.

@@ -31,13 +31,19 @@ type Table struct {
 	kick    chan struct{}
 }
 
-// entry is what a call to one number needs: the number and the endpoints
-// it points at (nil when absent).
+// entry is what a call to one number needs: the number, the endpoints it
+// points at (nil when absent) and the routing decision they make, taken
+// once when the entry is loaded (switchboard.Route is pure and an entry
+// never changes), so a call pays for no decision of its own.
 type entry struct {
 	number   *switchboard.PhoneNumber
 	endpoint *switchboard.Endpoint
 	fallback *switchboard.Endpoint
+	decision switchboard.Decision
 }
+
+// unheld is the decision for a number the table does not hold.
+var unheld = switchboard.Route(switchboard.RouteInput{})
 
 // orgEntries are one organisation's numbers, keyed by E.164.
 type orgEntries map[string]*entry
@@ -70,6 +76,7 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 		if n.FallbackEndpointID != nil {
 			en.fallback = byID[*n.FallbackEndpointID]
 		}
+		en.decision = switchboard.Route(switchboard.RouteInput{Number: n, Endpoint: en.endpoint, Fallback: en.fallback})
 		org := fresh[n.OrganizationID]
 		if org == nil {
 			org = orgEntries{}
@@ -182,6 +189,17 @@ func (t *Table) Lookup(e164 string) switchboard.RouteInput {
 		return switchboard.RouteInput{}
 	}
 	return switchboard.RouteInput{Number: en.number, Endpoint: en.endpoint, Fallback: en.fallback}
+}
+
+// Route returns the routing decision for a call to the E.164 number, and
+// the number when the table holds it (nil otherwise). The decision is
+// shared: read it, never change it.
+func (t *Table) Route(e164 string) (*switchboard.PhoneNumber, switchboard.Decision) {
+	en := (*t.cur.Load())[e164]
+	if en == nil {
+		return nil, unheld
+	}
+	return en.number, en.decision
 }
 
 // Len returns how many numbers the table holds.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/internal/dbtest"
 	"github.com/switchboard-voice/switchboard/sqlite"
 )
 
@@ -67,7 +68,7 @@ func claimTestNumber(t *testing.T, db *sqlite.DB, orgID, e164 string) {
 // more reload, not one each, and the table ends with the latest state.
 func TestTableFollowCoalesces(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	ctx := t.Context()
 	src := &countingRouting{RoutingService: db}
 	tab := NewTable(src)
@@ -132,7 +133,7 @@ func (f *failingOnce) RoutingEntries(ctx context.Context, orgID string) ([]*swit
 // so the table does not stay stale until the next change.
 func TestTableFollowRetries(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	ctx := t.Context()
 	claimTestNumber(t, db, orgID, "+2348031000010")
 	tab := NewTable(&failingOnce{RoutingService: db})
@@ -166,7 +167,7 @@ func TestTableFollowRetries(t *testing.T) {
 // gap, not as fast as a reload runs.
 func TestTableFollowGap(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	src := &countingRouting{RoutingService: db}
 	tab := NewTable(src)
 	tab.gap = 300 * time.Millisecond

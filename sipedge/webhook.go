@@ -36,14 +36,14 @@ func (c *call) askWebhook(ep *switchboard.Endpoint) (action, error) {
 		return action{}, errors.New("webhook endpoints are not configured on this node")
 	}
 	c.mu.Lock()
-	data := webhookCall{CallEventData: c.rec.EventData()}
+	data := webhookCall{CallEventData: c.record.EventData()}
 	c.mu.Unlock()
-	host, _, _ := net.SplitHostPort(c.aReq.Source())
+	host, _, _ := net.SplitHostPort(c.a.req.Source())
 	data.SIP = webhookSIP{
-		CallID: c.rec.SIPCallID, From: c.aReq.From().Value(), To: c.aReq.To().Value(),
-		SourceIP: host, Transport: strings.ToLower(c.aReq.Transport()), Headers: map[string]string{},
+		CallID: c.record.SIPCallID, From: c.a.req.From().Value(), To: c.a.req.To().Value(),
+		SourceIP: host, Transport: strings.ToLower(c.a.req.Transport()), Headers: map[string]string{},
 	}
-	for _, h := range c.aReq.Headers() {
+	for _, h := range c.a.req.Headers() {
 		if n := h.Name(); len(n) > 2 && strings.EqualFold(n[:2], "x-") {
 			data.SIP.Headers[n] = h.Value()
 		}

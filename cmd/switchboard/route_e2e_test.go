@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -39,9 +40,39 @@ func TestExplainRoute(t *testing.T) {
 		if (w.endpoint == "") != (summary == nil) || (summary != nil && summary["id"] != w.endpoint) {
 			t.Fatalf("%s: endpoint summary: %s", step, r.Raw)
 		}
+		// The failover chain starts with the endpoint above, or is empty.
+		targets := r.list("targets")
+		if r.Body["targets"] == nil || (w.endpoint == "") != (len(targets) == 0) {
+			t.Fatalf("%s: targets: %s", step, r.Raw)
+		}
+		if len(targets) > 0 {
+			first := targets[0].(map[string]any)
+			if first["endpoint_id"] != w.endpoint || first["fallback"] != w.fallback || first["endpoint"].(map[string]any)["id"] != w.endpoint {
+				t.Fatalf("%s: first target: %s", step, r.Raw)
+			}
+		}
+	}
+	// chain checks the whole failover chain: endpoint IDs, a fallback's
+	// prefixed with "fallback:".
+	chain := func(step string, want ...string) {
+		t.Helper()
+		r := c.must(200, c.do("GET", path+"/route", nil))
+		var got []string
+		for _, x := range r.list("targets") {
+			tg := x.(map[string]any)
+			id, _ := tg["endpoint_id"].(string)
+			if tg["fallback"] == true {
+				id = "fallback:" + id
+			}
+			got = append(got, id)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("%s: chain %v, want %v: %s", step, got, want, r.Raw)
+		}
 	}
 
 	check("active agent", want{decision: "agent", endpoint: ep.str("id"), reason: "routed"})
+	chain("active agent, no fallback", ep.str("id"))
 	if r := c.must(200, c.do("GET", "/api/v1/phone-numbers/"+pn.str("id")+"/route", nil)); r.str("decision") != "agent" {
 		t.Fatalf("/api/v1 alias: %s", r.Raw)
 	}
@@ -51,10 +82,16 @@ func TestExplainRoute(t *testing.T) {
 
 	c.must(200, c.do("PATCH", path, map[string]any{"fallback_endpoint_id": fb.str("id")}))
 	check("fallback", want{decision: "webhook", endpoint: fb.str("id"), reason: "endpoint_inactive", fallback: true})
+	chain("fallback only", "fallback:"+fb.str("id"))
 
 	c.must(200, c.do("PATCH", "/v1/endpoints/"+fb.str("id"), map[string]any{"status": "inactive"}))
 	check("inactive fallback", want{decision: "reject", reason: "endpoint_inactive", sip: float64(480)})
 	c.must(200, c.do("PATCH", "/v1/endpoints/"+fb.str("id"), map[string]any{"status": "active"}))
+
+	// Both active: the endpoint, then the fallback it fails over to.
+	c.must(200, c.do("PATCH", "/v1/endpoints/"+ep.str("id"), map[string]any{"status": "active"}))
+	check("active agent with a fallback", want{decision: "agent", endpoint: ep.str("id"), reason: "routed"})
+	chain("active agent with a fallback", ep.str("id"), "fallback:"+fb.str("id"))
 
 	c.must(200, c.do("PATCH", path, map[string]any{"allow_inbound": false}))
 	check("inbound disabled", want{decision: "reject", reason: "inbound_disabled", sip: float64(404)})

@@ -297,7 +297,7 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		DefaultCountry: cfg.SIPDefaultCountry, Node: cfg.Node,
 		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
 		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout, TransactionLinger: cfg.SIPTxLinger,
-		Journal: cfg.CallJournal, Ask: asker.Ask, Routing: m.store, Calls: m.store, Logger: m.logger,
+		OpenRecorder: m.openCallRecorder, Ask: asker.Ask, Routing: m.store, Logger: m.logger,
 		Registerer: met.registry,
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package sipedge
+package callrec
 
 import (
 	"context"
@@ -75,13 +75,13 @@ func TestRecorderOutlastsOutage(t *testing.T) {
 	t.Parallel()
 	store := &flakyCalls{failures: 4}
 	r := newRecorder(store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	r.save(switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_a", Status: "initiated"}})
+	r.Save(switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_a", Status: "initiated"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := r.saveDurable(ctx, switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_b", Status: "in_progress"}}); err != nil {
+	if err := r.SaveDurable(ctx, switchboard.CallUpdate{Call: &switchboard.Call{ID: "call_b", Status: "in_progress"}}); err != nil {
 		t.Fatalf("durable save through an outage: %v", err)
 	}
-	r.close(ctx)
+	r.Close(ctx)
 	store.mu.Lock()
 	defer store.mu.Unlock()
 	ids := map[string]bool{}

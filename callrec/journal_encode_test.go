@@ -1,4 +1,4 @@
-package sipedge
+package callrec
 
 import (
 	"bytes"

@@ -1,14 +1,60 @@
-package sipedge
+// Package callrec writes call records durably for the SIP edge: a
+// switchboard.CallRecorder that saves updates in batches and, with a call
+// journal, makes an answered call durable without waiting for the
+// database.
+package callrec
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
 
-// recorder writes call records in batches from one goroutine, so the SIP
+// Config configures a recorder.
+type Config struct {
+	// Journal is the directory of the call journal (journal.go), where
+	// every update is written before the database has it, so that the
+	// answer of a call need not wait for a commit. Empty: no journal;
+	// SaveDurable waits for the update's commit.
+	Journal string
+	// Node names this node: a node replays and writes only its own
+	// journal segments, so nodes may share a directory.
+	Node string
+	// Store is where the records are saved.
+	Store switchboard.CallService
+	// Logger is the recorder's log; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Open starts a recorder. With a journal, it first saves what a previous
+// run of this node (same Node) left in it, so that a crashed node's calls
+// are recorded before it ends its orphan calls.
+func Open(ctx context.Context, cfg Config) (*Recorder, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var j *journal
+	if cfg.Journal != "" {
+		n, err := replayJournal(ctx, cfg.Journal, cfg.Node, cfg.Store, cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			cfg.Logger.Warn("saved call updates a previous run of this node left in the call journal", "updates", n)
+		}
+		if j, err = openJournal(cfg.Journal, cfg.Node, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
+	return newRecorder(cfg.Store, j, cfg.Logger), nil
+}
+
+var _ switchboard.CallRecorder = (*Recorder)(nil)
+
+// Recorder writes call records in batches from one goroutine, so the SIP
 // path only hands an update over and moves on. Updates are written in the
 // order they were handed over (a call's timeline stays in order). An
 // update that must be durable before the SIP path continues — the answer,
@@ -17,7 +63,7 @@ import (
 // journal, or once it failed, it waits for the commit of the batch that
 // holds it: a group commit, so waiting costs one transaction shared by
 // every call answered meanwhile.
-type recorder struct {
+type Recorder struct {
 	store  switchboard.CallService
 	log    *slog.Logger
 	in     chan recItem
@@ -57,15 +103,15 @@ const (
 
 // newRecorder starts a recorder that saves to store, through j when it is
 // not nil.
-func newRecorder(store switchboard.CallService, j *journal, log *slog.Logger) *recorder {
-	r := &recorder{store: store, log: log, in: make(chan recItem, recQueue), done: make(chan struct{}), maxLen: recBatch, j: j}
+func newRecorder(store switchboard.CallService, j *journal, log *slog.Logger) *Recorder {
+	r := &Recorder{store: store, log: log, in: make(chan recItem, recQueue), done: make(chan struct{}), maxLen: recBatch, j: j}
 	go r.run()
 	return r
 }
 
-// save hands an update over without waiting. The queue is large; when it
+// Save hands an update over without waiting. The queue is large; when it
 // is full the caller waits rather than losing a record.
-func (r *recorder) save(upd switchboard.CallUpdate) {
+func (r *Recorder) Save(upd switchboard.CallUpdate) {
 	if r.j == nil {
 		r.in <- recItem{upd: upd}
 		return
@@ -75,10 +121,10 @@ func (r *recorder) save(upd switchboard.CallUpdate) {
 	_ = r.j.append(upd, false, func(seq uint64) { r.in <- recItem{upd: upd, seq: seq} })
 }
 
-// saveDurable hands an update over and returns once it is in the journal,
+// SaveDurable hands an update over and returns once it is in the journal,
 // or, without one (or once it is off), once it is committed; or when ctx
 // ends.
-func (r *recorder) saveDurable(ctx context.Context, upd switchboard.CallUpdate) error {
+func (r *Recorder) SaveDurable(ctx context.Context, upd switchboard.CallUpdate) error {
 	if r.j != nil && !r.j.off() {
 		if err := r.j.append(upd, true, func(seq uint64) { r.in <- recItem{upd: upd, seq: seq} }); err == nil {
 			return nil
@@ -93,7 +139,7 @@ func (r *recorder) saveDurable(ctx context.Context, upd switchboard.CallUpdate) 
 // await hands it over with a done channel and waits for its batch to be
 // committed (its error, if any), or for ctx to end. An item without a
 // call is a marker: its batch holds every update handed over before it.
-func (r *recorder) await(ctx context.Context, it recItem) error {
+func (r *Recorder) await(ctx context.Context, it recItem) error {
 	it.done = make(chan error, 1)
 	select {
 	case r.in <- it:
@@ -108,21 +154,22 @@ func (r *recorder) await(ctx context.Context, it recItem) error {
 	}
 }
 
-// close stops taking updates and returns once every queued one is written
-// (or ctx ends).
-func (r *recorder) close(ctx context.Context) {
+// Close stops taking updates and returns once every queued one is written,
+// or with an error when ctx ends first.
+func (r *Recorder) Close(ctx context.Context) error {
 	close(r.in)
 	select {
 	case <-r.done:
 		if r.j != nil {
 			r.j.close()
 		}
+		return nil
 	case <-ctx.Done():
-		r.log.Error("call records not all written before shutdown; the call journal keeps them for the next start", "queued", len(r.in))
+		return fmt.Errorf("call records not all written before shutdown (%d queued); the call journal keeps them for the next start: %w", len(r.in), ctx.Err())
 	}
 }
 
-func (r *recorder) run() {
+func (r *Recorder) run() {
 	defer close(r.done)
 	batch := make([]recItem, 0, r.maxLen)
 	var last time.Time
@@ -178,7 +225,7 @@ func maxTime(a, b time.Time) time.Time {
 // updates are saved one by one, each for up to recItemPatience, so that
 // one bad record cannot hold up every other call's. Only an update that
 // still fails then is given up, and logged.
-func (r *recorder) write(batch []recItem) {
+func (r *Recorder) write(batch []recItem) {
 	defer r.saved(batch)
 	upds := coalesce(batch)
 	if err := r.retry(upds, recBatchPatience, "save call records; retrying"); err == nil {
@@ -201,7 +248,7 @@ func (r *recorder) write(batch []recItem) {
 }
 
 // saved tells the journal that the batch's updates are in the store.
-func (r *recorder) saved(batch []recItem) {
+func (r *Recorder) saved(batch []recItem) {
 	if r.j == nil {
 		return
 	}
@@ -214,7 +261,7 @@ func (r *recorder) saved(batch []recItem) {
 
 // retry saves upds until it works or patience runs out, logging the first
 // failure with msg (none when msg is "").
-func (r *recorder) retry(upds []switchboard.CallUpdate, patience time.Duration, msg string) error {
+func (r *Recorder) retry(upds []switchboard.CallUpdate, patience time.Duration, msg string) error {
 	delay := recRetryFirst
 	give := time.Now().Add(patience)
 	for attempt := 0; ; attempt++ {

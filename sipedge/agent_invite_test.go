@@ -15,6 +15,48 @@ import (
 // the carrier's.
 func TestBuildInviteHeaders(t *testing.T) {
 	t.Parallel()
+	req := carrierInvite(t)
+	e := &Edge{now: switchboard.SystemClock, host: "127.0.0.1", contacts: map[string]sip.ContactHeader{
+		"UDP": {Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}},
+	}}
+	c := e.newCall(req, nil, "+2348031000000")
+	u, err := switchboard.ParseSIPURI("sip:agent@127.0.0.1:5090")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := &switchboard.Endpoint{ID: "ep_1", Headers: map[string]string{"X-Tenant": "acme", "X-Route": "endpoint"}}
+	req = c.buildInvite(target{uri: u, headers: [][2]string{{"x-route", "webhook"}}, endpoint: ep}, "b-leg@switchboard")
+
+	values := func(name string) []string {
+		var out []string
+		for _, h := range req.Headers() {
+			if strings.EqualFold(h.Name(), name) {
+				out = append(out, h.Value())
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"X-Carrier-Trace", []string{"trace-1"}},
+		{"X-Tenant", []string{"acme"}},
+		{"X-Route", []string{"webhook"}},
+		{"X-Switchboard-Call-Id", []string{c.record.ID}},
+		{"X-", []string{"empty-name"}},
+		{"P-Asserted-Identity", []string{"<sip:+14155550101@carrier.example>"}},
+	} {
+		if got := values(tc.name); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// carrierInvite is a carrier's INVITE with the headers the agent's INVITE
+// takes from it, and some it must not.
+func carrierInvite(tb testing.TB) *sip.Request {
+	tb.Helper()
 	raw := strings.Join([]string{
 		"INVITE sip:+2348031000000@127.0.0.1 SIP/2.0",
 		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds",
@@ -34,41 +76,7 @@ func TestBuildInviteHeaders(t *testing.T) {
 	}, "\r\n")
 	msg, err := sip.ParseMessage([]byte(raw))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	e := &Edge{now: switchboard.SystemClock, host: "127.0.0.1", contacts: map[string]sip.ContactHeader{
-		"UDP": {Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}},
-	}}
-	c := e.newCall(msg.(*sip.Request), nil, "+2348031000000")
-	u, err := switchboard.ParseSIPURI("sip:agent@127.0.0.1:5090")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := &switchboard.Endpoint{ID: "ep_1", Headers: map[string]string{"X-Tenant": "acme", "X-Route": "endpoint"}}
-	req := c.buildInvite(target{uri: u, headers: [][2]string{{"x-route", "webhook"}}, endpoint: ep}, "b-leg@switchboard")
-
-	values := func(name string) []string {
-		var out []string
-		for _, h := range req.Headers() {
-			if strings.EqualFold(h.Name(), name) {
-				out = append(out, h.Value())
-			}
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		name string
-		want []string
-	}{
-		{"X-Carrier-Trace", []string{"trace-1"}},
-		{"X-Tenant", []string{"acme"}},
-		{"X-Route", []string{"webhook"}},
-		{"X-Switchboard-Call-Id", []string{c.rec.ID}},
-		{"X-", []string{"empty-name"}},
-		{"P-Asserted-Identity", []string{"<sip:+14155550101@carrier.example>"}},
-	} {
-		if got := values(tc.name); strings.Join(got, "|") != strings.Join(tc.want, "|") {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
-		}
-	}
+	return msg.(*sip.Request)
 }

@@ -1,4 +1,4 @@
-package sipedge
+package callrec
 
 import (
 	"bytes"
@@ -7,35 +7,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/internal/dbtest"
 	"github.com/switchboard-voice/switchboard/sqlite"
 )
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// journalDB opens a real SQLite store with one organisation.
-func journalDB(t *testing.T) (*sqlite.DB, string) {
-	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "sb.db"), switchboard.SystemClock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	org, _, err := db.EnsureOrganization(t.Context(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, org.ID
-}
 
 // callSteps returns the four updates of an answered call that completes,
 // each a snapshot as the SIP edge hands them over.
@@ -110,7 +92,7 @@ func journalFiles(t *testing.T, dir string) []string {
 // answered, with its whole timeline, when it replays the journal at start.
 func TestJournalKeepsAnsweredCallAcrossCrash(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	dir := t.TempDir()
 	gate := gatedCalls{db, make(chan struct{})}
 	defer close(gate.dead)
@@ -120,11 +102,11 @@ func TestJournalKeepsAnsweredCallAcrossCrash(t *testing.T) {
 	}
 	r := newRecorder(gate, j, discardLog())
 	steps := callSteps(orgID, time.Now().UTC())
-	r.save(steps[0])
-	r.save(steps[1])
+	r.Save(steps[0])
+	r.Save(steps[1])
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	if err := r.saveDurable(ctx, steps[2]); err != nil {
+	if err := r.SaveDurable(ctx, steps[2]); err != nil {
 		t.Fatalf("the answer waited for a database that commits nothing: %v", err)
 	}
 	// The process dies here: the recorder never commits.
@@ -159,7 +141,7 @@ func TestJournalKeepsAnsweredCallAcrossCrash(t *testing.T) {
 // the same directory is not touched.
 func TestJournalReplayNeverTurnsBack(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	dir := t.TempDir()
 	j, err := openJournal(dir, "node-a", discardLog())
 	if err != nil {
@@ -247,7 +229,7 @@ func TestJournalSegments(t *testing.T) {
 // wait for its commit instead, and the update still reaches the store.
 func TestJournalWriteFailure(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	dir := t.TempDir()
 	j, err := openJournal(dir, "n", discardLog())
 	if err != nil {
@@ -261,7 +243,7 @@ func TestJournalWriteFailure(t *testing.T) {
 	// The first fails in the journal and waits for its commit behind a
 	// marker; the second finds the journal off and waits for its own.
 	for i, status := range []string{switchboard.CallInitiated, switchboard.CallRinging} {
-		if err := r.saveDurable(ctx, steps[i]); err != nil {
+		if err := r.SaveDurable(ctx, steps[i]); err != nil {
 			t.Fatal(err)
 		}
 		// saveDurable returned after the commit: the record is there now.
@@ -270,7 +252,7 @@ func TestJournalWriteFailure(t *testing.T) {
 			t.Fatalf("after durable save %d without a working journal: %+v, %v; want %s", i, got, err, status)
 		}
 	}
-	r.close(ctx)
+	r.Close(ctx)
 	if files := journalFiles(t, dir); len(files) != 1 {
 		t.Errorf("a failed journal must keep its segment for the next start: %v", files)
 	}
@@ -377,17 +359,17 @@ func (f *firstBlocked) SaveCalls(ctx context.Context, u []switchboard.CallUpdate
 // it saved: once the database moves again, every update is saved.
 func TestJournalFullQueue(t *testing.T) {
 	t.Parallel()
-	db, orgID := journalDB(t)
+	db, orgID := dbtest.SQLite(t)
 	j, err := openJournal(t.TempDir(), "n", discardLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := &firstBlocked{DB: db, entered: make(chan struct{}), release: make(chan struct{})}
-	r := &recorder{store: store, log: discardLog(), in: make(chan recItem, 2), done: make(chan struct{}), maxLen: recBatch, j: j}
+	r := &Recorder{store: store, log: discardLog(), in: make(chan recItem, 2), done: make(chan struct{}), maxLen: recBatch, j: j}
 	go r.run()
 	first := callSteps(orgID, time.Now().UTC())[0]
 	ids := []string{first.Call.ID}
-	r.save(first)
+	r.Save(first)
 	<-store.entered // the recorder is inside a slow commit
 	const calls = 20
 	var wg sync.WaitGroup
@@ -397,7 +379,7 @@ func TestJournalFullQueue(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.save(steps[0]) // all but two wait for room in the queue
+			r.Save(steps[0]) // all but two wait for room in the queue
 		}()
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -417,7 +399,7 @@ func TestJournalFullQueue(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	r.close(ctx)
+	r.Close(ctx)
 	if ctx.Err() != nil {
 		t.Fatal("the recorder did not finish: stuck on the journal")
 	}

@@ -1,4 +1,4 @@
-package sipedge
+package callrec
 
 import (
 	"bufio"
@@ -33,9 +33,8 @@ import (
 // The file is written, not fsynced: it survives the process (a crash, a
 // SIGKILL, an out-of-memory kill), as SQLite's WAL with synchronous=NORMAL
 // does, not a power cut of the machine. Waiting for the answer's commit
-// put the database on the SIP path: at a thousand calls a second the
-// journal took INVITE->200 from p50 12 / p99 88 ms to 4 / 28 ms and CPU
-// per call from 975 to 897 us (docs/benchmarks.md).
+// instead put the database on the SIP path: every answer then waited for a
+// transaction, and call setup time and CPU per call grew with it.
 
 // journalSegmentMax is the size at which the journal starts a new segment,
 // so that a segment whose updates are all saved can be deleted while calls

@@ -1,0 +1,108 @@
+package sipedge
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// carrierHeaders are the carrier's headers passed to the agent besides X-
+// headers: who is calling and the number originally dialled.
+var carrierHeaders = []string{"P-Asserted-Identity", "Diversion", "History-Info"}
+
+// buildInvite builds the B-leg INVITE: the target's Request-URI and
+// transport, the caller's SDP unchanged, the carrier's X- headers, the
+// endpoint's and the target's headers, and X-Switchboard-Call-Id.
+func (c *call) buildInvite(t target, callID string) *sip.Request {
+	e := c.e
+	ruri := toSIPUri(t.uri)
+	req := sip.NewRequest(sip.INVITE, ruri)
+	transport := "UDP"
+	switch t.uri.Transport() {
+	case "tcp":
+		transport = "TCP"
+	case "tls":
+		transport = "TLS"
+	}
+	if t.uri.Scheme == "sips" {
+		transport = "TLS"
+	}
+	req.SetTransport(transport)
+
+	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: c.record.FromNumber, Host: e.host}}
+	if dn := c.a.req.From().DisplayName; dn != "" {
+		from.DisplayName = dn
+	}
+	from.Params = sip.NewParams()
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	to := sip.ToHeader{Address: sip.Uri{Scheme: ruri.Scheme, User: ruri.User, Host: ruri.Host}}
+	if to.Address.User == "" {
+		to.Address.User = c.called
+	}
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(&from)
+	req.AppendHeader(&to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	req.AppendHeader(sip.HeaderClone(e.contact(transport)))
+
+	for _, name := range carrierHeaders {
+		for _, h := range c.a.req.GetHeaders(name) {
+			req.AppendHeader(sip.NewHeader(name, h.Value()))
+		}
+	}
+	// The endpoint's and the webhook's headers win over the carrier's.
+	// Names compare without case, and without allocating: this runs for
+	// every call, over every header of the carrier's INVITE.
+	var seen []string
+	add := func(name, value string) {
+		req.AppendHeader(sip.NewHeader(name, value))
+		seen = append(seen, name)
+	}
+	isSeen := func(name string) bool {
+		return slices.ContainsFunc(seen, func(s string) bool { return strings.EqualFold(s, name) })
+	}
+	for _, h := range t.headers {
+		add(h[0], h[1])
+	}
+	if t.endpoint != nil {
+		for _, name := range sortedKeys(t.endpoint.Headers) {
+			if !isSeen(name) {
+				add(name, t.endpoint.Headers[name])
+			}
+		}
+	}
+	for _, h := range c.a.req.Headers() {
+		name := h.Name()
+		if len(name) >= 2 && strings.EqualFold(name[:2], "x-") && !isSeen(name) &&
+			!strings.EqualFold(name, "X-Switchboard-Call-Id") {
+			req.AppendHeader(sip.NewHeader(name, h.Value()))
+		}
+	}
+	req.AppendHeader(sip.NewHeader("X-Switchboard-Call-Id", c.record.ID))
+	if body := c.a.req.Body(); len(body) > 0 {
+		ct := "application/sdp"
+		if h := c.a.req.ContentType(); h != nil {
+			ct = h.Value()
+		}
+		req.AppendHeader(sip.NewHeader("Content-Type", ct))
+		req.SetBody(body)
+	} else {
+		req.SetBody(nil)
+	}
+	return req
+}
+
+// sortedKeys returns the keys of m in order, for requests built the
+// same way every time.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

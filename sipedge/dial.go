@@ -1,0 +1,124 @@
+package sipedge
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// dialResult is how one target attempt ended.
+type dialResult struct {
+	answered bool
+	final    bool    // no failover: the call ends with out
+	out      outcome // when not answered
+}
+
+// dial sends the INVITE to one target and follows it to an answer, a
+// failure or the ring timeout (sip-notes §5.3).
+func (c *call) dial(t target, ring time.Duration) dialResult {
+	e := c.e
+	b := &leg{e: e, uac: true, callID: sip.GenerateTagN(24) + "@switchboard", cseq: 1}
+	b.req = c.buildInvite(t, b.callID)
+	e.byB.Store(b.callID, c)
+	c.mu.Lock()
+	c.b = b
+	c.mu.Unlock()
+	c.fire(inRouted, evt{})
+	forget := func() { e.byB.Delete(b.callID) }
+
+	tx, err := e.cli.TransactionRequest(c.setup, b.req, sipgo.ClientRequestAddVia)
+	if err != nil {
+		forget()
+		if stop := c.stopOutcome(); stop != nil {
+			return dialResult{final: true, out: *stop}
+		}
+		e.log.Info("agent unreachable", "call_id", c.record.ID, "uri", t.uri.String(), "err", err)
+		return dialResult{out: outcomeUnreachable}
+	}
+	trying := time.NewTimer(e.cfg.TryingTimeout)
+	ringing := time.NewTimer(ring)
+	defer trying.Stop()
+	defer ringing.Stop()
+	provisional := false
+	authTried := false
+	for {
+		select {
+		case res := <-tx.Responses():
+			switch {
+			case res.StatusCode < 200:
+				if !provisional {
+					provisional = true
+					trying.Stop()
+				}
+				if res.StatusCode > 100 {
+					c.relayProvisional(res)
+				}
+			case res.StatusCode < 300:
+				b.res = res
+				return c.answer(b, tx)
+			case (res.StatusCode == 401 || res.StatusCode == 407) && !authTried && t.endpoint != nil && t.endpoint.Credentials != nil:
+				authTried = true
+				next, err := withDigest(b.req, res, t.endpoint.Credentials)
+				if err != nil {
+					e.log.Info("agent digest challenge not answerable", "call_id", c.record.ID, "err", err)
+					forget()
+					return dialResult{final: true, out: targetOutcome(res.StatusCode)}
+				}
+				tx.Terminate()
+				if tx, err = e.cli.TransactionRequest(c.setup, next, sipgo.ClientRequestAddVia); err != nil {
+					forget()
+					return dialResult{out: outcomeUnreachable}
+				}
+				b.req = next
+				b.mu.Lock()
+				b.cseq = next.CSeq().SeqNo
+				b.mu.Unlock()
+			default:
+				forget()
+				c.event("call.target_failed", t.uri.String()+" answered "+strconv.Itoa(res.StatusCode), true)
+				return dialResult{final: !failsOver(res.StatusCode), out: targetOutcome(res.StatusCode)}
+			}
+		case <-tx.Done():
+			forget()
+			if stop := c.stopOutcome(); stop != nil {
+				return dialResult{final: true, out: *stop}
+			}
+			c.event("call.target_failed", t.uri.String()+" unreachable", true)
+			return dialResult{out: outcomeUnreachable}
+		case <-trying.C:
+			// No provisional response: the agent host is down or
+			// silent. A CANCEL is not allowed before a 1xx; drop the
+			// transaction and move on.
+			tx.Terminate()
+			forget()
+			c.event("call.target_failed", t.uri.String()+" sent no provisional response", true)
+			return dialResult{out: outcomeUnreachable}
+		case <-ringing.C:
+			b.cancel(tx, provisional)
+			c.event("call.target_failed", t.uri.String()+" did not answer in time", true)
+			return dialResult{out: outcomeNoAnswer}
+		case <-c.setup.Done():
+			b.cancel(tx, provisional)
+			return dialResult{final: true, out: *c.stopOutcome()}
+		}
+	}
+}
+
+// relayProvisional passes an agent's 18x to the caller (with its SDP,
+// for early media) and records the first as ringing.
+func (c *call) relayProvisional(res *sip.Response) {
+	s := c.fire(in1xx, evt{})
+	if !s.taken {
+		return
+	}
+	status := res.StatusCode
+	if status != 180 && status != 183 {
+		status = 180
+	}
+	if err := c.a.respond(status, res.Reason, res.Body()); err != nil {
+		c.e.log.Debug("relay provisional", "err", err)
+	}
+	c.save(s)
+}

@@ -1,0 +1,77 @@
+package sipedge
+
+import (
+	"context"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// This file sends and answers SIP messages outside a call's dialogs.
+
+// do sends a non-INVITE request and waits for its final response.
+func (e *Edge) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error) {
+	if len(opts) == 0 {
+		opts = []sipgo.ClientRequestOption{sipgo.ClientRequestAddVia}
+	}
+	tx, err := e.cli.TransactionRequest(ctx, req, opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.StatusCode >= 200 {
+				return res, nil
+			}
+		case <-tx.Done():
+			return nil, tx.Err()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// contact is our Contact for a leg on the given transport.
+func (e *Edge) contact(transport string) *sip.ContactHeader {
+	c, ok := e.contacts[transport]
+	if !ok {
+		c = e.contacts["UDP"]
+	}
+	return &c
+}
+
+// toSIPUri converts a validated endpoint URI into sipgo's form.
+func toSIPUri(u switchboard.SIPURI) sip.Uri {
+	out := sip.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}
+	if len(u.Params) > 0 {
+		out.UriParams = sip.NewParams()
+		for _, p := range u.Params {
+			out.UriParams.Add(p.Name, p.Value)
+		}
+	}
+	return out
+}
+
+func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("answer OPTIONS", "err", err)
+	}
+}
+
+// respond sends a response built from req, logging (at debug: the peer
+// may simply be gone) when it cannot be sent.
+func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, status, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("send response", "status", status, "err", err)
+	}
+}

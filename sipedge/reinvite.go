@@ -1,0 +1,101 @@
+package sipedge
+
+import (
+	"context"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// onReinvite relays a re-INVITE (a hold, a codec change, a session
+// refresh) to the other leg and its final answer back.
+func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c, from := e.lookup(req)
+	if c == nil {
+		e.respond(tx, req, sipCallNotExist, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.mu.Lock()
+	st, other := c.st, c.b
+	c.mu.Unlock()
+	if from == legB {
+		other = &c.a
+	}
+	if st != stConnected || other == nil {
+		e.respond(tx, req, 491, "Request Pending")
+		return
+	}
+	out := other.inDialog(sip.INVITE, other.nextSeq())
+	if ct := req.ContentType(); ct != nil {
+		out.AppendHeader(sip.NewHeader("Content-Type", ct.Value()))
+	}
+	out.SetBody(req.Body())
+	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
+	defer cancel()
+	otx, err := e.cli.TransactionRequest(ctx, out, sipgo.ClientRequestAddVia)
+	if err != nil {
+		e.respond(tx, req, sipServerError, "Server Internal Error")
+		return
+	}
+	defer otx.Terminate()
+	for {
+		select {
+		case res := <-otx.Responses():
+			if res.StatusCode < 200 {
+				continue
+			}
+			if res.StatusCode < 300 {
+				// Acknowledge the other side at once; the originator's
+				// ACK to us ends its own transaction.
+				ack := sip.NewRequest(sip.ACK, out.Recipient)
+				for _, h := range out.GetHeaders("Route") {
+					ack.AppendHeader(sip.NewHeader("Route", h.Value()))
+				}
+				ack.AppendHeader(sip.HeaderClone(out.From()))
+				ack.AppendHeader(sip.HeaderClone(res.To()))
+				ack.AppendHeader(sip.HeaderClone(out.CallID()))
+				ack.AppendHeader(&sip.CSeqHeader{SeqNo: out.CSeq().SeqNo, MethodName: sip.ACK})
+				mf := sip.MaxForwardsHeader(70)
+				ack.AppendHeader(&mf)
+				ack.SetTransport(out.Transport())
+				if d := out.Destination(); d != "" {
+					ack.SetDestination(d)
+				}
+				ack.SetBody(nil)
+				c.mu.Lock()
+				if c.reinviteAcks == nil {
+					c.reinviteAcks = map[string]*sip.Request{}
+				}
+				c.reinviteAcks[out.CallID().Value()] = ack.Clone()
+				c.mu.Unlock()
+				_ = e.cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
+			}
+			r := sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, res.Body())
+			if len(res.Body()) > 0 {
+				r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			}
+			r.AppendHeader(sip.HeaderClone(e.contact(req.Transport())))
+			var acked chan struct{}
+			if r.IsSuccess() && !sip.IsReliable(req.Transport()) {
+				// Waited for before the 2xx leaves: its ACK may come at once.
+				acked = make(chan struct{})
+				c.mu.Lock()
+				if c.reinviteWaits == nil {
+					c.reinviteWaits = map[string]chan struct{}{}
+				}
+				c.reinviteWaits[pendingKey(req.CallID().Value(), req.CSeq().SeqNo)] = acked
+				c.mu.Unlock()
+			}
+			if err := tx.Respond(r); err != nil {
+				e.log.Debug("relay re-INVITE answer", "err", err)
+			}
+			if acked != nil {
+				go c.retransmit2xx(func() *sip.Response { return r }, acked, "no ACK for the answer to a re-INVITE; hanging up")
+			}
+			return
+		case <-otx.Done():
+			e.respond(tx, req, sipTimeout, "Request Timeout")
+			return
+		}
+	}
+}
