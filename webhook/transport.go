@@ -62,13 +62,12 @@ func newHTTPClient(timeout time.Duration, allowPrivate bool, idlePerHost int) *h
 // with dial. With DialTLSContext unset, net/http makes TLS connections
 // over a connection from dial too, so the SSRF guard sees every address.
 //
-// It speaks HTTP/1.1 only, as deliveries always have (docs/webhooks.md).
-// HTTP/2 would put every delivery to a receiver on one TCP connection:
-// a receiver behind a layer-4 load balancer would see all of them on one
-// backend, one slow stream would hold the connection's window, and the
-// idle-connection limits receivers size their servers for would no longer
-// describe what arrives. A webhook sender gains nothing from HTTP/2 in
-// return: it sends one small request per connection at a time.
+// It speaks HTTP/1.1 only, as deliveries always have (docs/webhooks.md),
+// even to receivers that offer HTTP/2. HTTP/2 would put every delivery to
+// a receiver on one TCP connection: a receiver behind a layer-4 load
+// balancer would get all of them on one backend, and one lost packet
+// would stall them all. Small POSTs, one per connection at a time, gain
+// nothing from multiplexing in return.
 //
 // Compression is off: net/http would otherwise add Accept-Encoding: gzip
 // to every delivery and inflate answers, of which only an excerpt is kept.
