@@ -34,7 +34,8 @@ type WorkerConfig struct {
 	PollInterval time.Duration
 	// AllowPrivate lets deliveries reach private addresses (development).
 	AllowPrivate bool
-	// Client overrides the HTTP client (tests); default NewHTTPClient.
+	// Client overrides the HTTP client (tests); default NewHTTPClient's,
+	// keeping an idle connection per receiver for every sender.
 	Client *http.Client
 	Clock  switchboard.Clock
 	Logger *slog.Logger
