@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -34,12 +33,9 @@ func (a *Asker) Ask(ctx context.Context, url, secret, msgID string, body []byte)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := newRequest(ctx, url, body, hdr)
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range hdr {
-		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := a.client.Do(req)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -328,39 +327,6 @@ func SafeDialer(allowPrivate bool) *net.Dialer {
 				return fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, address)
 			}
 			return CheckAddr(ap.Addr(), allowPrivate)
-		},
-	}
-}
-
-// NewHTTPClient returns the client deliveries are sent with:
-//
-//   - its Transport (this package's, one goroutine per request; see
-//     Transport) speaks HTTP/1.1, over TLS 1.2 or later for https;
-//   - every connection goes through SafeDialer;
-//   - no proxy, whatever HTTP_PROXY says: through a proxy the dialer would
-//     only ever see the proxy's address, and the proxy would reach
-//     whatever the URL names;
-//   - redirects are returned, not followed: a 3xx is a failed delivery
-//     (Standard Webhooks), and following one would let a receiver bounce
-//     us to an address CheckURL never saw;
-//   - timeout bounds the whole attempt, dial and TLS handshake included
-//     (Client.Timeout); timeout <= 0 means DefaultTimeout;
-//   - up to 64 idle connections per receiver, since one busy receiver gets
-//     many deliveries in a row, and 1,024 in all;
-//   - a response's headers are limited to 64 KB: receivers' answers are
-//     only logged, and a huge header is hostile.
-func NewHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	dialer := SafeDialer(allowPrivate)
-	dialer.Timeout = min(dialer.Timeout, timeout)
-	tr := NewTransport(dialer.DialContext, nil) // TLS 1.2 or later
-	return &http.Client{
-		Transport: tr,
-		Timeout:   timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
 		},
 	}
 }

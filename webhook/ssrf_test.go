@@ -451,10 +451,12 @@ func TestNewHTTPClient(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux) // listens on 127.0.0.1
 	defer srv.Close()
+	tlsSrv := httptest.NewTLSServer(mux)
+	defer tlsSrv.Close()
 
 	t.Run("refused without allowPrivate", func(t *testing.T) {
 		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-		for _, u := range []string{srv.URL + "/ok", "http://localhost:" + port + "/ok"} {
+		for _, u := range []string{srv.URL + "/ok", "http://localhost:" + port + "/ok", tlsSrv.URL + "/ok"} {
 			resp, err := NewHTTPClient(2*time.Second, false).Post(u, "application/json", strings.NewReader("{}"))
 			if err == nil {
 				resp.Body.Close()
@@ -514,10 +516,20 @@ func TestNewHTTPClient(t *testing.T) {
 
 	t.Run("settings", func(t *testing.T) {
 		c := NewHTTPClient(7*time.Second, false)
-		tr := c.Transport.(*Transport)
-		if tr.maxIdlePerHost != 64 || tr.maxIdle != 1024 || tr.maxHeaderBytes != 64<<10 ||
-			tr.tlsConfig.MinVersion != tls.VersionTLS12 || c.Timeout != 7*time.Second {
+		tr := c.Transport.(*http.Transport)
+		if tr.MaxIdleConnsPerHost != 64 || tr.MaxIdleConns != 1024 || tr.IdleConnTimeout != 90*time.Second ||
+			tr.MaxResponseHeaderBytes != 64<<10 || tr.TLSClientConfig.MinVersion != tls.VersionTLS12 ||
+			tr.TLSClientConfig.InsecureSkipVerify || c.Timeout != 7*time.Second {
 			t.Errorf("transport limits: %+v, client timeout %v", tr, c.Timeout)
+		}
+		if tr.Proxy != nil || tr.DialTLSContext != nil || tr.DialContext == nil {
+			t.Error("every connection must be dialled by SafeDialer, none through a proxy")
+		}
+		if p := tr.Protocols; p == nil || !p.HTTP1() || p.HTTP2() || p.UnencryptedHTTP2() {
+			t.Errorf("protocols %v, want HTTP/1.1 only", p)
+		}
+		if !tr.DisableCompression {
+			t.Error("deliveries must not ask for compressed answers")
 		}
 		if c.CheckRedirect == nil || c.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
 			t.Error("redirects must be returned, not followed")

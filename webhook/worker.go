@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -35,7 +34,8 @@ type WorkerConfig struct {
 	PollInterval time.Duration
 	// AllowPrivate lets deliveries reach private addresses (development).
 	AllowPrivate bool
-	// Client overrides the HTTP client (tests); default NewHTTPClient.
+	// Client overrides the HTTP client (tests); default NewHTTPClient's,
+	// keeping an idle connection per receiver for every sender.
 	Client *http.Client
 	Clock  switchboard.Clock
 	Logger *slog.Logger
@@ -86,7 +86,7 @@ func NewWorker(queue switchboard.DeliveryQueue, cfg WorkerConfig) *Worker {
 		cfg.PollInterval = 200 * time.Millisecond
 	}
 	if cfg.Client == nil {
-		cfg.Client = NewHTTPClient(cfg.Timeout, cfg.AllowPrivate)
+		cfg.Client = newHTTPClient(cfg.Timeout, cfg.AllowPrivate, cfg.Concurrency)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = switchboard.SystemClock
@@ -143,12 +143,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// Batching of the queue's statements, measured with
-// STORE=postgres NODES=2 BACKLOG=1 bash bench/webhooks/run.sh: 4 × and
-// 20 ms drained about a quarter faster than 2 × and 5 ms, with a third less
-// PostgreSQL CPU per delivery. A lease (2 × the timeout + 10 s) outlives
-// the wait of a delivery claimed ahead; an outcome is recorded at most
-// finishLinger after its POST.
+// Batching of the queue's statements: the more deliveries a claim or a
+// finish carries, the fewer statements the store runs per delivery (tune
+// with STORE=postgres NODES=2 BACKLOG=1 bash bench/webhooks/run.sh). A
+// lease (2 × the timeout + 10 s) outlives the wait of a delivery claimed
+// ahead; an outcome is recorded at most finishLinger after its POST.
 const (
 	claimAhead   = 4                     // deliveries leased per sender, in flight or waiting
 	finishLinger = 20 * time.Millisecond // how long a finished attempt waits for company
@@ -160,7 +159,7 @@ func (w *Worker) claimLoop(ctx context.Context, jobs chan<- *switchboard.Deliver
 	defer timer.Stop()
 	// Claiming ahead of the senders keeps them busy between claims, and
 	// lets each claim (and each finish) carry more rows: PostgreSQL's cost
-	// is mostly per statement at these batch sizes (docs/benchmarks.md).
+	// is mostly per statement at these batch sizes.
 	capacity := int64(claimAhead * w.cfg.Concurrency)
 	for {
 		free := capacity - w.inflight.Load()
@@ -258,14 +257,13 @@ func (w *Worker) attempt(ctx context.Context, job *switchboard.DeliveryJob) swit
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.URL, bytes.NewReader(job.Payload))
+	req, err := newRequest(ctx, job.URL, job.Payload, header)
 	if err != nil {
 		res.Status = switchboard.DeliveryFailed
 		res.Attempt.Error = "invalid URL"
 		w.observe(OutcomeFailed, 0)
 		return res
 	}
-	req.Header = header
 	start := time.Now()
 	resp, err := w.cfg.Client.Do(req)
 	latency := time.Since(start)
