@@ -102,6 +102,10 @@ type Edge struct {
 	byID sync.Map // call ID → *call
 	// recent holds the INVITE transactions of ended calls (linger.go).
 	recent *recentInvites
+	// refusals rate-limits the INVITEs refused per source (refuse.go),
+	// parsed by parser in sipgo's read filter.
+	refusals *sourceLimiter
+	parser   *sip.Parser
 
 	numMu     sync.Mutex
 	perNum    map[string]int // live calls per called number
@@ -136,11 +140,13 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	setTransactionLinger(cfg.TransactionLinger)
 	e := &Edge{
 		cfg: cfg, log: cfg.Logger, now: cfg.Clock,
-		recent:  newRecentInvites(cfg.Clock, inviteRetention),
-		table:   NewTable(cfg.Routing),
-		perNum:  map[string]int{},
-		idle:    make(chan struct{}),
-		closing: make(chan struct{}),
+		recent:   newRecentInvites(cfg.Clock, inviteRetention),
+		refusals: newSourceLimiter(cfg.Clock, refusalRate, refusalBurst, refusalSources),
+		parser:   sip.NewParser(),
+		table:    NewTable(cfg.Routing),
+		perNum:   map[string]int{},
+		idle:     make(chan struct{}),
+		closing:  make(chan struct{}),
 	}
 	close(e.idle)
 	if err := e.table.Reload(ctx, ""); err != nil {
@@ -155,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		e.cfg.Node = host + "/" + e.Addr()
 	}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse)))
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)

@@ -66,11 +66,8 @@ func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 
 // respond sends a response built from req, logging (at debug: the peer
 // may simply be gone) when it cannot be sent.
-func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
+func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string) {
 	res := sip.NewResponseFromRequest(req, status, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
 	if err := tx.Respond(res); err != nil {
 		e.log.Debug("send response", "status", status, "err", err)
 	}
