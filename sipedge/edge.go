@@ -106,6 +106,8 @@ type Edge struct {
 	// parsed by parser in sipgo's read filter.
 	refusals *sourceLimiter
 	parser   *sip.Parser
+	// sipLog rate-limits sipgo's log lines (siplog.go).
+	sipLog *logLimiter
 
 	numMu     sync.Mutex
 	perNum    map[string]int // live calls per called number
@@ -160,18 +162,22 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		host, _ := os.Hostname()
 		e.cfg.Node = host + "/" + e.Addr()
 	}
+	sipLog, lim := newSIPLogger(cfg.Logger, cfg.Clock)
+	e.sipLog = lim
+	setSIPPackageLogger(sipLog)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen), sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse),
+			sip.WithTransactionLayerLogger(sipLog)))
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
 	e.ua = ua
-	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(quietLogger(cfg.Logger))); err != nil {
+	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog)); err != nil {
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
 	if e.cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname(e.host), sipgo.WithClientPort(e.port),
-		sipgo.WithClientLogger(quietLogger(cfg.Logger))); err != nil {
+		sipgo.WithClientLogger(sipLog)); err != nil {
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
 	e.contacts = map[string]sip.ContactHeader{}

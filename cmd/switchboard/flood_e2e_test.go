@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -195,5 +198,95 @@ func readSIPResponse(r *bufio.Reader) (string, error) {
 		if line == "\r\n" {
 			return b.String(), nil
 		}
+	}
+}
+
+// TestBinaryJunkFloodLogs: 2,000 junk datagrams of 8 KB make a few
+// log lines, each cut short, then one summary, and every line the
+// process writes is JSON under --log-format json, shutdown included.
+func TestBinaryJunkFloodLogs(t *testing.T) {
+	t.Parallel()
+	p := startBinary(t, "--database", filepath.Join(t.TempDir(), "sb.db"))
+	conn, err := net.Dial("udp", p.sipAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	// options sends a keep-alive and waits for its 200: the node has read
+	// every datagram sent before it.
+	options := func(i int) {
+		t.Helper()
+		fmt.Fprintf(conn, "OPTIONS sip:%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bKjunk%[3]d\r\nFrom: <sip:carrier@%[2]s>;tag=1\r\n"+
+			"To: <sip:%[1]s>\r\nCall-ID: junk-%[3]d\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", p.sipAddr, local, i)
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("OPTIONS %d: %v\n%s", i, err, p.logs)
+			}
+			if res := string(buf[:n]); strings.HasPrefix(res, "SIP/2.0 200") && strings.Contains(res, fmt.Sprintf("junk-%d", i)) {
+				return
+			}
+		}
+	}
+	options(0)
+	before := len(p.logs.String())
+	junk := [][]byte{
+		bytes.Repeat([]byte{0x01, 0xfe, '<', '"', '\\', 0x7f}, 8192/6),
+		append([]byte("INVITE sip:x SIP/2.0\r\nVia: \x00\r\n"), bytes.Repeat([]byte("J"), 8000)...),
+	}
+	const datagrams = 2000
+	for i := range datagrams {
+		if _, err := conn.Write(junk[i%len(junk)]); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 99 {
+			options(i)
+		}
+	}
+	flood := len(p.logs.String()) - before
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+		p.exited <- err // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
+	}
+	logs := p.logs.String()
+	t.Logf("%d junk datagrams of 8 KB: %d bytes of log during the flood, %d in all", datagrams, flood, len(logs))
+	if flood > 4<<10 {
+		t.Errorf("%d junk datagrams made %d bytes of log, want at most 4 KB; it begins:\n%.2000s", datagrams, flood, logs[before:])
+	}
+	suppressed, bad, long := 0.0, 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			if bad++; bad == 1 {
+				t.Errorf("not a JSON line: %.300q", line)
+			}
+			continue
+		}
+		if len(line) > 1024 {
+			if long++; long == 1 {
+				t.Errorf("a line of %d bytes: %.300s", len(line), line)
+			}
+		}
+		if n, ok := rec["suppressed"].(float64); ok {
+			suppressed += n
+		}
+	}
+	if bad+long > 0 {
+		t.Errorf("%d lines not JSON, %d longer than 1 KB", bad, long)
+	}
+	if suppressed < datagrams/2 {
+		t.Errorf("summaries count %v suppressed lines, want most of the %d:\n%s", suppressed, datagrams, logs)
 	}
 }
