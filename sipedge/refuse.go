@@ -47,15 +47,20 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 		return data, nil // sipgo logs what it cannot parse, and drops it
 	}
 	req, ok := msg.(*sip.Request)
-	if !ok || inDialog(req) {
-		return data, nil // a re-INVITE of a call: the call decides
+	if !ok {
+		return data, nil
+	}
+	r := refusedDraining
+	switch {
+	case inDialog(req) && (trusted || e.isLive(req)):
+		return data, nil // a re-INVITE of a call (an agent's, say): the call decides
+	case inDialog(req):
+		r = refusedNoDialog // else its 481 would keep a transaction as long as a 403
+	case !trusted:
+		r = refusedUntrusted
 	}
 	req.SetTransport("UDP")
 	req.SetSource(from.String())
-	r := refusedDraining
-	if !trusted {
-		r = refusedUntrusted
-	}
 	e.refuse(req, src, r, func(res *sip.Response) error {
 		var buf bytes.Buffer
 		res.StringWrite(&buf)
@@ -112,6 +117,12 @@ func statelessTag(req *sip.Request) string {
 		h.Write([]byte(branch))
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// isLive reports whether req belongs to a live call.
+func (e *Edge) isLive(req *sip.Request) bool {
+	c, _ := e.lookup(req)
+	return c != nil
 }
 
 // inDialog reports whether req belongs to a dialog (its To has a tag).

@@ -49,7 +49,9 @@ func TestScreen(t *testing.T) {
 		{"a carrier's INVITE", "127.0.0.0/8", false, screenInvite(1, ""), false, ""},
 		{"an untrusted INVITE", "10.0.0.0/8", false, screenInvite(1, ""), true, "untrusted"},
 		{"a carrier's INVITE while draining", "127.0.0.0/8", true, screenInvite(1, ""), true, "draining"},
-		{"an untrusted re-INVITE (an agent's)", "10.0.0.0/8", false, screenInvite(1, ";tag=x"), false, ""},
+		{"an untrusted re-INVITE of a live call (an agent's)", "10.0.0.0/8", false, screenInvite(1, ";tag=x"), false, ""},
+		{"an untrusted re-INVITE of no call", "10.0.0.0/8", false, screenInvite(2, ";tag=x"), true, "untrusted"},
+		{"a carrier's re-INVITE while draining", "127.0.0.0/8", true, screenInvite(2, ";tag=x"), false, ""},
 		{"an untrusted BYE (an agent's)", "10.0.0.0/8", false, []byte("BYE sip:x SIP/2.0\r\n\r\n"), false, ""},
 		{"an untrusted response (an agent's)", "10.0.0.0/8", false, []byte("SIP/2.0 200 OK\r\n\r\n"), false, ""},
 		{"unparseable: left to sipgo", "10.0.0.0/8", false, []byte("INVITE \x00\x01"), false, ""},
@@ -59,6 +61,7 @@ func TestScreen(t *testing.T) {
 			t.Parallel()
 			e := screenEdge(t, tt.trusted)
 			e.drain.Store(tt.draining)
+			e.byB.Store("screen-1", &call{}) // a live call whose agent leg has Call-ID screen-1
 			out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: from}, tt.data)
 			if err != nil {
 				t.Fatal(err)

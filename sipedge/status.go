@@ -38,6 +38,7 @@ type refusal struct {
 // unanswered because its source had its share of refusals.
 var (
 	refusedUntrusted   = refusal{reason: "untrusted", status: sipForbidden, phrase: "Forbidden", limited: true}
+	refusedNoDialog    = refusal{reason: "untrusted", status: sipCallNotExist, phrase: "Call/Transaction Does Not Exist", limited: true}
 	refusedDraining    = refusal{reason: "draining", status: sipServiceUnavail, phrase: "Service Unavailable", retryAfter: retryAfterDraining}
 	refusedMalformed   = refusal{reason: "malformed", status: sipBadRequest, phrase: "Bad Request"}
 	refusedRateLimited = "rate_limited"

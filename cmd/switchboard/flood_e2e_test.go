@@ -146,13 +146,18 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 }
 
 // TestSIPRefusedStatelessly: an untrusted INVITE is refused with the same
-// 403 (same To tag) each time it is retransmitted, over UDP and over TCP.
+// answer (same To tag) each time it is retransmitted, over UDP and TCP.
 func TestSIPRefusedStatelessly(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, func(c *ServeConfig) { c.SIPTrusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")} })
 	target := ts.SIPAddr()
-	for _, tc := range []struct{ network, from string }{{"udp", "127.0.0.3"}, {"tcp", "127.0.0.4"}} {
-		t.Run(tc.network, func(t *testing.T) {
+	for _, tc := range []struct{ name, network, from, want string }{
+		{"udp", "udp", "127.0.0.3", "SIP/2.0 403 "},
+		{"tcp", "tcp", "127.0.0.4", "SIP/2.0 403 "},
+		// An INVITE within a dialog that is not a live call's: 481.
+		{"udp re-INVITE", "udp", "127.0.0.5", "SIP/2.0 481 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(tc.from)}}
 			if tc.network == "tcp" {
 				d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(tc.from)}
@@ -165,6 +170,9 @@ func TestSIPRefusedStatelessly(t *testing.T) {
 			invite := floodINVITE(1, target, conn.LocalAddr().String())
 			if tc.network == "tcp" {
 				invite = bytes.Replace(invite, []byte("SIP/2.0/UDP"), []byte("SIP/2.0/TCP"), 1)
+			}
+			if tc.name == "udp re-INVITE" {
+				invite = bytes.Replace(invite, []byte("@"+target+">\r\n"), []byte("@"+target+">;tag=gone\r\n"), 1)
 			}
 			var answers []string
 			r := bufio.NewReader(conn)
@@ -179,8 +187,8 @@ func TestSIPRefusedStatelessly(t *testing.T) {
 				}
 				answers = append(answers, res)
 			}
-			if !strings.HasPrefix(answers[0], "SIP/2.0 403 ") || !strings.Contains(answers[0], ";tag=") || answers[0] != answers[1] {
-				t.Errorf("want the same 403 with a To tag twice, got:\n%s\n---\n%s", answers[0], answers[1])
+			if !strings.HasPrefix(answers[0], tc.want) || !strings.Contains(answers[0], ";tag=") || answers[0] != answers[1] {
+				t.Errorf("want the same %q with a To tag twice, got:\n%s\n---\n%s", tc.want, answers[0], answers[1])
 			}
 		})
 	}
