@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -256,18 +255,7 @@ func TestBinaryJunkFloodLogs(t *testing.T) {
 	}
 	flood := len(p.logs.String()) - before
 
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
-		}
-		p.exited <- err // for the cleanup
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
-	}
+	p.terminate(t)
 	logs := p.logs.String()
 	t.Logf("%d junk datagrams of 8 KB: %d bytes of log during the flood, %d in all", datagrams, flood, len(logs))
 	if flood > 4<<10 {
