@@ -57,11 +57,17 @@ func toSIPUri(u switchboard.SIPURI) sip.Uri {
 }
 
 func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
-	if err := tx.Respond(res); err != nil {
+	if err := tx.Respond(optionsResponse(req)); err != nil {
 		e.log.Debug("answer OPTIONS", "err", err)
 	}
+}
+
+// optionsResponse answers an OPTIONS: a carrier's keep-alive, or anyone's
+// question about what we take.
+func optionsResponse(req *sip.Request) *sip.Response {
+	res := statelessResponse(req, 200, "OK")
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	return res
 }
 
 // respond sends a response built from req, logging (at debug: the peer

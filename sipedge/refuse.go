@@ -16,21 +16,28 @@ import (
 // and nothing is kept once it is sent, no server transaction and no
 // timers. A refused caller that retransmits is simply refused again.
 //
-// Over UDP, where anyone can send and a transaction would linger for
-// Timer H (32 s) waiting for an ACK, the refusal happens in sipgo's
-// transport read filter (screen), before sipgo makes a transaction of the
-// datagram; sipgo stays the parser. Over TCP a sender must complete a
-// handshake first and sipgo ends the transaction as soon as the handler
-// returns, so onInvite refuses there, without answering through the
-// transaction.
+// Over UDP, where anyone can send and a transaction would linger (for
+// Timer H, 32 s, after a refused INVITE; for the transaction linger after
+// anything else), the refusal happens in sipgo's transport read filter
+// (screen), before sipgo makes a transaction of the datagram; sipgo stays
+// the parser. Over TCP a sender must complete a handshake first and sipgo
+// ends the transaction as soon as the handler returns, so onInvite
+// refuses there, without answering through the transaction.
 
-var invitePrefix = []byte("INVITE ")
+var (
+	invitePrefix   = []byte("INVITE ")
+	responsePrefix = []byte("SIP/")
+)
 
 // screen is sipgo's transport read filter: it sees each datagram before
-// sipgo parses it. A carrier's datagrams pass untouched and unparsed; a
-// new INVITE that would be refused is answered here and dropped.
+// sipgo parses it. A carrier's datagrams pass untouched and unparsed, but
+// for an INVITE while the node drains. From anyone else, only what belongs
+// to a live call (an agent's requests) and responses pass; the rest is
+// answered here, statelessly, and dropped: a new INVITE gets 403, OPTIONS
+// 200 (keep-alives are answered to anyone), an ACK nothing, anything else
+// 481.
 func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
-	if p.Transport != "UDP" || !bytes.HasPrefix(data, invitePrefix) {
+	if p.Transport != "UDP" || bytes.HasPrefix(data, responsePrefix) {
 		return data, nil
 	}
 	from, ok := p.RemoteAddr.(*net.UDPAddr)
@@ -39,7 +46,7 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	}
 	src := from.AddrPort().Addr().Unmap()
 	trusted := e.trustedAddr(src)
-	if trusted && !e.drain.Load() {
+	if trusted && !(e.drain.Load() && bytes.HasPrefix(data, invitePrefix)) {
 		return data, nil
 	}
 	msg, err := e.parser.ParseSIP(data)
@@ -50,25 +57,35 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	if !ok {
 		return data, nil
 	}
-	r := refusedDraining
-	switch {
-	case inDialog(req) && (trusted || e.isLive(req)):
-		return data, nil // a re-INVITE of a call (an agent's, say): the call decides
-	case inDialog(req):
-		r = refusedNoDialog // else its 481 would keep a transaction as long as a 403
-	case !trusted:
-		r = refusedUntrusted
-	}
 	req.SetTransport("UDP")
 	req.SetSource(from.String())
-	e.refuse(req, src, r, func(res *sip.Response) error {
+	send := func(res *sip.Response) error {
 		var buf bytes.Buffer
 		res.StringWrite(&buf)
 		// To the packet's source, not the Via's sent-by: an unknown sender
 		// cannot aim the answer at a third party.
 		_, err := e.udp.WriteTo(buf.Bytes(), from)
 		return err
-	})
+	}
+	invite := req.IsInvite() && !inDialog(req)
+	switch {
+	case invite && trusted:
+		e.refuse(req, src, refusedDraining, send)
+	case invite:
+		e.refuse(req, src, refusedUntrusted, send)
+	case trusted || e.isLive(req):
+		return data, nil // a re-INVITE, BYE… of a call (an agent's, say): the call decides
+	case req.IsInvite():
+		// A re-INVITE of no call: its 481 through a transaction would
+		// keep it as long as a 403.
+		e.refuse(req, src, refusedNoDialog, send)
+	case req.IsAck():
+		// Nothing to answer (the ACK of a 403 we sent, say).
+	case req.Method == sip.OPTIONS:
+		e.answerStateless(optionsResponse(req), send)
+	default:
+		e.answerStateless(statelessResponse(req, sipCallNotExist, "Call/Transaction Does Not Exist"), send)
+	}
 	return nil, nil
 }
 
@@ -80,16 +97,28 @@ func (e *Edge) refuse(req *sip.Request, src netip.Addr, r refusal, send func(*si
 		return
 	}
 	e.m.rejected.WithLabelValues(r.reason).Inc()
-	if to := req.To(); to != nil && !to.Params.Has("tag") {
-		to.Params.Add("tag", statelessTag(req))
-	}
-	res := sip.NewResponseFromRequest(req, r.status, r.phrase, nil)
+	res := statelessResponse(req, r.status, r.phrase)
 	if r.retryAfter != "" {
 		res.AppendHeader(sip.NewHeader("Retry-After", r.retryAfter))
 	}
+	e.answerStateless(res, send)
+}
+
+// answerStateless sends res, logging (at debug: the peer may simply be
+// gone) when it cannot be sent.
+func (e *Edge) answerStateless(res *sip.Response, send func(*sip.Response) error) {
 	if err := send(res); err != nil {
-		e.log.Debug("send refusal", "status", r.status, "err", err)
+		e.log.Debug("send stateless response", "status", res.StatusCode, "err", err)
 	}
+}
+
+// statelessResponse is a response to req whose To tag is the same for
+// every retransmission of req (RFC 3261 §8.2.7), with nothing stored.
+func statelessResponse(req *sip.Request, status int, phrase string) *sip.Response {
+	if to := req.To(); to != nil && !to.Params.Has("tag") {
+		to.Params.Add("tag", statelessTag(req))
+	}
+	return sip.NewResponseFromRequest(req, status, phrase, nil)
 }
 
 // refuseInvite refuses an INVITE that reached onInvite, writing the
@@ -99,8 +128,7 @@ func (e *Edge) refuseInvite(req *sip.Request, src netip.Addr, r refusal) {
 	e.refuse(req, src, r, e.srv.WriteResponse)
 }
 
-// statelessTag is the To tag of a stateless response: the same for every
-// retransmission of one request (RFC 3261 §8.2.7), with nothing stored.
+// statelessTag is the To tag of a stateless response to req.
 func statelessTag(req *sip.Request) string {
 	h := fnv.New64a()
 	if id := req.CallID(); id != nil {

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,32 +31,40 @@ func screenEdge(t testing.TB, trusted string) *Edge {
 	return e
 }
 
-func screenInvite(i int, toTag string) []byte {
-	return fmt.Appendf(nil, "INVITE sip:+2348030000001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK%[1]d\r\n"+
-		"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:+2348030000001@127.0.0.1>%[2]s\r\nCall-ID: screen-%[1]d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", i, toTag)
+func screenInvite(i int, toTag string) []byte { return screenRequest("INVITE", i, toTag) }
+
+// screenRequest is a request of call screen-i; toTag puts it in a dialog.
+func screenRequest(method string, i int, toTag string) []byte {
+	return fmt.Appendf(nil, "%[3]s sip:+2348030000001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK%[1]d\r\n"+
+		"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:+2348030000001@127.0.0.1>%[2]s\r\nCall-ID: screen-%[1]d\r\nCSeq: 1 %[3]s\r\nContent-Length: 0\r\n\r\n", i, toTag, method)
 }
 
-// TestScreen: what the read filter keeps from sipgo and what it lets by.
+// TestScreen: what the read filter answers itself, keeping it from sipgo,
+// and what it lets by.
 func TestScreen(t *testing.T) {
 	t.Parallel()
-	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}
+	const carrier, elsewhere = "127.0.0.0/8", "10.0.0.0/8"
 	tests := []struct {
 		name     string
 		trusted  string
 		draining bool
 		data     []byte
-		dropped  bool
-		reason   string
+		answer   string // the status line it answers with; "" lets it by
+		reason   string // the refusal counted, if any
 	}{
-		{"a carrier's INVITE", "127.0.0.0/8", false, screenInvite(1, ""), false, ""},
-		{"an untrusted INVITE", "10.0.0.0/8", false, screenInvite(1, ""), true, "untrusted"},
-		{"a carrier's INVITE while draining", "127.0.0.0/8", true, screenInvite(1, ""), true, "draining"},
-		{"an untrusted re-INVITE of a live call (an agent's)", "10.0.0.0/8", false, screenInvite(1, ";tag=x"), false, ""},
-		{"an untrusted re-INVITE of no call", "10.0.0.0/8", false, screenInvite(2, ";tag=x"), true, "untrusted"},
-		{"a carrier's re-INVITE while draining", "127.0.0.0/8", true, screenInvite(2, ";tag=x"), false, ""},
-		{"an untrusted BYE (an agent's)", "10.0.0.0/8", false, []byte("BYE sip:x SIP/2.0\r\n\r\n"), false, ""},
-		{"an untrusted response (an agent's)", "10.0.0.0/8", false, []byte("SIP/2.0 200 OK\r\n\r\n"), false, ""},
-		{"unparseable: left to sipgo", "10.0.0.0/8", false, []byte("INVITE \x00\x01"), false, ""},
+		{"a carrier's INVITE", carrier, false, screenInvite(1, ""), "", ""},
+		{"an untrusted INVITE", elsewhere, false, screenInvite(1, ""), "SIP/2.0 403 Forbidden", "untrusted"},
+		{"a carrier's INVITE while draining", carrier, true, screenInvite(1, ""), "SIP/2.0 503 Service Unavailable", "draining"},
+		{"an untrusted re-INVITE of a live call (an agent's)", elsewhere, false, screenInvite(1, ";tag=x"), "", ""},
+		{"an untrusted re-INVITE of no call", elsewhere, false, screenInvite(2, ";tag=x"), "SIP/2.0 481 ", "untrusted"},
+		{"a carrier's re-INVITE while draining", carrier, true, screenInvite(2, ";tag=x"), "", ""},
+		{"an untrusted BYE of a live call (an agent's)", elsewhere, false, screenRequest("BYE", 1, ";tag=x"), "", ""},
+		{"an untrusted BYE of no call", elsewhere, false, screenRequest("BYE", 2, ";tag=x"), "SIP/2.0 481 ", ""},
+		{"an untrusted OPTIONS", elsewhere, false, screenRequest("OPTIONS", 2, ""), "SIP/2.0 200 OK", ""},
+		{"a carrier's BYE", carrier, false, screenRequest("BYE", 2, ";tag=x"), "", ""},
+		{"a carrier's OPTIONS while draining", carrier, true, screenRequest("OPTIONS", 2, ""), "", ""},
+		{"an untrusted response (an agent's)", elsewhere, false, []byte("SIP/2.0 200 OK\r\n\r\n"), "", ""},
+		{"unparseable: left to sipgo", elsewhere, false, []byte("INVITE \x00\x01"), "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,12 +72,25 @@ func TestScreen(t *testing.T) {
 			e := screenEdge(t, tt.trusted)
 			e.drain.Store(tt.draining)
 			e.byB.Store("screen-1", &call{}) // a live call whose agent leg has Call-ID screen-1
-			out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: from}, tt.data)
+			peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if dropped := len(out) == 0; dropped != tt.dropped {
-				t.Errorf("dropped = %v, want %v", dropped, tt.dropped)
+			defer peer.Close()
+			out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: peer.LocalAddr()}, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if answered := len(out) == 0; answered != (tt.answer != "") {
+				t.Fatalf("kept from sipgo = %v, want %v", answered, tt.answer != "")
+			}
+			if tt.answer != "" {
+				peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 2048)
+				n, err := peer.Read(buf)
+				if got := string(buf[:n]); err != nil || !strings.HasPrefix(got, tt.answer) || !strings.Contains(got, ";tag=") {
+					t.Errorf("answered %q (%v), want %q with a To tag", got, err, tt.answer)
+				}
 			}
 			if tt.reason != "" {
 				if n := counterValue(t, e.m.rejected.WithLabelValues(tt.reason)); n != 1 {
@@ -75,6 +98,18 @@ func TestScreen(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestScreenACK: an untrusted ACK of no call (the ACK of a 403, say) is
+// kept from sipgo and not answered.
+func TestScreenACK(t *testing.T) {
+	t.Parallel()
+	e := screenEdge(t, "10.0.0.0/8")
+	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}
+	out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: from}, screenRequest("ACK", 2, ";tag=x"))
+	if err != nil || len(out) != 0 {
+		t.Errorf("an ACK of no call went on to sipgo (%v)", err)
 	}
 }
 

@@ -53,10 +53,23 @@ func floodINVITE(i int, target, local string) []byte {
 		"Content-Length: 0\r\n\r\n", target, local, i)
 }
 
+// floodRequest is a request of no call, the i-th of a flood.
+func floodRequest(method string, i int, target, local string) []byte {
+	return fmt.Appendf(nil, "%[4]s sip:+2348030000001@%[1]s SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKflood%[4]s%[3]d;rport\r\n"+
+		"Max-Forwards: 70\r\n"+
+		"From: <sip:+2348099990000@%[2]s>;tag=f%[3]d\r\n"+
+		"To: <sip:+2348030000001@%[1]s>;tag=t%[3]d\r\n"+
+		"Call-ID: flood-%[4]s-%[3]d@%[2]s\r\n"+
+		"CSeq: 2 %[4]s\r\n"+
+		"Content-Length: 0\r\n\r\n", target, local, i, method)
+}
+
 // TestSIPInviteFloodKeepsNoMemory: 50,000 INVITEs from a source outside
 // --sip-trusted are refused without a transaction, a timer or anything
 // else kept, beyond a few per second they are not even answered, and the
-// node still answers OPTIONS and the API afterwards.
+// node still answers OPTIONS and the API afterwards. OPTIONS and BYEs of
+// no call mixed in keep nothing either.
 //
 // Not parallel: it measures the heap of the process the server runs in.
 func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
@@ -103,6 +116,15 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 		if _, err := conn.WriteToUDP(floodINVITE(i, target, local), dst); err != nil {
 			t.Fatal(err)
 		}
+		if i%4 == 0 {
+			// Other requests of no call, each of which a transaction would
+			// keep for the transaction linger.
+			for _, method := range []string{"OPTIONS", "BYE"} {
+				if _, err := conn.WriteToUDP(floodRequest(method, i, target, local), dst); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
 	eventually(t, 20*time.Second, "every INVITE counted", func() bool {
 		n, _ := refusedINVITEs(t, ts)
@@ -112,10 +134,10 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 	after := heapInuse()
 	total, byReason := refusedINVITEs(t, ts)
 	grown := int64(after) - int64(before)
-	t.Logf("%d INVITEs refused in %v (%v); %d answered 403; heap in use %d → %d MB: %d bytes kept per INVITE",
-		int(total), sent.Round(time.Millisecond), byReason, forbidden.Load(), before>>20, after>>20, grown/int64(total))
+	t.Logf("%d INVITEs refused in %v (%v), %d OPTIONS and as many BYEs; %d answered 403; heap in use %d → %d MB: %d bytes kept per INVITE",
+		int(total), sent.Round(time.Millisecond), byReason, invites/4, forbidden.Load(), before>>20, after>>20, grown/int64(total))
 	if grown > 20<<20 {
-		t.Errorf("heap in use grew by %d MB after %d refused INVITEs and a GC; want at most 20 MB", grown>>20, int(total))
+		t.Errorf("heap in use grew by %d MB after %d refused INVITEs (and %d OPTIONS and BYEs) and a GC; want at most 20 MB", grown>>20, int(total), invites/2)
 	}
 	if byReason["untrusted"] < 1 || byReason["rate_limited"] < invites/2 {
 		t.Errorf("refusals by reason %v: want a few untrusted, most rate_limited", byReason)
