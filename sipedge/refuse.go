@@ -10,11 +10,13 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// This file refuses INVITEs before routing (from a source outside the
-// trusted networks, to a draining node, or malformed) statelessly, as RFC
-// 3261 §8.2.7 lets a UAS do: the response goes straight to the transport
-// and nothing is kept once it is sent, no server transaction and no
-// timers. A refused caller that retransmits is simply refused again.
+// This file answers what the edge refuses before routing statelessly, as
+// RFC 3261 §8.2.7 lets a UAS do: INVITEs from a source outside the trusted
+// networks, to a draining node, or malformed, and any request from
+// outside the trusted networks that belongs to no live call. The response
+// goes straight to the transport and nothing is kept once it is sent, no
+// server transaction and no timers. A sender that retransmits is simply
+// answered again.
 //
 // Over UDP, where anyone can send and a transaction would linger (for
 // Timer H, 32 s, after a refused INVITE; for the transaction linger after
