@@ -1,11 +1,6 @@
 package sipedge
 
-import (
-	"net"
-	"net/netip"
-
-	"github.com/emiago/sipgo/sip"
-)
+import "net/netip"
 
 // This file decides whether a new call may come in: from a trusted
 // carrier, and within its number's limit of live calls.
@@ -35,17 +30,8 @@ func (e *Edge) releaseNumber(n string) {
 	}
 }
 
-// trusted reports whether a request's source address is a carrier's.
-func (e *Edge) trusted(req *sip.Request) bool {
-	host, _, err := net.SplitHostPort(req.Source())
-	if err != nil {
-		return false
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	a = a.Unmap()
+// trustedAddr reports whether a source address is a carrier's.
+func (e *Edge) trustedAddr(a netip.Addr) bool {
 	for _, p := range e.cfg.Trusted {
 		if p.Contains(a) {
 			return true

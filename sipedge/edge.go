@@ -102,6 +102,12 @@ type Edge struct {
 	byID sync.Map // call ID → *call
 	// recent holds the INVITE transactions of ended calls (linger.go).
 	recent *recentInvites
+	// refusals rate-limits the INVITEs refused per source (refuse.go),
+	// parsed by parser in sipgo's read filter.
+	refusals *sourceLimiter
+	parser   *sip.Parser
+	// sipLog rate-limits sipgo's log lines (siplog.go).
+	sipLog *logLimiter
 
 	numMu     sync.Mutex
 	perNum    map[string]int // live calls per called number
@@ -136,11 +142,13 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	setTransactionLinger(cfg.TransactionLinger)
 	e := &Edge{
 		cfg: cfg, log: cfg.Logger, now: cfg.Clock,
-		recent:  newRecentInvites(cfg.Clock, inviteRetention),
-		table:   NewTable(cfg.Routing),
-		perNum:  map[string]int{},
-		idle:    make(chan struct{}),
-		closing: make(chan struct{}),
+		recent:   newRecentInvites(cfg.Clock, inviteRetention),
+		refusals: newSourceLimiter(cfg.Clock, refusalRate, refusalBurst, refusalSources),
+		parser:   sip.NewParser(),
+		table:    NewTable(cfg.Routing),
+		perNum:   map[string]int{},
+		idle:     make(chan struct{}),
+		closing:  make(chan struct{}),
 	}
 	close(e.idle)
 	if err := e.table.Reload(ctx, ""); err != nil {
@@ -154,17 +162,22 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		host, _ := os.Hostname()
 		e.cfg.Node = host + "/" + e.Addr()
 	}
+	sipLog, lim := newSIPLogger(cfg.Logger, cfg.Clock)
+	e.sipLog = lim
+	setSIPPackageLogger(sipLog)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen), sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse),
+			sip.WithTransactionLayerLogger(sipLog)))
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
 	e.ua = ua
-	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(quietLogger(cfg.Logger))); err != nil {
+	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog)); err != nil {
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
 	if e.cli, err = sipgo.NewClient(ua, sipgo.WithClientHostname(e.host), sipgo.WithClientPort(e.port),
-		sipgo.WithClientLogger(quietLogger(cfg.Logger))); err != nil {
+		sipgo.WithClientLogger(sipLog)); err != nil {
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
 	e.contacts = map[string]sip.ContactHeader{}

@@ -14,22 +14,22 @@ import (
 // once the caller has a final response: the transaction is terminated
 // when a handler returns.
 func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if to := req.To(); to != nil && to.Params.Has("tag") {
+	if inDialog(req) {
 		e.onReinvite(req, tx)
 		return
 	}
-	if !e.trusted(req) {
-		e.m.rejected.WithLabelValues("untrusted").Inc()
-		e.respond(tx, req, sipForbidden, "Forbidden")
+	// Refused statelessly (refuse.go). Over UDP the read filter refused
+	// most of these already; a drain may have begun since.
+	src, _ := sourceAddr(req)
+	switch {
+	case !e.trustedAddr(src):
+		e.refuseInvite(req, src, refusedUntrusted)
 		return
-	}
-	if e.drain.Load() {
-		e.m.rejected.WithLabelValues("draining").Inc()
-		e.respond(tx, req, sipServiceUnavail, "Service Unavailable", sip.NewHeader("Retry-After", retryAfterDraining))
+	case e.drain.Load():
+		e.refuseInvite(req, src, refusedDraining)
 		return
-	}
-	if req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil {
-		e.respond(tx, req, 400, "Bad Request")
+	case req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil:
+		e.refuseInvite(req, src, refusedMalformed)
 		return
 	}
 	if _, dup := e.byA.Load(req.CallID().Value()); dup {

@@ -55,15 +55,13 @@ const inviteRetention = 64 * 500 * time.Millisecond
 // call where keeping the transaction itself would hold the whole request
 // and response.
 type recentInvites struct {
-	mu        sync.Mutex
-	now       func() time.Time
-	every     time.Duration
-	rotated   time.Time
-	cur, prev map[string]struct{}
+	mu   sync.Mutex
+	now  func() time.Time
+	keys generations[string, struct{}]
 }
 
 func newRecentInvites(now func() time.Time, every time.Duration) *recentInvites {
-	return &recentInvites{now: now, every: every, rotated: now(), cur: map[string]struct{}{}, prev: map[string]struct{}{}}
+	return &recentInvites{now: now, keys: newGenerations[string, struct{}](now(), every)}
 }
 
 // inviteKey identifies an INVITE transaction as the caller retransmits it:
@@ -84,8 +82,8 @@ func (r *recentInvites) add(key string) {
 		return
 	}
 	r.mu.Lock()
-	r.rotate()
-	r.cur[key] = struct{}{}
+	r.keys.rotate(r.now())
+	r.keys.put(key, struct{}{})
 	r.mu.Unlock()
 }
 
@@ -96,11 +94,8 @@ func (r *recentInvites) has(key string) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rotate()
-	_, in := r.cur[key]
-	if !in {
-		_, in = r.prev[key]
-	}
+	r.keys.rotate(r.now())
+	_, in := r.keys.get(key)
 	return in
 }
 
@@ -108,21 +103,7 @@ func (r *recentInvites) has(key string) bool {
 func (r *recentInvites) size() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.cur) + len(r.prev)
-}
-
-// rotate drops the older generation once per period (both, after two
-// periods without a call). Callers hold r.mu.
-func (r *recentInvites) rotate() {
-	switch elapsed := r.now().Sub(r.rotated); {
-	case elapsed < r.every:
-		return
-	case elapsed < 2*r.every:
-		r.prev, r.cur = r.cur, make(map[string]struct{}, len(r.cur))
-	default:
-		r.prev, r.cur = map[string]struct{}{}, map[string]struct{}{}
-	}
-	r.rotated = r.now()
+	return r.keys.len()
 }
 
 // onStrayResponse takes the responses no client transaction matches: a

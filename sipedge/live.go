@@ -46,6 +46,7 @@ func (e *Edge) drainNow(ctx context.Context) {
 	e.ua.Close()
 	e.udp.Close()
 	e.tcp.Close()
+	e.sipLog.Flush()
 }
 
 // Hangup implements switchboard.CallControl.

@@ -57,20 +57,23 @@ func toSIPUri(u switchboard.SIPURI) sip.Uri {
 }
 
 func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
-	if err := tx.Respond(res); err != nil {
+	if err := tx.Respond(optionsResponse(req)); err != nil {
 		e.log.Debug("answer OPTIONS", "err", err)
 	}
 }
 
+// optionsResponse answers an OPTIONS: a carrier's keep-alive, or anyone's
+// question about what we take.
+func optionsResponse(req *sip.Request) *sip.Response {
+	res := statelessResponse(req, 200, "OK")
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	return res
+}
+
 // respond sends a response built from req, logging (at debug: the peer
 // may simply be gone) when it cannot be sent.
-func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string, hdrs ...sip.Header) {
+func (e *Edge) respond(tx sip.ServerTransaction, req *sip.Request, status int, reason string) {
 	res := sip.NewResponseFromRequest(req, status, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
 	if err := tx.Respond(res); err != nil {
 		e.log.Debug("send response", "status", status, "err", err)
 	}

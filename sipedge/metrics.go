@@ -18,7 +18,7 @@ func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
 		}, []string{"status"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_sip_invites_refused_total",
-			Help: "INVITEs refused before a call was created: untrusted source, draining node, or a late retransmission of an ended call's INVITE.",
+			Help: "INVITEs refused before a call was created: untrusted source, draining node, malformed, a late retransmission of an ended call's INVITE, or rate_limited (from an untrusted source past its share of answers: dropped unanswered).",
 		}, []string{"reason"}),
 		setup: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchboard_call_setup_seconds",
@@ -33,7 +33,7 @@ func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
 	for _, s := range []string{"completed", "failed", "busy", "no_answer", "canceled"} {
 		m.calls.WithLabelValues(s)
 	}
-	for _, r := range []string{"untrusted", "draining", "retransmission"} {
+	for _, r := range []string{refusedUntrusted.reason, refusedDraining.reason, refusedMalformed.reason, refusedRateLimited, "retransmission"} {
 		m.rejected.WithLabelValues(r)
 	}
 	if reg != nil {

@@ -7,6 +7,7 @@ import "github.com/switchboard-voice/switchboard"
 
 // SIP statuses the edge answers with itself.
 const (
+	sipBadRequest      = 400
 	sipForbidden       = 403
 	sipNotFound        = 404
 	sipTimeout         = 408
@@ -19,6 +20,28 @@ const (
 	sipBusyEverywhere  = 600
 	sipDecline         = 603
 	retryAfterDraining = "30"
+)
+
+// refusal is how an INVITE refused before routing is answered.
+type refusal struct {
+	reason     string // the reason label of switchboard_sip_invites_refused_total
+	status     int
+	phrase     string
+	retryAfter string // Retry-After, if any
+	// limited refusals are answered only within a source's share
+	// (sourcelimit.go); the others go to a trusted carrier, which must hear
+	// them to fail over at once.
+	limited bool
+}
+
+// Refusals before routing, and the reason counted for an INVITE dropped
+// unanswered because its source had its share of refusals.
+var (
+	refusedUntrusted   = refusal{reason: "untrusted", status: sipForbidden, phrase: "Forbidden", limited: true}
+	refusedNoDialog    = refusal{reason: "untrusted", status: sipCallNotExist, phrase: "Call/Transaction Does Not Exist", limited: true}
+	refusedDraining    = refusal{reason: "draining", status: sipServiceUnavail, phrase: "Service Unavailable", retryAfter: retryAfterDraining}
+	refusedMalformed   = refusal{reason: "malformed", status: sipBadRequest, phrase: "Bad Request"}
+	refusedRateLimited = "rate_limited"
 )
 
 // failsOver reports whether a target's final status lets the call move on

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -64,27 +63,20 @@ func startBinary(t *testing.T, args ...string) *proc {
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_DATABASE=") // flags only, no inherited config
 	p := &proc{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ready := make(chan [2]string, 1)
+	// Written by exec's copying goroutine, which Wait waits for: once the
+	// process has exited, every line it wrote is in p.logs.
+	cmd.Stderr = &lineWriter{line: func(line string) {
+		p.logs.Write([]byte(line + "\n"))
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "switchboard serving" {
+			sip, _ := rec["sip"].(string)
+			ready <- [2]string{rec["http"].(string), sip}
+		}
+	}}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan [2]string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			p.logs.Write([]byte(line + "\n"))
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "switchboard serving" {
-				sip, _ := rec["sip"].(string)
-				ready <- [2]string{rec["http"].(string), sip}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
 	go func() { p.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
@@ -99,6 +91,41 @@ func startBinary(t *testing.T, args ...string) *proc {
 		t.Fatalf("switchboard did not start listening within 30s\n%s", p.logs)
 	}
 	return p
+}
+
+// lineWriter calls line with each line written to it.
+type lineWriter struct {
+	buf  []byte
+	line func(string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}
+
+// terminate sends SIGTERM and waits for a clean exit.
+func (p *proc) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+		p.exited <- err // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
+	}
 }
 
 // bootstrapKey waits for the key a first start prints on stdout. The
@@ -133,18 +160,7 @@ func TestBinaryServeAndSIGTERM(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
-		}
-		p.exited <- err // for the cleanup
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no exit within 20s of SIGTERM\n%s", p.logs)
-	}
+	p.terminate(t)
 	if !strings.Contains(p.logs.String(), "shutting down") {
 		t.Fatalf("no shutdown log:\n%s", p.logs)
 	}

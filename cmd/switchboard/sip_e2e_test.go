@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -333,17 +334,32 @@ func TestSIPCallerCancel(t *testing.T) {
 	}
 }
 
-// TestSIPAgentHangsUp: the agent sends BYE first; the caller gets it.
+// TestSIPAgentHangsUp: the agent sends BYE first; the caller gets it. An
+// agent is usually outside --sip-trusted: its requests of a live call go
+// on all the same.
 func TestSIPAgentHangsUp(t *testing.T) {
 	t.Parallel()
-	f := newSIPFixture(t)
-	ip := agentIP()
-	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_bye_first", IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1,
-		Vars: map[string]string{"hold": "300"}})
-	f.attach(f.agent(uas, nil), "")
-	f.carrier(sipptest.UACOptions{Scenario: "uac_wait_bye", Vars: map[string]string{"wait": "5000"}}).ExpectCalls(t, 1, 0)
-	uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
-	expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_cause": "agent_hangup", "hangup_by": "agent"})
+	for _, tc := range []struct {
+		name string
+		opts []serverOption
+	}{
+		{"agent on a trusted network", nil},
+		{"agent outside --sip-trusted", []serverOption{func(c *ServeConfig) {
+			c.SIPTrusted = []netip.Prefix{netip.MustParsePrefix(sipptest.DefaultIP + "/32")}
+		}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newSIPFixture(t, tc.opts...)
+			ip := agentIP()
+			uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_bye_first", IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1,
+				Vars: map[string]string{"hold": "300"}})
+			f.attach(f.agent(uas, nil), "")
+			f.carrier(sipptest.UACOptions{Scenario: "uac_wait_bye", Vars: map[string]string{"wait": "5000"}}).ExpectCalls(t, 1, 0)
+			uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+			expectCall(t, f.call(""), map[string]any{"status": "completed", "hangup_cause": "agent_hangup", "hangup_by": "agent"})
+		})
+	}
 }
 
 // TestSIPDigestAuth: the agent challenges with 407; the endpoint's
