@@ -114,7 +114,7 @@ func TestEndpointsThroughCache(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(7, 11))
 	var ids []string
-	names := []string{"plain", "<b>&amp;</b>", "café \u2028 日本", `quote " back \ slash`, "tab\tnew\nline"}
+	names := []string{"plain", "<b>&amp;</b>", "café \u2028 日本", `quote " back \ slash`, "slash / nbsp\u00a0 emoji 🎧"}
 	bodies := []func(i int) string{
 		func(i int) string {
 			return fmt.Sprintf(`{"name":%q,"type":"webhook","url":"https://example.com/%d?a=1&b=<2>"}`, names[i%len(names)], i)

@@ -62,7 +62,7 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return switchboard.Errorf(switchboard.ECodeInvalidJSON, "request body must hold a single JSON object")
 	}
-	return nil
+	return checkBodyText(body, v)
 }
 
 func jsonError(err error) error {
