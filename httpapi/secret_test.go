@@ -2,17 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
-	"github.com/switchboard-voice/switchboard/sqlite"
-	"github.com/switchboard-voice/switchboard/storecache"
 )
 
 // TestSecretsNeedWriteScope: a key with only endpoints:read or
@@ -23,32 +18,8 @@ import (
 // from bytes cached for the other.
 func TestSecretsNeedWriteScope(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "secrets.db"), switchboard.SystemClock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cache := storecache.NewChecking(db, time.Hour, switchboard.SystemClock)
-	t.Cleanup(func() {
-		if err := cache.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	org, _, err := db.EnsureOrganization(ctx, "secrets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	newKey := func(scopes ...switchboard.Scope) string {
-		secret, key := switchboard.GenerateAPIKey(true)
-		key.OrganizationID, key.Scopes = org.ID, scopes
-		if err := db.CreateAPIKey(ctx, &key); err != nil {
-			t.Fatal(err)
-		}
-		return secret
-	}
+	db, cache, orgID := checkingStore(t, "secrets")
+	newKey := func(scopes ...switchboard.Scope) string { return newTestKey(t, db, orgID, scopes...) }
 	all := newKey(switchboard.AllScopes...)
 	readers := map[string]string{
 		"endpoints:read": newKey(switchboard.ScopeEndpointsRead),

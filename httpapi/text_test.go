@@ -1,9 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
-	"net/http/httptest"
-	"strings"
 	"testing"
 )
 
@@ -48,23 +45,13 @@ func TestControlCharactersRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
-			req.Header.Set("x-api-key", key)
-			if tc.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
+			var hdr []string
 			if tc.header[0] != "" {
-				req.Header.Set(tc.header[0], tc.header[1])
+				hdr = tc.header[:]
 			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			var env struct {
-				Code    string
-				Details struct{ Field string }
-			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || rec.Code != 400 ||
-				env.Code != "VALIDATION_ERROR" || env.Details.Field != tc.field {
-				t.Fatalf("%s %s: %d %s, want 400 VALIDATION_ERROR on %q", tc.method, tc.path, rec.Code, rec.Body, tc.field)
+			r := do(t, h, key, tc.method, tc.path, tc.body, hdr...)
+			if r.status != 400 || r.body["code"] != "VALIDATION_ERROR" || r.errField() != tc.field {
+				t.Fatalf("%s %s: %d %s, want 400 VALIDATION_ERROR on %q", tc.method, tc.path, r.status, r.raw, tc.field)
 			}
 		})
 	}
