@@ -111,6 +111,11 @@ func ParseSIPURI(s string) (SIPURI, error) {
 	default:
 		return u, Errorf(ECodeValidation, "SIP URI %q: transport must be udp, tcp or tls", s)
 	}
+	if u.Scheme == "sips" && u.Transport() == "udp" {
+		// sips: asks for TLS on every hop (RFC 3261 §19.1.2); UDP cannot
+		// carry it, so the URI contradicts itself.
+		return u, Errorf(ECodeValidation, "SIP URI %q: a sips: URI needs a secure transport (tcp or tls), not udp", s)
+	}
 	return u, nil
 }
 

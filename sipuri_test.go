@@ -64,6 +64,11 @@ func TestParseSIPURIAccepts(t *testing.T) {
 			want: SIPURI{Scheme: "sip", Host: "pbx.example.com", Port: 1},
 		},
 		{
+			name: "sips over tcp",
+			in:   "sips:agent@sip.example.com;transport=tcp",
+			want: SIPURI{Scheme: "sips", User: "agent", Host: "sip.example.com", Params: []SIPParam{{"transport", "tcp"}}},
+		},
+		{
 			name: "LiveKit",
 			in:   "sip:proj-123.sip.livekit.cloud;transport=tls",
 			want: SIPURI{Scheme: "sip", Host: "proj-123.sip.livekit.cloud", Params: []SIPParam{{"transport", "tls"}}},
@@ -113,6 +118,8 @@ func TestParseSIPURIRejects(t *testing.T) {
 		{"transport ws", "sip:sip.example.com;transport=ws"},
 		{"transport WSS", "sip:sip.example.com;transport=WSS"},
 		{"transport sctp", "sip:sip.example.com;transport=sctp"},
+		{"sips over udp", "sips:agent@sip.example.com;transport=udp"},
+		{"sips over UDP", "SIPS:agent@sip.example.com:5061;transport=UDP"},
 		{"space in host", "sip:sip example.com"},
 		{"space after scheme", "sip: sip.example.com"},
 		{"space in user", "sip:a b@sip.example.com"},

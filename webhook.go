@@ -23,7 +23,7 @@ type Webhook struct {
 	Events                  []string   `json:"events"`
 	Active                  bool       `json:"active"`
 	Description             string     `json:"description"`
-	Secret                  string     `json:"secret"`
+	Secret                  string     `json:"secret,omitempty"`
 	PreviousSecret          string     `json:"-"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	CreatedAt               time.Time  `json:"created_at"`

@@ -72,6 +72,9 @@ func (s *Server) authenticate(scope switchboard.Scope, next handlerFunc) handler
 		if named != "" && named != key.OrganizationID {
 			return switchboard.Errorf(switchboard.ECodeForbidden, "this API key does not belong to organization %q", named)
 		}
+		if err := checkURLText(r); err != nil {
+			return err
+		}
 		return next(w, r)
 	}
 }

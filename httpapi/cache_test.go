@@ -10,16 +10,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
-	"github.com/switchboard-voice/switchboard/sqlite"
-	"github.com/switchboard-voice/switchboard/storecache"
 )
 
 // TestEndpointsThroughCache drives the endpoint routes over a checking
@@ -30,28 +26,8 @@ import (
 // hour: only invalidation by the API's own writes keeps the answers fresh.
 func TestEndpointsThroughCache(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "cache.db"), switchboard.SystemClock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cache := storecache.NewChecking(db, time.Hour, switchboard.SystemClock)
-	t.Cleanup(func() {
-		if err := cache.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	org, _, err := db.EnsureOrganization(ctx, "cache")
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, key := switchboard.GenerateAPIKey(true)
-	key.OrganizationID, key.Scopes = org.ID, switchboard.AllScopes
-	if err := db.CreateAPIKey(ctx, &key); err != nil {
-		t.Fatal(err)
-	}
+	db, cache, orgID := checkingStore(t, "cache")
+	secret := newTestKey(t, db, orgID, switchboard.AllScopes...)
 	api := httpapi.NewServer(cache, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.Config{})
 
 	do := func(method, path, body string) (int, []byte, http.Header) {
@@ -81,7 +57,7 @@ func TestEndpointsThroughCache(t *testing.T) {
 		for _, f := range []switchboard.EndpointFilter{
 			{}, {Type: "agent"}, {Type: "webhook", Status: "inactive"}, {Page: switchboard.Page{Limit: 2, Offset: 1}},
 		} {
-			want, total, err := db.ListEndpoints(ctx, org.ID, f)
+			want, total, err := db.ListEndpoints(ctx, orgID, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +90,7 @@ func TestEndpointsThroughCache(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(7, 11))
 	var ids []string
-	names := []string{"plain", "<b>&amp;</b>", "café \u2028 日本", `quote " back \ slash`, "tab\tnew\nline"}
+	names := []string{"plain", "<b>&amp;</b>", "café \u2028 日本", `quote " back \ slash`, "slash / nbsp\u00a0 emoji 🎧"}
 	bodies := []func(i int) string{
 		func(i int) string {
 			return fmt.Sprintf(`{"name":%q,"type":"webhook","url":"https://example.com/%d?a=1&b=<2>"}`, names[i%len(names)], i)

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-voice/switchboard"
@@ -54,6 +57,26 @@ func decodeJSON(body []byte, v any) error {
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
 		return switchboard.Errorf(switchboard.ECodeInvalidJSON, "request body must be a JSON object")
 	}
+	err := decodeStrict(body, v)
+	var whole *wholeNumberError
+	if errors.As(err, &whole) {
+		// An integer field got 30.0 or 3e1: decode again with every
+		// whole number spelled as an integer (see wholeNumbers).
+		if nb := wholeNumbers(body); nb != nil {
+			reflect.ValueOf(v).Elem().SetZero()
+			body, err = nb, decodeStrict(nb, v)
+		}
+		if errors.As(err, &whole) { // still: the number does not fit the field
+			err = switchboard.FieldError(whole.field, "%s is out of range", whole.field)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return checkBodyText(body, v)
+}
+
+func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -63,6 +86,63 @@ func decodeJSON(body []byte, v any) error {
 		return switchboard.Errorf(switchboard.ECodeInvalidJSON, "request body must hold a single JSON object")
 	}
 	return nil
+}
+
+// maxWholeNumber bounds the numbers wholeNumbers rewrites: below 2^53 a
+// float64 holds every integer exactly.
+const maxWholeNumber = 1 << 53
+
+// wholeNumberError is the error of an integer field given a whole number
+// in another spelling (30.0, 3e1), which decodeJSON retries.
+type wholeNumberError struct{ field string }
+
+func (e *wholeNumberError) Error() string {
+	return e.field + ": whole number in a non-integer spelling"
+}
+
+// wholeNumbers returns body with every number outside a string that is a
+// whole number written with a fraction or an exponent (30.0, 3e1, -2.0E0)
+// rewritten as an integer, or nil when there is none. JSON has one number
+// type, so 30.0 is 30; encoding/json only refuses it for Go integer fields.
+// Fields of other types decode both spellings to the same float64, and
+// request bodies have no json.Number or RawMessage field that would keep
+// the spelling, so the rewrite changes nothing but integer fields.
+func wholeNumbers(body []byte) []byte {
+	var out []byte
+	last, inString := 0, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+			continue
+		case c != '-' && (c < '0' || c > '9'):
+			continue
+		}
+		j := i
+		for j < len(body) && strings.IndexByte("+-.eE0123456789", body[j]) >= 0 {
+			j++
+		}
+		if lit := body[i:j]; bytes.ContainsAny(lit, ".eE") {
+			f, err := strconv.ParseFloat(string(lit), 64)
+			if err == nil && f == math.Trunc(f) && math.Abs(f) < maxWholeNumber {
+				out = strconv.AppendInt(append(out, body[last:i]...), int64(f), 10)
+				last = j
+			}
+		}
+		i = j - 1
+	}
+	if out == nil {
+		return nil
+	}
+	return append(out, body[last:]...)
 }
 
 func jsonError(err error) error {
@@ -77,6 +157,16 @@ func jsonError(err error) error {
 		if field == "" {
 			return switchboard.Errorf(switchboard.ECodeInvalidJSON, "request body must be a JSON object")
 		}
+		if number, ok := strings.CutPrefix(typeErr.Value, "number "); ok && isInteger(typeErr.Type.Kind()) {
+			f, err := strconv.ParseFloat(number, 64)
+			switch {
+			case err == nil && f == math.Trunc(f) && math.Abs(f) < maxWholeNumber:
+				return &wholeNumberError{field}
+			case err == nil && f != math.Trunc(f):
+				return switchboard.FieldError(field, "%s must be an integer", field)
+			}
+			return switchboard.FieldError(field, "%s is out of range", field)
+		}
 		return switchboard.FieldError(field, "%s must be of type %s", field, jsonTypeName(typeErr.Type.Kind().String()))
 	case errors.As(err, &synErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return switchboard.Errorf(switchboard.ECodeInvalidJSON, "request body is not valid JSON")
@@ -86,6 +176,15 @@ func jsonError(err error) error {
 		return switchboard.FieldError(name, "unknown field %q", name)
 	}
 	return switchboard.Errorf(switchboard.ECodeInvalidJSON, "request body is not valid JSON")
+}
+
+func isInteger(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 func jsonTypeName(kind string) string {

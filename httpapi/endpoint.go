@@ -26,12 +26,22 @@ func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) err
 	}
 	var b []byte
 	var err error
-	if s.bodies != nil {
+	// The cached bytes are the full view: a key that may not see secrets
+	// gets the page encoded for it, never the cached body.
+	full := showsSecrets(r, switchboard.ScopeEndpointsWrite)
+	if s.bodies != nil && full {
 		b, err = s.bodies.ListEndpointsJSON(r.Context(), orgID, f, encode)
 	} else {
 		var eps []*switchboard.Endpoint
 		var total int
 		if eps, total, err = s.store.ListEndpoints(r.Context(), orgID, f); err == nil {
+			if !full {
+				view := make([]*switchboard.Endpoint, len(eps))
+				for i, ep := range eps {
+					view[i] = endpointWithoutSecret(ep)
+				}
+				eps = view
+			}
 			b, err = encode(eps, total)
 		}
 	}
@@ -68,11 +78,15 @@ func (s *Server) handleGetEndpoint(w http.ResponseWriter, r *http.Request) error
 	encode := func(ep *switchboard.Endpoint) ([]byte, error) { return encodeJSON(ep) }
 	var b []byte
 	var err error
-	if s.bodies != nil {
+	full := showsSecrets(r, switchboard.ScopeEndpointsWrite) // the cached bytes are the full view
+	if s.bodies != nil && full {
 		b, err = s.bodies.FindEndpointJSON(r.Context(), orgID, id, encode)
 	} else {
 		var ep *switchboard.Endpoint
 		if ep, err = s.store.FindEndpoint(r.Context(), orgID, id); err == nil {
+			if !full {
+				ep = endpointWithoutSecret(ep)
+			}
 			b, err = encode(ep)
 		}
 	}

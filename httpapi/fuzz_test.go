@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/httpapi"
@@ -54,7 +57,9 @@ func newAPI(t testing.TB) (http.Handler, string, string, string) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return httpapi.NewServer(db, logger, httpapi.Config{}), secret, ep.ID, pn.ID
+	// The rate limit is on (and far away) so responses carry the headers
+	// the spec requires, for tests that check them.
+	return httpapi.NewServer(db, logger, httpapi.Config{RateLimit: 1e6}), secret, ep.ID, pn.ID
 }
 
 // FuzzRequestBodies sends arbitrary bodies to every route that decodes one
@@ -69,6 +74,10 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"endpoint_id":null,"endpointId":"ep_1","allowInbound":true}`,
 		`{"inventory_id":"inv_1","number":"+1"}`,
 		`{"headers":{"X-A":"b"},"ring_timeout":1e309}`,
+		`{"name":"a\u0000b","type":"webhook","url":"https://a.example"}`,
+		`{"name":"a","type":"custom_sip","url":"sip:a@b.example","headers":{"X-A":"\r\n"},"credentials":{"username":"\u009b","password":"p"}}`,
+		`{"number":"+2348012345678\u0000","endpoint_id":"ep_\u007f"}`,
+		`{"name":"\ud800","ring_timeout":30.0}`,
 		`[`, `{}`, `null`, `"x"`, `{"a":1}{"b":2}`, "\xff\xfe",
 	} {
 		for route := range 5 {
@@ -95,6 +104,11 @@ func FuzzRequestBodies(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		switch rec.Code {
 		case 200, 201:
+			// The text rule: nothing accepted holds a control character.
+			var out any
+			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || hasControl(out) {
+				t.Fatalf("%s %s with %q -> %d with a control character: %s", method, path, body, rec.Code, rec.Body)
+			}
 		case 400, 404, 413:
 			var env struct{ Error, Code, RequestID string }
 			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error == "" || env.Code == "" {
@@ -104,4 +118,22 @@ func FuzzRequestBodies(f *testing.F) {
 			t.Fatalf("%s %s with %q -> %d: %s", method, path, body, rec.Code, rec.Body)
 		}
 	})
+}
+
+// hasControl reports whether any string (or key) of a decoded JSON value
+// holds a control character.
+func hasControl(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsFunc(v, unicode.IsControl)
+	case []any:
+		return slices.ContainsFunc(v, hasControl)
+	case map[string]any:
+		for k, e := range v {
+			if hasControl(k) || hasControl(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

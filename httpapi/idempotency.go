@@ -43,6 +43,9 @@ func (s *Server) idempotent(next http.HandlerFunc) handlerFunc {
 		if len(idemKey) > maxIdempotencyKey {
 			return switchboard.FieldError("Idempotency-Key", "Idempotency-Key must be at most %d characters", maxIdempotencyKey)
 		}
+		if !validText(idemKey) {
+			return textError("Idempotency-Key")
+		}
 		body, err := readBody(r)
 		if err != nil {
 			return err

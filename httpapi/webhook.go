@@ -21,6 +21,13 @@ func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) erro
 	if hooks == nil {
 		hooks = []*switchboard.Webhook{}
 	}
+	if !showsSecrets(r, switchboard.ScopeWebhooksWrite) {
+		view := make([]*switchboard.Webhook, len(hooks))
+		for i, h := range hooks {
+			view[i] = webhookWithoutSecret(h)
+		}
+		hooks = view
+	}
 	writeJSON(w, http.StatusOK, listBody("webhooks", hooks, total, p))
 	return nil
 }
@@ -48,6 +55,9 @@ func (s *Server) handleGetWebhook(w http.ResponseWriter, r *http.Request) error 
 	hook, err := s.store.FindWebhook(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if !showsSecrets(r, switchboard.ScopeWebhooksWrite) {
+		hook = webhookWithoutSecret(hook)
 	}
 	writeJSON(w, http.StatusOK, hook)
 	return nil

@@ -219,22 +219,52 @@ func embedded(form string, v4 netip.Addr) (string, bool) {
 	return form + " form of " + r, m
 }
 
-// CheckURL validates a webhook URL when an endpoint is created or updated:
+// DefaultLookupTimeout bounds the DNS lookup of a URL's host when an
+// endpoint is saved. The lookup runs inside the API request, and a lost UDP
+// answer otherwise costs the resolver's own retry timeout (5 s with glibc's
+// defaults); a name that does not answer in time is accepted like one that
+// does not resolve, since the dialer checks every address it connects to.
+const DefaultLookupTimeout = 2 * time.Second
+
+// URLGuard is the check of webhook URLs made when an endpoint or a
+// subscription is saved; CheckURL is its form with the default timeout.
+type URLGuard struct {
+	// AllowPrivate is --webhook-allow-private: every rule is lifted except
+	// the cloud metadata ones, and host names are not resolved.
+	AllowPrivate bool
+	// Resolver resolves host names; nil means net.DefaultResolver.
+	Resolver *net.Resolver
+	// LookupTimeout bounds one lookup; 0 means DefaultLookupTimeout.
+	LookupTimeout time.Duration
+}
+
+// CheckURL is URLGuard{AllowPrivate: allowPrivate, Resolver: resolver}.Check.
+func CheckURL(ctx context.Context, rawURL string, allowPrivate bool, resolver *net.Resolver) error {
+	return URLGuard{AllowPrivate: allowPrivate, Resolver: resolver}.Check(ctx, rawURL)
+}
+
+// Check validates a webhook URL when an endpoint is created or updated:
 // an absolute http(s) URL (the root package's ValidateWebhookURL rules)
-// whose host is a public address, or a name all of whose addresses are
-// public (or that does not resolve yet: the dialer checks it again). Refusals are *switchboard.Error VALIDATION_ERRORs naming the
-// field "url", with a message that says how to allow private targets.
+// whose host is a public address, or a public name all of whose addresses
+// are public (or that does not resolve, or not within LookupTimeout: the
+// dialer checks it again). Refusals are *switchboard.Error
+// VALIDATION_ERRORs naming the field "url", with a message that says how
+// to allow private targets.
+//
+// Names that can only mean something inside the server's own network are
+// refused without a lookup (see internalName): a trailing dot, single-label
+// names, localhost and the special-use and private-use suffixes, and the
+// names of cloud metadata services (refused even with AllowPrivate).
 //
 // ANY non-public address refuses the URL, not just the first: the dialer
 // may pick any of them. Messages never include the addresses a name
-// resolved to, so CheckURL cannot be used to map internal DNS.
+// resolved to, so Check cannot be used to map internal DNS.
 //
-// With allowPrivate, host names are not resolved at all: development and
+// With AllowPrivate, host names are not resolved at all: development and
 // test setups often have no DNS, and the dialer still enforces the
-// metadata rule at delivery time. A nil resolver means net.DefaultResolver.
-// If ctx ends during resolution, ctx's error is returned (not a
-// validation error: the URL may be fine).
-func CheckURL(ctx context.Context, rawURL string, allowPrivate bool, resolver *net.Resolver) error {
+// metadata rule at delivery time. If ctx ends during resolution, ctx's
+// error is returned (not a validation error: the URL may be fine).
+func (g URLGuard) Check(ctx context.Context, rawURL string) error {
 	if err := switchboard.ValidateWebhookURL(rawURL); err != nil {
 		return err
 	}
@@ -247,7 +277,7 @@ func CheckURL(ctx context.Context, rawURL string, allowPrivate bool, resolver *n
 		return switchboard.FieldError("url", "url must name a host")
 	}
 	if addr, err := netip.ParseAddr(host); err == nil {
-		if b := checkAddr(addr, allowPrivate); b != nil {
+		if b := checkAddr(addr, g.AllowPrivate); b != nil {
 			return refusal(host, b, false)
 		}
 		return nil
@@ -258,21 +288,35 @@ func CheckURL(ctx context.Context, rawURL string, allowPrivate bool, resolver *n
 		// ambiguity instead of betting on which resolver runs.
 		return switchboard.FieldError("url", "url host %q is neither a dotted IP address nor a host name", host)
 	}
-	if allowPrivate {
+	if reason, metadata := internalName(host); reason != "" && (metadata || !g.AllowPrivate) {
+		if metadata {
+			return switchboard.FieldError("url", "url host %q is %s, which webhooks may never target", host, reason)
+		}
+		return switchboard.FieldError("url", "url host %q is %s; webhooks must target the public internet (%s)", host, reason, allowPrivateHint)
+	}
+	if g.AllowPrivate {
 		return nil
 	}
+	resolver := g.Resolver
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
-	addrs, err := resolver.LookupNetIP(ctx, "ip", host)
+	timeout := g.LookupTimeout
+	if timeout <= 0 {
+		timeout = DefaultLookupTimeout
+	}
+	lookupCtx, cancel := context.WithTimeout(ctx, timeout)
+	addrs, err := resolver.LookupNetIP(lookupCtx, "ip", host)
+	cancel()
 	if err != nil || len(addrs) == 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// A name that does not resolve yet is accepted: the receiver may
-		// be set up after the subscription, and the dialer re-checks every
-		// address it connects to, which is the real boundary. Refusing here
-		// would only turn a DNS hiccup into a failed API call.
+		// A name that does not resolve (yet, or not within the timeout)
+		// is accepted: the receiver may be set up after the subscription,
+		// and the dialer re-checks every address it connects to, which is
+		// the real boundary. Refusing here would only turn a DNS hiccup
+		// into a failed API call.
 		return nil
 	}
 	for _, a := range addrs {
@@ -281,6 +325,51 @@ func CheckURL(ctx context.Context, rawURL string, allowPrivate bool, resolver *n
 		}
 	}
 	return nil
+}
+
+// metadataNames are the DNS names of cloud instance-metadata services
+// (the addresses they resolve to are in metadataAddrs). Like the
+// addresses, they are refused even with --webhook-allow-private.
+var metadataNames = map[string]bool{
+	"metadata":                   true, // GCP, through the instance's search domain
+	"metadata.google.internal":   true, // GCP
+	"metadata.goog":              true, // GCP
+	"instance-data":              true, // AWS, through the search domain
+	"instance-data.ec2.internal": true, // AWS
+	"metadata.tencentyun.com":    true, // Tencent Cloud
+}
+
+// internalSuffixes are names that never resolve on the public internet:
+// special-use names (RFC 6761 localhost, RFC 6762 local, RFC 8375
+// home.arpa), ICANN's private-use internal, and the suffixes private
+// networks habitually use and ICANN will not delegate (SAC113).
+var internalSuffixes = []string{
+	"localhost", "local", "home.arpa", "internal",
+	"localdomain", "lan", "intranet", "corp", "home", "private",
+}
+
+// internalName says why a host name (not an IP literal) can only name
+// something inside the server's own network, and whether it names a cloud
+// metadata service; "" when it may be a public name. Such names are
+// refused before any lookup: what they resolve to depends on the server's
+// hosts file and search domains, which a tenant must not probe.
+func internalName(host string) (reason string, metadata bool) {
+	name := strings.ToLower(host)
+	if metadataNames[strings.TrimSuffix(name, ".")] {
+		return "a cloud metadata service name", true
+	}
+	if strings.HasSuffix(name, ".") {
+		return "a name ending in a dot", false
+	}
+	for _, s := range internalSuffixes {
+		if name == s || strings.HasSuffix(name, "."+s) {
+			return "a name that only resolves inside private networks (." + s + ")", false
+		}
+	}
+	if !strings.Contains(name, ".") {
+		return "a single-label name, which only resolves through local search domains", false
+	}
+	return "", false
 }
 
 // refusal turns a BlockedError into the caller-facing validation error.

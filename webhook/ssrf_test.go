@@ -270,7 +270,21 @@ func TestCheckURL(t *testing.T) {
 	}{
 		{"https://public.test/hooks", ok, true},
 		{"http://public.test:8080/hooks?x=1", ok, true},
-		{"https://PUBLIC.test./hooks", ok, true},
+		{"https://PUBLIC.test./hooks", "a name ending in a dot", true},
+		{"http://localhost./hook", "ending in a dot", true},
+		{"http://localhost:8080/hook", "only resolves inside private networks (.localhost); webhooks must target the public internet (start serve with --webhook-allow-private for development)", true},
+		{"http://api.LOCALHOST/hook", "(.localhost)", true},
+		{"http://printer.local/hook", "(.local)", true},
+		{"http://router.home.arpa/hook", "(.home.arpa)", true},
+		{"http://db.corp.internal/hook", "(.internal)", true},
+		{"http://nas.lan/hook", "(.lan)", true},
+		{"http://kubernetes/hook", "single-label name", true},
+		{"http://metadata/computeMetadata/v1/", "cloud metadata service name, which webhooks may never target", false},
+		{"http://metadata.google.internal/computeMetadata/v1/", neverAllow, false},
+		{"http://METADATA.Google.Internal./computeMetadata/v1/", neverAllow, false},
+		{"http://instance-data.ec2.internal/latest/", neverAllow, false},
+		{"https://internal.example.com/hooks", ok, true},
+		{"https://local.example.com/hooks", ok, true},
 		{"https://8.8.8.8/hooks", ok, true},
 		{"https://[2606:4700:4700::1111]/hooks", ok, true},
 		{"http://127.0.0.1:8080/hook", "loopback address; webhooks must target the public internet (start serve with --webhook-allow-private for development)", true},
@@ -339,20 +353,46 @@ func assertURLErr(t *testing.T, err error, want string) {
 	}
 }
 
-// TestCheckURLLocalhost goes through the real resolver (/etc/hosts).
+// TestCheckURLLocalhost: localhost is refused by name, before any lookup
+// (the resolver here would fail the test if asked), with the hint.
 func TestCheckURLLocalhost(t *testing.T) {
-	err := CheckURL(context.Background(), "http://localhost:8080/hook", false, nil)
-	if switchboard.ErrorCode(err) != switchboard.ECodeValidation {
-		t.Fatalf("localhost: %v, want VALIDATION_ERROR", err)
-	}
-	// Where localhost resolves (it does almost everywhere) the refusal
-	// must be the loopback one with the hint, not a DNS failure.
-	if ips, lerr := net.DefaultResolver.LookupNetIP(context.Background(), "ip", "localhost"); lerr == nil && len(ips) > 0 {
-		assertURLErr(t, err, "loopback address")
-		assertURLErr(t, err, allowPrivateHint)
-	}
-	if err := CheckURL(context.Background(), "http://localhost:8080/hook", true, nil); err != nil {
+	dns := &fakeDNS{answers: func(name string, _ uint16, _ int) []netip.Addr {
+		t.Errorf("localhost must not be looked up, got a query for %q", name)
+		return nil
+	}}
+	err := CheckURL(context.Background(), "http://localhost:8080/hook", false, dns.resolver())
+	assertURLErr(t, err, "only resolves inside private networks")
+	assertURLErr(t, err, allowPrivateHint)
+	if err := CheckURL(context.Background(), "http://localhost:8080/hook", true, dns.resolver()); err != nil {
 		t.Fatalf("allowPrivate: %v", err)
+	}
+}
+
+// TestCheckURLLookupTimeout: a resolver that never answers costs the
+// request at most the guard's LookupTimeout, and the URL is accepted (the
+// dialer checks the address it finally connects to).
+func TestCheckURLLookupTimeout(t *testing.T) {
+	t.Parallel()
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	res := &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "udp", silent.LocalAddr().String())
+		},
+	}
+	const timeout = 100 * time.Millisecond
+	start := time.Now()
+	err = URLGuard{Resolver: res, LookupTimeout: timeout}.Check(context.Background(), "https://slow.example.com/hook")
+	if took := time.Since(start); err != nil || took > timeout+time.Second {
+		t.Fatalf("Check = %v after %v, want accepted within about %v", err, took, timeout)
+	}
+	if DefaultLookupTimeout > 2*time.Second {
+		t.Fatalf("DefaultLookupTimeout = %v: an API request must not wait longer than about 2 s", DefaultLookupTimeout)
 	}
 }
 

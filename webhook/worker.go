@@ -2,11 +2,9 @@ package webhook
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,7 +268,10 @@ func (w *Worker) attempt(ctx context.Context, job *switchboard.DeliveryJob) swit
 	res.Attempt.LatencyMS = latency.Milliseconds()
 	retryAfter := time.Duration(0)
 	if err != nil {
-		res.Attempt.Error = transportError(err)
+		reason, detail := attemptError(err)
+		res.Attempt.Error = reason
+		w.cfg.Logger.Warn("webhook delivery attempt failed", "delivery", job.ID, "attempt", res.Attempt.Number,
+			"reason", reason, "err", detail)
 	} else {
 		res.Attempt.StatusCode = resp.StatusCode
 		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerpt))
@@ -306,20 +307,4 @@ func (w *Worker) observe(outcome string, latency time.Duration) {
 	if w.cfg.Observe != nil {
 		w.cfg.Observe(outcome, latency)
 	}
-}
-
-// transportError describes a failed POST without the URL, which may carry
-// a customer's token in its query.
-func transportError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	switch {
-	case errors.Is(err, ErrBlockedAddress):
-		return "refused: " + err.Error()
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out"
-	}
-	return err.Error()
 }

@@ -3,9 +3,12 @@ package webhook_test
 import (
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -318,4 +321,59 @@ func TestTwoWorkersNeverDoubleDeliver(t *testing.T) {
 			t.Errorf("event %s delivered %d times by two workers, want 1", id, b.recv.seen[id])
 		}
 	}
+}
+
+// TestWorkerAttemptErrorIsPlain: a delivery that fails in DNS records the
+// plain reason for the tenant; the resolver's address goes to the log,
+// once per attempt.
+func TestWorkerAttemptErrorIsPlain(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "0s", time.Second)
+	b.stop() // replaced by a worker whose dials fail in DNS
+	var logs syncLog
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp",
+				Err: &net.DNSError{Err: "server misbehaving", Name: "hooks.example.com", Server: "10.0.0.2:53"}}
+		},
+	}}
+	w := webhook.NewWorker(b.db, webhook.WorkerConfig{
+		Schedule: []time.Duration{0}, Timeout: time.Second, PollInterval: 10 * time.Millisecond,
+		Client: client, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	b.emit(t, 1)
+	failed := b.waitDeliveries(t, switchboard.DeliveryFailed, 1)
+	d, err := b.db.FindDelivery(context.Background(), b.org, failed[0].ID)
+	if err != nil || len(d.Attempts) != 1 {
+		t.Fatalf("delivery: %+v %v", d, err)
+	}
+	if got := d.Attempts[0].Error; got != "dns lookup failed" {
+		t.Fatalf("the tenant reads %q, want %q", got, "dns lookup failed")
+	}
+	if n := strings.Count(logs.String(), "10.0.0.2:53"); n != 1 {
+		t.Fatalf("the resolver's address is in the log %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// syncLog is a log sink safe for the worker's goroutines.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

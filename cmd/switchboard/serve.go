@@ -37,6 +37,7 @@ type ServeConfig struct {
 	WebhookConcurrency  int
 	RateLimit           float64
 	ShutdownTimeout     time.Duration
+	HTTPLimits          httpLimits // not flags; zero means defaultHTTPLimits
 	SIPAdvertise        string
 	SIPDefaultCountry   string
 	Node                string
@@ -260,15 +261,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTPAddr, err)
 	}
-	m.httpSrv = &http.Server{
-		Handler:           root,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
-	}
+	m.httpSrv = newHTTPServer(root, m.logger, m.Config.HTTPLimits)
 	m.httpDone = make(chan error, 1)
 	go func() { m.httpDone <- m.httpSrv.Serve(m.httpLn) }()
 	m.edgeDone = make(chan error, 1)

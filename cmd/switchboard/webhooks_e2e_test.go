@@ -445,6 +445,12 @@ func TestWebhookSSRF(t *testing.T) {
 	// Numeric shorthands that C resolvers turn into 127.0.0.1.
 	refused(c.do("POST", "/v1/webhooks", map[string]any{"url": "http://2130706433/hook"}))
 	refused(c.do("POST", "/v1/webhooks", map[string]any{"url": "http://127.1/hook"}))
+	// Names that only mean something inside the server's network are
+	// refused by name, before any lookup; metadata names on every server.
+	for _, u := range []string{"http://localhost./x", "http://localhost:9/x", "http://printer.local/x", "http://db.internal/x", "http://kubernetes/x"} {
+		private(c.do("POST", "/v1/webhooks", map[string]any{"url": u}))
+	}
+	refused(c.do("POST", "/v1/endpoints", map[string]any{"name": "x", "type": "webhook", "url": "http://metadata.google.internal/computeMetadata/v1/"}))
 
 	// Webhook endpoints are vetted the same way, on create and on PATCH.
 	private(c.do("POST", "/v1/endpoints", map[string]any{"name": "x", "type": "webhook", "url": "http://192.168.1.1/x"}))
@@ -468,6 +474,7 @@ func TestWebhookSSRF(t *testing.T) {
 	dc := dev.client(dev.BootstrapKey)
 	dc.must(201, dc.do("POST", "/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook"}))
 	dc.must(201, dc.do("POST", "/v1/endpoints", map[string]any{"name": "x", "type": "webhook", "url": "http://192.168.1.1/x"}))
+	dc.mustErr(400, "VALIDATION_ERROR", dc.do("POST", "/v1/webhooks", map[string]any{"url": "http://metadata.google.internal./x"}))
 	r := dc.mustErr(400, "VALIDATION_ERROR", dc.do("POST", "/v1/webhooks", map[string]any{"url": "http://169.254.169.254/latest"}))
 	if r.field() != "url" {
 		t.Fatalf("metadata refusal with the flag: %s", r.Raw)
