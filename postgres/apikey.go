@@ -9,7 +9,7 @@ import (
 
 // CreateAPIKey stores key, setting its ID and CreatedAt. The caller sets
 // OrganizationID; only the hash of the secret is stored.
-func (db *DB) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
+func (db *Driver) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
 	id, at := switchboard.NewID(switchboard.PrefixAPIKey), db.now()
 	scopes := make([]string, len(key.Scopes))
 	for i, s := range key.Scopes {
@@ -33,7 +33,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
 // FindAPIKeyByHash returns the unrevoked key with this hash, or an
 // INVALID_API_KEY error. It runs on every API request: one lookup on the
 // unique hash index, through a statement pgx prepares once per connection.
-func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*switchboard.APIKey, error) {
+func (db *Driver) FindAPIKeyByHash(ctx context.Context, hash string) (*switchboard.APIKey, error) {
 	invalid := switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "Invalid API key.")
 	if !storable(hash) {
 		return nil, invalid

@@ -101,7 +101,7 @@ func callNotFound(id string) error {
 // entry without an ID one and sets its CallID, so a caller that saves the
 // same updates again after an error writes and emits each entry once.
 // Either the whole batch is saved or none of it.
-func (db *DB) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) error {
+func (db *Driver) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
@@ -342,7 +342,7 @@ func emitCallEvents(tx *txn, now time.Time, updates []switchboard.CallUpdate, st
 		}
 	}
 
-	writers := map[string]*eventWriter{}
+	writers := map[string]*switchboard.Outbox{}
 	for i, u := range updates {
 		c := states[i]
 		var data *switchboard.CallEventData // built at the first event emitted
@@ -369,7 +369,7 @@ func emitCallEvents(tx *txn, now time.Time, updates []switchboard.CallUpdate, st
 			if ev.Data != nil {
 				evData = ev.Data // the state this entry was recorded in (merged updates)
 			}
-			if _, err := w.emit(ev.Type, evData, opts); err != nil {
+			if _, err := w.Emit(tx.ctx, ev.Type, evData, opts); err != nil {
 				return fmt.Errorf("call %s: %w", c.ID, err)
 			}
 		}
@@ -379,7 +379,7 @@ func emitCallEvents(tx *txn, now time.Time, updates []switchboard.CallUpdate, st
 
 // FindCall returns the organisation's call, or CALL_NOT_FOUND. A call of
 // no organisation is found by none.
-func (db *DB) FindCall(ctx context.Context, orgID, id string) (*switchboard.Call, error) {
+func (db *Driver) FindCall(ctx context.Context, orgID, id string) (*switchboard.Call, error) {
 	if orgID == "" || !storable(orgID) || !switchboard.ValidID(switchboard.PrefixCall, id) {
 		return nil, callNotFound(id)
 	}
@@ -396,7 +396,7 @@ func (db *DB) FindCall(ctx context.Context, orgID, id string) (*switchboard.Call
 // ListCalls returns one page of the organisation's calls that match the
 // filter, newest first, and their total. From and To bound created_at,
 // both inclusive.
-func (db *DB) ListCalls(ctx context.Context, orgID string, f switchboard.CallFilter) ([]*switchboard.Call, int, error) {
+func (db *Driver) ListCalls(ctx context.Context, orgID string, f switchboard.CallFilter) ([]*switchboard.Call, int, error) {
 	if orgID == "" {
 		return nil, 0, nil // the calls of no organisation are listed by none
 	}
@@ -445,7 +445,7 @@ func fromBound(t time.Time) time.Time {
 
 // ListCallEvents returns the call's timeline, oldest first, or
 // CALL_NOT_FOUND.
-func (db *DB) ListCallEvents(ctx context.Context, orgID, callID string) ([]*switchboard.CallEvent, error) {
+func (db *Driver) ListCallEvents(ctx context.Context, orgID, callID string) ([]*switchboard.CallEvent, error) {
 	if orgID == "" || !storable(orgID) || !switchboard.ValidID(switchboard.PrefixCall, callID) {
 		return nil, callNotFound(callID)
 	}
@@ -484,7 +484,7 @@ func (db *DB) ListCallEvents(ctx context.Context, orgID, callID string) ([]*swit
 // now), any other fails (node_restarted). Each gets a timeline entry and
 // its call.completed or call.failed event, as SaveCalls writes them. It
 // returns how many calls it ended.
-func (db *DB) EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error) {
+func (db *Driver) EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error) {
 	if !storable(node) {
 		return 0, nil // no stored node is named so
 	}

@@ -16,7 +16,7 @@ const deliveryColumns = `d.id, d.organization_id, d.webhook_id, d.endpoint_id, d
 // first, and the total that match the filter, without payloads or
 // attempts. The filters match exactly: WebhookID (also a deleted
 // subscription's), Status, and Event, a canonical event type.
-func (db *DB) ListDeliveries(ctx context.Context, orgID string, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int, error) {
+func (db *Driver) ListDeliveries(ctx context.Context, orgID string, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int, error) {
 	var w where
 	w.eq("d.organization_id", orgID)
 	if f.WebhookID != "" {
@@ -43,7 +43,7 @@ func (db *DB) ListDeliveries(ctx context.Context, orgID string, f switchboard.De
 // FindDelivery returns the organisation's delivery with its payload, the
 // event envelope exactly as it is sent, and its attempts in order; or
 // DELIVERY_NOT_FOUND.
-func (db *DB) FindDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
+func (db *Driver) FindDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
 	d, err := findDelivery(ctx, db.pool, orgID, id)
 	if err != nil {
 		return nil, fmt.Errorf("find delivery %s: %w", id, err)

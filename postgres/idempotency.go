@@ -29,7 +29,7 @@ const beginIdempotentSQL = `INSERT INTO idempotency_keys (` + idempotencyColumns
 // a live record already holds the key, returns it and false. A record older
 // than switchboard.IdempotencyTTL is replaced. rec.CreatedAt is set. Of
 // several requests racing with one key, on any nodes, exactly one starts.
-func (db *DB) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) (*switchboard.IdempotencyRecord, bool, error) {
+func (db *Driver) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) (*switchboard.IdempotencyRecord, bool, error) {
 	for _, s := range []string{rec.OrganizationID, rec.APIKeyID, rec.Key, rec.Fingerprint} {
 		if !storable(s) {
 			return nil, false, switchboard.FieldError("Idempotency-Key", "Idempotency-Key must be text")
@@ -70,7 +70,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyR
 
 // FinishIdempotent stores the response of the request begun for the key.
 // It is an error when no request is in flight for it.
-func (db *DB) FinishIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
+func (db *Driver) FinishIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
 	body := rec.Body
 	if body == nil {
 		body = []byte{} // a finished record has a body, if an empty one
@@ -89,7 +89,7 @@ func (db *DB) FinishIdempotent(ctx context.Context, rec *switchboard.Idempotency
 
 // AbortIdempotent forgets an in-flight key so the client may retry. A
 // finished record is kept: its response is still the one to replay.
-func (db *DB) AbortIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
+func (db *Driver) AbortIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
 	if !storable(rec.OrganizationID) || !storable(rec.APIKeyID) || !storable(rec.Key) {
 		return nil // BeginIdempotent refused it: nothing is in flight
 	}

@@ -30,7 +30,7 @@ const migrateLockClass = 0x5357_4244 // "SWBD"
 // once: each transaction first takes a transaction-scoped advisory lock on
 // the schema (pg_advisory_xact_lock), so the nodes take turns, and those
 // after the first find the work done.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *Driver) Migrate(ctx context.Context) error {
 	if db.schema != "" {
 		// The schema option names a schema that may not exist yet. A lock
 		// common to every schema keeps two nodes from creating it at once
@@ -72,7 +72,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // locked runs fn in a transaction that holds the migration lock of the
 // search_path's schema.
-func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
+func (db *Driver) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var schema *string
 		if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
@@ -88,7 +88,7 @@ func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
-func (db *DB) apply(ctx context.Context, tx pgx.Tx, name, version string) error {
+func (db *Driver) apply(ctx context.Context, tx pgx.Tx, name, version string) error {
 	var applied bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied)
 	if err != nil || applied {

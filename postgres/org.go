@@ -13,7 +13,7 @@ import (
 // name both end with the same row: the insert is ON CONFLICT DO NOTHING on
 // the unique name (it waits for a concurrent insert of the name to commit),
 // and the read that follows sees the row whoever inserted it.
-func (db *DB) EnsureOrganization(ctx context.Context, name string) (*switchboard.Organization, bool, error) {
+func (db *Driver) EnsureOrganization(ctx context.Context, name string) (*switchboard.Organization, bool, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, false, switchboard.FieldError("name", "organization name is required")
 	}
@@ -41,7 +41,7 @@ func (db *DB) EnsureOrganization(ctx context.Context, name string) (*switchboard
 }
 
 // CountOrganizations returns how many organisations exist.
-func (db *DB) CountOrganizations(ctx context.Context) (int, error) {
+func (db *Driver) CountOrganizations(ctx context.Context) (int, error) {
 	var n int
 	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM organizations`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count organizations: %w", err)

@@ -34,7 +34,7 @@ func numberNotAvailable(what string) error {
 // there (or earlier in nums), and returns how many it added, in one
 // statement. Added numbers get their ID and CreatedAt set; skipped ones are
 // left as they were.
-func (db *DB) AddInventory(ctx context.Context, nums []*switchboard.InventoryNumber) (int, error) {
+func (db *Driver) AddInventory(ctx context.Context, nums []*switchboard.InventoryNumber) (int, error) {
 	if len(nums) == 0 {
 		return 0, nil
 	}
@@ -81,7 +81,7 @@ func (db *DB) AddInventory(ctx context.Context, nums []*switchboard.InventoryNum
 
 // ListAvailable returns one page of the inventory numbers no organisation
 // holds, newest first, and the total that match the filter.
-func (db *DB) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
+func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
 	var w where
 	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
 	if f.Country != "" {
@@ -109,7 +109,7 @@ func (db *DB) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) 
 // It emits phone_number.purchased. The unique inventory_id decides who
 // holds a number, so of several claims racing for it, on any nodes, one
 // wins and the others are NUMBER_NOT_AVAILABLE.
-func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.ClaimRequest) (*switchboard.PhoneNumber, error) {
+func (db *Driver) ClaimNumber(ctx context.Context, orgID string, req switchboard.ClaimRequest) (*switchboard.PhoneNumber, error) {
 	var w where
 	what := req.InventoryID
 	switch {
@@ -162,7 +162,7 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id, ""); err != nil {
 			return err
 		}
-		_, err = tx.events(orgID, now).emit(switchboard.EventPhoneNumberPurchased, pn, switchboard.EmitOptions{})
+		_, err = tx.events(orgID, now).Emit(ctx, switchboard.EventPhoneNumberPurchased, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -186,7 +186,7 @@ func numberError(err error, what string) error {
 }
 
 // FindPhoneNumber returns the organisation's number, or PHONE_NUMBER_NOT_FOUND.
-func (db *DB) FindPhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
+func (db *Driver) FindPhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
 	pn, err := findPhoneNumber(ctx, db.pool, orgID, id, "")
 	if err != nil {
 		return nil, fmt.Errorf("find phone number %s: %w", id, err)
@@ -236,7 +236,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 // ListPhoneNumbers returns one page of the organisation's numbers, newest
 // first, and the total that match the filter. EndpointID matches the
 // primary endpoint.
-func (db *DB) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
+func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
 	var w where
 	w.eq("p.organization_id", orgID)
 	if f.Status != "" {
@@ -258,7 +258,7 @@ func (db *DB) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.
 // UpdatePhoneNumber applies a patch: endpoint IDs are set (to one of the
 // organisation's endpoints, else ENDPOINT_NOT_FOUND) or cleared with null;
 // the allow flags are set; absent fields stay. It emits phone_number.updated.
-func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchboard.PhoneNumberPatch) (*switchboard.PhoneNumber, error) {
+func (db *Driver) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchboard.PhoneNumberPatch) (*switchboard.PhoneNumber, error) {
 	if !switchboard.ValidID(switchboard.PrefixNumber, id) {
 		return nil, numberNotFound(id)
 	}
@@ -316,7 +316,7 @@ func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchb
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id, ""); err != nil { // for the new endpoint summary
 			return err
 		}
-		_, err = tx.events(orgID, now).emit(switchboard.EventPhoneNumberUpdated, pn, switchboard.EmitOptions{})
+		_, err = tx.events(orgID, now).Emit(ctx, switchboard.EventPhoneNumberUpdated, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -341,7 +341,7 @@ func patchEndpoint(cur *string, opt switchboard.Optional[string]) *string {
 // ReleaseNumber gives the number back to the inventory by deleting the row
 // that holds it, and returns the number as it was, with status "released",
 // which is also the data of the phone_number.released event it emits.
-func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
+func (db *Driver) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
 	if !switchboard.ValidID(switchboard.PrefixNumber, id) {
 		return nil, numberNotFound(id)
 	}
@@ -359,7 +359,7 @@ func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard
 		}
 		pn.Status = switchboard.NumberReleased
 		pn.UpdatedAt = db.now()
-		_, err = tx.events(orgID, pn.UpdatedAt).emit(switchboard.EventPhoneNumberReleased, pn, switchboard.EmitOptions{})
+		_, err = tx.events(orgID, pn.UpdatedAt).Emit(ctx, switchboard.EventPhoneNumberReleased, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {

@@ -31,15 +31,23 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// DB is the PostgreSQL store. It is safe for concurrent use, and several
+// DB is the PostgreSQL store: switchboard's Service, which holds the rules
+// of every change, over this package's Driver, which only runs SQL. Several
 // DBs (in one process or on several nodes) may share one database.
 type DB struct {
+	*switchboard.Service
+	d *Driver
+}
+
+// Driver is the SQL half of the store (switchboard.Driver). It is safe for
+// concurrent use.
+type Driver struct {
 	pool   *pgxpool.Pool
 	clock  switchboard.Clock
 	schema string // the schema option of the DSN; "" when none was given
 }
 
-var _ switchboard.Store = (*DB)(nil)
+var _ switchboard.Driver = (*Driver)(nil)
 
 // Open connects to the PostgreSQL database named by dsn, a postgres:// or
 // postgresql:// URL (or a key=value connection string) as pgx reads it,
@@ -52,6 +60,18 @@ var _ switchboard.Store = (*DB)(nil)
 // schema=NAME, which sets the search_path to that schema alone and makes
 // Migrate create the schema if it does not exist yet.
 func Open(ctx context.Context, dsn string, clock switchboard.Clock) (*DB, error) {
+	d, err := OpenDriver(ctx, dsn, clock)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Service: switchboard.NewService(d, clock), d: d}, nil
+}
+
+// Migrate applies the migrations not yet applied (Driver.Migrate).
+func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
+
+// OpenDriver connects as Open does, without the Service.
+func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driver, error) {
 	dsn, schema, err := cutSchema(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -83,7 +103,7 @@ func Open(ctx context.Context, dsn string, clock switchboard.Clock) (*DB, error)
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(cfg), err)
 	}
-	return &DB{pool: pool, clock: clock, schema: schema}, nil
+	return &Driver{pool: pool, clock: clock, schema: schema}, nil
 }
 
 // cutSchema removes the store's schema parameter from a URL DSN, which
@@ -128,7 +148,7 @@ func redact(cfg *pgxpool.Config) string {
 }
 
 // Ping reports whether the server answers, over a connection of the pool.
-func (db *DB) Ping(ctx context.Context) error {
+func (db *Driver) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
@@ -136,14 +156,14 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool, waiting for the connections in use to be released.
-func (db *DB) Close() error {
+func (db *Driver) Close() error {
 	db.pool.Close()
 	return nil
 }
 
 // now returns the clock's time as it will read back from the database:
 // UTC, truncated to the microseconds timestamptz keeps.
-func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
+func (db *Driver) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
 
 // ts returns t as stored: UTC, truncated to microseconds.
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
@@ -158,12 +178,12 @@ type querier interface {
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// txn is a write transaction. Its event writers are flushed, each in one
-// statement, just before it commits.
+// txn is a write transaction (switchboard.Tx). Its outboxes are flushed,
+// each in one statement, just before it commits.
 type txn struct {
 	pgx.Tx
-	ctx     context.Context
-	writers []*eventWriter
+	ctx      context.Context
+	outboxes []*switchboard.Outbox
 }
 
 // maxTries bounds how often write runs a transaction that PostgreSQL
@@ -174,7 +194,7 @@ const maxTries = 5
 // fn emitted. A transaction that PostgreSQL aborts to break a deadlock (or
 // a serialisation failure) is run again from the start, fn included, so fn
 // must only read and write through tx.
-func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
+func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
 	for try := 1; ; try++ {
 		err := db.writeOnce(ctx, fn)
 		if err == nil || try == maxTries || !retryable(err) || ctx.Err() != nil {
@@ -183,7 +203,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
 	}
 }
 
-func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
+func (db *Driver) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -193,12 +213,18 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	for _, w := range t.writers {
-		if err := w.flush(); err != nil {
+	for _, o := range t.outboxes {
+		if err := o.Flush(ctx); err != nil {
 			return err
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// Write runs fn in one transaction (switchboard.Driver), again from the
+// start when PostgreSQL aborts it to break a deadlock.
+func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
+	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
 
 // PostgreSQL error codes the store handles.
@@ -311,7 +337,7 @@ func collectStrings(rows pgx.Rows) ([]string, error) {
 
 // retry runs fn, a statement in a transaction of its own, again when
 // PostgreSQL aborts it to break a deadlock.
-func (db *DB) retry(ctx context.Context, fn func() error) error {
+func (db *Driver) retry(ctx context.Context, fn func() error) error {
 	for try := 1; ; try++ {
 		err := fn()
 		if err == nil || try == maxTries || !retryable(err) || ctx.Err() != nil {

@@ -33,7 +33,7 @@ import (
 // and outcomes) commit durably, and a durable commit also flushes every
 // claim committed before it.
 
-var _ switchboard.DeliveryQueue = (*DB)(nil)
+var _ switchboard.DeliveryQueue = (*Driver)(nil)
 
 // claimSQL leases the due deliveries, oldest due first ($1 owner, $2 lease
 // end, $3 now, $4 limit), and reads everything the worker needs of them,
@@ -80,7 +80,7 @@ const claimSQL = `WITH due AS (
 // FindDelivery shows it; Gone is set when the subscription was deleted or
 // is inactive, or the endpoint was deleted, is inactive or is no longer a
 // webhook endpoint.
-func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
+func (db *Driver) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
 	switch {
 	case owner == "":
 		return nil, errors.New("claim deliveries: empty lease owner")
@@ -205,7 +205,7 @@ const finishSQL = `WITH r AS (
 // attempt without an HTTP status), the delivery time (delivered only: the
 // attempt's), clears the lease and, with DeactivateWebhook, switches the
 // subscription off.
-func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
+func (db *Driver) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
 	for _, r := range results {
 		switch {
 		case r.Status != switchboard.DeliveryPending && r.Status != switchboard.DeliveryDelivered && r.Status != switchboard.DeliveryFailed:
@@ -294,7 +294,7 @@ const requeueSet = `SET status = '` + switchboard.DeliveryPending + `', next_att
 // now, and returns it as FindDelivery does; DELIVERY_NOT_FOUND unless the
 // organisation's, CONFLICT while it is still pending. The previous
 // delivery time is cleared: the delivery is pending again.
-func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
+func (db *Driver) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
 	if !switchboard.ValidID(switchboard.PrefixDelivery, id) {
 		return nil, deliveryNotFound(id)
 	}
@@ -325,7 +325,7 @@ func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard
 // of the organisation's subscription webhookID created at or after since,
 // and returns how many; WEBHOOK_NOT_FOUND unless the subscription is the
 // organisation's (a deleted one's deliveries cannot be replayed).
-func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
+func (db *Driver) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, webhookID) {
 		return 0, webhookNotFound(webhookID)
 	}
@@ -358,7 +358,7 @@ func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, sin
 // CountPendingDeliveries returns the number of pending deliveries of every
 // organisation, leased or not: the queue depth. It counts the entries of
 // the partial index deliveries_due, not the table.
-func (db *DB) CountPendingDeliveries(ctx context.Context) (int, error) {
+func (db *Driver) CountPendingDeliveries(ctx context.Context) (int, error) {
 	var n int
 	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = '`+switchboard.DeliveryPending+`'`).Scan(&n)
 	if err != nil {

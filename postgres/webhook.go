@@ -24,7 +24,7 @@ func deliveryNotFound(id string) error {
 // CreateWebhook stores the subscription w for the organisation, setting its
 // ID, OrganizationID, CreatedAt and UpdatedAt. w must already be valid and
 // carry its secret (switchboard.NewWebhook).
-func (db *DB) CreateWebhook(ctx context.Context, orgID string, w *switchboard.Webhook) error {
+func (db *Driver) CreateWebhook(ctx context.Context, orgID string, w *switchboard.Webhook) error {
 	w.ID = switchboard.NewID(switchboard.PrefixWebhook)
 	w.OrganizationID = orgID
 	w.CreatedAt = db.now()
@@ -38,7 +38,7 @@ func (db *DB) CreateWebhook(ctx context.Context, orgID string, w *switchboard.We
 }
 
 // FindWebhook returns the organisation's subscription, or WEBHOOK_NOT_FOUND.
-func (db *DB) FindWebhook(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
+func (db *Driver) FindWebhook(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
 	w, err := findWebhook(ctx, db.pool, orgID, id, "")
 	if err != nil {
 		return nil, fmt.Errorf("find webhook %s: %w", id, err)
@@ -61,7 +61,7 @@ func findWebhook(ctx context.Context, q querier, orgID, id, lock string) (*switc
 
 // ListWebhooks returns one page of the organisation's subscriptions, newest
 // first, and their total.
-func (db *DB) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page) ([]*switchboard.Webhook, int, error) {
+func (db *Driver) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page) ([]*switchboard.Webhook, int, error) {
 	var w where
 	w.eq("organization_id", orgID)
 	out, total, err := list(ctx, db.pool, webhookColumns, "webhooks", w, `created_at DESC, id COLLATE "C" DESC`, p, scanWebhook)
@@ -77,7 +77,7 @@ func (db *DB) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page
 // RotateWebhookSecret changes them): they are kept whatever fn returns.
 // UpdatedAt is set from the clock. fn must not call the store, and may be
 // called again if PostgreSQL aborts the transaction to break a deadlock.
-func (db *DB) UpdateWebhook(ctx context.Context, orgID, id string, fn func(*switchboard.Webhook) (*switchboard.Webhook, error)) (*switchboard.Webhook, error) {
+func (db *Driver) UpdateWebhook(ctx context.Context, orgID, id string, fn func(*switchboard.Webhook) (*switchboard.Webhook, error)) (*switchboard.Webhook, error) {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
 		return nil, webhookNotFound(id)
 	}
@@ -113,7 +113,7 @@ func (db *DB) UpdateWebhook(ctx context.Context, orgID, id string, fn func(*swit
 // RotateWebhookSecret gives the subscription a new secret; the old one
 // keeps signing beside it until now+SecretOverlap. A second rotation within
 // the overlap ends the first one's: only the latest previous secret is kept.
-func (db *DB) RotateWebhookSecret(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
+func (db *Driver) RotateWebhookSecret(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
 		return nil, webhookNotFound(id)
 	}
@@ -151,7 +151,7 @@ func storeWebhook(ctx context.Context, q querier, w *switchboard.Webhook) error 
 // DeleteWebhook deletes the subscription. Its deliveries stay, still
 // listed under its ID; pending ones are left for the delivery worker,
 // which drops a delivery whose subscription is gone instead of sending it.
-func (db *DB) DeleteWebhook(ctx context.Context, orgID, id string) error {
+func (db *Driver) DeleteWebhook(ctx context.Context, orgID, id string) error {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
 		return webhookNotFound(id)
 	}

@@ -12,7 +12,7 @@ import (
 
 // CreateAPIKey stores key, setting its ID and CreatedAt. The caller sets
 // OrganizationID; only the hash of the secret is stored.
-func (db *DB) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
+func (db *Driver) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
 	key.ID = switchboard.NewID(switchboard.PrefixAPIKey)
 	key.CreatedAt = db.now()
 	scopes := make([]string, len(key.Scopes))
@@ -23,7 +23,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
 	if key.RevokedAt != nil {
 		revoked = micros(*key.RevokedAt)
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
 			(id, organization_id, name, key_prefix, hash, scopes, live, created_at, revoked_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -40,7 +40,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key *switchboard.APIKey) error {
 // FindAPIKeyByHash returns the unrevoked key with this hash, or an
 // INVALID_API_KEY error. It runs on every API request: one lookup on the
 // unique hash index, through a prepared statement on the reader pool.
-func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*switchboard.APIKey, error) {
+func (db *Driver) FindAPIKeyByHash(ctx context.Context, hash string) (*switchboard.APIKey, error) {
 	var k switchboard.APIKey
 	var scopes string
 	var createdAt int64

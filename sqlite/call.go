@@ -85,7 +85,7 @@ func callNotFound(id string) error {
 // entry without an ID one and sets its CallID, so a caller that saves the
 // same updates again after an error writes and emits each entry once.
 // Either the whole batch is saved or none of it.
-func (db *DB) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) error {
+func (db *Driver) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
@@ -96,7 +96,7 @@ func (db *DB) SaveCalls(ctx context.Context, updates []switchboard.CallUpdate) e
 	if err != nil {
 		return fmt.Errorf("save calls: %w", err)
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		return s.save(tx, db.now(), updates)
 	})
 	if err != nil {
@@ -125,14 +125,14 @@ func storedCall(c *switchboard.Call) *switchboard.Call {
 // callSaver holds SaveCalls' statements, prepared on the writer
 // connection; save runs them in one transaction.
 type callSaver struct {
-	db                *DB
+	db                *Driver
 	ctx               context.Context
 	upsert, insertEvt *sql.Stmt
 }
 
 // callSaver prepares the statements, once per DB. It must be called
 // before db.write, never inside (see writeStmt).
-func (db *DB) callSaver(ctx context.Context) (*callSaver, error) {
+func (db *Driver) callSaver(ctx context.Context) (*callSaver, error) {
 	upsert, err := db.writeStmt(ctx, upsertCallSQL)
 	if err != nil {
 		return nil, err
@@ -146,13 +146,13 @@ func (db *DB) callSaver(ctx context.Context) (*callSaver, error) {
 
 // save writes the prepared updates in tx, emitting with one event writer
 // per organisation (the batch mixes organisations), stamped now.
-func (s *callSaver) save(tx *sql.Tx, now time.Time, updates []switchboard.CallUpdate) error {
+func (s *callSaver) save(tx *txn, now time.Time, updates []switchboard.CallUpdate) error {
 	ctx := s.ctx
 	upsert := tx.StmtContext(ctx, s.upsert)
 	defer upsert.Close()
 	insertEvt := tx.StmtContext(ctx, s.insertEvt)
 	defer insertEvt.Close()
-	writers := map[string]*eventWriter{}
+	writers := map[string]*switchboard.Outbox{}
 	hooks, err := s.webhookEndpoints(tx, updates)
 	if err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *callSaver) save(tx *sql.Tx, now time.Time, updates []switchboard.CallUp
 			}
 			w := writers[c.OrganizationID]
 			if w == nil {
-				w = s.db.events(ctx, tx, c.OrganizationID, now)
+				w = tx.events(c.OrganizationID, now)
 				writers[c.OrganizationID] = w
 			}
 			if data == nil {
@@ -206,7 +206,7 @@ func (s *callSaver) save(tx *sql.Tx, now time.Time, updates []switchboard.CallUp
 			if ev.Data != nil {
 				evData = ev.Data // the state this entry was recorded in (merged updates)
 			}
-			if _, err := w.emit(ev.Type, evData, opts); err != nil {
+			if _, err := w.Emit(ctx, ev.Type, evData, opts); err != nil {
 				return fmt.Errorf("call %s: %w", c.ID, err)
 			}
 		}
@@ -228,7 +228,7 @@ type orgEndpoint struct{ org, id string }
 // are webhook-type endpoints of the call's organisation, in one query for
 // the batch: only those receive call events, and most calls go to agent
 // endpoints, which emit would otherwise look up once per event to skip.
-func (s *callSaver) webhookEndpoints(tx *sql.Tx, updates []switchboard.CallUpdate) (map[orgEndpoint]bool, error) {
+func (s *callSaver) webhookEndpoints(tx *txn, updates []switchboard.CallUpdate) (map[orgEndpoint]bool, error) {
 	hooks := map[orgEndpoint]bool{}
 	var ids []string
 	for _, u := range updates {
@@ -278,7 +278,7 @@ func optMicros(t *time.Time) any {
 
 // FindCall returns the organisation's call, or CALL_NOT_FOUND. A call of
 // no organisation is found by none.
-func (db *DB) FindCall(ctx context.Context, orgID, id string) (*switchboard.Call, error) {
+func (db *Driver) FindCall(ctx context.Context, orgID, id string) (*switchboard.Call, error) {
 	if orgID == "" {
 		return nil, callNotFound(id)
 	}
@@ -293,7 +293,7 @@ func (db *DB) FindCall(ctx context.Context, orgID, id string) (*switchboard.Call
 // ListCalls returns one page of the organisation's calls that match the
 // filter, newest first, and their total. From and To bound created_at,
 // both inclusive.
-func (db *DB) ListCalls(ctx context.Context, orgID string, f switchboard.CallFilter) ([]*switchboard.Call, int, error) {
+func (db *Driver) ListCalls(ctx context.Context, orgID string, f switchboard.CallFilter) ([]*switchboard.Call, int, error) {
 	if orgID == "" {
 		return nil, 0, nil // the calls of no organisation are listed by none
 	}
@@ -338,7 +338,7 @@ func fromBound(t time.Time) int64 {
 
 // ListCallEvents returns the call's timeline, oldest first, or
 // CALL_NOT_FOUND.
-func (db *DB) ListCallEvents(ctx context.Context, orgID, callID string) ([]*switchboard.CallEvent, error) {
+func (db *Driver) ListCallEvents(ctx context.Context, orgID, callID string) ([]*switchboard.CallEvent, error) {
 	if orgID == "" || !switchboard.ValidID(switchboard.PrefixCall, callID) {
 		return nil, callNotFound(callID)
 	}
@@ -376,14 +376,14 @@ func (db *DB) ListCallEvents(ctx context.Context, orgID, callID string) ([]*swit
 // system, its duration counted to now), any other fails (node_restarted).
 // Each gets a timeline entry and its call.completed or call.failed event,
 // as SaveCalls writes them. It returns how many calls it ended.
-func (db *DB) EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error) {
+func (db *Driver) EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	s, err := db.callSaver(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("end orphan calls of %s: %w", node, err)
 	}
 	var n int
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, openCallsSQL, node)
 		if err != nil {
 			return err

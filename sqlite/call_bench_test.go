@@ -25,7 +25,7 @@ func TestCallQueryPlans(t *testing.T) {
 		{strings.Replace(openCallsSQL, "?", "'node-a'", 1), "calls_open"},
 		{strings.NewReplacer("?", "'x'").Replace(callEventsSQL), "sqlite_autoindex_call_events_1"},
 	} {
-		rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o")
+		rows, err := db.d.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o")
 		if err != nil {
 			t.Fatalf("%s: %v", tc.query, err)
 		}

@@ -16,10 +16,10 @@ const purgeBatch = 100
 // BeginIdempotent records rec as in flight and returns (nil, true), or, when
 // a live record already holds the key, returns it and false. A record older
 // than switchboard.IdempotencyTTL is replaced. rec.CreatedAt is set.
-func (db *DB) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) (*switchboard.IdempotencyRecord, bool, error) {
+func (db *Driver) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) (*switchboard.IdempotencyRecord, bool, error) {
 	now := db.now()
 	var existing *switchboard.IdempotencyRecord
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		cur, err := scanIdempotency(tx.QueryRowContext(ctx, `SELECT organization_id, api_key_id, idempotency_key,
 			fingerprint, status, body, content_type, created_at
 			FROM idempotency_keys WHERE organization_id = ? AND api_key_id = ? AND idempotency_key = ?`,
@@ -60,8 +60,8 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyR
 
 // FinishIdempotent stores the response of the request begun for the key.
 // It is an error when no request is in flight for it.
-func (db *DB) FinishIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+func (db *Driver) FinishIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
+	err := db.write(ctx, func(tx *txn) error {
 		body := rec.Body
 		if body == nil {
 			body = []byte{} // a finished record has a body, if an empty one
@@ -86,8 +86,8 @@ func (db *DB) FinishIdempotent(ctx context.Context, rec *switchboard.Idempotency
 
 // AbortIdempotent forgets an in-flight key so the client may retry. A
 // finished record is kept: its response is still the one to replay.
-func (db *DB) AbortIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+func (db *Driver) AbortIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
+	err := db.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys
 			WHERE organization_id = ? AND api_key_id = ? AND idempotency_key = ? AND status = 0`,
 			rec.OrganizationID, rec.APIKeyID, rec.Key)

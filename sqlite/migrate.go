@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -21,7 +20,7 @@ var migrations embed.FS
 // in its own transaction together with its record. It is idempotent, and
 // safe to run from two processes at once: the IMMEDIATE transactions
 // serialise them and the second finds the work done.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *Driver) Migrate(ctx context.Context) error {
 	_, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    TEXT    PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -36,14 +35,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	slices.Sort(names)
 	for _, name := range names {
 		version := strings.TrimSuffix(path.Base(name), ".sql")
-		if err := db.write(ctx, func(tx *sql.Tx) error { return db.apply(ctx, tx, name, version) }); err != nil {
+		if err := db.write(ctx, func(tx *txn) error { return db.apply(ctx, tx, name, version) }); err != nil {
 			return fmt.Errorf("migrate %s: %w", version, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) apply(ctx context.Context, tx *sql.Tx, name, version string) error {
+func (db *Driver) apply(ctx context.Context, tx *txn, name, version string) error {
 	var applied int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&applied)
 	if err != nil || applied > 0 {

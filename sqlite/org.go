@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -11,11 +10,11 @@ import (
 
 // EnsureOrganization returns the organisation named name, creating it if
 // there is none; created reports which happened.
-func (db *DB) EnsureOrganization(ctx context.Context, name string) (org *switchboard.Organization, created bool, err error) {
+func (db *Driver) EnsureOrganization(ctx context.Context, name string) (org *switchboard.Organization, created bool, err error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, false, switchboard.FieldError("name", "organization name is required")
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		// ON CONFLICT keeps "create if missing" a single statement, so two
 		// callers racing on one name both end with the same row.
 		res, err := tx.ExecContext(ctx,
@@ -44,7 +43,7 @@ func (db *DB) EnsureOrganization(ctx context.Context, name string) (org *switchb
 }
 
 // CountOrganizations returns how many organisations exist.
-func (db *DB) CountOrganizations(ctx context.Context) (int, error) {
+func (db *Driver) CountOrganizations(ctx context.Context) (int, error) {
 	var n int
 	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count organizations: %w", err)

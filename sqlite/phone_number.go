@@ -36,10 +36,10 @@ func numberNotAvailable(what string) error {
 // AddInventory adds numbers to the inventory, skipping numbers already
 // there, and returns how many it added. Added numbers get their ID and
 // CreatedAt set; skipped ones are left as they were.
-func (db *DB) AddInventory(ctx context.Context, nums []*switchboard.InventoryNumber) (int, error) {
+func (db *Driver) AddInventory(ctx context.Context, nums []*switchboard.InventoryNumber) (int, error) {
 	now := db.now()
 	ids := make([]string, len(nums)) // "" for a number skipped as already there
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO inventory_numbers (id, number, country, type, created_at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`)
 		if err != nil {
@@ -76,7 +76,7 @@ func (db *DB) AddInventory(ctx context.Context, nums []*switchboard.InventoryNum
 
 // ListAvailable returns one page of the inventory numbers no organisation
 // holds, newest first, and the total that match the filter.
-func (db *DB) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
+func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
 	var w where
 	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
 	if f.Country != "" {
@@ -110,7 +110,7 @@ func scanInventory(s scanner) (*switchboard.InventoryNumber, error) {
 // fails with NUMBER_NOT_AVAILABLE when no such number is free, and with
 // ENDPOINT_NOT_FOUND when req.EndpointID is not one of the organisation's.
 // It emits phone_number.purchased.
-func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.ClaimRequest) (*switchboard.PhoneNumber, error) {
+func (db *Driver) ClaimNumber(ctx context.Context, orgID string, req switchboard.ClaimRequest) (*switchboard.PhoneNumber, error) {
 	var w where
 	what := req.InventoryID
 	switch {
@@ -126,7 +126,7 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 		what = req.Number
 	}
 	var pn *switchboard.PhoneNumber
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		var invID string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -160,7 +160,7 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id); err != nil {
 			return err
 		}
-		_, err = db.events(ctx, tx, orgID, at).emit(switchboard.EventPhoneNumberPurchased, pn, switchboard.EmitOptions{})
+		_, err = tx.events(orgID, at).Emit(ctx, switchboard.EventPhoneNumberPurchased, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -171,7 +171,7 @@ func (db *DB) ClaimNumber(ctx context.Context, orgID string, req switchboard.Cla
 }
 
 // FindPhoneNumber returns the organisation's number, or PHONE_NUMBER_NOT_FOUND.
-func (db *DB) FindPhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
+func (db *Driver) FindPhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
 	pn, err := findPhoneNumber(ctx, db.reader, orgID, id)
 	if err != nil {
 		return nil, fmt.Errorf("find phone number %s: %w", id, err)
@@ -216,7 +216,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 // ListPhoneNumbers returns one page of the organisation's numbers, newest
 // first, and the total that match the filter. EndpointID matches the
 // primary endpoint.
-func (db *DB) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
+func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
 	var w where
 	w.add("p.organization_id = ?", orgID)
 	if f.Status != "" {
@@ -241,12 +241,12 @@ func (db *DB) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.
 // UpdatePhoneNumber applies a patch: endpoint IDs are set (to one of the
 // organisation's endpoints, else ENDPOINT_NOT_FOUND) or cleared with null;
 // the allow flags are set; absent fields stay. It emits phone_number.updated.
-func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchboard.PhoneNumberPatch) (*switchboard.PhoneNumber, error) {
+func (db *Driver) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchboard.PhoneNumberPatch) (*switchboard.PhoneNumber, error) {
 	if !switchboard.ValidID(switchboard.PrefixNumber, id) {
 		return nil, numberNotFound(id)
 	}
 	var pn *switchboard.PhoneNumber
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		cur, err := findPhoneNumber(ctx, tx, orgID, id)
 		if err != nil {
 			return err
@@ -280,7 +280,7 @@ func (db *DB) UpdatePhoneNumber(ctx context.Context, orgID, id string, p switchb
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id); err != nil { // for the new endpoint summary
 			return err
 		}
-		_, err = db.events(ctx, tx, orgID, now).emit(switchboard.EventPhoneNumberUpdated, pn, switchboard.EmitOptions{})
+		_, err = tx.events(orgID, now).Emit(ctx, switchboard.EventPhoneNumberUpdated, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {
@@ -307,12 +307,12 @@ func patchEndpoint(ctx context.Context, q querier, orgID string, cur *string, op
 // ReleaseNumber gives the number back to the inventory by deleting the row
 // that holds it, and returns the number as it was, with status "released",
 // which is also the data of the phone_number.released event it emits.
-func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
+func (db *Driver) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
 	if !switchboard.ValidID(switchboard.PrefixNumber, id) {
 		return nil, numberNotFound(id)
 	}
 	var pn *switchboard.PhoneNumber
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		var err error
 		if pn, err = findPhoneNumber(ctx, tx, orgID, id); err != nil {
 			return err
@@ -322,7 +322,7 @@ func (db *DB) ReleaseNumber(ctx context.Context, orgID, id string) (*switchboard
 		}
 		pn.Status = switchboard.NumberReleased
 		pn.UpdatedAt = db.now()
-		_, err = db.events(ctx, tx, orgID, pn.UpdatedAt).emit(switchboard.EventPhoneNumberReleased, pn, switchboard.EmitOptions{})
+		_, err = tx.events(orgID, pn.UpdatedAt).Emit(ctx, switchboard.EventPhoneNumberReleased, pn, switchboard.EmitOptions{})
 		return err
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // Claims and finishes are write transactions, so the single writer
 // serialises them: two workers never hold the same lease.
 
-var _ switchboard.DeliveryQueue = (*DB)(nil)
+var _ switchboard.DeliveryQueue = (*Driver)(nil)
 
 // claimSQL leases the due deliveries, oldest due first. The subquery reads
 // the partial index deliveries_due alone (it holds lease_until and the
@@ -54,7 +54,7 @@ const claimJobsSQL = `SELECT d.id, d.organization_id, d.webhook_id, d.endpoint_i
 // exactly as FindDelivery shows it; Gone is set when the subscription was
 // deleted or is inactive, or the endpoint was deleted, is inactive or is no
 // longer a webhook endpoint.
-func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
+func (db *Driver) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
 	switch {
 	case owner == "":
 		return nil, errors.New("claim deliveries: empty lease owner")
@@ -72,7 +72,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	var jobs []*switchboard.DeliveryJob
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		now := db.now()
 		rowids, err := claimRowids(ctx, tx.StmtContext(ctx, claim), owner, micros(now.Add(lease)), micros(now), limit)
 		if err != nil || len(rowids) == 0 {
@@ -201,7 +201,7 @@ const deactivateSQL = `UPDATE webhooks SET active = 0, updated_at = ?1
 // (NULL for an attempt without an HTTP status), the delivery time
 // (delivered only: the attempt's), clears the lease and, with
 // DeactivateWebhook, switches the subscription off.
-func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
+func (db *Driver) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
 	for _, r := range results {
 		switch {
 		case r.Status != switchboard.DeliveryPending && r.Status != switchboard.DeliveryDelivered && r.Status != switchboard.DeliveryFailed:
@@ -220,7 +220,7 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 			return fmt.Errorf("finish deliveries: %w", err)
 		}
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		attempt, finish := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deactivate *sql.Stmt // rare: bound to the transaction at first use
 		now := db.now()
@@ -287,12 +287,12 @@ const requeueSet = `SET status = '` + switchboard.DeliveryPending + `', next_att
 // now, and returns it as FindDelivery does; DELIVERY_NOT_FOUND unless the
 // organisation's, CONFLICT while it is still pending. The previous
 // delivery time is cleared: the delivery is pending again.
-func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
+func (db *Driver) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
 	if !switchboard.ValidID(switchboard.PrefixDelivery, id) {
 		return nil, deliveryNotFound(id)
 	}
 	var d *switchboard.Delivery
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
 			WHERE organization_id = ?2 AND id = ?3 AND status <> '`+switchboard.DeliveryPending+`'`,
 			micros(db.now()), orgID, id)
@@ -322,12 +322,12 @@ func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard
 // of the organisation's subscription webhookID created at or after since,
 // and returns how many; WEBHOOK_NOT_FOUND unless the subscription is the
 // organisation's (a deleted one's deliveries cannot be replayed).
-func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
+func (db *Driver) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, webhookID) {
 		return 0, webhookNotFound(webhookID)
 	}
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhooks WHERE organization_id = ? AND id = ?`, orgID, webhookID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -355,7 +355,7 @@ func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, sin
 // CountPendingDeliveries returns the number of pending deliveries of every
 // organisation, leased or not: the queue depth. It counts the entries of
 // the partial index deliveries_due, not the table.
-func (db *DB) CountPendingDeliveries(ctx context.Context) (int, error) {
+func (db *Driver) CountPendingDeliveries(ctx context.Context) (int, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = '`+switchboard.DeliveryPending+`'`).Scan(&n)
 	if err != nil {

@@ -25,8 +25,16 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// DB is the SQLite store. It is safe for concurrent use.
+// DB is the SQLite store: switchboard's Service, which holds the rules of
+// every change, over this package's Driver, which only runs SQL.
 type DB struct {
+	*switchboard.Service
+	d *Driver
+}
+
+// Driver is the SQL half of the store (switchboard.Driver). It is safe for
+// concurrent use.
+type Driver struct {
 	path  string
 	clock switchboard.Clock
 
@@ -36,11 +44,13 @@ type DB struct {
 	stmts  sync.Map // query text → *sql.Stmt on reader, for the hot-path lookups
 	wstmts sync.Map // query text → *sql.Stmt on writer, for the delivery queue (writeStmt)
 
+	txns sync.Pool // of *txn, reused by write
+
 	changes changeHub // subscriptions of SubscribeChanges (changes.go)
 	hangups hangupHub // subscriptions of SubscribeHangups (hangups.go)
 }
 
-var _ switchboard.Store = (*DB)(nil)
+var _ switchboard.Driver = (*Driver)(nil)
 
 // pragmas are set through the DSN rather than once after opening, so that
 // every connection the pools open, now or after a reconnect, gets them.
@@ -52,10 +62,23 @@ const pragmas = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)"
 
-// Open opens (creating if needed) the SQLite database at path, a file path.
-// In-memory databases are not supported: the two pools must share one file.
-// Call Migrate before use. A nil clock means switchboard.SystemClock.
+// Open opens (creating if needed) the SQLite database at path, a file path,
+// as a switchboard.Store. In-memory databases are not supported: the two
+// pools must share one file. Call Migrate before use. A nil clock means
+// switchboard.SystemClock.
 func Open(path string, clock switchboard.Clock) (*DB, error) {
+	d, err := OpenDriver(path, clock)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Service: switchboard.NewService(d, clock), d: d}, nil
+}
+
+// Migrate applies the migrations not yet applied (Driver.Migrate).
+func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
+
+// OpenDriver opens the database at path as Open does, without the Service.
+func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 	switch {
 	case path == "":
 		return nil, errors.New("open sqlite: empty database path")
@@ -68,7 +91,8 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 	if clock == nil {
 		clock = switchboard.SystemClock
 	}
-	db := &DB{path: path, clock: clock}
+	db := &Driver{path: path, clock: clock}
+	db.txns.New = func() any { return new(txn) }
 
 	var err error
 	db.writer, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
@@ -105,7 +129,7 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 }
 
 // Ping reports whether the database file answers a query.
-func (db *DB) Ping(ctx context.Context) error {
+func (db *Driver) Ping(ctx context.Context) error {
 	var one int
 	if err := db.reader.QueryRowContext(ctx, `SELECT 1 FROM sqlite_schema LIMIT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("ping sqlite: %w", err)
@@ -114,7 +138,7 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes both pools.
-func (db *DB) Close() error {
+func (db *Driver) Close() error {
 	for _, m := range []*sync.Map{&db.stmts, &db.wstmts} {
 		m.Range(func(k, v any) bool {
 			v.(*sql.Stmt).Close()
@@ -132,7 +156,7 @@ func (db *DB) Close() error {
 
 // now returns the clock's time as it will read back from the database:
 // UTC, truncated to the microseconds the columns keep.
-func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
+func (db *Driver) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
 
 // micros and fromMicros convert between time.Time and the INTEGER columns.
 // idList encodes ids as a JSON array, for `IN (SELECT value FROM
@@ -156,24 +180,53 @@ type querier interface {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// write runs fn in an IMMEDIATE transaction on the writer connection.
-// fn must not call other DB methods that write: the writer has one
-// connection, so a nested write would wait for itself.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
+// write runs fn in an IMMEDIATE transaction on the writer connection,
+// writes the events its outboxes collected, commits, and then tells the
+// change subscribers. fn must not call other Driver methods that write:
+// the writer has one connection, so a nested write would wait for itself.
+func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
+	stx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() // a no-op after Commit
+	defer stx.Rollback() // a no-op after Commit
+	tx := db.txns.Get().(*txn)
+	tx.Tx, tx.db = stx, db
+	defer db.putTxn(tx)
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	for _, o := range tx.outboxes {
+		if err := o.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if err := stx.Commit(); err != nil {
+		return err
+	}
+	for _, org := range tx.changed {
+		db.changed(org)
+	}
+	return nil
+}
+
+// putTxn empties tx for its next transaction; the recorder's batches
+// commit thousands of times a second, each with one.
+func (db *Driver) putTxn(tx *txn) {
+	clear(tx.outboxes)
+	*tx = txn{outboxes: tx.outboxes[:0], changed: tx.changed[:0]}
+	db.txns.Put(tx)
+}
+
+// Write runs fn in one write transaction (switchboard.Driver). SQLite
+// never aborts it to retry, so fn runs once.
+func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
+	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
 
 // read runs fn in a read transaction on the reader pool, so that a list and
 // its total come from the same snapshot.
-func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *Driver) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -186,7 +239,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // prepared once (database/sql re-prepares it per connection as needed), so
 // the lookups made on every request skip parsing SQL. It is prepared
 // lazily because the tables do not exist before Migrate.
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (db *Driver) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if s, ok := db.stmts.Load(query); ok {
 		return s.(*sql.Stmt).QueryRowContext(ctx, args...)
 	}
@@ -208,7 +261,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // connection was replaced). It is for the delivery queue, whose small
 // transactions run thousands of times a second. Call it before db.write,
 // never inside: preparing needs the connection the transaction holds.
-func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+func (db *Driver) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := db.wstmts.Load(query); ok {
 		return s.(*sql.Stmt), nil
 	}
@@ -250,7 +303,7 @@ func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 // the same read snapshot so they agree. countSQL counts the matches;
 // pageSQL selects them in list order and ends where LIMIT ? OFFSET ? is
 // appended; both take args. Each row is read by scan.
-func listPage[T any](ctx context.Context, db *DB, countSQL, pageSQL string, args []any, p switchboard.Page,
+func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, args []any, p switchboard.Page,
 	scan func(scanner) (T, error)) ([]T, int, error) {
 	limit, offset := pageArgs(p)
 	var list []T

@@ -27,7 +27,7 @@ func deliveryNotFound(id string) error {
 // CreateWebhook stores the subscription w for the organisation, setting its
 // ID, OrganizationID, CreatedAt and UpdatedAt. w must already be valid and
 // carry its secret (switchboard.NewWebhook).
-func (db *DB) CreateWebhook(ctx context.Context, orgID string, w *switchboard.Webhook) error {
+func (db *Driver) CreateWebhook(ctx context.Context, orgID string, w *switchboard.Webhook) error {
 	w.ID = switchboard.NewID(switchboard.PrefixWebhook)
 	w.OrganizationID = orgID
 	w.CreatedAt = db.now()
@@ -36,7 +36,7 @@ func (db *DB) CreateWebhook(ctx context.Context, orgID string, w *switchboard.We
 	if err != nil {
 		return fmt.Errorf("create webhook: %w", err)
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{w.ID, w.OrganizationID}, cols...)...)
 		return err
@@ -50,7 +50,7 @@ func (db *DB) CreateWebhook(ctx context.Context, orgID string, w *switchboard.We
 // FindWebhook returns the organisation's subscription, or WEBHOOK_NOT_FOUND.
 // The delivery worker reads it before every attempt, so it is a prepared
 // primary-key lookup on the reader pool.
-func (db *DB) FindWebhook(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
+func (db *Driver) FindWebhook(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
 	w, err := lookup(switchboard.PrefixWebhook, id, webhookNotFound,
 		func() *sql.Row { return db.queryRow(ctx, findWebhookSQL, orgID, id) }, scanWebhook)
 	if err != nil && switchboard.ErrorCode(err) == switchboard.ECodeInternal {
@@ -67,7 +67,7 @@ func findWebhook(ctx context.Context, q querier, orgID, id string) (*switchboard
 
 // ListWebhooks returns one page of the organisation's subscriptions, newest
 // first, and their total.
-func (db *DB) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page) ([]*switchboard.Webhook, int, error) {
+func (db *Driver) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page) ([]*switchboard.Webhook, int, error) {
 	list, total, err := listPage(ctx, db, `SELECT COUNT(*) FROM webhooks WHERE organization_id = ?`,
 		`SELECT `+webhookColumns+` FROM webhooks WHERE organization_id = ? ORDER BY created_at DESC, id DESC`,
 		[]any{orgID}, p, scanWebhook)
@@ -82,12 +82,12 @@ func (db *DB) ListWebhooks(ctx context.Context, orgID string, p switchboard.Page
 // CreatedAt and the secrets (only RotateWebhookSecret changes them): they
 // are kept whatever fn returns. UpdatedAt is set from the clock. fn must
 // not call the store.
-func (db *DB) UpdateWebhook(ctx context.Context, orgID, id string, fn func(*switchboard.Webhook) (*switchboard.Webhook, error)) (*switchboard.Webhook, error) {
+func (db *Driver) UpdateWebhook(ctx context.Context, orgID, id string, fn func(*switchboard.Webhook) (*switchboard.Webhook, error)) (*switchboard.Webhook, error) {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
 		return nil, webhookNotFound(id)
 	}
 	var out *switchboard.Webhook
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		cur, err := findWebhook(ctx, tx, orgID, id)
 		if err != nil {
 			return err
@@ -118,12 +118,12 @@ func (db *DB) UpdateWebhook(ctx context.Context, orgID, id string, fn func(*swit
 // RotateWebhookSecret gives the subscription a new secret; the old one
 // keeps signing beside it until now+SecretOverlap. A second rotation within
 // the overlap ends the first one's: only the latest previous secret is kept.
-func (db *DB) RotateWebhookSecret(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
+func (db *Driver) RotateWebhookSecret(ctx context.Context, orgID, id string) (*switchboard.Webhook, error) {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
 		return nil, webhookNotFound(id)
 	}
 	var out *switchboard.Webhook
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		w, err := findWebhook(ctx, tx, orgID, id)
 		if err != nil {
 			return err
@@ -146,7 +146,7 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, orgID, id string) (*switc
 }
 
 // storeWebhook writes every column of an existing subscription.
-func (db *DB) storeWebhook(ctx context.Context, tx *sql.Tx, w *switchboard.Webhook) error {
+func (db *Driver) storeWebhook(ctx context.Context, tx *txn, w *switchboard.Webhook) error {
 	cols, err := webhookValues(w)
 	if err != nil {
 		return err
@@ -160,11 +160,11 @@ func (db *DB) storeWebhook(ctx context.Context, tx *sql.Tx, w *switchboard.Webho
 // DeleteWebhook deletes the subscription. Its deliveries stay, still
 // listed under its ID; pending ones are left for the delivery worker,
 // which drops a delivery whose subscription is gone instead of sending it.
-func (db *DB) DeleteWebhook(ctx context.Context, orgID, id string) error {
+func (db *Driver) DeleteWebhook(ctx context.Context, orgID, id string) error {
 	if !switchboard.ValidID(switchboard.PrefixWebhook, id) {
 		return webhookNotFound(id)
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE organization_id = ? AND id = ?`, orgID, id)
 		if err != nil {
 			return err

@@ -1,0 +1,137 @@
+package switchboard
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file is an internal seam, like River's riverdriver: the narrow
+// interface the SQL stores (sqlite, postgres) implement so that the rules
+// of every change are written once, in Service. It is not a public API:
+// reshape it freely when a rule moves up, and keep both drivers in step.
+//
+// A driver runs SQL and nothing else. It reports a missing row as
+// ErrNoRows; the Service words that into the user-facing error.
+
+// ErrNoRows is what a driver returns when a lookup finds no row. The
+// Service turns it into the resource's NOT_FOUND error.
+var ErrNoRows = errors.New("no rows")
+
+// Driver is a database as the Service uses it.
+type Driver interface {
+	Reader
+	// Write runs fn in one write transaction and commits it when fn returns
+	// nil. It may run fn more than once (PostgreSQL aborts a transaction to
+	// break a deadlock or a serialisation failure), so fn must have no effect
+	// outside tx. SQLite has one writer: fn must never call a Service method.
+	Write(ctx context.Context, fn func(tx Tx) error) error
+	// ListEndpoints returns one page of the organisation's endpoints, newest
+	// first, and the total that match, both from one snapshot.
+	ListEndpoints(ctx context.Context, orgID string, f EndpointFilter) ([]*Endpoint, int, error)
+
+	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
+	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
+	// LOCKED), never a read followed by a lease up here.
+	ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*DeliveryJob, error)
+	FinishDeliveries(ctx context.Context, owner string, results []DeliveryResult) error
+	CountPendingDeliveries(ctx context.Context) (int, error)
+	ChangeFeed
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Unmoved is what the drivers still implement with its rules; it
+	// shrinks as those rules move into Service.
+	Unmoved
+}
+
+// Unmoved lists the parts of Store whose rules still live in the drivers.
+// Their events go through the same Outbox as the Service's.
+type Unmoved interface {
+	OrganizationService
+	APIKeyService
+	PhoneNumberService
+	IdempotencyStore
+	WebhookService
+	RetryDelivery(ctx context.Context, orgID, id string) (*Delivery, error)
+	ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error)
+	CallService
+	HangupRelay
+	RoutingService
+}
+
+// Reader is what a driver reads, one statement at a time: on its pool, or
+// inside a write transaction as part of Tx.
+type Reader interface {
+	// Endpoint returns the organisation's endpoint, or ErrNoRows.
+	Endpoint(ctx context.Context, orgID, id string) (*Endpoint, error)
+}
+
+// Lock is the row lock a transaction takes on what it reads for a change.
+// SQLite's single writer needs none; PostgreSQL maps each to a clause.
+type Lock uint8
+
+const (
+	// LockUpdate keeps the row's key (FOR NO KEY UPDATE): rows that only
+	// point at it need not wait.
+	LockUpdate Lock = iota + 1
+	// LockDelete is for a row about to be deleted (FOR UPDATE).
+	LockDelete
+)
+
+// Tx is one write transaction.
+type Tx interface {
+	Reader
+
+	// LockEndpoint is Endpoint with the row lock lock, held until the end
+	// of the transaction.
+	LockEndpoint(ctx context.Context, orgID, id string, lock Lock) (*Endpoint, error)
+	// InsertEndpoint and UpdateEndpoint store every column of e.
+	InsertEndpoint(ctx context.Context, e *Endpoint) error
+	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	// DeleteEndpoint deletes the organisation's endpoint.
+	DeleteEndpoint(ctx context.Context, orgID, id string) error
+	// DetachEndpoint clears id from every number of the organisation that
+	// points at it, as endpoint or fallback, and returns those numbers'
+	// IDs. It locks them first and only then calls now for the time it
+	// stamps, so a number's updated_at never goes back in time.
+	DetachEndpoint(ctx context.Context, orgID, id string, now func() time.Time) (numberIDs []string, err error)
+	// PhoneNumbers returns the organisation's numbers with these IDs.
+	PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]*PhoneNumber, error)
+
+	// ActiveSubscriptions returns the organisation's active subscriptions,
+	// in ID order.
+	ActiveSubscriptions(ctx context.Context, orgID string) ([]Subscription, error)
+	// WebhookURL returns the URL of the organisation's subscription, active
+	// or not, or ErrNoRows; PostgreSQL holds off its deletion until commit.
+	WebhookURL(ctx context.Context, orgID, id string) (string, error)
+	// WebhookEndpointURL returns the URL of the organisation's webhook-type
+	// endpoint, or ErrNoRows when id is not one.
+	WebhookEndpointURL(ctx context.Context, orgID, id string) (string, error)
+	// InsertOutbox writes a batch of events and their pending deliveries
+	// (PostgreSQL: one statement).
+	InsertOutbox(ctx context.Context, b *OutboxBatch) error
+
+	// NotifyRoutingChanged tells every node that the organisation's numbers
+	// or endpoints changed, if and only if the transaction commits.
+	NotifyRoutingChanged(ctx context.Context, orgID string) error
+}
+
+// Subscription is what fan-out needs of an active subscription.
+type Subscription struct {
+	ID, URL string
+	Events  []string
+}
+
+// OutboxBatch is the events of one organisation's change, stamped At, and
+// one pending delivery, due At, per receiver, column by column (the shape
+// PostgreSQL unnests).
+type OutboxBatch struct {
+	OrganizationID string
+	At             time.Time
+
+	EventIDs, EventTypes, EventData []string
+
+	DeliveryIDs, DeliveryEventIDs, DeliveryTypes, DeliveryURLs []string
+	DeliveryWebhookIDs, DeliveryEndpointIDs                    []*string
+}

@@ -1,0 +1,130 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// txn is one write transaction (switchboard.Tx). It collects what must
+// happen at its commit: the outboxes to flush before, the organisations
+// whose routing changed to announce after.
+type txn struct {
+	*sql.Tx
+	db       *Driver
+	outboxes []*switchboard.Outbox
+	changed  []string
+
+	// The outbox INSERTs, prepared at first use: a batch of call records
+	// writes hundreds of events in one transaction. The commit closes them.
+	insertEvent, insertDelivery *sql.Stmt
+}
+
+var _ switchboard.Tx = (*txn)(nil)
+
+// events returns an outbox of the organisation's events in this
+// transaction, stamped with now, that the commit flushes.
+func (tx *txn) events(orgID string, now time.Time) *switchboard.Outbox {
+	o := switchboard.NewOutbox(tx, orgID, now)
+	tx.outboxes = append(tx.outboxes, o)
+	return o
+}
+
+// NotifyRoutingChanged tells the change subscribers about orgID once the
+// transaction commits.
+func (tx *txn) NotifyRoutingChanged(_ context.Context, orgID string) error {
+	tx.changed = append(tx.changed, orgID)
+	return nil
+}
+
+// noRows maps database/sql's missing row to the driver-neutral one.
+func noRows(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return switchboard.ErrNoRows
+	}
+	return err
+}
+
+// ActiveSubscriptions reads the organisation's active subscriptions through
+// the partial index webhooks_org_active.
+func (tx *txn) ActiveSubscriptions(ctx context.Context, orgID string) ([]switchboard.Subscription, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, url, events FROM webhooks
+		WHERE organization_id = ? AND active = 1 ORDER BY id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	subs := []switchboard.Subscription{}
+	for rows.Next() {
+		var s switchboard.Subscription
+		var events string
+		if err := rows.Scan(&s.ID, &s.URL, &events); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(events), &s.Events); err != nil {
+			return nil, fmt.Errorf("subscription %s: events: %w", s.ID, err)
+		}
+		subs = append(subs, s)
+	}
+	return subs, rows.Err()
+}
+
+// WebhookURL returns the URL of the organisation's subscription.
+func (tx *txn) WebhookURL(ctx context.Context, orgID, id string) (string, error) {
+	var url string
+	err := tx.QueryRowContext(ctx, `SELECT url FROM webhooks WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&url)
+	return url, noRows(err)
+}
+
+// WebhookEndpointURL returns the URL of the organisation's webhook-type
+// endpoint.
+func (tx *txn) WebhookEndpointURL(ctx context.Context, orgID, id string) (string, error) {
+	var url string
+	err := tx.QueryRowContext(ctx, `SELECT url FROM endpoints WHERE organization_id = ? AND id = ? AND type = ?`,
+		orgID, id, switchboard.EndpointWebhook).Scan(&url)
+	return url, noRows(err)
+}
+
+// InsertOutbox writes the events and deliveries row by row, through
+// statements prepared once per transaction (SQLite runs in process, so a
+// row costs no round trip).
+func (tx *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) error {
+	var err error
+	if tx.insertEvent == nil {
+		if tx.insertEvent, err = tx.PrepareContext(ctx, `INSERT INTO events (id, organization_id, type, created_at, data)
+			VALUES (?, ?, ?, ?, ?)`); err != nil {
+			return err
+		}
+	}
+	at := micros(b.At)
+	for i, id := range b.EventIDs {
+		if _, err := tx.insertEvent.ExecContext(ctx, id, b.OrganizationID, b.EventTypes[i], at, b.EventData[i]); err != nil {
+			return err
+		}
+	}
+	if len(b.DeliveryIDs) == 0 {
+		return nil
+	}
+	if tx.insertDelivery == nil {
+		tx.insertDelivery, err = tx.PrepareContext(ctx, `INSERT INTO deliveries
+			(id, organization_id, webhook_id, endpoint_id, event_id, event, url, status,
+			 attempt_count, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, '`+switchboard.DeliveryPending+`', 0, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+	}
+	for i, id := range b.DeliveryIDs {
+		_, err := tx.insertDelivery.ExecContext(ctx, id, b.OrganizationID, b.DeliveryWebhookIDs[i], b.DeliveryEndpointIDs[i],
+			b.DeliveryEventIDs[i], b.DeliveryTypes[i], b.DeliveryURLs[i], at, at, at)
+		if err != nil {
+			return fmt.Errorf("delivery: %w", err)
+		}
+	}
+	return nil
+}
