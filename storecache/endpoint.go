@@ -11,7 +11,7 @@ import (
 // FindEndpoint returns the organisation's endpoint from the cache, or
 // reads it through and caches it. Errors (ENDPOINT_NOT_FOUND included) are
 // not cached. The endpoint is shared with the cache: read-only.
-func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboard.Endpoint, error) {
+func (s *Cache) FindEndpoint(ctx context.Context, orgID, id string) (*switchboard.Endpoint, error) {
 	now := s.clock()
 	s.mu.RLock()
 	if o := s.orgs[orgID]; o != nil {
@@ -47,7 +47,7 @@ func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboar
 // ListEndpoints returns one page of the organisation's endpoints from the
 // cache, or reads it through and caches it, keyed by the whole filter. The
 // slice is the caller's; the endpoints are shared with the cache: read-only.
-func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
+func (s *Cache) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
 	now := s.clock()
 	s.mu.RLock()
 	if o := s.orgs[orgID]; o != nil {
