@@ -18,6 +18,10 @@ import (
 // Service turns it into the resource's NOT_FOUND error.
 var ErrNoRows = errors.New("no rows")
 
+// ErrMissingRef is what a driver returns when a write names a row that a
+// foreign key needs and that is gone.
+var ErrMissingRef = errors.New("referenced row missing")
+
 // Driver is a database as the Service uses it.
 type Driver interface {
 	Reader
@@ -29,6 +33,14 @@ type Driver interface {
 	// ListEndpoints returns one page of the organisation's endpoints, newest
 	// first, and the total that match, both from one snapshot.
 	ListEndpoints(ctx context.Context, orgID string, f EndpointFilter) ([]*Endpoint, int, error)
+	// ListPhoneNumbers and ListAvailable page through the organisation's
+	// numbers and the free inventory in the same way.
+	ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error)
+	ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error)
+	// InsertInventory adds nums[i] to the inventory as ids[i], created at,
+	// skipping numbers already there or earlier in nums, and reports which
+	// it added.
+	InsertInventory(ctx context.Context, nums []*InventoryNumber, ids []string, at time.Time) (added []bool, err error)
 
 	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
 	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
@@ -50,7 +62,6 @@ type Driver interface {
 type Unmoved interface {
 	OrganizationService
 	APIKeyService
-	PhoneNumberService
 	IdempotencyStore
 	WebhookService
 	RetryDelivery(ctx context.Context, orgID, id string) (*Delivery, error)
@@ -65,6 +76,8 @@ type Unmoved interface {
 type Reader interface {
 	// Endpoint returns the organisation's endpoint, or ErrNoRows.
 	Endpoint(ctx context.Context, orgID, id string) (*Endpoint, error)
+	// PhoneNumber returns the organisation's number, or ErrNoRows.
+	PhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
 }
 
 // Lock is the row lock a transaction takes on what it reads for a change.
@@ -72,9 +85,11 @@ type Reader interface {
 type Lock uint8
 
 const (
+	// LockNone reads without a lock.
+	LockNone Lock = iota
 	// LockUpdate keeps the row's key (FOR NO KEY UPDATE): rows that only
 	// point at it need not wait.
-	LockUpdate Lock = iota + 1
+	LockUpdate
 	// LockDelete is for a row about to be deleted (FOR UPDATE).
 	LockDelete
 )
@@ -96,8 +111,25 @@ type Tx interface {
 	// IDs. It locks them first and only then calls now for the time it
 	// stamps, so a number's updated_at never goes back in time.
 	DetachEndpoint(ctx context.Context, orgID, id string, now func() time.Time) (numberIDs []string, err error)
+	// ShareEndpoint returns ErrNoRows unless the organisation has the
+	// endpoint, and keeps it from being deleted until the end of the
+	// transaction (PostgreSQL: FOR KEY SHARE).
+	ShareEndpoint(ctx context.Context, orgID, id string) error
+
 	// PhoneNumbers returns the organisation's numbers with these IDs.
 	PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]*PhoneNumber, error)
+	// LockPhoneNumber is PhoneNumber with the number's row lock.
+	LockPhoneNumber(ctx context.Context, orgID, id string, lock Lock) (*PhoneNumber, error)
+	// InventoryID returns the ID of the inventory number that has this ID
+	// and this number (either may be "", meaning any), or ErrNoRows.
+	InventoryID(ctx context.Context, id, number string) (string, error)
+	// InsertPhoneNumber stores a held number, and reports false when its
+	// inventory number is already held (ErrMissingRef: its endpoint is gone).
+	InsertPhoneNumber(ctx context.Context, pn *PhoneNumber) (bool, error)
+	// UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
+	UpdatePhoneNumber(ctx context.Context, pn *PhoneNumber) error
+	// DeletePhoneNumber deletes the organisation's number.
+	DeletePhoneNumber(ctx context.Context, orgID, id string) error
 
 	// ActiveSubscriptions returns the organisation's active subscriptions,
 	// in ID order.

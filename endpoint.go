@@ -665,3 +665,12 @@ func (n *nullText) Scan(src any) error {
 	}
 	return nil
 }
+
+// ptr returns the text, or nil when it was NULL.
+func (n *nullText) ptr() *string {
+	if !n.valid {
+		return nil
+	}
+	s := string(n.b)
+	return &s
+}

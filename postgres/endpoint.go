@@ -35,7 +35,7 @@ func params(first, n int) string {
 }
 
 // lockClause is the row lock of each switchboard.Lock. LockUpdate keeps
-// the key, so claims that attach numbers to the endpoint (checkEndpoint's
+// the key, so claims that attach numbers to the endpoint (ShareEndpoint's
 // KEY SHARE) need not wait.
 var lockClause = map[switchboard.Lock]string{
 	switchboard.LockUpdate: " FOR NO KEY UPDATE",
@@ -58,27 +58,6 @@ func (t *txn) Endpoint(ctx context.Context, orgID, id string) (*switchboard.Endp
 func (t *txn) LockEndpoint(ctx context.Context, orgID, id string, lock switchboard.Lock) (*switchboard.Endpoint, error) {
 	e, err := scanEndpoint(t.QueryRow(ctx, findEndpointSQL+lockClause[lock], orgID, id))
 	return e, noRows(err)
-}
-
-func endpointNotFound(id string) error {
-	return switchboard.Errorf(switchboard.ECodeEndpointNotFound, "Endpoint %s not found.", id)
-}
-
-// checkEndpoint answers ENDPOINT_NOT_FOUND unless the organisation owns the
-// endpoint; numbers may only point at their own organisation's endpoints.
-// It takes a key-share lock on the endpoint until the transaction ends, so
-// a concurrent DeleteEndpoint waits for the number that will point at the
-// endpoint to be committed, and then detaches it.
-func checkEndpoint(ctx context.Context, q querier, orgID, id string) error {
-	if !switchboard.ValidID(switchboard.PrefixEndpoint, id) {
-		return endpointNotFound(id)
-	}
-	var one int
-	err := q.QueryRow(ctx, `SELECT 1 FROM endpoints WHERE organization_id = $1 AND id = $2 FOR KEY SHARE`, orgID, id).Scan(&one)
-	if isNoRows(err) {
-		return endpointNotFound(id)
-	}
-	return err
 }
 
 // ListEndpoints returns one page of the organisation's endpoints, newest

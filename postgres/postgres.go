@@ -345,3 +345,11 @@ func (db *Driver) retry(ctx context.Context, fn func() error) error {
 		}
 	}
 }
+
+// deref returns *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -37,24 +36,6 @@ func (tx *txn) Endpoint(ctx context.Context, orgID, id string) (*switchboard.End
 // LockEndpoint is Endpoint: the single writer needs no row lock.
 func (tx *txn) LockEndpoint(ctx context.Context, orgID, id string, _ switchboard.Lock) (*switchboard.Endpoint, error) {
 	return tx.Endpoint(ctx, orgID, id)
-}
-
-// checkEndpoint answers ENDPOINT_NOT_FOUND unless the organisation owns the
-// endpoint; numbers may only point at their own organisation's endpoints.
-func checkEndpoint(ctx context.Context, q querier, orgID, id string) error {
-	if !switchboard.ValidID(switchboard.PrefixEndpoint, id) {
-		return endpointNotFound(id)
-	}
-	var one int
-	err := q.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return endpointNotFound(id)
-	}
-	return err
-}
-
-func endpointNotFound(id string) error {
-	return switchboard.Errorf(switchboard.ECodeEndpointNotFound, "Endpoint %s not found.", id)
 }
 
 // ListEndpoints returns one page of the organisation's endpoints, newest
