@@ -41,6 +41,10 @@ type Driver interface {
 	// skipping numbers already there or earlier in nums, and reports which
 	// it added.
 	InsertInventory(ctx context.Context, nums []*InventoryNumber, ids []string, at time.Time) (added []bool, err error)
+	// ListWebhooks and ListDeliveries page through the organisation's
+	// subscriptions and deliveries (without payloads or attempts).
+	ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webhook, int, error)
+	ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error)
 
 	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
 	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
@@ -63,9 +67,6 @@ type Unmoved interface {
 	OrganizationService
 	APIKeyService
 	IdempotencyStore
-	WebhookService
-	RetryDelivery(ctx context.Context, orgID, id string) (*Delivery, error)
-	ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error)
 	CallService
 	HangupRelay
 	RoutingService
@@ -78,6 +79,11 @@ type Reader interface {
 	Endpoint(ctx context.Context, orgID, id string) (*Endpoint, error)
 	// PhoneNumber returns the organisation's number, or ErrNoRows.
 	PhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
+	// Webhook returns the organisation's subscription, or ErrNoRows.
+	Webhook(ctx context.Context, orgID, id string) (*Webhook, error)
+	// Delivery returns the organisation's delivery with its payload and
+	// its attempts, read together, or ErrNoRows.
+	Delivery(ctx context.Context, orgID, id string) (*Delivery, error)
 }
 
 // Lock is the row lock a transaction takes on what it reads for a change.
@@ -130,6 +136,26 @@ type Tx interface {
 	UpdatePhoneNumber(ctx context.Context, pn *PhoneNumber) error
 	// DeletePhoneNumber deletes the organisation's number.
 	DeletePhoneNumber(ctx context.Context, orgID, id string) error
+
+	// LockWebhook is Webhook with the subscription's row lock.
+	LockWebhook(ctx context.Context, orgID, id string, lock Lock) (*Webhook, error)
+	// ShareWebhook returns ErrNoRows unless the organisation has the
+	// subscription, and keeps it from being deleted until commit.
+	ShareWebhook(ctx context.Context, orgID, id string) error
+	// InsertWebhook and UpdateWebhook store every column of w.
+	InsertWebhook(ctx context.Context, w *Webhook) error
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook deletes the subscription, and reports false when the
+	// organisation has none with this ID.
+	DeleteWebhook(ctx context.Context, orgID, id string) (bool, error)
+	// RequeueDelivery makes the organisation's delivery pending at now for
+	// exactly one more attempt, unleased and not delivered, unless it is
+	// pending already (then it reports false; that condition is the
+	// UPDATE's own).
+	RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (bool, error)
+	// RequeueFailedDeliveries does the same to every failed delivery of the
+	// subscription created at or after since, and says how many.
+	RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error)
 
 	// ActiveSubscriptions returns the organisation's active subscriptions,
 	// in ID order.

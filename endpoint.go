@@ -584,9 +584,9 @@ const EndpointValueColumns = "name, type, url, status, provider_config, secret, 
 	"headers, ring_timeout, sip_username, sip_password, created_at, updated_at"
 
 // ColumnValues returns e's stored columns in EndpointColumns order: JSON
-// as text, an absent optional value as nil (NULL), and each time as t
-// converts it (every store keeps time its own way).
-func (e *Endpoint) ColumnValues(t func(time.Time) any) ([]any, error) {
+// as text, an absent optional value as nil (NULL), and each time as c
+// stores it.
+func (e *Endpoint) ColumnValues(c *ColumnCodec) ([]any, error) {
 	var pc, headers, user, pass any // nil is NULL
 	if e.ProviderConfig != nil {
 		b, err := json.Marshal(e.ProviderConfig)
@@ -606,7 +606,7 @@ func (e *Endpoint) ColumnValues(t func(time.Time) any) ([]any, error) {
 		user, pass = c.Username, c.Password
 	}
 	return []any{e.ID, e.OrganizationID, e.Name, e.Type, e.URL, e.Status, pc, e.Secret, headers, e.RingTimeout,
-		user, pass, t(e.CreatedAt), t(e.UpdatedAt)}, nil
+		user, pass, c.Time(e.CreatedAt), c.Time(e.UpdatedAt)}, nil
 }
 
 // EndpointScan reads one stored endpoint: scan a row into Dest, then take
@@ -616,12 +616,11 @@ type EndpointScan struct {
 	pc, headers, user, pass nullText
 }
 
-// Dest returns the scan destinations of EndpointColumns, in order; t wraps
-// each time destination for the store's own time column.
-func (s *EndpointScan) Dest(t func(*time.Time) any) []any {
+// Dest returns the scan destinations of EndpointColumns, in order.
+func (s *EndpointScan) Dest(c *ColumnCodec) []any {
 	e := &s.e
 	return []any{&e.ID, &e.OrganizationID, &e.Name, &e.Type, &e.URL, &e.Status, &s.pc, &e.Secret,
-		&s.headers, &e.RingTimeout, &s.user, &s.pass, t(&e.CreatedAt), t(&e.UpdatedAt)}
+		&s.headers, &e.RingTimeout, &s.user, &s.pass, c.TimeDest(&e.CreatedAt), c.TimeDest(&e.UpdatedAt)}
 }
 
 // Endpoint decodes the scanned columns.

@@ -151,13 +151,12 @@ type PhoneNumberScan struct {
 	epID, epName, epType, epProvider, epStatus nullText
 }
 
-// Dest returns the scan destinations; t wraps each time destination for
-// the store's own time column.
-func (s *PhoneNumberScan) Dest(t func(*time.Time) any) []any {
+// Dest returns the scan destinations.
+func (s *PhoneNumberScan) Dest(c *ColumnCodec) []any {
 	pn := &s.pn
 	return []any{&pn.ID, &pn.OrganizationID, &pn.InventoryID, &pn.Number, &pn.Country, &pn.Type,
 		&pn.Status, &s.endpointID, &s.fallbackID, &pn.AllowInbound, &pn.AllowOutbound,
-		t(&pn.CreatedAt), t(&pn.UpdatedAt),
+		c.TimeDest(&pn.CreatedAt), c.TimeDest(&pn.UpdatedAt),
 		&s.epID, &s.epName, &s.epType, &s.epProvider, &s.epStatus}
 }
 

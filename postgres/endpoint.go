@@ -76,7 +76,7 @@ func (db *Driver) ListEndpoints(ctx context.Context, orgID string, f switchboard
 
 // InsertEndpoint stores a new endpoint.
 func (t *txn) InsertEndpoint(ctx context.Context, e *switchboard.Endpoint) error {
-	cols, err := e.ColumnValues(timeValue)
+	cols, err := e.ColumnValues(&codec)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (t *txn) InsertEndpoint(ctx context.Context, e *switchboard.Endpoint) error
 
 // UpdateEndpoint stores every column of an existing endpoint.
 func (t *txn) UpdateEndpoint(ctx context.Context, e *switchboard.Endpoint) error {
-	cols, err := e.ColumnValues(timeValue)
+	cols, err := e.ColumnValues(&codec)
 	if err != nil {
 		return err
 	}
@@ -135,15 +135,10 @@ func (t *txn) PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]*
 	return findPhoneNumbers(ctx, t, orgID, ids)
 }
 
-// timeValue stores a time as timestamptz, to the microsecond.
-func timeValue(t time.Time) any { return ts(t) }
-
-func timeDest(t *time.Time) any { return t }
-
 // scanEndpoint scans switchboard.EndpointColumns, then extra.
 func scanEndpoint(s scanner, extra ...any) (*switchboard.Endpoint, error) {
 	var es switchboard.EndpointScan
-	if err := s.Scan(append(es.Dest(timeDest), extra...)...); err != nil {
+	if err := s.Scan(append(es.Dest(&codec), extra...)...); err != nil {
 		return nil, err
 	}
 	return es.Endpoint()

@@ -215,7 +215,7 @@ func (t *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 // scanPhoneNumber scans phoneNumberColumns, then extra.
 func scanPhoneNumber(s scanner, extra ...any) (*switchboard.PhoneNumber, error) {
 	var ps switchboard.PhoneNumberScan
-	if err := s.Scan(append(ps.Dest(timeDest), extra...)...); err != nil {
+	if err := s.Scan(append(ps.Dest(&codec), extra...)...); err != nil {
 		return nil, err
 	}
 	return ps.PhoneNumber(), nil

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -56,7 +55,7 @@ func (db *Driver) ListEndpoints(ctx context.Context, orgID string, f switchboard
 
 // InsertEndpoint stores a new endpoint.
 func (tx *txn) InsertEndpoint(ctx context.Context, e *switchboard.Endpoint) error {
-	cols, err := e.ColumnValues(microsValue)
+	cols, err := e.ColumnValues(&codec)
 	if err != nil {
 		return err
 	}
@@ -66,7 +65,7 @@ func (tx *txn) InsertEndpoint(ctx context.Context, e *switchboard.Endpoint) erro
 
 // UpdateEndpoint stores every column of an existing endpoint.
 func (tx *txn) UpdateEndpoint(ctx context.Context, e *switchboard.Endpoint) error {
-	cols, err := e.ColumnValues(microsValue)
+	cols, err := e.ColumnValues(&codec)
 	if err != nil {
 		return err
 	}
@@ -110,27 +109,10 @@ func (tx *txn) PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]
 	return findPhoneNumbers(ctx, tx, orgID, ids)
 }
 
-// microsValue and microsTime store times as the INTEGER microseconds the
-// columns keep.
-func microsValue(t time.Time) any { return micros(t) }
-
-type microsTime time.Time
-
-func (m *microsTime) Scan(src any) error {
-	us, ok := src.(int64)
-	if !ok {
-		return errors.New("time column is not an integer")
-	}
-	*m = microsTime(fromMicros(us))
-	return nil
-}
-
-func microsDest(t *time.Time) any { return (*microsTime)(t) }
-
 // scanEndpoint reads one row of switchboard.EndpointColumns.
 func scanEndpoint(s scanner) (*switchboard.Endpoint, error) {
 	var es switchboard.EndpointScan
-	if err := s.Scan(es.Dest(microsDest)...); err != nil {
+	if err := s.Scan(es.Dest(&codec)...); err != nil {
 		return nil, err
 	}
 	return es.Endpoint()

@@ -192,7 +192,7 @@ func (tx *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 
 func scanPhoneNumber(s scanner) (*switchboard.PhoneNumber, error) {
 	var ps switchboard.PhoneNumberScan
-	if err := s.Scan(ps.Dest(microsDest)...); err != nil {
+	if err := s.Scan(ps.Dest(&codec)...); err != nil {
 		return nil, err
 	}
 	return ps.PhoneNumber(), nil

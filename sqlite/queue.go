@@ -12,13 +12,11 @@ import (
 )
 
 // The deliveries table is the durable queue the delivery workers drain
-// (switchboard.DeliveryQueue). A worker leases due pending deliveries
+// (the claim half of switchboard.DeliveryQueue). A worker leases due pending deliveries
 // (lease_owner, lease_until), POSTs them, and records each outcome; a lease
 // that lapses (the worker crashed) leaves the delivery claimable again.
 // Claims and finishes are write transactions, so the single writer
 // serialises them: two workers never hold the same lease.
-
-var _ switchboard.DeliveryQueue = (*Driver)(nil)
 
 // claimSQL leases the due deliveries, oldest due first. The subquery reads
 // the partial index deliveries_due alone (it holds lease_until and the
@@ -136,7 +134,7 @@ func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time
 		if p, ok := payloads[j.EventID]; ok {
 			j.Payload = p
 		} else {
-			if j.Payload, err = eventEnvelope(j.EventID, event, eventAt, data); err != nil {
+			if j.Payload, err = switchboard.EventEnvelope(j.EventID, event, fromMicros(eventAt), data); err != nil {
 				return nil, err
 			}
 			payloads[j.EventID] = j.Payload
@@ -283,73 +281,30 @@ const requeueSet = `SET status = '` + switchboard.DeliveryPending + `', next_att
 	max_attempts = attempt_count + 1, lease_owner = NULL, lease_until = NULL,
 	delivered_at = NULL, updated_at = ?1`
 
-// RetryDelivery queues a failed or delivered delivery for one more attempt
-// now, and returns it as FindDelivery does; DELIVERY_NOT_FOUND unless the
-// organisation's, CONFLICT while it is still pending. The previous
-// delivery time is cleared: the delivery is pending again.
-func (db *Driver) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
-	if !switchboard.ValidID(switchboard.PrefixDelivery, id) {
-		return nil, deliveryNotFound(id)
-	}
-	var d *switchboard.Delivery
-	err := db.write(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
-			WHERE organization_id = ?2 AND id = ?3 AND status <> '`+switchboard.DeliveryPending+`'`,
-			micros(db.now()), orgID, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if d, err = findDelivery(ctx, tx, orgID, id); err != nil {
-			return err // DELIVERY_NOT_FOUND when it is not the organisation's
-		}
-		if n == 0 {
-			return switchboard.Errorf(switchboard.ECodeConflict,
-				"Webhook delivery %s is still pending: it will be attempted again without a retry.", id)
-		}
-		return nil
-	})
+// RequeueDelivery makes the delivery pending again unless it is pending.
+func (tx *txn) RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
+		WHERE organization_id = ?2 AND id = ?3 AND status <> '`+switchboard.DeliveryPending+`'`,
+		micros(now), orgID, id)
 	if err != nil {
-		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
+		return false, err
 	}
-	return d, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
-// ReplayDeliveries queues one more attempt, now, of every failed delivery
-// of the organisation's subscription webhookID created at or after since,
-// and returns how many; WEBHOOK_NOT_FOUND unless the subscription is the
-// organisation's (a deleted one's deliveries cannot be replayed).
-func (db *Driver) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
-	if !switchboard.ValidID(switchboard.PrefixWebhook, webhookID) {
-		return 0, webhookNotFound(webhookID)
-	}
-	var n int64
-	err := db.write(ctx, func(tx *txn) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhooks WHERE organization_id = ? AND id = ?`, orgID, webhookID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return webhookNotFound(webhookID)
-		}
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
-			WHERE webhook_id = ?2 AND organization_id = ?3 AND created_at >= ?4
-				AND status = '`+switchboard.DeliveryFailed+`'`,
-			micros(db.now()), webhookID, orgID, micros(since))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+// RequeueFailedDeliveries makes the subscription's failed deliveries
+// created since pending again.
+func (tx *txn) RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
+		WHERE webhook_id = ?2 AND organization_id = ?3 AND created_at >= ?4
+			AND status = '`+switchboard.DeliveryFailed+`'`,
+		micros(now), webhookID, orgID, micros(since))
 	if err != nil {
-		return 0, fmt.Errorf("replay deliveries of %s: %w", webhookID, err)
+		return 0, err
 	}
-	return int(n), nil
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // CountPendingDeliveries returns the number of pending deliveries of every
