@@ -45,6 +45,11 @@ type Driver interface {
 	// subscriptions and deliveries (without payloads or attempts).
 	ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webhook, int, error)
 	ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error)
+	// ListCalls pages through the organisation's calls.
+	ListCalls(ctx context.Context, orgID string, f CallFilter) ([]*Call, int, error)
+	// CallEvents returns the call's timeline, oldest first, or ErrNoRows
+	// when the organisation has no such call.
+	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
 
 	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
 	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
@@ -67,7 +72,6 @@ type Unmoved interface {
 	OrganizationService
 	APIKeyService
 	IdempotencyStore
-	CallService
 	HangupRelay
 	RoutingService
 }
@@ -84,6 +88,8 @@ type Reader interface {
 	// Delivery returns the organisation's delivery with its payload and
 	// its attempts, read together, or ErrNoRows.
 	Delivery(ctx context.Context, orgID, id string) (*Delivery, error)
+	// Call returns the organisation's call, or ErrNoRows.
+	Call(ctx context.Context, orgID, id string) (*Call, error)
 }
 
 // Lock is the row lock a transaction takes on what it reads for a change.
@@ -156,6 +162,20 @@ type Tx interface {
 	// RequeueFailedDeliveries does the same to every failed delivery of the
 	// subscription created at or after since, and says how many.
 	RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error)
+
+	// UpsertCalls writes a batch of call updates whose calls, as stored,
+	// are states: each call inserted or its changeable fields replaced
+	// (CallIdentityError when an update would change its identity), each
+	// timeline entry appended unless already there. It reports, entry by
+	// entry in batch order, which ones it wrote now: an entry listed twice,
+	// or written by an earlier try of the batch, is written once. The
+	// answer is valid until the transaction ends.
+	UpsertCalls(ctx context.Context, updates []CallUpdate, states []*Call) (written []bool, err error)
+	// WebhookEndpoints reports, pair by pair, whether ids[i] is a
+	// webhook-type endpoint of the organisation orgIDs[i].
+	WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bool, error)
+	// OpenCalls returns the node's calls that are not final, locked.
+	OpenCalls(ctx context.Context, node string) ([]*Call, error)
 
 	// ActiveSubscriptions returns the organisation's active subscriptions,
 	// in ID order.

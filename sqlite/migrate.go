@@ -39,6 +39,12 @@ func (db *Driver) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s: %w", version, err)
 		}
 	}
+	// The tables exist now: prepare the statements of the hot write paths.
+	for _, q := range callStmts {
+		if _, err := db.writeStmt(ctx, q); err != nil {
+			return fmt.Errorf("migrate: prepare: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -185,21 +185,55 @@ type scanner interface{ Scan(dest ...any) error }
 // change subscribers. fn must not call other Driver methods that write:
 // the writer has one connection, so a nested write would wait for itself.
 func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
-	stx, err := db.writer.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer stx.Rollback() // a no-op after Commit
-	tx := db.txns.Get().(*txn)
-	tx.Tx, tx.db = stx, db
-	defer db.putTxn(tx)
-	if err := fn(tx); err != nil {
+	return db.finish(ctx, tx, fn(tx))
+}
+
+// Write runs fn in one write transaction (switchboard.Driver). SQLite
+// never aborts it to retry, so fn runs once.
+func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
 		return err
 	}
-	for _, o := range tx.outboxes {
-		if err := o.Flush(ctx); err != nil {
-			return err
+	return db.finish(ctx, tx, fn(tx))
+}
+
+// begin starts a write transaction.
+func (db *Driver) begin(ctx context.Context) (*txn, error) {
+	stx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	tx := db.txns.Get().(*txn)
+	tx.Tx, tx.db = stx, db
+	return tx, nil
+}
+
+// finish ends the transaction tx whose work returned err: it rolls back
+// on an error; else it flushes the outboxes, commits, and tells the change
+// subscribers. tx is reused afterwards (the recorder's batches commit
+// thousands of times a second, each in one).
+func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
+	stx := tx.Tx
+	defer func() {
+		clear(tx.outboxes)
+		*tx = txn{outboxes: tx.outboxes[:0], changed: tx.changed[:0], written: tx.written[:0]}
+		db.txns.Put(tx)
+	}()
+	if err == nil {
+		for _, o := range tx.outboxes {
+			if err = o.Flush(ctx); err != nil {
+				break
+			}
 		}
+	}
+	if err != nil {
+		stx.Rollback()
+		return err
 	}
 	if err := stx.Commit(); err != nil {
 		return err
@@ -208,20 +242,6 @@ func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
 		db.changed(org)
 	}
 	return nil
-}
-
-// putTxn empties tx for its next transaction; the recorder's batches
-// commit thousands of times a second, each with one.
-func (db *Driver) putTxn(tx *txn) {
-	clear(tx.outboxes)
-	*tx = txn{outboxes: tx.outboxes[:0], changed: tx.changed[:0]}
-	db.txns.Put(tx)
-}
-
-// Write runs fn in one write transaction (switchboard.Driver). SQLite
-// never aborts it to retry, so fn runs once.
-func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
-	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
 
 // read runs fn in a read transaction on the reader pool, so that a list and
@@ -327,19 +347,4 @@ func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, 
 		return rows.Err()
 	})
 	return list, total, err
-}
-
-// lookup reads one object by ID: an ID of the wrong kind is notFound
-// without a query (a mistyped ID is a 404, never a 500), and so is a
-// missing row. row runs the query, on the reader pool or in a transaction.
-func lookup[T any](prefix, id string, notFound func(string) error, row func() *sql.Row, scan func(scanner) (T, error)) (T, error) {
-	var zero T
-	if !switchboard.ValidID(prefix, id) {
-		return zero, notFound(id)
-	}
-	v, err := scan(row())
-	if errors.Is(err, sql.ErrNoRows) {
-		return zero, notFound(id)
-	}
-	return v, err
 }

@@ -19,6 +19,7 @@ type txn struct {
 	db       *Driver
 	outboxes []*switchboard.Outbox
 	changed  []string
+	written  []bool // UpsertCalls' answer, whose array the next transaction reuses
 
 	// The outbox INSERTs, prepared at first use: a batch of call records
 	// writes hundreds of events in one transaction. The commit closes them.
