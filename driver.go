@@ -22,6 +22,10 @@ var ErrNoRows = errors.New("no rows")
 // foreign key needs and that is gone.
 var ErrMissingRef = errors.New("referenced row missing")
 
+// ErrUnstorable is what a driver returns for text its database cannot
+// hold (PostgreSQL refuses NUL and invalid UTF-8).
+var ErrUnstorable = errors.New("text the database cannot store")
+
 // Driver is a database as the Service uses it.
 type Driver interface {
 	Reader
@@ -57,23 +61,25 @@ type Driver interface {
 	ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*DeliveryJob, error)
 	FinishDeliveries(ctx context.Context, owner string, results []DeliveryResult) error
 	CountPendingDeliveries(ctx context.Context) (int, error)
+
+	// EnsureOrganization inserts the organisation named name as id,
+	// created at, unless one has the name, and returns the one that does.
+	EnsureOrganization(ctx context.Context, id, name string, at time.Time) (*Organization, bool, error)
+	CountOrganizations(ctx context.Context) (int, error)
+	// APIKeyByHash returns the unrevoked key with this hash, or ErrNoRows.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// FinishIdempotent stores the response of an in-flight key and reports
+	// false when none is in flight; AbortIdempotent deletes an in-flight
+	// key. Each is one statement.
+	FinishIdempotent(ctx context.Context, rec *IdempotencyRecord) (bool, error)
+	AbortIdempotent(ctx context.Context, rec *IdempotencyRecord) error
+
+	// HangupRelay and RoutingService carry no rule: the driver answers.
+	HangupRelay
+	RoutingService
 	ChangeFeed
 	Ping(ctx context.Context) error
 	Close() error
-
-	// Unmoved is what the drivers still implement with its rules; it
-	// shrinks as those rules move into Service.
-	Unmoved
-}
-
-// Unmoved lists the parts of Store whose rules still live in the drivers.
-// Their events go through the same Outbox as the Service's.
-type Unmoved interface {
-	OrganizationService
-	APIKeyService
-	IdempotencyStore
-	HangupRelay
-	RoutingService
 }
 
 // Reader is what a driver reads, one statement at a time: on its pool, or
@@ -176,6 +182,16 @@ type Tx interface {
 	WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bool, error)
 	// OpenCalls returns the node's calls that are not final, locked.
 	OpenCalls(ctx context.Context, node string) ([]*Call, error)
+
+	// InsertAPIKey stores a key.
+	InsertAPIKey(ctx context.Context, key *APIKey) error
+	// ClaimIdempotencyKey records rec as in flight at now unless a record
+	// created after expired holds its key, and returns that record, or nil
+	// when rec now holds the key (an expired record is replaced).
+	ClaimIdempotencyKey(ctx context.Context, rec *IdempotencyRecord, now, expired time.Time) (*IdempotencyRecord, error)
+	// PurgeIdempotencyKeys deletes up to limit records created at or
+	// before expired.
+	PurgeIdempotencyKeys(ctx context.Context, expired time.Time, limit int) error
 
 	// ActiveSubscriptions returns the organisation's active subscriptions,
 	// in ID order.

@@ -11,34 +11,34 @@ import (
 // Every event is written inside the write transaction of the change that
 // causes it, together with one pending delivery per receiver, so an event
 // exists, and is delivered, if and only if its change was committed
-// (DESIGN §9). Outbox is the one place that decides who receives an event.
+// (DESIGN §9). outbox is the one place that decides who receives an event.
 
-// Outbox collects the events of one organisation's change in a write
+// outbox collects the events of one organisation's change in a write
 // transaction, stamped with one time, and writes them with their
-// deliveries in one batch at Flush. The organisation's active
+// deliveries in one batch at flush. The organisation's active
 // subscriptions are read once, at the first fan-out, and reused by every
 // later event (DeleteEndpoint emits one per detached number).
-type Outbox struct {
+type outbox struct {
 	tx     Tx
 	subs   []Subscription
 	loaded bool
 	batch  OutboxBatch
 }
 
-// NewOutbox returns the outbox of the organisation's change in tx, made at
-// now. Call Flush before the transaction commits.
-func NewOutbox(tx Tx, orgID string, now time.Time) *Outbox {
-	return &Outbox{tx: tx, batch: OutboxBatch{OrganizationID: orgID, At: now}}
+// newOutbox returns the outbox of the organisation's change in tx, made at
+// now. Call flush before the transaction commits.
+func newOutbox(tx Tx, orgID string, now time.Time) *outbox {
+	return &outbox{tx: tx, batch: OutboxBatch{OrganizationID: orgID, At: now}}
 }
 
-// Emit records an event of type typ whose data is the JSON of data, and one
+// emit records an event of type typ whose data is the JSON of data, and one
 // pending delivery per receiver: every active subscription of the
 // organisation whose filter matches typ, or, with opts.WebhookID, that one
 // subscription whatever its filter and active flag (WEBHOOK_NOT_FOUND
 // unless the organisation's); plus opts.EndpointID when it names a
 // webhook-type endpoint of the organisation (anything else is ignored, so
 // a call event still reaches the subscriptions after its endpoint is gone).
-func (o *Outbox) Emit(ctx context.Context, typ string, data any, opts EmitOptions) (*Event, error) {
+func (o *outbox) emit(ctx context.Context, typ string, data any, opts EmitOptions) (*Event, error) {
 	b := &o.batch
 	ev := &Event{ID: NewID(PrefixEvent), OrganizationID: b.OrganizationID, Type: typ, Timestamp: b.At}
 	var endpointURL string
@@ -96,7 +96,7 @@ func (o *Outbox) Emit(ctx context.Context, typ string, data any, opts EmitOption
 }
 
 // deliver adds one pending delivery of ev.
-func (o *Outbox) deliver(ev *Event, webhookID, endpointID *string, url string) {
+func (o *outbox) deliver(ev *Event, webhookID, endpointID *string, url string) {
 	b := &o.batch
 	b.DeliveryIDs = append(b.DeliveryIDs, NewID(PrefixDelivery))
 	b.DeliveryWebhookIDs = append(b.DeliveryWebhookIDs, webhookID)
@@ -113,7 +113,7 @@ func (b *OutboxBatch) truncate(n int) {
 }
 
 // loadSubscriptions reads the organisation's active subscriptions, once.
-func (o *Outbox) loadSubscriptions(ctx context.Context) error {
+func (o *outbox) loadSubscriptions(ctx context.Context) error {
 	if o.loaded {
 		return nil
 	}
@@ -125,8 +125,8 @@ func (o *Outbox) loadSubscriptions(ctx context.Context) error {
 	return nil
 }
 
-// Flush writes what Emit collected, and empties the outbox.
-func (o *Outbox) Flush(ctx context.Context) error {
+// flush writes what emit collected, and empties the outbox.
+func (o *outbox) flush(ctx context.Context) error {
 	b := &o.batch
 	if len(b.EventIDs) == 0 {
 		return nil

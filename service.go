@@ -12,9 +12,8 @@ import (
 // (validate, mutate, which events, who receives them) written once, over a
 // Driver that only runs SQL. It is safe for concurrent use.
 type Service struct {
-	Unmoved // the rules still in the driver, answered by it
-	d       Driver
-	clock   Clock
+	d     Driver
+	clock Clock
 }
 
 var _ Store = (*Service)(nil)
@@ -25,7 +24,7 @@ func NewService(d Driver, clock Clock) *Service {
 	if clock == nil {
 		clock = SystemClock
 	}
-	return &Service{Unmoved: d, d: d, clock: clock}
+	return &Service{d: d, clock: clock}
 }
 
 // now returns the clock's time as it reads back from either store: UTC,
@@ -36,12 +35,12 @@ func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microse
 // transaction and the outbox its events go to.
 type change struct {
 	Tx
-	out *Outbox
+	out *outbox
 }
 
-// emit records an event of the change (Outbox.Emit).
+// emit records an event of the change (outbox.emit).
 func (c *change) emit(ctx context.Context, typ string, data any) error {
-	_, err := c.out.Emit(ctx, typ, data, EmitOptions{})
+	_, err := c.out.emit(ctx, typ, data, EmitOptions{})
 	return err
 }
 
@@ -52,11 +51,11 @@ func (c *change) emit(ctx context.Context, typ string, data any) error {
 func (s *Service) write(ctx context.Context, orgID string, fn func(c *change) error) error {
 	return s.d.Write(ctx, func(tx Tx) error {
 		c := &change{Tx: tx}
-		c.out = NewOutbox(tx, orgID, time.Time{})
+		c.out = newOutbox(tx, orgID, time.Time{})
 		if err := fn(c); err != nil {
 			return err
 		}
-		return c.out.Flush(ctx)
+		return c.out.flush(ctx)
 	})
 }
 
@@ -79,7 +78,7 @@ func (s *Service) EmitEvent(ctx context.Context, orgID, typ string, data any, op
 	err := s.write(ctx, orgID, func(c *change) error {
 		c.at(s.now())
 		var err error
-		ev, err = c.out.Emit(ctx, typ, data, opts)
+		ev, err = c.out.emit(ctx, typ, data, opts)
 		return err
 	})
 	if err != nil {

@@ -81,7 +81,7 @@ func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) er
 			if ev.Data != nil {
 				evData = ev.Data // the state this entry was recorded in (merged updates)
 			}
-			if _, err := o.Emit(ctx, ev.Type, evData, opts); err != nil {
+			if _, err := o.emit(ctx, ev.Type, evData, opts); err != nil {
 				return fmt.Errorf("call %s: %w", c.ID, err)
 			}
 		}
@@ -92,26 +92,26 @@ func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) er
 // outboxes are the outboxes of a batch, one per organisation. Most
 // batches emit for one organisation: the rest are made for a second.
 type outboxes struct {
-	first *Outbox
-	more  []*Outbox // in the order the organisations first emit
-	byOrg map[string]*Outbox
+	first *outbox
+	more  []*outbox // in the order the organisations first emit
+	byOrg map[string]*outbox
 }
 
 // of returns the organisation's outbox, made at first use.
-func (os *outboxes) of(tx Tx, orgID string, now time.Time) *Outbox {
+func (os *outboxes) of(tx Tx, orgID string, now time.Time) *outbox {
 	if os.first != nil && os.first.batch.OrganizationID == orgID {
 		return os.first
 	}
 	if o := os.byOrg[orgID]; o != nil {
 		return o
 	}
-	o := NewOutbox(tx, orgID, now)
+	o := newOutbox(tx, orgID, now)
 	if os.first == nil {
 		os.first = o
 		return o
 	}
 	if os.byOrg == nil {
-		os.byOrg = map[string]*Outbox{}
+		os.byOrg = map[string]*outbox{}
 	}
 	os.byOrg[orgID] = o
 	os.more = append(os.more, o)
@@ -123,11 +123,11 @@ func (os *outboxes) flush(ctx context.Context) error {
 	if os.first == nil {
 		return nil
 	}
-	if err := os.first.Flush(ctx); err != nil {
+	if err := os.first.flush(ctx); err != nil {
 		return err
 	}
 	for _, o := range os.more {
-		if err := o.Flush(ctx); err != nil {
+		if err := o.flush(ctx); err != nil {
 			return err
 		}
 	}
@@ -140,7 +140,7 @@ type orgEndpoint struct{ org, id string }
 // webhookEndpoints records in hooks which of the endpoints the batch's
 // calls name are webhook-type endpoints of the call's organisation, in one
 // query for the batch: only those receive call events, and the calls of
-// most organisations go to agent endpoints, which Emit would otherwise
+// most organisations go to agent endpoints, which emit would otherwise
 // look up once per event to skip.
 func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states []*Call, written []bool, hooks map[orgEndpoint]bool) error {
 	var orgs, ids []string

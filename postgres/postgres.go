@@ -178,12 +178,10 @@ type querier interface {
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// txn is a write transaction (switchboard.Tx). Its outboxes are flushed,
-// each in one statement, just before it commits.
+// txn is a write transaction (switchboard.Tx).
 type txn struct {
 	pgx.Tx
-	ctx      context.Context
-	outboxes []*switchboard.Outbox
+	ctx context.Context
 }
 
 // maxTries bounds how often write runs a transaction that PostgreSQL
@@ -212,11 +210,6 @@ func (db *Driver) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	t := &txn{Tx: tx, ctx: ctx}
 	if err := fn(t); err != nil {
 		return err
-	}
-	for _, o := range t.outboxes {
-		if err := o.Flush(ctx); err != nil {
-			return err
-		}
 	}
 	return tx.Commit(ctx)
 }

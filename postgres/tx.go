@@ -3,20 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
 
 var _ switchboard.Tx = (*txn)(nil)
-
-// events returns an outbox of the organisation's events in this
-// transaction, stamped with now, that the commit flushes.
-func (t *txn) events(orgID string, now time.Time) *switchboard.Outbox {
-	o := switchboard.NewOutbox(t, orgID, now)
-	t.outboxes = append(t.outboxes, o)
-	return o
-}
 
 // noRows maps pgx's missing row to the driver-neutral one.
 func noRows(err error) error {

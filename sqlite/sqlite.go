@@ -181,8 +181,7 @@ type querier interface {
 type scanner interface{ Scan(dest ...any) error }
 
 // write runs fn in an IMMEDIATE transaction on the writer connection,
-// writes the events its outboxes collected, commits, and then tells the
-// change subscribers. fn must not call other Driver methods that write:
+// commits, and then tells the change subscribers. fn must not call other Driver methods that write:
 // the writer has one connection, so a nested write would wait for itself.
 func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.begin(ctx)
@@ -214,23 +213,15 @@ func (db *Driver) begin(ctx context.Context) (*txn, error) {
 }
 
 // finish ends the transaction tx whose work returned err: it rolls back
-// on an error; else it flushes the outboxes, commits, and tells the change
+// on an error; else it commits and tells the change
 // subscribers. tx is reused afterwards (the recorder's batches commit
 // thousands of times a second, each in one).
 func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
 	stx := tx.Tx
 	defer func() {
-		clear(tx.outboxes)
-		*tx = txn{outboxes: tx.outboxes[:0], changed: tx.changed[:0], written: tx.written[:0]}
+		*tx = txn{changed: tx.changed[:0], written: tx.written[:0]}
 		db.txns.Put(tx)
 	}()
-	if err == nil {
-		for _, o := range tx.outboxes {
-			if err = o.Flush(ctx); err != nil {
-				break
-			}
-		}
-	}
 	if err != nil {
 		stx.Rollback()
 		return err

@@ -6,20 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
 
-// txn is one write transaction (switchboard.Tx). It collects what must
-// happen at its commit: the outboxes to flush before, the organisations
-// whose routing changed to announce after.
+// txn is one write transaction (switchboard.Tx). It collects the
+// organisations whose routing changed, to announce after the commit.
 type txn struct {
 	*sql.Tx
-	db       *Driver
-	outboxes []*switchboard.Outbox
-	changed  []string
-	written  []bool // UpsertCalls' answer, whose array the next transaction reuses
+	db      *Driver
+	changed []string
+	written []bool // UpsertCalls' answer, whose array the next transaction reuses
 
 	// The outbox INSERTs, prepared at first use: a batch of call records
 	// writes hundreds of events in one transaction. The commit closes them.
@@ -27,14 +24,6 @@ type txn struct {
 }
 
 var _ switchboard.Tx = (*txn)(nil)
-
-// events returns an outbox of the organisation's events in this
-// transaction, stamped with now, that the commit flushes.
-func (tx *txn) events(orgID string, now time.Time) *switchboard.Outbox {
-	o := switchboard.NewOutbox(tx, orgID, now)
-	tx.outboxes = append(tx.outboxes, o)
-	return o
-}
 
 // NotifyRoutingChanged tells the change subscribers about orgID once the
 // transaction commits.
