@@ -45,3 +45,27 @@ func EventEnvelope(id, typ string, at time.Time, data string) (json.RawMessage, 
 	}
 	return b, nil
 }
+
+// Scanner is one row to read: a *sql.Row or *sql.Rows, a pgx.Row or
+// pgx.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Rows is what *sql.Rows and pgx.Rows have in common, Close aside.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// CollectRows reads every row of rows with scan. The caller closes rows.
+func CollectRows[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

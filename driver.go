@@ -178,7 +178,8 @@ type Tx interface {
 	// answer is valid until the transaction ends.
 	UpsertCalls(ctx context.Context, updates []CallUpdate, states []*Call) (written []bool, err error)
 	// WebhookEndpoints reports, pair by pair, whether ids[i] is a
-	// webhook-type endpoint of the organisation orgIDs[i].
+	// webhook-type endpoint of the organisation orgIDs[i]. The answer is
+	// valid until the transaction ends.
 	WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bool, error)
 	// OpenCalls returns the node's calls that are not final, locked.
 	OpenCalls(ctx context.Context, node string) ([]*Call, error)

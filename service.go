@@ -93,8 +93,17 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 	return s.d.ClaimDeliveries(ctx, owner, limit, lease)
 }
 
-// FinishDeliveries records the attempts of owner's leases.
+// FinishDeliveries records the attempts of owner's leases, once each
+// result is known to say what becomes of its delivery.
 func (s *Service) FinishDeliveries(ctx context.Context, owner string, results []DeliveryResult) error {
+	for _, r := range results {
+		switch {
+		case r.Status != DeliveryPending && r.Status != DeliveryDelivered && r.Status != DeliveryFailed:
+			return fmt.Errorf("finish deliveries: %s: unknown status %q", r.ID, r.Status)
+		case r.Status == DeliveryPending && r.NextAttemptAt.IsZero():
+			return fmt.Errorf("finish deliveries: %s: pending without a next attempt time", r.ID)
+		}
+	}
 	return s.d.FinishDeliveries(ctx, owner, results)
 }
 

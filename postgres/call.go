@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/switchboard-voice/switchboard"
 )
 
@@ -262,16 +264,7 @@ func (t *txn) OpenCalls(ctx context.Context, node string) ([]*switchboard.Call, 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var calls []*switchboard.Call
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, err
-		}
-		calls = append(calls, c)
-	}
-	return calls, rows.Err()
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Call, error) { return scanCall(r) })
 }
 
 // Call reads the organisation's call on the pool.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/switchboard-voice/switchboard"
 )
 
@@ -168,16 +170,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*switchboard.PhoneNumber
-	for rows.Next() {
-		pn, err := scanPhoneNumber(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pn)
-	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return scanPhoneNumber(r) })
 }
 
 // ListPhoneNumbers returns one page of the organisation's numbers, newest

@@ -176,7 +176,7 @@ type querier interface {
 }
 
 // scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = switchboard.Scanner
 
 // txn is a write transaction (switchboard.Tx).
 type txn struct {
@@ -246,16 +246,6 @@ func retryable(err error) bool {
 // plain "not found", not a database error.
 func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
-// pageArgs returns the LIMIT and OFFSET of a page; a zero limit means the
-// default. The HTTP layer rejects out-of-range values before they get here.
-func pageArgs(p switchboard.Page) (limit, offset int) {
-	limit, offset = p.Limit, p.Offset
-	if limit <= 0 {
-		limit = switchboard.DefaultLimit
-	}
-	return limit, max(offset, 0)
-}
-
 // where joins SQL conditions with AND, numbering their parameters.
 type where struct {
 	conds []string
@@ -291,7 +281,7 @@ func (w *where) String() string {
 // scan reads cols and then the extra destination it is given.
 func list[T any](ctx context.Context, q querier, cols, from string, w where, order string, p switchboard.Page,
 	scan func(s scanner, extra ...any) (T, error)) ([]T, int, error) {
-	limit, offset := pageArgs(p)
+	limit, offset := p.LimitOffset()
 	cond := w.String()
 	countArgs := w.args
 	lim, off := w.param(limit), w.param(offset)

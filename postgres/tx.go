@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/switchboard-voice/switchboard"
 )
 
@@ -25,16 +27,7 @@ func (t *txn) ActiveSubscriptions(ctx context.Context, orgID string) ([]switchbo
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	subs := []switchboard.Subscription{}
-	for rows.Next() {
-		var s switchboard.Subscription
-		if err := rows.Scan(&s.ID, &s.URL, &s.Events); err != nil {
-			return nil, err
-		}
-		subs = append(subs, s)
-	}
-	return subs, rows.Err()
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[switchboard.Subscription])
 }
 
 // WebhookURL returns the URL of the organisation's subscription. The

@@ -133,7 +133,8 @@ func (tx *txn) WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bo
 		return nil, err
 	}
 	defer rows.Close()
-	is := make([]bool, len(ids))
+	is := append(tx.hooks[:0], make([]bool, len(ids))...)
+	tx.hooks = is
 	var org, id string
 	for rows.Next() {
 		if err := rows.Scan(&org, &id); err != nil {
@@ -156,15 +157,7 @@ func (tx *txn) OpenCalls(ctx context.Context, node string) ([]*switchboard.Call,
 		return nil, err
 	}
 	defer rows.Close()
-	var calls []*switchboard.Call
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, err
-		}
-		calls = append(calls, c)
-	}
-	return calls, rows.Err()
+	return switchboard.CollectRows(rows, scanCall)
 }
 
 // Call reads the organisation's call through a statement prepared once on

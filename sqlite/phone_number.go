@@ -144,15 +144,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*switchboard.PhoneNumber
-	for rows.Next() {
-		pn, err := scanPhoneNumber(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pn)
-	}
-	return out, rows.Err()
+	return switchboard.CollectRows(rows, scanPhoneNumber)
 }
 
 // ListPhoneNumbers returns one page of the organisation's numbers, newest

@@ -57,13 +57,5 @@ func routingRows[T any](ctx context.Context, q querier, query string, args []any
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return switchboard.CollectRows(rows, scan)
 }

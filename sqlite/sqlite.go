@@ -178,7 +178,7 @@ type querier interface {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = switchboard.Scanner
 
 // write runs fn in an IMMEDIATE transaction on the writer connection,
 // commits, and then tells the change subscribers. fn must not call other Driver methods that write:
@@ -219,7 +219,7 @@ func (db *Driver) begin(ctx context.Context) (*txn, error) {
 func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
 	stx := tx.Tx
 	defer func() {
-		*tx = txn{changed: tx.changed[:0], written: tx.written[:0]}
+		*tx = txn{changed: tx.changed[:0], written: tx.written[:0], hooks: tx.hooks[:0]}
 		db.txns.Put(tx)
 	}()
 	if err != nil {
@@ -287,16 +287,6 @@ func (db *Driver) writeStmt(ctx context.Context, query string) (*sql.Stmt, error
 	return s, nil
 }
 
-// pageArgs returns the LIMIT and OFFSET of a page; a zero limit means the
-// default. The HTTP layer rejects out-of-range values before they get here.
-func pageArgs(p switchboard.Page) (limit, offset int) {
-	limit, offset = p.Limit, p.Offset
-	if limit <= 0 {
-		limit = switchboard.DefaultLimit
-	}
-	return limit, max(offset, 0)
-}
-
 // where joins SQL conditions with AND.
 type where struct {
 	conds []string
@@ -316,7 +306,7 @@ func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 // appended; both take args. Each row is read by scan.
 func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, args []any, p switchboard.Page,
 	scan func(scanner) (T, error)) ([]T, int, error) {
-	limit, offset := pageArgs(p)
+	limit, offset := p.LimitOffset()
 	var list []T
 	var total int
 	err := db.read(ctx, func(tx *sql.Tx) error {
@@ -328,14 +318,8 @@ func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, 
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, v)
-		}
-		return rows.Err()
+		list, err = switchboard.CollectRows(rows, scan)
+		return err
 	})
 	return list, total, err
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -16,7 +15,9 @@ type txn struct {
 	*sql.Tx
 	db      *Driver
 	changed []string
-	written []bool // UpsertCalls' answer, whose array the next transaction reuses
+	// The answers of UpsertCalls and WebhookEndpoints, whose arrays the
+	// next transaction reuses.
+	written, hooks []bool
 
 	// The outbox INSERTs, prepared at first use: a batch of call records
 	// writes hundreds of events in one transaction. The commit closes them.
@@ -49,19 +50,11 @@ func (tx *txn) ActiveSubscriptions(ctx context.Context, orgID string) ([]switchb
 		return nil, err
 	}
 	defer rows.Close()
-	subs := []switchboard.Subscription{}
-	for rows.Next() {
+	return switchboard.CollectRows(rows, func(r scanner) (switchboard.Subscription, error) {
 		var s switchboard.Subscription
-		var events string
-		if err := rows.Scan(&s.ID, &s.URL, &events); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(events), &s.Events); err != nil {
-			return nil, fmt.Errorf("subscription %s: events: %w", s.ID, err)
-		}
-		subs = append(subs, s)
-	}
-	return subs, rows.Err()
+		err := r.Scan(&s.ID, &s.URL, codec.ListDest(&s.Events))
+		return s, err
+	})
 }
 
 // WebhookURL returns the URL of the organisation's subscription.
