@@ -294,19 +294,7 @@ func (db *Driver) ListCalls(ctx context.Context, orgID string, f switchboard.Cal
 		}
 	}
 	var w where
-	w.eq("organization_id", orgID)
-	if f.Status != "" {
-		w.eq("status", f.Status)
-	}
-	if f.Direction != "" {
-		w.eq("direction", f.Direction)
-	}
-	if f.PhoneNumberID != "" {
-		w.eq("phone_number_id", f.PhoneNumberID)
-	}
-	if f.EndpointID != "" {
-		w.eq("endpoint_id", f.EndpointID)
-	}
+	w.eqs(f.Conds(orgID))
 	if !f.From.IsZero() {
 		w.add("created_at >= " + w.param(fromBound(f.From)))
 	}

@@ -13,16 +13,7 @@ import (
 // first, and the total that match the filter.
 func (db *Driver) ListDeliveries(ctx context.Context, orgID string, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int, error) {
 	var w where
-	w.eq("d.organization_id", orgID)
-	if f.WebhookID != "" {
-		w.eq("d.webhook_id", f.WebhookID)
-	}
-	if f.Status != "" {
-		w.eq("d.status", f.Status)
-	}
-	if f.Event != "" {
-		w.eq("d.event", f.Event)
-	}
+	w.eqs(f.Conds(orgID))
 	return list(ctx, db.pool, switchboard.DeliveryColumns, "deliveries d", w, `d.created_at DESC, d.id COLLATE "C" DESC`, f.Page, scanDelivery)
 }
 

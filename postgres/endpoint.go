@@ -64,13 +64,7 @@ func (t *txn) LockEndpoint(ctx context.Context, orgID, id string, lock switchboa
 // first, and the total that match the filter.
 func (db *Driver) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
 	var w where
-	w.eq("organization_id", orgID)
-	if f.Type != "" {
-		w.eq("type", f.Type)
-	}
-	if f.Status != "" {
-		w.eq("status", f.Status)
-	}
+	w.eqs(f.Conds(orgID))
 	return list(ctx, db.pool, switchboard.EndpointColumns, "endpoints", w, `created_at DESC, id COLLATE "C" DESC`, f.Page, scanEndpoint)
 }
 

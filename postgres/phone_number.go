@@ -67,12 +67,7 @@ func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.Inven
 func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
 	var w where
 	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
-	if f.Country != "" {
-		w.eq("i.country", f.Country)
-	}
-	if f.Type != "" {
-		w.eq("i.type", f.Type)
-	}
+	w.eqs(f.Conds())
 	return list(ctx, db.pool, inventoryColumns, "inventory_numbers i", w, `i.created_at DESC, i.id COLLATE "C" DESC`, f.Page,
 		func(s scanner, extra ...any) (*switchboard.InventoryNumber, error) {
 			var n switchboard.InventoryNumber
@@ -84,12 +79,7 @@ func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilt
 // InventoryID finds an inventory number by ID, by number, or by both.
 func (t *txn) InventoryID(ctx context.Context, id, number string) (string, error) {
 	var w where
-	if id != "" {
-		w.eq("id", id)
-	}
-	if number != "" {
-		w.eq("number", number)
-	}
+	w.eqs(switchboard.InventoryConds(id, number))
 	var invID string
 	err := t.QueryRow(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
 	return invID, noRows(err)
@@ -177,16 +167,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 // first, and the total that match the filter.
 func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
 	var w where
-	w.eq("p.organization_id", orgID)
-	if f.Status != "" {
-		w.eq("p.status", f.Status)
-	}
-	if f.Country != "" {
-		w.eq("i.country", f.Country)
-	}
-	if f.EndpointID != "" {
-		w.eq("p.endpoint_id", f.EndpointID)
-	}
+	w.eqs(f.Conds(orgID))
 	return list(ctx, db.pool, phoneNumberColumns, phoneNumberFrom, w, `p.created_at DESC, p.id COLLATE "C" DESC`, f.Page, scanPhoneNumber)
 }
 

@@ -259,6 +259,13 @@ func (w *where) eq(col string, v any) {
 }
 
 // add adds a condition without parameters.
+// eqs adds column = value for each condition.
+func (w *where) eqs(cs []switchboard.Cond) {
+	for _, c := range cs {
+		w.eq(c.Column, c.Value)
+	}
+}
+
 func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
 
 // param adds v and returns its placeholder.

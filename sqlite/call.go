@@ -177,19 +177,7 @@ func (tx *txn) Call(ctx context.Context, orgID, id string) (*switchboard.Call, e
 // filter, newest first, and their total.
 func (db *Driver) ListCalls(ctx context.Context, orgID string, f switchboard.CallFilter) ([]*switchboard.Call, int, error) {
 	var w where
-	w.add("organization_id = ?", orgID)
-	if f.Status != "" {
-		w.add("status = ?", f.Status)
-	}
-	if f.Direction != "" {
-		w.add("direction = ?", f.Direction)
-	}
-	if f.PhoneNumberID != "" {
-		w.add("phone_number_id = ?", f.PhoneNumberID)
-	}
-	if f.EndpointID != "" {
-		w.add("endpoint_id = ?", f.EndpointID)
-	}
+	w.eqs(f.Conds(orgID))
 	if !f.From.IsZero() {
 		w.add("created_at >= ?", fromBound(f.From))
 	}

@@ -11,16 +11,7 @@ import (
 // first, and the total that match the filter.
 func (db *Driver) ListDeliveries(ctx context.Context, orgID string, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int, error) {
 	var w where
-	w.add("d.organization_id = ?", orgID)
-	if f.WebhookID != "" {
-		w.add("d.webhook_id = ?", f.WebhookID)
-	}
-	if f.Status != "" {
-		w.add("d.status = ?", f.Status)
-	}
-	if f.Event != "" {
-		w.add("d.event = ?", f.Event)
-	}
+	w.eqs(f.Conds(orgID))
 	return listPage(ctx, db, `SELECT COUNT(*) FROM deliveries d WHERE `+w.String(),
 		`SELECT `+switchboard.DeliveryColumns+` FROM deliveries d WHERE `+w.String()+` ORDER BY d.created_at DESC, d.id DESC`,
 		w.args, f.Page, func(s scanner) (*switchboard.Delivery, error) { return scanDelivery(s) })

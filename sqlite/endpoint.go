@@ -41,13 +41,7 @@ func (tx *txn) LockEndpoint(ctx context.Context, orgID, id string, _ switchboard
 // first, and the total that match the filter.
 func (db *Driver) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
 	var w where
-	w.add("organization_id = ?", orgID)
-	if f.Type != "" {
-		w.add("type = ?", f.Type)
-	}
-	if f.Status != "" {
-		w.add("status = ?", f.Status)
-	}
+	w.eqs(f.Conds(orgID))
 	return listPage(ctx, db, `SELECT COUNT(*) FROM endpoints WHERE `+w.String(),
 		`SELECT `+switchboard.EndpointColumns+` FROM endpoints WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`,
 		w.args, f.Page, scanEndpoint)

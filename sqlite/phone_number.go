@@ -55,12 +55,7 @@ func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.Inven
 func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
 	var w where
 	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
-	if f.Country != "" {
-		w.add("i.country = ?", f.Country)
-	}
-	if f.Type != "" {
-		w.add("i.type = ?", f.Type)
-	}
+	w.eqs(f.Conds())
 	return listPage(ctx, db, `SELECT COUNT(*) FROM inventory_numbers i WHERE `+w.String(),
 		`SELECT `+inventoryColumns+` FROM inventory_numbers i WHERE `+w.String()+` ORDER BY i.created_at DESC, i.id DESC`,
 		w.args, f.Page, scanInventory)
@@ -80,12 +75,7 @@ func scanInventory(s scanner) (*switchboard.InventoryNumber, error) {
 // InventoryID finds an inventory number by ID, by number, or by both.
 func (tx *txn) InventoryID(ctx context.Context, id, number string) (string, error) {
 	var w where
-	if id != "" {
-		w.add("id = ?", id)
-	}
-	if number != "" {
-		w.add("number = ?", number)
-	}
+	w.eqs(switchboard.InventoryConds(id, number))
 	var invID string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
 	return invID, noRows(err)
@@ -151,16 +141,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 // first, and the total that match the filter.
 func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
 	var w where
-	w.add("p.organization_id = ?", orgID)
-	if f.Status != "" {
-		w.add("p.status = ?", f.Status)
-	}
-	if f.Country != "" {
-		w.add("i.country = ?", f.Country)
-	}
-	if f.EndpointID != "" {
-		w.add("p.endpoint_id = ?", f.EndpointID)
-	}
+	w.eqs(f.Conds(orgID))
 	return listPage(ctx, db, `SELECT COUNT(*) FROM phone_numbers p
 			JOIN inventory_numbers i ON i.id = p.inventory_id WHERE `+w.String(),
 		phoneNumberSelect+` WHERE `+w.String()+` ORDER BY p.created_at DESC, p.id DESC`,

@@ -298,6 +298,13 @@ func (w *where) add(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
+// eqs adds column = value for each condition.
+func (w *where) eqs(cs []switchboard.Cond) {
+	for _, c := range cs {
+		w.add(c.Column+" = ?", c.Value)
+	}
+}
+
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 
 // listPage returns one page of a list and the total that match, both from
