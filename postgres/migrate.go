@@ -5,12 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // migrations are the schema changes, applied in file-name order. A file is
@@ -56,15 +54,13 @@ func (db *Driver) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
+	ms, err := switchboard.Migrations(migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(path.Base(name), ".sql")
-		if err := db.locked(ctx, func(tx pgx.Tx) error { return db.apply(ctx, tx, name, version) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", version, err)
+	for _, m := range ms {
+		if err := db.locked(ctx, func(tx pgx.Tx) error { return db.apply(ctx, tx, m.File, m.Version) }); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Version, err)
 		}
 	}
 	return nil

@@ -4,10 +4,8 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strings"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // migrations are the schema changes, applied in file-name order. A file is
@@ -28,15 +26,13 @@ func (db *Driver) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
+	ms, err := switchboard.Migrations(migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(path.Base(name), ".sql")
-		if err := db.write(ctx, func(tx *txn) error { return db.apply(ctx, tx, name, version) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", version, err)
+	for _, m := range ms {
+		if err := db.write(ctx, func(tx *txn) error { return db.apply(ctx, tx, m.File, m.Version) }); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Version, err)
 		}
 	}
 	// The tables exist now: prepare the statements of the hot write paths.

@@ -160,9 +160,9 @@ func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time
 // FinishDeliveries runs two prepared single-row statements per result, not
 // one INSERT … SELECT and one UPDATE … FROM for the whole batch (the batch
 // as one JSON array through jsonb_each): measured with BenchmarkClaimFinish
-// and a finish-only benchmark, the set-based form cost 20-30 % more per
-// delivery on this driver, at batches of 25 to 200, and was no faster even
-// with temp_store=MEMORY. A multi-row insert into delivery_attempts, the
+// and a finish-only benchmark, the set-based form cost more per delivery on
+// this driver, whatever the batch size, even with temp_store=MEMORY. A
+// multi-row insert into delivery_attempts, the
 // child of an immediate foreign key, needs a statement journal, which
 // spills to a temporary file past 64 KiB (16 pages: a few dozen attempts
 // scattered over the table's leaves by their random delivery IDs);
