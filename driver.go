@@ -177,10 +177,10 @@ type Tx interface {
 	// or written by an earlier try of the batch, is written once. The
 	// answer is valid until the transaction ends.
 	UpsertCalls(ctx context.Context, updates []CallUpdate, states []*Call) (written []bool, err error)
-	// WebhookEndpoints reports, pair by pair, whether ids[i] is a
-	// webhook-type endpoint of the organisation orgIDs[i]. The answer is
-	// valid until the transaction ends.
-	WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bool, error)
+	// WebhookEndpoints reports, ref by ref, whether each is a webhook-type
+	// endpoint of its organisation. The answer is valid until the
+	// transaction ends.
+	WebhookEndpoints(ctx context.Context, refs []EndpointRef) ([]bool, error)
 	// OpenCalls returns the node's calls that are not final, locked.
 	OpenCalls(ctx context.Context, node string) ([]*Call, error)
 
@@ -210,6 +210,11 @@ type Tx interface {
 	// NotifyRoutingChanged tells every node that the organisation's numbers
 	// or endpoints changed, if and only if the transaction commits.
 	NotifyRoutingChanged(ctx context.Context, orgID string) error
+}
+
+// EndpointRef is an endpoint ID as an organisation's record names it.
+type EndpointRef struct {
+	OrganizationID, ID string
 }
 
 // Subscription is what fan-out needs of an active subscription.

@@ -53,7 +53,7 @@ func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) er
 	if err != nil {
 		return err
 	}
-	hooks := map[orgEndpoint]bool{}
+	hooks := map[EndpointRef]bool{}
 	if err := webhookEndpoints(ctx, tx, updates, states, written, hooks); err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) er
 				data = &d
 			}
 			var opts EmitOptions
-			if c.EndpointID != nil && !ev.SkipEndpoint && hooks[orgEndpoint{c.OrganizationID, *c.EndpointID}] {
+			if c.EndpointID != nil && !ev.SkipEndpoint && hooks[EndpointRef{c.OrganizationID, *c.EndpointID}] {
 				opts.EndpointID = *c.EndpointID
 			}
 			evData := data
@@ -134,16 +134,13 @@ func (os *outboxes) flush(ctx context.Context) error {
 	return nil
 }
 
-// orgEndpoint is an endpoint ID as a call of the organisation names it.
-type orgEndpoint struct{ org, id string }
-
 // webhookEndpoints records in hooks which of the endpoints the batch's
 // calls name are webhook-type endpoints of the call's organisation, in one
 // query for the batch: only those receive call events, and the calls of
 // most organisations go to agent endpoints, which emit would otherwise
 // look up once per event to skip.
-func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states []*Call, written []bool, hooks map[orgEndpoint]bool) error {
-	var orgs, ids []string
+func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states []*Call, written []bool, hooks map[EndpointRef]bool) error {
+	var refs []EndpointRef
 	j := 0
 	for i, u := range updates {
 		c := states[i]
@@ -152,21 +149,21 @@ func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states [
 		if c.EndpointID == nil || c.OrganizationID == "" || !toEndpoint(u.Events, written[first:j]) {
 			continue
 		}
-		k := orgEndpoint{c.OrganizationID, *c.EndpointID}
+		k := EndpointRef{c.OrganizationID, *c.EndpointID}
 		if _, ok := hooks[k]; !ok {
 			hooks[k] = false
-			orgs, ids = append(orgs, k.org), append(ids, k.id)
+			refs = append(refs, k)
 		}
 	}
-	if len(ids) == 0 {
+	if len(refs) == 0 {
 		return nil
 	}
-	is, err := tx.WebhookEndpoints(ctx, orgs, ids)
+	is, err := tx.WebhookEndpoints(ctx, refs)
 	if err != nil {
 		return fmt.Errorf("call endpoints: %w", err)
 	}
 	for i, ok := range is {
-		hooks[orgEndpoint{orgs[i], ids[i]}] = ok
+		hooks[refs[i]] = ok
 	}
 	return nil
 }

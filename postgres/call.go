@@ -234,7 +234,11 @@ func (t *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate,
 }
 
 // WebhookEndpoints looks the pairs up in one query.
-func (t *txn) WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bool, error) {
+func (t *txn) WebhookEndpoints(ctx context.Context, refs []switchboard.EndpointRef) ([]bool, error) {
+	orgIDs, ids := make([]string, len(refs)), make([]string, len(refs))
+	for i, r := range refs {
+		orgIDs[i], ids[i] = r.OrganizationID, r.ID
+	}
 	rows, err := t.Query(ctx, webhookEndpointsSQL, orgIDs, ids)
 	if err != nil {
 		return nil, err
@@ -246,8 +250,8 @@ func (t *txn) WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]boo
 		if err := rows.Scan(&org, &id); err != nil {
 			return nil, err
 		}
-		for i := range ids {
-			if ids[i] == id && orgIDs[i] == org {
+		for i, r := range refs {
+			if r.ID == id && r.OrganizationID == org {
 				is[i] = true
 			}
 		}

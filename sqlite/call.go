@@ -126,22 +126,26 @@ func (tx *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate
 }
 
 // WebhookEndpoints looks the batch's endpoints up in one query.
-func (tx *txn) WebhookEndpoints(ctx context.Context, orgIDs, ids []string) ([]bool, error) {
+func (tx *txn) WebhookEndpoints(ctx context.Context, refs []switchboard.EndpointRef) ([]bool, error) {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT organization_id, id FROM endpoints
 		WHERE id IN (SELECT value FROM json_each(?)) AND type = ?`, idList(ids), switchboard.EndpointWebhook)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	is := append(tx.hooks[:0], make([]bool, len(ids))...)
+	is := append(tx.hooks[:0], make([]bool, len(refs))...)
 	tx.hooks = is
 	var org, id string
 	for rows.Next() {
 		if err := rows.Scan(&org, &id); err != nil {
 			return nil, err
 		}
-		for i := range ids { // the endpoint of the call's own organisation
-			if ids[i] == id && orgIDs[i] == org {
+		for i, r := range refs { // the endpoint of the call's own organisation
+			if r.ID == id && r.OrganizationID == org {
 				is[i] = true
 			}
 		}
