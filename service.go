@@ -45,9 +45,9 @@ func (c *change) emit(ctx context.Context, typ string, data any) error {
 }
 
 // write runs fn as the organisation's change in one write transaction and
-// writes its events before the commit. now, called inside the transaction
-// and again if the driver reruns fn, stamps the events; fn may replace it
-// through the change's outbox by calling at (see DeleteEndpoint).
+// writes its events before the commit, stamped with the time fn gives the
+// change (at). A driver may rerun fn, which then starts from a new change:
+// nothing of a failed try survives outside the transaction.
 func (s *Service) write(ctx context.Context, orgID string, fn func(c *change) error) error {
 	return s.d.Write(ctx, func(tx Tx) error {
 		c := &change{Tx: tx}

@@ -1,7 +1,8 @@
 // Package postgres is the shared store of Switchboard: a switchboard.Store
 // on PostgreSQL through pgx v5 (pgxpool), for several `serve` nodes side by
-// side. It behaves exactly as the SQLite store (package sqlite, the
-// reference) and passes the same conformance suite (package storetest).
+// side. The package is SQL only: its Driver implements switchboard.Driver,
+// the rules of every change are switchboard.Service's, and it passes the
+// same conformance suites as the SQLite store (storetest, drivertest).
 //
 // Where SQLite serialises every write through one connection, PostgreSQL
 // runs them at once, so each write transaction takes the row locks its

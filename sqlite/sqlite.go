@@ -1,6 +1,8 @@
 // Package sqlite is the embedded store of Switchboard: a switchboard.Store
 // on one SQLite file, through the pure-Go driver modernc.org/sqlite (no cgo,
-// so the binary stays static).
+// so the binary stays static). The package is SQL only: its Driver
+// implements switchboard.Driver, and the rules of every change are
+// switchboard.Service's.
 //
 // SQLite allows one writer at a time, so the store keeps two pools on the
 // same file: a writer pool of exactly one connection, whose transactions
