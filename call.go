@@ -302,3 +302,32 @@ func (e *CallIdentityError) Error() string {
 	return fmt.Sprintf("call %s: an update cannot change a call's organisation, direction, numbers, "+
 		"phone number, SIP Call-ID, node or creation time", e.CallID)
 }
+
+// ScanCallTimeline reads a call's timeline from rows of (id, type,
+// occurred_at, status, detail) of the call LEFT JOIN its entries, oldest
+// first: no row means no such call (ErrNoRows), one row of NULLs a call
+// without entries yet.
+func ScanCallTimeline(rows Rows, callID string, cc *ColumnCodec) ([]*CallEvent, error) {
+	found := false
+	events := []*CallEvent{}
+	for rows.Next() {
+		found = true
+		var id, typ, status, detail nullText
+		var at *time.Time
+		if err := rows.Scan(&id, &typ, cc.OptTimeDest(&at), &status, &detail); err != nil {
+			return nil, err
+		}
+		if !id.valid {
+			continue // the call has no entry yet
+		}
+		events = append(events, &CallEvent{ID: string(id.b), CallID: callID, Type: string(typ.b),
+			Timestamp: *at, Status: string(status.b), Detail: string(detail.b)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, ErrNoRows
+	}
+	return events, nil
+}

@@ -329,28 +329,7 @@ func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*swit
 		return nil, err
 	}
 	defer rows.Close()
-	found := false
-	events := []*switchboard.CallEvent{}
-	for rows.Next() {
-		found = true
-		var id, typ, status, detail *string
-		var at *time.Time
-		if err := rows.Scan(&id, &typ, &at, &status, &detail); err != nil {
-			return nil, err
-		}
-		if id == nil {
-			continue // the call has no entry yet
-		}
-		events = append(events, &switchboard.CallEvent{ID: *id, CallID: callID, Type: deref(typ),
-			Timestamp: *at, Status: deref(status), Detail: deref(detail)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, switchboard.ErrNoRows
-	}
-	return events, nil
+	return switchboard.ScanCallTimeline(rows, callID, &codec)
 }
 
 // scanCall scans switchboard.CallColumns, then extra.

@@ -45,10 +45,6 @@ func (db *Driver) CountOrganizations(ctx context.Context) (int, error) {
 
 // InsertAPIKey stores a key, its scopes as text[].
 func (t *txn) InsertAPIKey(ctx context.Context, key *switchboard.APIKey) error {
-	scopes := make([]string, len(key.Scopes))
-	for i, s := range key.Scopes {
-		scopes[i] = string(s)
-	}
 	var revoked any // nil is NULL
 	if key.RevokedAt != nil {
 		revoked = ts(*key.RevokedAt)
@@ -56,7 +52,7 @@ func (t *txn) InsertAPIKey(ctx context.Context, key *switchboard.APIKey) error {
 	_, err := t.Exec(ctx, `INSERT INTO api_keys
 		(id, organization_id, name, key_prefix, hash, scopes, live, created_at, revoked_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		key.ID, key.OrganizationID, key.Name, key.KeyPrefix, key.Hash, scopes, key.Live, ts(key.CreatedAt), revoked)
+		key.ID, key.OrganizationID, key.Name, key.KeyPrefix, key.Hash, key.ScopeNames(), key.Live, ts(key.CreatedAt), revoked)
 	return err
 }
 

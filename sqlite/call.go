@@ -210,28 +210,7 @@ func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*swit
 		return nil, err
 	}
 	defer rows.Close()
-	found := false
-	events := []*switchboard.CallEvent{}
-	for rows.Next() {
-		found = true
-		var id, typ, status, detail sql.NullString
-		var at sql.NullInt64
-		if err := rows.Scan(&id, &typ, &at, &status, &detail); err != nil {
-			return nil, err
-		}
-		if !id.Valid {
-			continue // the call has no entry yet
-		}
-		events = append(events, &switchboard.CallEvent{ID: id.String, CallID: callID, Type: typ.String,
-			Timestamp: fromMicros(at.Int64), Status: status.String, Detail: detail.String})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, switchboard.ErrNoRows
-	}
-	return events, nil
+	return switchboard.ScanCallTimeline(rows, callID, &codec)
 }
 
 // scanCall reads one row of switchboard.CallColumns.

@@ -45,10 +45,6 @@ func (db *Driver) CountOrganizations(ctx context.Context) (int, error) {
 
 // InsertAPIKey stores a key, its scopes comma-separated.
 func (tx *txn) InsertAPIKey(ctx context.Context, key *switchboard.APIKey) error {
-	scopes := make([]string, len(key.Scopes))
-	for i, s := range key.Scopes {
-		scopes[i] = string(s)
-	}
 	var revoked any
 	if key.RevokedAt != nil {
 		revoked = micros(*key.RevokedAt)
@@ -57,7 +53,7 @@ func (tx *txn) InsertAPIKey(ctx context.Context, key *switchboard.APIKey) error 
 		(id, organization_id, name, key_prefix, hash, scopes, live, created_at, revoked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		key.ID, key.OrganizationID, key.Name, key.KeyPrefix, key.Hash,
-		strings.Join(scopes, ","), key.Live, micros(key.CreatedAt), revoked)
+		strings.Join(key.ScopeNames(), ","), key.Live, micros(key.CreatedAt), revoked)
 	return err
 }
 
