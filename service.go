@@ -62,6 +62,24 @@ func (s *Service) write(ctx context.Context, orgID string, fn func(c *change) er
 // at sets the time the change's events are stamped with.
 func (c *change) at(t time.Time) { c.out.batch.At = t }
 
+// lookup reads one object by ID: an ID of the wrong kind is notFound
+// without a query (a mistyped ID is a 404, never a 500), and so is a
+// missing row; any other error is wrapped with what and the ID.
+func lookup[T any](what, prefix, id string, notFound func(string) error, get func() (T, error)) (T, error) {
+	var zero T
+	if !ValidID(prefix, id) {
+		return zero, notFound(id)
+	}
+	v, err := get()
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return zero, notFound(id)
+	case err != nil:
+		return zero, fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	return v, nil
+}
+
 // EmitEvent records an event that no change causes (call events,
 // webhook.test): the event and its deliveries, in one transaction. typ must
 // be in EventTypes, or webhook.test with opts.WebhookID.

@@ -182,17 +182,11 @@ func toEndpoint(events []*CallEvent, written []bool) bool {
 // FindCall returns the organisation's call, or CALL_NOT_FOUND. A call of
 // no organisation is found by none.
 func (s *Service) FindCall(ctx context.Context, orgID, id string) (*Call, error) {
-	if orgID == "" || !ValidID(PrefixCall, id) {
+	if orgID == "" {
 		return nil, callNotFound(id)
 	}
-	c, err := s.d.Call(ctx, orgID, id)
-	if errors.Is(err, ErrNoRows) {
-		return nil, callNotFound(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find call %s: %w", id, err)
-	}
-	return c, nil
+	return lookup("find call", PrefixCall, id, callNotFound,
+		func() (*Call, error) { return s.d.Call(ctx, orgID, id) })
 }
 
 // ListCalls returns one page of the organisation's calls that match the

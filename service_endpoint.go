@@ -34,17 +34,8 @@ func (s *Service) CreateEndpoint(ctx context.Context, orgID string, e *Endpoint)
 // FindEndpoint returns the organisation's endpoint, or ENDPOINT_NOT_FOUND.
 // It runs on every call and most API requests: one primary-key lookup.
 func (s *Service) FindEndpoint(ctx context.Context, orgID, id string) (*Endpoint, error) {
-	if !ValidID(PrefixEndpoint, id) {
-		return nil, endpointNotFound(id)
-	}
-	e, err := s.d.Endpoint(ctx, orgID, id)
-	if errors.Is(err, ErrNoRows) {
-		return nil, endpointNotFound(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find endpoint %s: %w", id, err)
-	}
-	return e, nil
+	return lookup("find endpoint", PrefixEndpoint, id, endpointNotFound,
+		func() (*Endpoint, error) { return s.d.Endpoint(ctx, orgID, id) })
 }
 
 // ListEndpoints returns one page of the organisation's endpoints, newest

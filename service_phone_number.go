@@ -153,17 +153,8 @@ func (s *Service) ClaimNumber(ctx context.Context, orgID string, req ClaimReques
 
 // FindPhoneNumber returns the organisation's number, or PHONE_NUMBER_NOT_FOUND.
 func (s *Service) FindPhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error) {
-	if !ValidID(PrefixNumber, id) {
-		return nil, fmt.Errorf("find phone number %s: %w", id, numberNotFound(id))
-	}
-	pn, err := s.d.PhoneNumber(ctx, orgID, id)
-	if errors.Is(err, ErrNoRows) {
-		err = numberNotFound(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find phone number %s: %w", id, err)
-	}
-	return pn, nil
+	return lookup("find phone number", PrefixNumber, id, numberNotFound,
+		func() (*PhoneNumber, error) { return s.d.PhoneNumber(ctx, orgID, id) })
 }
 
 // ListPhoneNumbers returns one page of the organisation's numbers, newest

@@ -28,17 +28,8 @@ func (s *Service) CreateWebhook(ctx context.Context, orgID string, w *Webhook) e
 // FindWebhook returns the organisation's subscription, or WEBHOOK_NOT_FOUND.
 // The delivery worker reads it before every attempt: one primary-key lookup.
 func (s *Service) FindWebhook(ctx context.Context, orgID, id string) (*Webhook, error) {
-	if !ValidID(PrefixWebhook, id) {
-		return nil, webhookNotFound(id)
-	}
-	w, err := s.d.Webhook(ctx, orgID, id)
-	if errors.Is(err, ErrNoRows) {
-		return nil, webhookNotFound(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find webhook %s: %w", id, err)
-	}
-	return w, nil
+	return lookup("find webhook", PrefixWebhook, id, webhookNotFound,
+		func() (*Webhook, error) { return s.d.Webhook(ctx, orgID, id) })
 }
 
 // ListWebhooks returns one page of the organisation's subscriptions, newest
@@ -171,17 +162,8 @@ func (s *Service) ListDeliveries(ctx context.Context, orgID string, f DeliveryFi
 // event envelope exactly as it is sent, and its attempts in order; or
 // DELIVERY_NOT_FOUND.
 func (s *Service) FindDelivery(ctx context.Context, orgID, id string) (*Delivery, error) {
-	if !ValidID(PrefixDelivery, id) {
-		return nil, fmt.Errorf("find delivery %s: %w", id, deliveryNotFound(id))
-	}
-	d, err := s.d.Delivery(ctx, orgID, id)
-	if errors.Is(err, ErrNoRows) {
-		err = deliveryNotFound(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find delivery %s: %w", id, err)
-	}
-	return d, nil
+	return lookup("find delivery", PrefixDelivery, id, deliveryNotFound,
+		func() (*Delivery, error) { return s.d.Delivery(ctx, orgID, id) })
 }
 
 // RetryDelivery queues a failed or delivered delivery for one more attempt

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -13,26 +11,9 @@ import (
 // so a new endpoint field needs no change here.
 var (
 	findEndpointSQL   = `SELECT ` + switchboard.EndpointColumns + ` FROM endpoints WHERE organization_id = $1 AND id = $2`
-	insertEndpointSQL = `INSERT INTO endpoints (` + switchboard.EndpointColumns + `) VALUES (` +
-		params(1, strings.Count(switchboard.EndpointColumns, ",")+1) + `)`
-	updateEndpointSQL = func() string {
-		n := strings.Count(switchboard.EndpointValueColumns, ",") + 1
-		return `UPDATE endpoints SET (` + switchboard.EndpointValueColumns + `) = (` + params(1, n) + `)
-		WHERE organization_id = $` + strconv.Itoa(n+1) + ` AND id = $` + strconv.Itoa(n+2)
-	}()
+	insertEndpointSQL = insertSQL("endpoints", switchboard.EndpointColumns)
+	updateEndpointSQL = updateSQL("endpoints", switchboard.EndpointValueColumns)
 )
-
-// params returns n placeholders from $first.
-func params(first, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(first+i))
-	}
-	return b.String()
-}
 
 // lockClause is the row lock of each switchboard.Lock. LockUpdate keeps
 // the key, so claims that attach numbers to the endpoint (ShareEndpoint's

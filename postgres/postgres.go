@@ -247,6 +247,32 @@ func retryable(err error) bool {
 // plain "not found", not a database error.
 func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
+// insertSQL inserts a row of table with every column of cols, a column
+// list the root package declares.
+func insertSQL(table, cols string) string {
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + params(1, strings.Count(cols, ",")+1) + `)`
+}
+
+// updateSQL sets the columns valueCols of the organisation's row of table
+// by ID; its last two parameters are organization_id and id.
+func updateSQL(table, valueCols string) string {
+	n := strings.Count(valueCols, ",") + 1
+	return `UPDATE ` + table + ` SET (` + valueCols + `) = (` + params(1, n) + `)
+		WHERE organization_id = $` + strconv.Itoa(n+1) + ` AND id = $` + strconv.Itoa(n+2)
+}
+
+// params returns n placeholders from $first.
+func params(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+	}
+	return b.String()
+}
+
 // where joins SQL conditions with AND, numbering their parameters.
 type where struct {
 	conds []string

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -12,13 +10,8 @@ import (
 // declares.
 var (
 	findWebhookSQL   = `SELECT ` + switchboard.WebhookColumns + ` FROM webhooks WHERE organization_id = $1 AND id = $2`
-	insertWebhookSQL = `INSERT INTO webhooks (` + switchboard.WebhookColumns + `) VALUES (` +
-		params(1, strings.Count(switchboard.WebhookColumns, ",")+1) + `)`
-	updateWebhookSQL = func() string {
-		n := strings.Count(switchboard.WebhookValueColumns, ",") + 1
-		return `UPDATE webhooks SET (` + switchboard.WebhookValueColumns + `) = (` + params(1, n) + `)
-		WHERE organization_id = $` + strconv.Itoa(n+1) + ` AND id = $` + strconv.Itoa(n+2)
-	}()
+	insertWebhookSQL = insertSQL("webhooks", switchboard.WebhookColumns)
+	updateWebhookSQL = updateSQL("webhooks", switchboard.WebhookValueColumns)
 )
 
 // Webhook reads the organisation's subscription on the pool.

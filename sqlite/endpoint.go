@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -12,11 +11,8 @@ import (
 // so a new endpoint field needs no change here.
 var (
 	findEndpointSQL   = `SELECT ` + switchboard.EndpointColumns + ` FROM endpoints WHERE organization_id = ? AND id = ?`
-	insertEndpointSQL = `INSERT INTO endpoints (` + switchboard.EndpointColumns + `) VALUES (?` +
-		strings.Repeat(", ?", strings.Count(switchboard.EndpointColumns, ",")) + `)`
-	updateEndpointSQL = `UPDATE endpoints SET (` + switchboard.EndpointValueColumns + `) = (?` +
-		strings.Repeat(", ?", strings.Count(switchboard.EndpointValueColumns, ",")) + `)
-		WHERE organization_id = ? AND id = ?`
+	insertEndpointSQL = insertSQL("endpoints", switchboard.EndpointColumns)
+	updateEndpointSQL = updateSQL("endpoints", switchboard.EndpointValueColumns)
 )
 
 // Endpoint reads the organisation's endpoint through a statement prepared

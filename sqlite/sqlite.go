@@ -289,6 +289,19 @@ func (db *Driver) writeStmt(ctx context.Context, query string) (*sql.Stmt, error
 	return s, nil
 }
 
+// insertSQL inserts a row of table with every column of cols, a column
+// list the root package declares.
+func insertSQL(table, cols string) string {
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (?` + strings.Repeat(", ?", strings.Count(cols, ",")) + `)`
+}
+
+// updateSQL sets the columns valueCols of the organisation's row of table
+// by ID; its last two parameters are organization_id and id.
+func updateSQL(table, valueCols string) string {
+	return `UPDATE ` + table + ` SET (` + valueCols + `) = (?` + strings.Repeat(", ?", strings.Count(valueCols, ",")) + `)
+		WHERE organization_id = ? AND id = ?`
+}
+
 // where joins SQL conditions with AND.
 type where struct {
 	conds []string

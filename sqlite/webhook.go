@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -13,11 +12,8 @@ import (
 // declares.
 var (
 	findWebhookSQL   = `SELECT ` + switchboard.WebhookColumns + ` FROM webhooks WHERE organization_id = ? AND id = ?`
-	insertWebhookSQL = `INSERT INTO webhooks (` + switchboard.WebhookColumns + `) VALUES (?` +
-		strings.Repeat(", ?", strings.Count(switchboard.WebhookColumns, ",")) + `)`
-	updateWebhookSQL = `UPDATE webhooks SET (` + switchboard.WebhookValueColumns + `) = (?` +
-		strings.Repeat(", ?", strings.Count(switchboard.WebhookValueColumns, ",")) + `)
-		WHERE organization_id = ? AND id = ?`
+	insertWebhookSQL = insertSQL("webhooks", switchboard.WebhookColumns)
+	updateWebhookSQL = updateSQL("webhooks", switchboard.WebhookValueColumns)
 )
 
 // Webhook reads the organisation's subscription through a statement
