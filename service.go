@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -14,6 +15,8 @@ import (
 type Service struct {
 	d     Driver
 	clock Clock
+
+	states sync.Pool // of *[]*Call, the stored states of a SaveCalls batch
 }
 
 var _ Store = (*Service)(nil)
@@ -24,7 +27,9 @@ func NewService(d Driver, clock Clock) *Service {
 	if clock == nil {
 		clock = SystemClock
 	}
-	return &Service{d: d, clock: clock}
+	s := &Service{d: d, clock: clock}
+	s.states.New = func() any { return new([]*Call) }
+	return s
 }
 
 // now returns the clock's time as it reads back from either store: UTC,

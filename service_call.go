@@ -45,10 +45,13 @@ func (s *Service) SaveCalls(ctx context.Context, updates []CallUpdate) error {
 // organisations).
 func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) error {
 	now := s.now()
-	states := make([]*Call, len(updates))
-	for i, u := range updates {
-		states[i] = StoredCall(u.Call)
+	sp := s.states.Get().(*[]*Call)
+	defer func() { clear(*sp); s.states.Put(sp) }()
+	states := (*sp)[:0]
+	for _, u := range updates {
+		states = append(states, StoredCall(u.Call))
 	}
+	*sp = states
 	written, err := tx.UpsertCalls(ctx, updates, states)
 	if err != nil {
 		return err

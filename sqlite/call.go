@@ -127,10 +127,11 @@ func (tx *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate
 
 // WebhookEndpoints looks the batch's endpoints up in one query.
 func (tx *txn) WebhookEndpoints(ctx context.Context, refs []switchboard.EndpointRef) ([]bool, error) {
-	ids := make([]string, len(refs))
-	for i, r := range refs {
-		ids[i] = r.ID
+	ids := tx.ids[:0]
+	for _, r := range refs {
+		ids = append(ids, r.ID)
 	}
+	tx.ids = ids
 	rows, err := tx.QueryContext(ctx, `SELECT organization_id, id FROM endpoints
 		WHERE id IN (SELECT value FROM json_each(?)) AND type = ?`, idList(ids), switchboard.EndpointWebhook)
 	if err != nil {

@@ -221,7 +221,8 @@ func (db *Driver) begin(ctx context.Context) (*txn, error) {
 func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
 	stx := tx.Tx
 	defer func() {
-		*tx = txn{changed: tx.changed[:0], written: tx.written[:0], hooks: tx.hooks[:0]}
+		clear(tx.ids)
+		*tx = txn{changed: tx.changed[:0], written: tx.written[:0], hooks: tx.hooks[:0], ids: tx.ids[:0]}
 		db.txns.Put(tx)
 	}()
 	if err != nil {

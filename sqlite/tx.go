@@ -15,9 +15,10 @@ type txn struct {
 	*sql.Tx
 	db      *Driver
 	changed []string
-	// The answers of UpsertCalls and WebhookEndpoints, whose arrays the
-	// next transaction reuses.
+	// The answers of UpsertCalls and WebhookEndpoints, and the endpoint IDs
+	// the latter asks for, whose arrays the next transaction reuses.
 	written, hooks []bool
+	ids            []string
 
 	// The outbox INSERTs, prepared at first use: a batch of call records
 	// writes hundreds of events in one transaction. The commit closes them.
