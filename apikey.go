@@ -83,6 +83,15 @@ type APIKey struct {
 // HasScope reports whether the key grants sc.
 func (k *APIKey) HasScope(sc Scope) bool { return slices.Contains(k.Scopes, sc) }
 
+// ScopeNames returns the key's scopes as the strings a store keeps.
+func (k *APIKey) ScopeNames() []string {
+	names := make([]string, len(k.Scopes))
+	for i, s := range k.Scopes {
+		names[i] = string(s)
+	}
+	return names
+}
+
 // GenerateAPIKey returns a new secret key and the APIKey record to store for
 // it (without ID, organisation or times, which the caller sets).
 func GenerateAPIKey(live bool) (secret string, key APIKey) {

@@ -235,3 +235,99 @@ type HangupRelay interface {
 	// any node, until ctx ends.
 	SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error
 }
+
+// CallColumns are the stored columns of a call, in the order of
+// AppendColumnValues and CallScan.Dest.
+const CallColumns = `id, organization_id, direction, from_number, to_number, phone_number_id, endpoint_id,
+	status, hangup_cause, hangup_by, failure_reason, sip_status, duration, sip_call_id, node,
+	created_at, answered_at, completed_at, updated_at`
+
+// AppendColumnValues appends c's stored columns, in CallColumns order, to
+// dst; a call of no organisation has a NULL organization_id. A batch
+// reuses one dst for all its calls.
+func (c *Call) AppendColumnValues(dst []any, cc *ColumnCodec) []any {
+	var org any
+	if c.OrganizationID != "" {
+		org = c.OrganizationID
+	}
+	return append(dst, c.ID, org, c.Direction, c.FromNumber, c.ToNumber, c.PhoneNumberID, c.EndpointID,
+		c.Status, c.HangupCause, c.HangupBy, c.FailureReason, c.SIPStatus, c.Duration, c.SIPCallID, c.Node,
+		cc.Time(c.CreatedAt), cc.optTime(c.AnsweredAt), cc.optTime(c.CompletedAt), cc.Time(c.UpdatedAt))
+}
+
+// CallScan reads one row of CallColumns.
+type CallScan struct {
+	c   Call
+	org nullText
+}
+
+// Dest returns the scan destinations of CallColumns, in order.
+func (s *CallScan) Dest(cc *ColumnCodec) []any {
+	c := &s.c
+	return []any{&c.ID, &s.org, &c.Direction, &c.FromNumber, &c.ToNumber, &c.PhoneNumberID, &c.EndpointID,
+		&c.Status, &c.HangupCause, &c.HangupBy, &c.FailureReason, &c.SIPStatus, &c.Duration, &c.SIPCallID, &c.Node,
+		cc.TimeDest(&c.CreatedAt), cc.OptTimeDest(&c.AnsweredAt), cc.OptTimeDest(&c.CompletedAt), cc.TimeDest(&c.UpdatedAt)}
+}
+
+// Call returns the call scanned.
+func (s *CallScan) Call() *Call {
+	c := s.c
+	c.OrganizationID = string(s.org.b)
+	return &c
+}
+
+// StoredCall returns c as it reads back: its times in UTC, truncated to
+// microseconds. Events carry this copy, so their data matches FindCall.
+func StoredCall(c *Call) *Call {
+	n := *c
+	n.CreatedAt = n.CreatedAt.UTC().Truncate(time.Microsecond)
+	n.UpdatedAt = n.UpdatedAt.UTC().Truncate(time.Microsecond)
+	if n.AnsweredAt != nil {
+		t := n.AnsweredAt.UTC().Truncate(time.Microsecond)
+		n.AnsweredAt = &t
+	}
+	if n.CompletedAt != nil {
+		t := n.CompletedAt.UTC().Truncate(time.Microsecond)
+		n.CompletedAt = &t
+	}
+	return &n
+}
+
+// CallIdentityError is the error of an update that would change a call's
+// identity: its organisation, direction, numbers, phone number, SIP
+// Call-ID, node or creation time, fixed by its first save.
+type CallIdentityError struct{ CallID string }
+
+func (e *CallIdentityError) Error() string {
+	return fmt.Sprintf("call %s: an update cannot change a call's organisation, direction, numbers, "+
+		"phone number, SIP Call-ID, node or creation time", e.CallID)
+}
+
+// ScanCallTimeline reads a call's timeline from rows of (id, type,
+// occurred_at, status, detail) of the call LEFT JOIN its entries, oldest
+// first: no row means no such call (ErrNoRows), one row of NULLs a call
+// without entries yet.
+func ScanCallTimeline(rows Rows, callID string, cc *ColumnCodec) ([]*CallEvent, error) {
+	found := false
+	events := []*CallEvent{}
+	for rows.Next() {
+		found = true
+		var id, typ, status, detail nullText
+		var at *time.Time
+		if err := rows.Scan(&id, &typ, cc.OptTimeDest(&at), &status, &detail); err != nil {
+			return nil, err
+		}
+		if !id.valid {
+			continue // the call has no entry yet
+		}
+		events = append(events, &CallEvent{ID: string(id.b), CallID: callID, Type: string(typ.b),
+			Timestamp: *at, Status: string(status.b), Detail: string(detail.b)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, ErrNoRows
+	}
+	return events, nil
+}

@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -60,4 +61,54 @@ type DeliveryQueue interface {
 	ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error)
 	// CountPendingDeliveries is the queue depth, for metrics.
 	CountPendingDeliveries(ctx context.Context) (int, error)
+}
+
+// DeliveryColumns are the stored columns of a delivery (alias d) that a
+// list shows, in the order of DeliveryScan.Dest.
+const DeliveryColumns = `d.id, d.organization_id, d.webhook_id, d.endpoint_id, d.event_id, d.event, d.url,
+	d.status, d.attempt_count, d.next_attempt_at, d.last_status_code, d.delivered_at, d.created_at, d.updated_at`
+
+// DeliveryScan reads one row of DeliveryColumns.
+type DeliveryScan struct {
+	d        Delivery
+	lastCode nullInt
+}
+
+// Dest returns the scan destinations of DeliveryColumns, in order.
+func (s *DeliveryScan) Dest(c *ColumnCodec) []any {
+	d := &s.d
+	return []any{&d.ID, &d.OrganizationID, &d.WebhookID, &d.EndpointID, &d.EventID, &d.Event, &d.URL,
+		&d.Status, &d.AttemptCount, c.OptTimeDest(&d.NextAttemptAt), &s.lastCode, c.OptTimeDest(&d.DeliveredAt),
+		c.TimeDest(&d.CreatedAt), c.TimeDest(&d.UpdatedAt)}
+}
+
+// Delivery returns the delivery scanned.
+func (s *DeliveryScan) Delivery() *Delivery {
+	d := s.d
+	if s.lastCode.valid {
+		code := int(s.lastCode.n)
+		d.LastStatusCode = &code
+	}
+	return &d
+}
+
+// nullInt scans an integer column that may be NULL (an sql.Scanner).
+type nullInt struct {
+	n     int64
+	valid bool
+}
+
+// Scan implements sql.Scanner.
+func (n *nullInt) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		n.n, n.valid = 0, false
+	case int64:
+		n.n, n.valid = v, true
+	case int32:
+		n.n, n.valid = int64(v), true
+	default:
+		return fmt.Errorf("cannot scan %T into an integer column", src)
+	}
+	return nil
 }

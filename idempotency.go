@@ -32,8 +32,9 @@ type IdempotencyStore interface {
 	AbortIdempotent(ctx context.Context, rec *IdempotencyRecord) error
 }
 
-// Store is everything the control plane needs from a database. Each
-// adapter (sqlite, postgres) implements it and passes storetest.
+// Store is everything the control plane needs from a database. Service
+// implements it once over each store's Driver (sqlite, postgres), and
+// storetest checks it over both.
 type Store interface {
 	OrganizationService
 	APIKeyService

@@ -138,3 +138,38 @@ type PhoneNumberService interface {
 	// ReleaseNumber returns the number to the inventory.
 	ReleaseNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
 }
+
+// PhoneNumberScan reads one stored number with its inventory row and a
+// summary of its primary endpoint (NULL when it has none), in the order
+// the stores select them: p.id, p.organization_id, p.inventory_id,
+// i.number, i.country, i.type, p.status, p.endpoint_id,
+// p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound, p.created_at,
+// p.updated_at, e.id, e.name, e.type, the endpoint's provider, e.status.
+type PhoneNumberScan struct {
+	pn                                         PhoneNumber
+	endpointID, fallbackID                     nullText
+	epID, epName, epType, epProvider, epStatus nullText
+}
+
+// Dest returns the scan destinations.
+func (s *PhoneNumberScan) Dest(c *ColumnCodec) []any {
+	pn := &s.pn
+	return []any{&pn.ID, &pn.OrganizationID, &pn.InventoryID, &pn.Number, &pn.Country, &pn.Type,
+		&pn.Status, &s.endpointID, &s.fallbackID, &pn.AllowInbound, &pn.AllowOutbound,
+		c.TimeDest(&pn.CreatedAt), c.TimeDest(&pn.UpdatedAt),
+		&s.epID, &s.epName, &s.epType, &s.epProvider, &s.epStatus}
+}
+
+// PhoneNumber returns the number scanned.
+func (s *PhoneNumberScan) PhoneNumber() *PhoneNumber {
+	pn := s.pn
+	pn.E164 = pn.Number
+	pn.EndpointID, pn.FallbackEndpointID = s.endpointID.ptr(), s.fallbackID.ptr()
+	if s.epID.valid {
+		pn.Endpoint = &EndpointSummary{
+			ID: string(s.epID.b), Name: string(s.epName.b), Type: string(s.epType.b),
+			Provider: string(s.epProvider.b), Status: string(s.epStatus.b),
+		}
+	}
+	return &pn
+}

@@ -23,6 +23,17 @@ type Page struct {
 	Offset int
 }
 
+// LimitOffset returns the LIMIT and OFFSET of the page; a zero limit means
+// DefaultLimit. The HTTP layer rejects out-of-range values before a store
+// sees them.
+func (p Page) LimitOffset() (limit, offset int) {
+	limit, offset = p.Limit, p.Offset
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	return limit, max(offset, 0)
+}
+
 // Paging limits shared by every list in the API.
 const (
 	DefaultLimit = 50

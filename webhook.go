@@ -180,3 +180,46 @@ type WebhookService interface {
 	// FindDelivery returns the delivery with its payload and every attempt.
 	FindDelivery(ctx context.Context, orgID, id string) (*Delivery, error)
 }
+
+// WebhookColumns are the stored columns of a subscription, in the order of
+// ColumnValues and WebhookScan.Dest: the key (id, organization_id), then
+// WebhookValueColumns.
+const WebhookColumns = "id, organization_id, " + WebhookValueColumns
+
+// WebhookValueColumns are the subscription's columns after its key.
+const WebhookValueColumns = "url, events, active, description, secret, " +
+	"previous_secret, previous_secret_expires_at, created_at, updated_at"
+
+// ColumnValues returns w's stored columns in WebhookColumns order.
+func (w *Webhook) ColumnValues(c *ColumnCodec) []any {
+	events := w.Events
+	if events == nil {
+		events = []string{} // NOT NULL
+	}
+	var prev any // nil is NULL
+	if w.PreviousSecret != "" {
+		prev = w.PreviousSecret
+	}
+	return []any{w.ID, w.OrganizationID, w.URL, c.List(events), w.Active, w.Description, w.Secret,
+		prev, c.optTime(w.PreviousSecretExpiresAt), c.Time(w.CreatedAt), c.Time(w.UpdatedAt)}
+}
+
+// WebhookScan reads one stored subscription.
+type WebhookScan struct {
+	w    Webhook
+	prev nullText
+}
+
+// Dest returns the scan destinations of WebhookColumns, in order.
+func (s *WebhookScan) Dest(c *ColumnCodec) []any {
+	w := &s.w
+	return []any{&w.ID, &w.OrganizationID, &w.URL, c.ListDest(&w.Events), &w.Active, &w.Description, &w.Secret,
+		&s.prev, c.OptTimeDest(&w.PreviousSecretExpiresAt), c.TimeDest(&w.CreatedAt), c.TimeDest(&w.UpdatedAt)}
+}
+
+// Webhook returns the subscription scanned.
+func (s *WebhookScan) Webhook() *Webhook {
+	w := s.w
+	w.PreviousSecret = string(s.prev.b)
+	return &w
+}

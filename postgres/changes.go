@@ -57,7 +57,7 @@ func (tx *txn) notifyChange(orgID string) error {
 // A lost connection is re-established with backoff, for as long as ctx
 // lasts. fn is called from SubscribeChanges' goroutine, one call at a
 // time; notifications wait in the connection while it runs.
-func (db *DB) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
+func (db *Driver) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
 	return db.subscribe(ctx, changesChannel, func() { fn("") }, fn)
 }
 
@@ -70,7 +70,7 @@ type hangupRequest struct {
 
 // RequestHangup implements switchboard.HangupRelay with a notification
 // every node hears; the addressed node acts on it.
-func (db *DB) RequestHangup(ctx context.Context, node, orgID, callID string) error {
+func (db *Driver) RequestHangup(ctx context.Context, node, orgID, callID string) error {
 	payload, err := json.Marshal(hangupRequest{Node: node, OrgID: orgID, CallID: callID})
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (db *DB) RequestHangup(ctx context.Context, node, orgID, callID string) err
 // SubscribeHangups implements switchboard.HangupRelay: it listens like
 // SubscribeChanges, on a connection of its own. A request sent while the
 // connection was being re-established is lost; the caller can ask again.
-func (db *DB) SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error {
+func (db *Driver) SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error {
 	return db.subscribe(ctx, hangupsChannel, func() {}, func(payload string) {
 		var req hangupRequest
 		if json.Unmarshal([]byte(payload), &req) == nil && req.Node == node {
@@ -94,7 +94,7 @@ func (db *DB) SubscribeHangups(ctx context.Context, node string, fn func(orgID, 
 }
 
 // subscribe listens on channel until ctx ends, reconnecting with backoff.
-func (db *DB) subscribe(ctx context.Context, channel string, onListen func(), fn func(payload string)) error {
+func (db *Driver) subscribe(ctx context.Context, channel string, onListen func(), fn func(payload string)) error {
 	cfg := db.pool.Config().ConnConfig // a copy: the pool's connection settings, search_path included
 	delay := reconnectMin
 	for {

@@ -5,12 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // migrations are the schema changes, applied in file-name order. A file is
@@ -30,7 +28,7 @@ const migrateLockClass = 0x5357_4244 // "SWBD"
 // once: each transaction first takes a transaction-scoped advisory lock on
 // the schema (pg_advisory_xact_lock), so the nodes take turns, and those
 // after the first find the work done.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *Driver) Migrate(ctx context.Context) error {
 	if db.schema != "" {
 		// The schema option names a schema that may not exist yet. A lock
 		// common to every schema keeps two nodes from creating it at once
@@ -56,15 +54,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
+	ms, err := switchboard.Migrations(migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(path.Base(name), ".sql")
-		if err := db.locked(ctx, func(tx pgx.Tx) error { return db.apply(ctx, tx, name, version) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", version, err)
+	for _, m := range ms {
+		if err := db.locked(ctx, func(tx pgx.Tx) error { return db.apply(ctx, tx, m.File, m.Version) }); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Version, err)
 		}
 	}
 	return nil
@@ -72,7 +68,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // locked runs fn in a transaction that holds the migration lock of the
 // search_path's schema.
-func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
+func (db *Driver) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var schema *string
 		if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
@@ -88,7 +84,7 @@ func (db *DB) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
-func (db *DB) apply(ctx context.Context, tx pgx.Tx, name, version string) error {
+func (db *Driver) apply(ctx context.Context, tx pgx.Tx, name, version string) error {
 	var applied bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied)
 	if err != nil || applied {

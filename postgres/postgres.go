@@ -1,7 +1,8 @@
 // Package postgres is the shared store of Switchboard: a switchboard.Store
 // on PostgreSQL through pgx v5 (pgxpool), for several `serve` nodes side by
-// side. It behaves exactly as the SQLite store (package sqlite, the
-// reference) and passes the same conformance suite (package storetest).
+// side. The package is SQL only: its Driver implements switchboard.Driver,
+// the rules of every change are switchboard.Service's, and it passes the
+// same conformance suites as the SQLite store (storetest, drivertest).
 //
 // Where SQLite serialises every write through one connection, PostgreSQL
 // runs them at once, so each write transaction takes the row locks its
@@ -31,15 +32,23 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// DB is the PostgreSQL store. It is safe for concurrent use, and several
+// DB is the PostgreSQL store: switchboard's Service, which holds the rules
+// of every change, over this package's Driver, which only runs SQL. Several
 // DBs (in one process or on several nodes) may share one database.
 type DB struct {
+	*switchboard.Service
+	d *Driver
+}
+
+// Driver is the SQL half of the store (switchboard.Driver). It is safe for
+// concurrent use.
+type Driver struct {
 	pool   *pgxpool.Pool
 	clock  switchboard.Clock
 	schema string // the schema option of the DSN; "" when none was given
 }
 
-var _ switchboard.Store = (*DB)(nil)
+var _ switchboard.Driver = (*Driver)(nil)
 
 // Open connects to the PostgreSQL database named by dsn, a postgres:// or
 // postgresql:// URL (or a key=value connection string) as pgx reads it,
@@ -52,6 +61,18 @@ var _ switchboard.Store = (*DB)(nil)
 // schema=NAME, which sets the search_path to that schema alone and makes
 // Migrate create the schema if it does not exist yet.
 func Open(ctx context.Context, dsn string, clock switchboard.Clock) (*DB, error) {
+	d, err := OpenDriver(ctx, dsn, clock)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Service: switchboard.NewService(d, clock), d: d}, nil
+}
+
+// Migrate applies the migrations not yet applied (Driver.Migrate).
+func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
+
+// OpenDriver connects as Open does, without the Service.
+func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driver, error) {
 	dsn, schema, err := cutSchema(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -83,7 +104,7 @@ func Open(ctx context.Context, dsn string, clock switchboard.Clock) (*DB, error)
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(cfg), err)
 	}
-	return &DB{pool: pool, clock: clock, schema: schema}, nil
+	return &Driver{pool: pool, clock: clock, schema: schema}, nil
 }
 
 // cutSchema removes the store's schema parameter from a URL DSN, which
@@ -128,7 +149,7 @@ func redact(cfg *pgxpool.Config) string {
 }
 
 // Ping reports whether the server answers, over a connection of the pool.
-func (db *DB) Ping(ctx context.Context) error {
+func (db *Driver) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
@@ -136,14 +157,14 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool, waiting for the connections in use to be released.
-func (db *DB) Close() error {
+func (db *Driver) Close() error {
 	db.pool.Close()
 	return nil
 }
 
 // now returns the clock's time as it will read back from the database:
 // UTC, truncated to the microseconds timestamptz keeps.
-func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
+func (db *Driver) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
 
 // ts returns t as stored: UTC, truncated to microseconds.
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
@@ -156,14 +177,12 @@ type querier interface {
 }
 
 // scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = switchboard.Scanner
 
-// txn is a write transaction. Its event writers are flushed, each in one
-// statement, just before it commits.
+// txn is a write transaction (switchboard.Tx).
 type txn struct {
 	pgx.Tx
-	ctx     context.Context
-	writers []*eventWriter
+	ctx context.Context
 }
 
 // maxTries bounds how often write runs a transaction that PostgreSQL
@@ -174,7 +193,7 @@ const maxTries = 5
 // fn emitted. A transaction that PostgreSQL aborts to break a deadlock (or
 // a serialisation failure) is run again from the start, fn included, so fn
 // must only read and write through tx.
-func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
+func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
 	for try := 1; ; try++ {
 		err := db.writeOnce(ctx, fn)
 		if err == nil || try == maxTries || !retryable(err) || ctx.Err() != nil {
@@ -183,7 +202,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
 	}
 }
 
-func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
+func (db *Driver) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -193,12 +212,13 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	for _, w := range t.writers {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
 	return tx.Commit(ctx)
+}
+
+// Write runs fn in one transaction (switchboard.Driver), again from the
+// start when PostgreSQL aborts it to break a deadlock.
+func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
+	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
 
 // PostgreSQL error codes the store handles.
@@ -227,14 +247,30 @@ func retryable(err error) bool {
 // plain "not found", not a database error.
 func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
-// pageArgs returns the LIMIT and OFFSET of a page; a zero limit means the
-// default. The HTTP layer rejects out-of-range values before they get here.
-func pageArgs(p switchboard.Page) (limit, offset int) {
-	limit, offset = p.Limit, p.Offset
-	if limit <= 0 {
-		limit = switchboard.DefaultLimit
+// insertSQL inserts a row of table with every column of cols, a column
+// list the root package declares.
+func insertSQL(table, cols string) string {
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (` + params(1, strings.Count(cols, ",")+1) + `)`
+}
+
+// updateSQL sets the columns valueCols of the organisation's row of table
+// by ID; its last two parameters are organization_id and id.
+func updateSQL(table, valueCols string) string {
+	n := strings.Count(valueCols, ",") + 1
+	return `UPDATE ` + table + ` SET (` + valueCols + `) = (` + params(1, n) + `)
+		WHERE organization_id = $` + strconv.Itoa(n+1) + ` AND id = $` + strconv.Itoa(n+2)
+}
+
+// params returns n placeholders from $first.
+func params(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
 	}
-	return limit, max(offset, 0)
+	return b.String()
 }
 
 // where joins SQL conditions with AND, numbering their parameters.
@@ -250,6 +286,13 @@ func (w *where) eq(col string, v any) {
 }
 
 // add adds a condition without parameters.
+// eqs adds column = value for each condition.
+func (w *where) eqs(cs []switchboard.Cond) {
+	for _, c := range cs {
+		w.eq(c.Column, c.Value)
+	}
+}
+
 func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
 
 // param adds v and returns its placeholder.
@@ -272,7 +315,7 @@ func (w *where) String() string {
 // scan reads cols and then the extra destination it is given.
 func list[T any](ctx context.Context, q querier, cols, from string, w where, order string, p switchboard.Page,
 	scan func(s scanner, extra ...any) (T, error)) ([]T, int, error) {
-	limit, offset := pageArgs(p)
+	limit, offset := p.LimitOffset()
 	cond := w.String()
 	countArgs := w.args
 	lim, off := w.param(limit), w.param(offset)
@@ -311,11 +354,19 @@ func collectStrings(rows pgx.Rows) ([]string, error) {
 
 // retry runs fn, a statement in a transaction of its own, again when
 // PostgreSQL aborts it to break a deadlock.
-func (db *DB) retry(ctx context.Context, fn func() error) error {
+func (db *Driver) retry(ctx context.Context, fn func() error) error {
 	for try := 1; ; try++ {
 		err := fn()
 		if err == nil || try == maxTries || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
 	}
+}
+
+// deref returns *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

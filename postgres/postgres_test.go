@@ -176,7 +176,7 @@ func TestStore(t *testing.T) {
 func countMigrations(t *testing.T, db *DB) int {
 	t.Helper()
 	var n int
-	if err := db.pool.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+	if err := db.d.pool.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatalf("count schema_migrations: %v", err)
 	}
 	return n
@@ -410,7 +410,7 @@ func TestClaimSkipsLockedRows(t *testing.T) {
 		}
 		clock.Advance(time.Second)
 	}
-	tx, err := db.pool.Begin(ctx)
+	tx, err := db.d.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // The deliveries table is the durable queue the delivery workers drain
-// (switchboard.DeliveryQueue). A worker leases due pending deliveries
+// (the claim half of switchboard.DeliveryQueue). A worker leases due pending deliveries
 // (lease_owner, lease_until), POSTs them, and records each outcome; a lease
 // that lapses (the worker crashed) leaves the delivery claimable again.
 //
@@ -32,8 +32,6 @@ import (
 // changes that must survive a crash (events and their deliveries, attempts
 // and outcomes) commit durably, and a durable commit also flushes every
 // claim committed before it.
-
-var _ switchboard.DeliveryQueue = (*DB)(nil)
 
 // claimSQL leases the due deliveries, oldest due first ($1 owner, $2 lease
 // end, $3 now, $4 limit), and reads everything the worker needs of them,
@@ -80,7 +78,7 @@ const claimSQL = `WITH due AS (
 // FindDelivery shows it; Gone is set when the subscription was deleted or
 // is inactive, or the endpoint was deleted, is inactive or is no longer a
 // webhook endpoint.
-func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
+func (db *Driver) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
 	switch {
 	case owner == "":
 		return nil, errors.New("claim deliveries: empty lease owner")
@@ -138,7 +136,7 @@ func scanJobs(rows pgx.Rows, now time.Time) ([]*switchboard.DeliveryJob, error) 
 			j.Payload = p
 		} else {
 			var err error
-			if j.Payload, err = eventEnvelope(j.EventID, event, eventAt, data); err != nil {
+			if j.Payload, err = switchboard.EventEnvelope(j.EventID, event, eventAt, data); err != nil {
 				return nil, err
 			}
 			payloads[j.EventID] = j.Payload
@@ -205,15 +203,7 @@ const finishSQL = `WITH r AS (
 // attempt without an HTTP status), the delivery time (delivered only: the
 // attempt's), clears the lease and, with DeactivateWebhook, switches the
 // subscription off.
-func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
-	for _, r := range results {
-		switch {
-		case r.Status != switchboard.DeliveryPending && r.Status != switchboard.DeliveryDelivered && r.Status != switchboard.DeliveryFailed:
-			return fmt.Errorf("finish deliveries: %s: unknown status %q", r.ID, r.Status)
-		case r.Status == switchboard.DeliveryPending && r.NextAttemptAt.IsZero():
-			return fmt.Errorf("finish deliveries: %s: pending without a next attempt time", r.ID)
-		}
-	}
+func (db *Driver) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
 	if len(results) == 0 || !storable(owner) {
 		return nil // an owner that cannot be stored holds no lease
 	}
@@ -290,75 +280,28 @@ const requeueSet = `SET status = '` + switchboard.DeliveryPending + `', next_att
 	max_attempts = attempt_count + 1, lease_owner = NULL, lease_until = NULL,
 	delivered_at = NULL, updated_at = $1`
 
-// RetryDelivery queues a failed or delivered delivery for one more attempt
-// now, and returns it as FindDelivery does; DELIVERY_NOT_FOUND unless the
-// organisation's, CONFLICT while it is still pending. The previous
-// delivery time is cleared: the delivery is pending again.
-func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
-	if !switchboard.ValidID(switchboard.PrefixDelivery, id) {
-		return nil, deliveryNotFound(id)
-	}
-	var d *switchboard.Delivery
-	err := db.write(ctx, func(tx *txn) error {
-		tag, err := tx.Exec(ctx, `UPDATE deliveries `+requeueSet+`
-			WHERE organization_id = $2 AND id = $3 AND status <> '`+switchboard.DeliveryPending+`'`,
-			db.now(), orgID, id)
-		if err != nil {
-			return err
-		}
-		if d, err = findDelivery(ctx, tx, orgID, id); err != nil {
-			return err // DELIVERY_NOT_FOUND when it is not the organisation's
-		}
-		if tag.RowsAffected() == 0 {
-			return switchboard.Errorf(switchboard.ECodeConflict,
-				"Webhook delivery %s is still pending: it will be attempted again without a retry.", id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
-	}
-	return d, nil
+// RequeueDelivery makes the delivery pending again unless it is pending.
+func (t *txn) RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (bool, error) {
+	tag, err := t.Exec(ctx, `UPDATE deliveries `+requeueSet+`
+		WHERE organization_id = $2 AND id = $3 AND status <> '`+switchboard.DeliveryPending+`'`,
+		ts(now), orgID, id)
+	return err == nil && tag.RowsAffected() > 0, err
 }
 
-// ReplayDeliveries queues one more attempt, now, of every failed delivery
-// of the organisation's subscription webhookID created at or after since,
-// and returns how many; WEBHOOK_NOT_FOUND unless the subscription is the
-// organisation's (a deleted one's deliveries cannot be replayed).
-func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
-	if !switchboard.ValidID(switchboard.PrefixWebhook, webhookID) {
-		return 0, webhookNotFound(webhookID)
-	}
-	var n int64
-	err := db.write(ctx, func(tx *txn) error {
-		// The key-share lock keeps the subscription from being deleted
-		// before the replay commits.
-		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM webhooks WHERE organization_id = $1 AND id = $2 FOR KEY SHARE`,
-			orgID, webhookID).Scan(&one)
-		if isNoRows(err) {
-			return webhookNotFound(webhookID)
-		}
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE deliveries `+requeueSet+`
-			WHERE webhook_id = $2 AND organization_id = $3 AND created_at >= $4
-				AND status = '`+switchboard.DeliveryFailed+`'`,
-			db.now(), webhookID, orgID, ts(since))
-		n = tag.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("replay deliveries of %s: %w", webhookID, err)
-	}
-	return int(n), nil
+// RequeueFailedDeliveries makes the subscription's failed deliveries
+// created since pending again.
+func (t *txn) RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error) {
+	tag, err := t.Exec(ctx, `UPDATE deliveries `+requeueSet+`
+		WHERE webhook_id = $2 AND organization_id = $3 AND created_at >= $4
+			AND status = '`+switchboard.DeliveryFailed+`'`,
+		ts(now), webhookID, orgID, ts(since))
+	return int(tag.RowsAffected()), err
 }
 
 // CountPendingDeliveries returns the number of pending deliveries of every
 // organisation, leased or not: the queue depth. It counts the entries of
 // the partial index deliveries_due, not the table.
-func (db *DB) CountPendingDeliveries(ctx context.Context) (int, error) {
+func (db *Driver) CountPendingDeliveries(ctx context.Context) (int, error) {
 	var n int
 	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = '`+switchboard.DeliveryPending+`'`).Scan(&n)
 	if err != nil {

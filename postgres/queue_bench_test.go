@@ -77,7 +77,7 @@ func benchClaimFinish(b *testing.B, workers int) {
 	// processes serve the queueing and the drain.
 	conns := make([]*pgxpool.Conn, 0, 16)
 	for range 16 {
-		c, err := db.pool.Acquire(ctx)
+		c, err := db.d.pool.Acquire(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func benchClaimFinish(b *testing.B, workers int) {
 // before the drain (the emit loop uses more than the workers), so the same
 // processes serve the whole drain.
 func backendCPU(b *testing.B, db *DB, app string) int64 {
-	rows, err := db.pool.Query(b.Context(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
+	rows, err := db.d.pool.Query(b.Context(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func selfCPU() int64 {
 // walSyncs returns how many times the server has flushed its WAL to disk.
 func walSyncs(b *testing.B, db *DB) int64 {
 	var n int64
-	if err := db.pool.QueryRow(b.Context(), `SELECT wal_sync FROM pg_stat_wal`).Scan(&n); err != nil {
+	if err := db.d.pool.QueryRow(b.Context(), `SELECT wal_sync FROM pg_stat_wal`).Scan(&n); err != nil {
 		b.Fatal(err)
 	}
 	return n
@@ -282,7 +282,7 @@ func walSyncs(b *testing.B, db *DB) int64 {
 func tupleUpdates(b *testing.B, db *DB, schema, table string, want int64) (upd, hot int64) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		err := db.pool.QueryRow(b.Context(), `SELECT pg_stat_clear_snapshot(), n_tup_upd, n_tup_hot_upd
+		err := db.d.pool.QueryRow(b.Context(), `SELECT pg_stat_clear_snapshot(), n_tup_upd, n_tup_hot_upd
 			FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2`, schema, table).Scan(nil, &upd, &hot)
 		if err != nil {
 			b.Fatal(err)
@@ -297,7 +297,7 @@ func tupleUpdates(b *testing.B, db *DB, schema, table string, want int64) (upd, 
 // walBytes returns how many bytes of WAL the server has written.
 func walBytes(b *testing.B, db *DB) int64 {
 	var n int64
-	if err := db.pool.QueryRow(b.Context(), `SELECT wal_bytes::bigint FROM pg_stat_wal`).Scan(&n); err != nil {
+	if err := db.d.pool.QueryRow(b.Context(), `SELECT wal_bytes::bigint FROM pg_stat_wal`).Scan(&n); err != nil {
 		b.Fatal(err)
 	}
 	return n

@@ -18,7 +18,7 @@ import (
 //
 // It is at most two queries whatever the size (the second only when a
 // number points at an endpoint): no query per number or organisation.
-func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
+func (db *Driver) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	if !storable(orgID) {
 		return nil, nil, nil // no organisation has such an ID
 	}
@@ -44,7 +44,7 @@ func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.
 	if len(ids) == 0 {
 		return numbers, nil, nil
 	}
-	rows, err = tx.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ANY($1)`, ids)
+	rows, err = tx.Query(ctx, `SELECT `+switchboard.EndpointColumns+` FROM endpoints WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: endpoints: %w", orgID, err)
 	}

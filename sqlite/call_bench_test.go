@@ -15,7 +15,7 @@ func TestCallQueryPlans(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
 	defer db.Close()
-	list := `SELECT ` + callColumns + ` FROM calls WHERE organization_id = ? %s ORDER BY created_at DESC, id DESC LIMIT 10`
+	list := `SELECT ` + switchboard.CallColumns + ` FROM calls WHERE organization_id = ? %s ORDER BY created_at DESC, id DESC LIMIT 10`
 	for _, tc := range []struct{ query, index string }{
 		{strings.Replace(list, "%s", "", 1), "calls_org_created"},
 		{strings.Replace(list, "%s", "AND direction = 'inbound' AND created_at >= 5", 1), "calls_org_created"},
@@ -25,7 +25,7 @@ func TestCallQueryPlans(t *testing.T) {
 		{strings.Replace(openCallsSQL, "?", "'node-a'", 1), "calls_open"},
 		{strings.NewReplacer("?", "'x'").Replace(callEventsSQL), "sqlite_autoindex_call_events_1"},
 	} {
-		rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o")
+		rows, err := db.d.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o")
 		if err != nil {
 			t.Fatalf("%s: %v", tc.query, err)
 		}

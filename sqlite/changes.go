@@ -42,7 +42,7 @@ type changeSub struct {
 
 // changed tells the subscribers that the organisation's numbers or
 // endpoints changed. Call it only after the change committed.
-func (db *DB) changed(orgID string) {
+func (db *Driver) changed(orgID string) {
 	h := &db.changes
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -90,7 +90,7 @@ func (s *changeSub) take() (orgs []string, all bool) {
 // misses no change. fn is called from SubscribeChanges' goroutine, one call
 // at a time; changes made while fn runs wait, coalesced, for it to return,
 // and never wait on it themselves.
-func (db *DB) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
+func (db *Driver) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
 	s := &changeSub{wake: make(chan struct{}, 1), queued: map[string]bool{}}
 	s.add("") // the first delivery, "everything", covers what happened before
 

@@ -26,7 +26,7 @@ func TestEventRollsBackChange(t *testing.T) {
 	if err := db.CreateWebhook(ctx, org.ID, w); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.writer.ExecContext(ctx, `CREATE TRIGGER boom BEFORE INSERT ON deliveries
+	if _, err := db.d.writer.ExecContext(ctx, `CREATE TRIGGER boom BEFORE INSERT ON deliveries
 		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestEventRollsBackChange(t *testing.T) {
 		t.Fatalf("CreateEndpoint with a failing delivery insert = %v, want the trigger's error", err)
 	}
 	var endpoints, events int
-	if err := db.reader.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM endpoints), (SELECT COUNT(*) FROM events)`).
+	if err := db.d.reader.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM endpoints), (SELECT COUNT(*) FROM events)`).
 		Scan(&endpoints, &events); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestFindDeliveryAttempts(t *testing.T) {
 		t.Fatalf("ListDeliveries = %d, %v; want 1", len(list), err)
 	}
 	id := list[0].ID
-	_, err = db.writer.ExecContext(ctx, `
+	_, err = db.d.writer.ExecContext(ctx, `
 		INSERT INTO delivery_attempts (delivery_id, number, attempted_at, status_code, latency_ms, error, response_excerpt)
 		VALUES (?1, 2, 2000000, 200, 12, '', 'ok'), (?1, 1, 1000000, 0, 5000, 'timeout', '');
 		UPDATE deliveries SET status = 'delivered', attempt_count = 2, next_attempt_at = NULL,
@@ -95,11 +95,11 @@ func TestFindDeliveryAttempts(t *testing.T) {
 	if len(d.Attempts) != 2 || d.Attempts[0] != want[0] || d.Attempts[1] != want[1] {
 		t.Errorf("attempts = %+v, want %+v", d.Attempts, want)
 	}
-	if _, err := db.writer.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, id); err != nil {
+	if _, err := db.d.writer.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	var n int
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_attempts`).Scan(&n); err != nil || n != 0 {
+	if err := db.d.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_attempts`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("attempts left after their delivery was deleted: %d, %v", n, err)
 	}
 }
@@ -116,7 +116,7 @@ func TestEventQueryPlans(t *testing.T) {
 		{`SELECT id FROM deliveries d WHERE d.organization_id = 'o' ORDER BY d.created_at DESC, d.id DESC LIMIT 10`, "deliveries_org_created"},
 		{`SELECT id FROM deliveries d WHERE d.organization_id = 'o' AND d.webhook_id = 'w' ORDER BY d.created_at DESC, d.id DESC LIMIT 10`, "deliveries_webhook"},
 	} {
-		rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query)
+		rows, err := db.d.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,7 @@ type hangupHub struct {
 }
 
 // RequestHangup implements switchboard.HangupRelay within this process.
-func (db *DB) RequestHangup(_ context.Context, node, orgID, callID string) error {
+func (db *Driver) RequestHangup(_ context.Context, node, orgID, callID string) error {
 	db.hangups.mu.Lock()
 	subs := append([]func(string, string){}, db.hangups.subs[node]...)
 	db.hangups.mu.Unlock()
@@ -25,7 +25,7 @@ func (db *DB) RequestHangup(_ context.Context, node, orgID, callID string) error
 }
 
 // SubscribeHangups implements switchboard.HangupRelay within this process.
-func (db *DB) SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error {
+func (db *Driver) SubscribeHangups(ctx context.Context, node string, fn func(orgID, callID string)) error {
 	h := &db.hangups
 	h.mu.Lock()
 	if h.subs == nil {

@@ -2,101 +2,69 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/switchboard-voice/switchboard"
 )
 
-// purgeBatch bounds the expired keys one BeginIdempotent deletes, so the
-// table stays near a day of keys without any request paying for a big purge.
-const purgeBatch = 100
-
-// BeginIdempotent records rec as in flight and returns (nil, true), or, when
-// a live record already holds the key, returns it and false. A record older
-// than switchboard.IdempotencyTTL is replaced. rec.CreatedAt is set.
-func (db *DB) BeginIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) (*switchboard.IdempotencyRecord, bool, error) {
-	now := db.now()
-	var existing *switchboard.IdempotencyRecord
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		cur, err := scanIdempotency(tx.QueryRowContext(ctx, `SELECT organization_id, api_key_id, idempotency_key,
-			fingerprint, status, body, content_type, created_at
-			FROM idempotency_keys WHERE organization_id = ? AND api_key_id = ? AND idempotency_key = ?`,
-			rec.OrganizationID, rec.APIKeyID, rec.Key))
-		switch {
-		case err == nil && now.Before(cur.CreatedAt.Add(switchboard.IdempotencyTTL)):
-			existing = cur
-			return nil
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		// Absent or expired: this request is the first.
-		_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys
-			(organization_id, api_key_id, idempotency_key, fingerprint, status, body, content_type, created_at)
-			VALUES (?, ?, ?, ?, 0, NULL, '', ?)
-			ON CONFLICT (organization_id, api_key_id, idempotency_key) DO UPDATE SET
-			fingerprint = excluded.fingerprint, status = 0, body = NULL, content_type = '', created_at = excluded.created_at`,
-			rec.OrganizationID, rec.APIKeyID, rec.Key, rec.Fingerprint, micros(now))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys
-			WHERE (organization_id, api_key_id, idempotency_key) IN (
-				SELECT organization_id, api_key_id, idempotency_key FROM idempotency_keys
-				WHERE created_at <= ? LIMIT ?)`,
-			micros(now.Add(-switchboard.IdempotencyTTL)), purgeBatch)
-		return err
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("begin idempotency key %q: %w", rec.Key, err)
+// ClaimIdempotencyKey reads the key's record and, unless it is live,
+// writes rec in its place; the single writer makes the two one step.
+func (tx *txn) ClaimIdempotencyKey(ctx context.Context, rec *switchboard.IdempotencyRecord, now, expired time.Time) (*switchboard.IdempotencyRecord, error) {
+	cur, err := scanIdempotency(tx.QueryRowContext(ctx, `SELECT organization_id, api_key_id, idempotency_key,
+		fingerprint, status, body, content_type, created_at
+		FROM idempotency_keys WHERE organization_id = ? AND api_key_id = ? AND idempotency_key = ?`,
+		rec.OrganizationID, rec.APIKeyID, rec.Key))
+	switch {
+	case err == nil && cur.CreatedAt.After(expired):
+		return cur, nil
+	case err != nil && !errors.Is(noRows(err), switchboard.ErrNoRows):
+		return nil, err
 	}
-	if existing != nil {
-		return existing, false, nil
-	}
-	rec.Status, rec.Body, rec.ContentType, rec.CreatedAt = 0, nil, "", now
-	return nil, true, nil
+	// Absent or expired: this request is the first.
+	_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys
+		(organization_id, api_key_id, idempotency_key, fingerprint, status, body, content_type, created_at)
+		VALUES (?, ?, ?, ?, 0, NULL, '', ?)
+		ON CONFLICT (organization_id, api_key_id, idempotency_key) DO UPDATE SET
+		fingerprint = excluded.fingerprint, status = 0, body = NULL, content_type = '', created_at = excluded.created_at`,
+		rec.OrganizationID, rec.APIKeyID, rec.Key, rec.Fingerprint, micros(now))
+	return nil, err
 }
 
-// FinishIdempotent stores the response of the request begun for the key.
-// It is an error when no request is in flight for it.
-func (db *DB) FinishIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		body := rec.Body
-		if body == nil {
-			body = []byte{} // a finished record has a body, if an empty one
-		}
+// PurgeIdempotencyKeys deletes up to limit expired records.
+func (tx *txn) PurgeIdempotencyKeys(ctx context.Context, expired time.Time, limit int) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys
+		WHERE (organization_id, api_key_id, idempotency_key) IN (
+			SELECT organization_id, api_key_id, idempotency_key FROM idempotency_keys
+			WHERE created_at <= ? LIMIT ?)`,
+		micros(expired), limit)
+	return err
+}
+
+// FinishIdempotent stores the response of the in-flight key.
+func (db *Driver) FinishIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) (bool, error) {
+	var n int64
+	err := db.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = ?, body = ?, content_type = ?
 			WHERE organization_id = ? AND api_key_id = ? AND idempotency_key = ? AND status = 0`,
-			rec.Status, body, rec.ContentType, rec.OrganizationID, rec.APIKeyID, rec.Key)
+			rec.Status, rec.Body, rec.ContentType, rec.OrganizationID, rec.APIKeyID, rec.Key)
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err == nil && n == 0 {
-			err = errors.New("no request in flight for the key")
-		}
+		n, err = res.RowsAffected()
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("finish idempotency key %q: %w", rec.Key, err)
-	}
-	return nil
+	return n > 0, err
 }
 
-// AbortIdempotent forgets an in-flight key so the client may retry. A
-// finished record is kept: its response is still the one to replay.
-func (db *DB) AbortIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+// AbortIdempotent deletes the in-flight key.
+func (db *Driver) AbortIdempotent(ctx context.Context, rec *switchboard.IdempotencyRecord) error {
+	return db.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys
 			WHERE organization_id = ? AND api_key_id = ? AND idempotency_key = ? AND status = 0`,
 			rec.OrganizationID, rec.APIKeyID, rec.Key)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("abort idempotency key %q: %w", rec.Key, err)
-	}
-	return nil
 }
 
 func scanIdempotency(s scanner) (*switchboard.IdempotencyRecord, error) {

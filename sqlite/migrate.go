@@ -2,13 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strings"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // migrations are the schema changes, applied in file-name order. A file is
@@ -21,7 +18,7 @@ var migrations embed.FS
 // in its own transaction together with its record. It is idempotent, and
 // safe to run from two processes at once: the IMMEDIATE transactions
 // serialise them and the second finds the work done.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *Driver) Migrate(ctx context.Context) error {
 	_, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    TEXT    PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -29,21 +26,25 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
+	ms, err := switchboard.Migrations(migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(path.Base(name), ".sql")
-		if err := db.write(ctx, func(tx *sql.Tx) error { return db.apply(ctx, tx, name, version) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", version, err)
+	for _, m := range ms {
+		if err := db.write(ctx, func(tx *txn) error { return db.apply(ctx, tx, m.File, m.Version) }); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Version, err)
+		}
+	}
+	// The tables exist now: prepare the statements of the hot write paths.
+	for _, q := range callStmts {
+		if _, err := db.writeStmt(ctx, q); err != nil {
+			return fmt.Errorf("migrate: prepare: %w", err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) apply(ctx context.Context, tx *sql.Tx, name, version string) error {
+func (db *Driver) apply(ctx context.Context, tx *txn, name, version string) error {
 	var applied int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&applied)
 	if err != nil || applied > 0 {

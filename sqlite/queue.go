@@ -12,13 +12,11 @@ import (
 )
 
 // The deliveries table is the durable queue the delivery workers drain
-// (switchboard.DeliveryQueue). A worker leases due pending deliveries
+// (the claim half of switchboard.DeliveryQueue). A worker leases due pending deliveries
 // (lease_owner, lease_until), POSTs them, and records each outcome; a lease
 // that lapses (the worker crashed) leaves the delivery claimable again.
 // Claims and finishes are write transactions, so the single writer
 // serialises them: two workers never hold the same lease.
-
-var _ switchboard.DeliveryQueue = (*DB)(nil)
 
 // claimSQL leases the due deliveries, oldest due first. The subquery reads
 // the partial index deliveries_due alone (it holds lease_until and the
@@ -54,7 +52,7 @@ const claimJobsSQL = `SELECT d.id, d.organization_id, d.webhook_id, d.endpoint_i
 // exactly as FindDelivery shows it; Gone is set when the subscription was
 // deleted or is inactive, or the endpoint was deleted, is inactive or is no
 // longer a webhook endpoint.
-func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
+func (db *Driver) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*switchboard.DeliveryJob, error) {
 	switch {
 	case owner == "":
 		return nil, errors.New("claim deliveries: empty lease owner")
@@ -72,7 +70,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, limit int, leas
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	var jobs []*switchboard.DeliveryJob
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *txn) error {
 		now := db.now()
 		rowids, err := claimRowids(ctx, tx.StmtContext(ctx, claim), owner, micros(now.Add(lease)), micros(now), limit)
 		if err != nil || len(rowids) == 0 {
@@ -136,7 +134,7 @@ func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time
 		if p, ok := payloads[j.EventID]; ok {
 			j.Payload = p
 		} else {
-			if j.Payload, err = eventEnvelope(j.EventID, event, eventAt, data); err != nil {
+			if j.Payload, err = switchboard.EventEnvelope(j.EventID, event, fromMicros(eventAt), data); err != nil {
 				return nil, err
 			}
 			payloads[j.EventID] = j.Payload
@@ -162,9 +160,9 @@ func claimedJobs(ctx context.Context, read *sql.Stmt, list string, now time.Time
 // FinishDeliveries runs two prepared single-row statements per result, not
 // one INSERT … SELECT and one UPDATE … FROM for the whole batch (the batch
 // as one JSON array through jsonb_each): measured with BenchmarkClaimFinish
-// and a finish-only benchmark, the set-based form cost 20-30 % more per
-// delivery on this driver, at batches of 25 to 200, and was no faster even
-// with temp_store=MEMORY. A multi-row insert into delivery_attempts, the
+// and a finish-only benchmark, the set-based form cost more per delivery on
+// this driver, whatever the batch size, even with temp_store=MEMORY. A
+// multi-row insert into delivery_attempts, the
 // child of an immediate foreign key, needs a statement journal, which
 // spills to a temporary file past 64 KiB (16 pages: a few dozen attempts
 // scattered over the table's leaves by their random delivery IDs);
@@ -201,15 +199,7 @@ const deactivateSQL = `UPDATE webhooks SET active = 0, updated_at = ?1
 // (NULL for an attempt without an HTTP status), the delivery time
 // (delivered only: the attempt's), clears the lease and, with
 // DeactivateWebhook, switches the subscription off.
-func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
-	for _, r := range results {
-		switch {
-		case r.Status != switchboard.DeliveryPending && r.Status != switchboard.DeliveryDelivered && r.Status != switchboard.DeliveryFailed:
-			return fmt.Errorf("finish deliveries: %s: unknown status %q", r.ID, r.Status)
-		case r.Status == switchboard.DeliveryPending && r.NextAttemptAt.IsZero():
-			return fmt.Errorf("finish deliveries: %s: pending without a next attempt time", r.ID)
-		}
-	}
+func (db *Driver) FinishDeliveries(ctx context.Context, owner string, results []switchboard.DeliveryResult) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -220,7 +210,7 @@ func (db *DB) FinishDeliveries(ctx context.Context, owner string, results []swit
 			return fmt.Errorf("finish deliveries: %w", err)
 		}
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *txn) error {
 		attempt, finish := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deactivate *sql.Stmt // rare: bound to the transaction at first use
 		now := db.now()
@@ -283,79 +273,36 @@ const requeueSet = `SET status = '` + switchboard.DeliveryPending + `', next_att
 	max_attempts = attempt_count + 1, lease_owner = NULL, lease_until = NULL,
 	delivered_at = NULL, updated_at = ?1`
 
-// RetryDelivery queues a failed or delivered delivery for one more attempt
-// now, and returns it as FindDelivery does; DELIVERY_NOT_FOUND unless the
-// organisation's, CONFLICT while it is still pending. The previous
-// delivery time is cleared: the delivery is pending again.
-func (db *DB) RetryDelivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
-	if !switchboard.ValidID(switchboard.PrefixDelivery, id) {
-		return nil, deliveryNotFound(id)
-	}
-	var d *switchboard.Delivery
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
-			WHERE organization_id = ?2 AND id = ?3 AND status <> '`+switchboard.DeliveryPending+`'`,
-			micros(db.now()), orgID, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if d, err = findDelivery(ctx, tx, orgID, id); err != nil {
-			return err // DELIVERY_NOT_FOUND when it is not the organisation's
-		}
-		if n == 0 {
-			return switchboard.Errorf(switchboard.ECodeConflict,
-				"Webhook delivery %s is still pending: it will be attempted again without a retry.", id)
-		}
-		return nil
-	})
+// RequeueDelivery makes the delivery pending again unless it is pending.
+func (tx *txn) RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
+		WHERE organization_id = ?2 AND id = ?3 AND status <> '`+switchboard.DeliveryPending+`'`,
+		micros(now), orgID, id)
 	if err != nil {
-		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
+		return false, err
 	}
-	return d, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
-// ReplayDeliveries queues one more attempt, now, of every failed delivery
-// of the organisation's subscription webhookID created at or after since,
-// and returns how many; WEBHOOK_NOT_FOUND unless the subscription is the
-// organisation's (a deleted one's deliveries cannot be replayed).
-func (db *DB) ReplayDeliveries(ctx context.Context, orgID, webhookID string, since time.Time) (int, error) {
-	if !switchboard.ValidID(switchboard.PrefixWebhook, webhookID) {
-		return 0, webhookNotFound(webhookID)
-	}
-	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhooks WHERE organization_id = ? AND id = ?`, orgID, webhookID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return webhookNotFound(webhookID)
-		}
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
-			WHERE webhook_id = ?2 AND organization_id = ?3 AND created_at >= ?4
-				AND status = '`+switchboard.DeliveryFailed+`'`,
-			micros(db.now()), webhookID, orgID, micros(since))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+// RequeueFailedDeliveries makes the subscription's failed deliveries
+// created since pending again.
+func (tx *txn) RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries `+requeueSet+`
+		WHERE webhook_id = ?2 AND organization_id = ?3 AND created_at >= ?4
+			AND status = '`+switchboard.DeliveryFailed+`'`,
+		micros(now), webhookID, orgID, micros(since))
 	if err != nil {
-		return 0, fmt.Errorf("replay deliveries of %s: %w", webhookID, err)
+		return 0, err
 	}
-	return int(n), nil
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // CountPendingDeliveries returns the number of pending deliveries of every
 // organisation, leased or not: the queue depth. It counts the entries of
 // the partial index deliveries_due, not the table.
-func (db *DB) CountPendingDeliveries(ctx context.Context) (int, error) {
+func (db *Driver) CountPendingDeliveries(ctx context.Context) (int, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = '`+switchboard.DeliveryPending+`'`).Scan(&n)
 	if err != nil {

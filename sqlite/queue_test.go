@@ -31,7 +31,7 @@ func TestQueueQueryPlans(t *testing.T) {
 		{deactivateSQL, []string{"SEARCH webhooks USING INDEX sqlite_autoindex_webhooks_1", "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1"}},
 		{`SELECT COUNT(*) FROM deliveries WHERE status = 'pending'`, []string{"USING COVERING INDEX deliveries_due"}},
 	} {
-		rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o", 1, 2, 3, "x", 5, 6)
+		rows, err := db.d.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o", 1, 2, 3, "x", 5, 6)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.query, err)
 		}

@@ -18,7 +18,7 @@ import (
 //
 // It is at most two queries whatever the size (the second only when a
 // number points at an endpoint): no query per number or organisation.
-func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
+func (db *Driver) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	var numCond string
 	args := []any{switchboard.NumberActive}
 	if orgID != "" {
@@ -37,7 +37,7 @@ func (db *DB) RoutingEntries(ctx context.Context, orgID string) ([]*switchboard.
 		if len(ids) == 0 {
 			return nil
 		}
-		eps, err = routingRows(ctx, tx, `SELECT `+endpointColumns+` FROM endpoints
+		eps, err = routingRows(ctx, tx, `SELECT `+switchboard.EndpointColumns+` FROM endpoints
 			WHERE id IN (SELECT value FROM json_each(?))`, []any{idList(ids)}, scanEndpoint)
 		if err != nil {
 			return fmt.Errorf("endpoints: %w", err)
@@ -57,13 +57,5 @@ func routingRows[T any](ctx context.Context, q querier, query string, args []any
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return switchboard.CollectRows(rows, scan)
 }

@@ -1,6 +1,8 @@
 // Package sqlite is the embedded store of Switchboard: a switchboard.Store
 // on one SQLite file, through the pure-Go driver modernc.org/sqlite (no cgo,
-// so the binary stays static).
+// so the binary stays static). The package is SQL only: its Driver
+// implements switchboard.Driver, and the rules of every change are
+// switchboard.Service's.
 //
 // SQLite allows one writer at a time, so the store keeps two pools on the
 // same file: a writer pool of exactly one connection, whose transactions
@@ -25,8 +27,16 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// DB is the SQLite store. It is safe for concurrent use.
+// DB is the SQLite store: switchboard's Service, which holds the rules of
+// every change, over this package's Driver, which only runs SQL.
 type DB struct {
+	*switchboard.Service
+	d *Driver
+}
+
+// Driver is the SQL half of the store (switchboard.Driver). It is safe for
+// concurrent use.
+type Driver struct {
 	path  string
 	clock switchboard.Clock
 
@@ -36,11 +46,13 @@ type DB struct {
 	stmts  sync.Map // query text → *sql.Stmt on reader, for the hot-path lookups
 	wstmts sync.Map // query text → *sql.Stmt on writer, for the delivery queue (writeStmt)
 
+	txns sync.Pool // of *txn, reused by write
+
 	changes changeHub // subscriptions of SubscribeChanges (changes.go)
 	hangups hangupHub // subscriptions of SubscribeHangups (hangups.go)
 }
 
-var _ switchboard.Store = (*DB)(nil)
+var _ switchboard.Driver = (*Driver)(nil)
 
 // pragmas are set through the DSN rather than once after opening, so that
 // every connection the pools open, now or after a reconnect, gets them.
@@ -52,10 +64,23 @@ const pragmas = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)"
 
-// Open opens (creating if needed) the SQLite database at path, a file path.
-// In-memory databases are not supported: the two pools must share one file.
-// Call Migrate before use. A nil clock means switchboard.SystemClock.
+// Open opens (creating if needed) the SQLite database at path, a file path,
+// as a switchboard.Store. In-memory databases are not supported: the two
+// pools must share one file. Call Migrate before use. A nil clock means
+// switchboard.SystemClock.
 func Open(path string, clock switchboard.Clock) (*DB, error) {
+	d, err := OpenDriver(path, clock)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Service: switchboard.NewService(d, clock), d: d}, nil
+}
+
+// Migrate applies the migrations not yet applied (Driver.Migrate).
+func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
+
+// OpenDriver opens the database at path as Open does, without the Service.
+func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 	switch {
 	case path == "":
 		return nil, errors.New("open sqlite: empty database path")
@@ -68,7 +93,8 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 	if clock == nil {
 		clock = switchboard.SystemClock
 	}
-	db := &DB{path: path, clock: clock}
+	db := &Driver{path: path, clock: clock}
+	db.txns.New = func() any { return new(txn) }
 
 	var err error
 	db.writer, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
@@ -105,7 +131,7 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 }
 
 // Ping reports whether the database file answers a query.
-func (db *DB) Ping(ctx context.Context) error {
+func (db *Driver) Ping(ctx context.Context) error {
 	var one int
 	if err := db.reader.QueryRowContext(ctx, `SELECT 1 FROM sqlite_schema LIMIT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("ping sqlite: %w", err)
@@ -114,7 +140,7 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes both pools.
-func (db *DB) Close() error {
+func (db *Driver) Close() error {
 	for _, m := range []*sync.Map{&db.stmts, &db.wstmts} {
 		m.Range(func(k, v any) bool {
 			v.(*sql.Stmt).Close()
@@ -132,7 +158,7 @@ func (db *DB) Close() error {
 
 // now returns the clock's time as it will read back from the database:
 // UTC, truncated to the microseconds the columns keep.
-func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
+func (db *Driver) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
 
 // micros and fromMicros convert between time.Time and the INTEGER columns.
 // idList encodes ids as a JSON array, for `IN (SELECT value FROM
@@ -154,26 +180,67 @@ type querier interface {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = switchboard.Scanner
 
-// write runs fn in an IMMEDIATE transaction on the writer connection.
-// fn must not call other DB methods that write: the writer has one
-// connection, so a nested write would wait for itself.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
+// write runs fn in an IMMEDIATE transaction on the writer connection,
+// commits, and then tells the change subscribers. fn must not call other Driver methods that write:
+// the writer has one connection, so a nested write would wait for itself.
+func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() // a no-op after Commit
-	if err := fn(tx); err != nil {
+	return db.finish(ctx, tx, fn(tx))
+}
+
+// Write runs fn in one write transaction (switchboard.Driver). SQLite
+// never aborts it to retry, so fn runs once.
+func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
 		return err
 	}
-	return tx.Commit()
+	return db.finish(ctx, tx, fn(tx))
+}
+
+// begin starts a write transaction.
+func (db *Driver) begin(ctx context.Context) (*txn, error) {
+	stx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	tx := db.txns.Get().(*txn)
+	tx.Tx, tx.db = stx, db
+	return tx, nil
+}
+
+// finish ends the transaction tx whose work returned err: it rolls back
+// on an error; else it commits and tells the change
+// subscribers. tx is reused afterwards (the recorder's batches commit
+// thousands of times a second, each in one).
+func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
+	stx := tx.Tx
+	defer func() {
+		clear(tx.ids)
+		*tx = txn{changed: tx.changed[:0], written: tx.written[:0], hooks: tx.hooks[:0], ids: tx.ids[:0]}
+		db.txns.Put(tx)
+	}()
+	if err != nil {
+		stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return err
+	}
+	for _, org := range tx.changed {
+		db.changed(org)
+	}
+	return nil
 }
 
 // read runs fn in a read transaction on the reader pool, so that a list and
 // its total come from the same snapshot.
-func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *Driver) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -186,7 +253,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // prepared once (database/sql re-prepares it per connection as needed), so
 // the lookups made on every request skip parsing SQL. It is prepared
 // lazily because the tables do not exist before Migrate.
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (db *Driver) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if s, ok := db.stmts.Load(query); ok {
 		return s.(*sql.Stmt).QueryRowContext(ctx, args...)
 	}
@@ -208,7 +275,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // connection was replaced). It is for the delivery queue, whose small
 // transactions run thousands of times a second. Call it before db.write,
 // never inside: preparing needs the connection the transaction holds.
-func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+func (db *Driver) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := db.wstmts.Load(query); ok {
 		return s.(*sql.Stmt), nil
 	}
@@ -223,14 +290,17 @@ func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// pageArgs returns the LIMIT and OFFSET of a page; a zero limit means the
-// default. The HTTP layer rejects out-of-range values before they get here.
-func pageArgs(p switchboard.Page) (limit, offset int) {
-	limit, offset = p.Limit, p.Offset
-	if limit <= 0 {
-		limit = switchboard.DefaultLimit
-	}
-	return limit, max(offset, 0)
+// insertSQL inserts a row of table with every column of cols, a column
+// list the root package declares.
+func insertSQL(table, cols string) string {
+	return `INSERT INTO ` + table + ` (` + cols + `) VALUES (?` + strings.Repeat(", ?", strings.Count(cols, ",")) + `)`
+}
+
+// updateSQL sets the columns valueCols of the organisation's row of table
+// by ID; its last two parameters are organization_id and id.
+func updateSQL(table, valueCols string) string {
+	return `UPDATE ` + table + ` SET (` + valueCols + `) = (?` + strings.Repeat(", ?", strings.Count(valueCols, ",")) + `)
+		WHERE organization_id = ? AND id = ?`
 }
 
 // where joins SQL conditions with AND.
@@ -244,15 +314,22 @@ func (w *where) add(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
+// eqs adds column = value for each condition.
+func (w *where) eqs(cs []switchboard.Cond) {
+	for _, c := range cs {
+		w.add(c.Column+" = ?", c.Value)
+	}
+}
+
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 
 // listPage returns one page of a list and the total that match, both from
 // the same read snapshot so they agree. countSQL counts the matches;
 // pageSQL selects them in list order and ends where LIMIT ? OFFSET ? is
 // appended; both take args. Each row is read by scan.
-func listPage[T any](ctx context.Context, db *DB, countSQL, pageSQL string, args []any, p switchboard.Page,
+func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, args []any, p switchboard.Page,
 	scan func(scanner) (T, error)) ([]T, int, error) {
-	limit, offset := pageArgs(p)
+	limit, offset := p.LimitOffset()
 	var list []T
 	var total int
 	err := db.read(ctx, func(tx *sql.Tx) error {
@@ -264,29 +341,8 @@ func listPage[T any](ctx context.Context, db *DB, countSQL, pageSQL string, args
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
-				return err
-			}
-			list = append(list, v)
-		}
-		return rows.Err()
+		list, err = switchboard.CollectRows(rows, scan)
+		return err
 	})
 	return list, total, err
-}
-
-// lookup reads one object by ID: an ID of the wrong kind is notFound
-// without a query (a mistyped ID is a 404, never a 500), and so is a
-// missing row. row runs the query, on the reader pool or in a transaction.
-func lookup[T any](prefix, id string, notFound func(string) error, row func() *sql.Row, scan func(scanner) (T, error)) (T, error) {
-	var zero T
-	if !switchboard.ValidID(prefix, id) {
-		return zero, notFound(id)
-	}
-	v, err := scan(row())
-	if errors.Is(err, sql.ErrNoRows) {
-		return zero, notFound(id)
-	}
-	return v, err
 }

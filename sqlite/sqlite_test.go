@@ -51,7 +51,7 @@ func TestMigrateIsIdempotentAndKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	var applied int
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil {
+	if err := db.d.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
 	if applied != len(names) || applied == 0 {
@@ -91,7 +91,7 @@ func TestPragmas(t *testing.T) {
 				name, mode, fk, busy, sync, queryOnly)
 		}
 	}
-	w, err := db.writer.Conn(ctx)
+	w, err := db.d.writer.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestPragmas(t *testing.T) {
 	// Hold several reader connections at once so more than one is checked.
 	var conns []*sql.Conn
 	for range 3 {
-		c, err := db.reader.Conn(ctx)
+		c, err := db.d.reader.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

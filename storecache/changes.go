@@ -1,11 +1,11 @@
 package storecache
 
-// Invalidator is implemented by the Store that New and NewChecking
+// Invalidator is implemented by the Cache that New and NewChecking
 // return. Feeding it the store's change feed makes changes made by other
 // nodes visible at once instead of when the TTL ends:
 //
 //	cache := storecache.New(store, storecache.DefaultTTL, nil)
-//	go cache.SubscribeChanges(ctx, cache.(storecache.Invalidator).Invalidate)
+//	go cache.SubscribeChanges(ctx, cache.Invalidate)
 type Invalidator interface {
 	// Invalidate drops the organisation's cached entries, or every
 	// organisation's when orgID is "", and refuses the results of reads
@@ -13,13 +13,13 @@ type Invalidator interface {
 	Invalidate(orgID string)
 }
 
-var _ Invalidator = (*store)(nil)
+var _ Invalidator = (*Cache)(nil)
 
 // Invalidate drops the organisation's cached entries, or every
 // organisation's when orgID is "" (a change feed's "changes may have been
 // missed"). A read that began before it does not store its result, which
 // may predate the change.
-func (s *store) Invalidate(orgID string) {
+func (s *Cache) Invalidate(orgID string) {
 	if orgID != "" {
 		s.invalidate(orgID)
 		return

@@ -14,15 +14,15 @@ import (
 // endpoint no longer equals its copy, which means a caller modified an
 // endpoint it should have treated as read-only. It costs a copy per miss
 // and a comparison per hit: not for production.
-func NewChecking(s switchboard.Store, ttl time.Duration, clock switchboard.Clock) switchboard.Store {
-	c := New(s, ttl, clock).(*store)
+func NewChecking(s switchboard.Store, ttl time.Duration, clock switchboard.Clock) *Cache {
+	c := New(s, ttl, clock)
 	c.checking = true
 	return c
 }
 
 // Close closes the underlying store. A checking cache first compares every
 // endpoint it holds with its copy and reports those a caller modified.
-func (s *store) Close() error {
+func (s *Cache) Close() error {
 	var errs []error
 	if s.checking {
 		s.mu.RLock()
@@ -47,7 +47,7 @@ func (s *store) Close() error {
 
 // shadow returns a deep copy of ep to check it against later, when the
 // store is checking (tests), and nil otherwise.
-func (s *store) shadow(ep *switchboard.Endpoint) *switchboard.Endpoint {
+func (s *Cache) shadow(ep *switchboard.Endpoint) *switchboard.Endpoint {
 	if !s.checking || ep == nil {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (s *store) shadow(ep *switchboard.Endpoint) *switchboard.Endpoint {
 
 // check panics, when the store is checking (tests), if a caller modified
 // a cached endpoint since it was cached.
-func (s *store) check(ep, shadow *switchboard.Endpoint) {
+func (s *Cache) check(ep, shadow *switchboard.Endpoint) {
 	if s.checking && !reflect.DeepEqual(ep, shadow) {
 		panic("storecache: a caller modified a cached endpoint: " + ep.ID)
 	}

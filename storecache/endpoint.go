@@ -11,7 +11,7 @@ import (
 // FindEndpoint returns the organisation's endpoint from the cache, or
 // reads it through and caches it. Errors (ENDPOINT_NOT_FOUND included) are
 // not cached. The endpoint is shared with the cache: read-only.
-func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboard.Endpoint, error) {
+func (s *Cache) FindEndpoint(ctx context.Context, orgID, id string) (*switchboard.Endpoint, error) {
 	ep, _, err := s.find(ctx, orgID, id)
 	return ep, err
 }
@@ -20,7 +20,7 @@ func (s *store) FindEndpoint(ctx context.Context, orgID, id string) (*switchboar
 // pure function of the endpoint: its bytes are cached with the endpoint
 // and shared by every later hit, so a read costs neither a query nor an
 // encoding. The bytes are read-only.
-func (s *store) FindEndpointJSON(ctx context.Context, orgID, id string, encode func(*switchboard.Endpoint) ([]byte, error)) ([]byte, error) {
+func (s *Cache) FindEndpointJSON(ctx context.Context, orgID, id string, encode func(*switchboard.Endpoint) ([]byte, error)) ([]byte, error) {
 	ep, b, err := s.find(ctx, orgID, id)
 	if err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func (s *store) FindEndpointJSON(ctx context.Context, orgID, id string, encode f
 }
 
 // find is FindEndpoint with the entry's body slot.
-func (s *store) find(ctx context.Context, orgID, id string) (*switchboard.Endpoint, *body, error) {
+func (s *Cache) find(ctx context.Context, orgID, id string) (*switchboard.Endpoint, *body, error) {
 	now := s.clock()
 	s.mu.RLock()
 	if o := s.orgs[orgID]; o != nil {
@@ -65,7 +65,7 @@ func (s *store) find(ctx context.Context, orgID, id string) (*switchboard.Endpoi
 // ListEndpoints returns one page of the organisation's endpoints from the
 // cache, or reads it through and caches it, keyed by the whole filter. The
 // slice is the caller's; the endpoints are shared with the cache: read-only.
-func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
+func (s *Cache) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
 	eps, total, _, err := s.list(ctx, orgID, f)
 	if err != nil {
 		return nil, 0, err
@@ -76,7 +76,7 @@ func (s *store) ListEndpoints(ctx context.Context, orgID string, f switchboard.E
 // ListEndpointsJSON is ListEndpoints encoded by encode, which must be a
 // pure function of the page, the total and the filter: its bytes are
 // cached with the page, as FindEndpointJSON's are. The bytes are read-only.
-func (s *store) ListEndpointsJSON(ctx context.Context, orgID string, f switchboard.EndpointFilter, encode func([]*switchboard.Endpoint, int) ([]byte, error)) ([]byte, error) {
+func (s *Cache) ListEndpointsJSON(ctx context.Context, orgID string, f switchboard.EndpointFilter, encode func([]*switchboard.Endpoint, int) ([]byte, error)) ([]byte, error) {
 	eps, total, b, err := s.list(ctx, orgID, f)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (s *store) ListEndpointsJSON(ctx context.Context, orgID string, f switchboa
 
 // list is ListEndpoints with the entry's body slot. The slice returned is
 // shared with the cache.
-func (s *store) list(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, *body, error) {
+func (s *Cache) list(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, *body, error) {
 	now := s.clock()
 	s.mu.RLock()
 	if o := s.orgs[orgID]; o != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard-voice/switchboard/storetest"
 )
 
-func openCache(t *testing.T) (*store, *sqlite.DB, *storetest.Clock) {
+func openCache(t *testing.T) (*Cache, *sqlite.DB, *storetest.Clock) {
 	t.Helper()
 	clock := storetest.NewClock()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "switchboard.db"), clock.Now)
@@ -23,7 +23,7 @@ func openCache(t *testing.T) (*store, *sqlite.DB, *storetest.Clock) {
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return New(db, time.Second, clock.Now).(*store), db, clock
+	return New(db, time.Second, clock.Now), db, clock
 }
 
 func webhooks(t *testing.T, s switchboard.Store, orgID string, n int) []*switchboard.Endpoint {
@@ -43,7 +43,7 @@ func webhooks(t *testing.T, s switchboard.Store, orgID string, n int) []*switchb
 }
 
 // checkSize recounts what the cache holds and compares it with its books.
-func checkSize(t *testing.T, s *store) {
+func checkSize(t *testing.T, s *Cache) {
 	t.Helper()
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -46,10 +46,10 @@ const (
 	maxEntries    = 32768
 )
 
-// store is the caching wrapper. The embedded Store answers every method
+// Cache is the caching wrapper, a switchboard.Store. The embedded Store answers every method
 // that is not overridden here: the reads that are not cached and the
 // writes that cannot change an endpoint (see write.go).
-type store struct {
+type Cache struct {
 	switchboard.Store
 	ttl   time.Duration
 	clock switchboard.Clock
@@ -94,21 +94,21 @@ type listEntry struct {
 // (DefaultTTL when ttl <= 0), read from clock (switchboard.SystemClock
 // when nil). Every write must go through the returned Store for this
 // process to read its own writes at once.
-func New(s switchboard.Store, ttl time.Duration, clock switchboard.Clock) switchboard.Store {
+func New(s switchboard.Store, ttl time.Duration, clock switchboard.Clock) *Cache {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
 	if clock == nil {
 		clock = switchboard.SystemClock
 	}
-	return &store{Store: s, ttl: ttl, clock: clock, maxOrg: maxOrgEntries, maxAll: maxEntries,
+	return &Cache{Store: s, ttl: ttl, clock: clock, maxOrg: maxOrgEntries, maxAll: maxEntries,
 		orgs: map[string]*org{}}
 }
 
 // snapshot returns the organisation's cache, created if needed, and its
 // generation. A result read from the database after this call may be put
 // back with that generation.
-func (s *store) snapshot(orgID string) (*org, uint64) {
+func (s *Cache) snapshot(orgID string) (*org, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.orgs[orgID]
@@ -126,7 +126,7 @@ func (s *store) snapshot(orgID string) (*org, uint64) {
 // put stores an entry of n endpoints through add, unless the organisation
 // has moved on to a later generation (a write happened since the read
 // began) or was dropped from the cache. It keeps the bounds.
-func (s *store) put(orgID string, o *org, gen uint64, n int, add func(o *org)) {
+func (s *Cache) put(orgID string, o *org, gen uint64, n int, add func(o *org)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o.gen != gen || s.orgs[orgID] != o || n > s.maxOrg {
@@ -144,7 +144,7 @@ func (s *store) put(orgID string, o *org, gen uint64, n int, add func(o *org)) {
 }
 
 // clear drops the organisation's entries; s.mu must be held.
-func (s *store) clear(o *org) {
+func (s *Cache) clear(o *org) {
 	s.size -= o.size
 	o.size = 0
 	o.finds = nil
@@ -154,7 +154,7 @@ func (s *store) clear(o *org) {
 // invalidate starts a new generation for the organisation, dropping its
 // entries and refusing the results of reads that began before. Writes call
 // it after the underlying store returns, whether or not the write failed.
-func (s *store) invalidate(orgID string) {
+func (s *Cache) invalidate(orgID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o := s.orgs[orgID]; o != nil {

@@ -229,11 +229,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger:       m.logger,
 		Observe:      met.observeAttempt,
 	})
-	invalidate := func(string) {}
-	if inv, ok := cache.(interface{ Invalidate(orgID string) }); ok {
-		invalidate = inv.Invalidate
-	}
-	if err := m.openEdge(ctx, met, invalidate); err != nil {
+	if err := m.openEdge(ctx, met, cache.Invalidate); err != nil {
 		return err
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{

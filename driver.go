@@ -1,0 +1,237 @@
+package switchboard
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file is an internal seam, like River's riverdriver: the narrow
+// interface the SQL stores (sqlite, postgres) implement so that the rules
+// of every change are written once, in Service. It is not a public API:
+// reshape it freely when a rule moves up, and keep both drivers in step.
+//
+// A driver runs SQL and nothing else. It reports a missing row as
+// ErrNoRows; the Service words that into the user-facing error.
+
+// ErrNoRows is what a driver returns when a lookup finds no row. The
+// Service turns it into the resource's NOT_FOUND error.
+var ErrNoRows = errors.New("no rows")
+
+// ErrMissingRef is what a driver returns when a write names a row that a
+// foreign key needs and that is gone.
+var ErrMissingRef = errors.New("referenced row missing")
+
+// ErrUnstorable is what a driver returns for text its database cannot
+// hold (PostgreSQL refuses NUL and invalid UTF-8).
+var ErrUnstorable = errors.New("text the database cannot store")
+
+// Driver is a database as the Service uses it.
+type Driver interface {
+	Reader
+	// Write runs fn in one write transaction and commits it when fn returns
+	// nil. It may run fn more than once (PostgreSQL aborts a transaction to
+	// break a deadlock or a serialisation failure), so fn must have no effect
+	// outside tx. SQLite has one writer: fn must never call a Service method.
+	Write(ctx context.Context, fn func(tx Tx) error) error
+	// ListEndpoints returns one page of the organisation's endpoints, newest
+	// first, and the total that match, both from one snapshot.
+	ListEndpoints(ctx context.Context, orgID string, f EndpointFilter) ([]*Endpoint, int, error)
+	// ListPhoneNumbers and ListAvailable page through the organisation's
+	// numbers and the free inventory in the same way.
+	ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error)
+	ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error)
+	// InsertInventory adds nums[i] to the inventory as ids[i], created at,
+	// skipping numbers already there or earlier in nums, and reports which
+	// it added.
+	InsertInventory(ctx context.Context, nums []*InventoryNumber, ids []string, at time.Time) (added []bool, err error)
+	// ListWebhooks and ListDeliveries page through the organisation's
+	// subscriptions and deliveries (without payloads or attempts).
+	ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webhook, int, error)
+	ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error)
+	// ListCalls pages through the organisation's calls.
+	ListCalls(ctx context.Context, orgID string, f CallFilter) ([]*Call, int, error)
+	// CallEvents returns the call's timeline, oldest first, or ErrNoRows
+	// when the organisation has no such call.
+	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
+
+	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
+	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
+	// LOCKED), never a read followed by a lease up here.
+	ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]*DeliveryJob, error)
+	FinishDeliveries(ctx context.Context, owner string, results []DeliveryResult) error
+	CountPendingDeliveries(ctx context.Context) (int, error)
+
+	// EnsureOrganization inserts the organisation named name as id,
+	// created at, unless one has the name, and returns the one that does.
+	EnsureOrganization(ctx context.Context, id, name string, at time.Time) (*Organization, bool, error)
+	CountOrganizations(ctx context.Context) (int, error)
+	// APIKeyByHash returns the unrevoked key with this hash, or ErrNoRows.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// FinishIdempotent stores the response of an in-flight key and reports
+	// false when none is in flight; AbortIdempotent deletes an in-flight
+	// key. Each is one statement.
+	FinishIdempotent(ctx context.Context, rec *IdempotencyRecord) (bool, error)
+	AbortIdempotent(ctx context.Context, rec *IdempotencyRecord) error
+
+	// HangupRelay and RoutingService carry no rule: the driver answers.
+	HangupRelay
+	RoutingService
+	ChangeFeed
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader is what a driver reads, one statement at a time: on its pool, or
+// inside a write transaction as part of Tx.
+type Reader interface {
+	// Endpoint returns the organisation's endpoint, or ErrNoRows.
+	Endpoint(ctx context.Context, orgID, id string) (*Endpoint, error)
+	// PhoneNumber returns the organisation's number, or ErrNoRows.
+	PhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
+	// Webhook returns the organisation's subscription, or ErrNoRows.
+	Webhook(ctx context.Context, orgID, id string) (*Webhook, error)
+	// Delivery returns the organisation's delivery with its payload and
+	// its attempts, read together, or ErrNoRows.
+	Delivery(ctx context.Context, orgID, id string) (*Delivery, error)
+	// Call returns the organisation's call, or ErrNoRows.
+	Call(ctx context.Context, orgID, id string) (*Call, error)
+}
+
+// Lock is the row lock a transaction takes on what it reads for a change.
+// SQLite's single writer needs none; PostgreSQL maps each to a clause.
+type Lock uint8
+
+const (
+	// LockNone reads without a lock.
+	LockNone Lock = iota
+	// LockUpdate keeps the row's key (FOR NO KEY UPDATE): rows that only
+	// point at it need not wait.
+	LockUpdate
+	// LockDelete is for a row about to be deleted (FOR UPDATE).
+	LockDelete
+)
+
+// Tx is one write transaction.
+type Tx interface {
+	Reader
+
+	// LockEndpoint is Endpoint with the row lock lock, held until the end
+	// of the transaction.
+	LockEndpoint(ctx context.Context, orgID, id string, lock Lock) (*Endpoint, error)
+	// InsertEndpoint and UpdateEndpoint store every column of e.
+	InsertEndpoint(ctx context.Context, e *Endpoint) error
+	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	// DeleteEndpoint deletes the organisation's endpoint.
+	DeleteEndpoint(ctx context.Context, orgID, id string) error
+	// DetachEndpoint clears id from every number of the organisation that
+	// points at it, as endpoint or fallback, and returns those numbers'
+	// IDs. It locks them first and only then calls now for the time it
+	// stamps, so a number's updated_at never goes back in time.
+	DetachEndpoint(ctx context.Context, orgID, id string, now func() time.Time) (numberIDs []string, err error)
+	// ShareEndpoint returns ErrNoRows unless the organisation has the
+	// endpoint, and keeps it from being deleted until the end of the
+	// transaction (PostgreSQL: FOR KEY SHARE).
+	ShareEndpoint(ctx context.Context, orgID, id string) error
+
+	// PhoneNumbers returns the organisation's numbers with these IDs.
+	PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]*PhoneNumber, error)
+	// LockPhoneNumber is PhoneNumber with the number's row lock.
+	LockPhoneNumber(ctx context.Context, orgID, id string, lock Lock) (*PhoneNumber, error)
+	// InventoryID returns the ID of the inventory number that has this ID
+	// and this number (either may be "", meaning any), or ErrNoRows.
+	InventoryID(ctx context.Context, id, number string) (string, error)
+	// InsertPhoneNumber stores a held number, and reports false when its
+	// inventory number is already held (ErrMissingRef: its endpoint is gone).
+	InsertPhoneNumber(ctx context.Context, pn *PhoneNumber) (bool, error)
+	// UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
+	UpdatePhoneNumber(ctx context.Context, pn *PhoneNumber) error
+	// DeletePhoneNumber deletes the organisation's number.
+	DeletePhoneNumber(ctx context.Context, orgID, id string) error
+
+	// LockWebhook is Webhook with the subscription's row lock.
+	LockWebhook(ctx context.Context, orgID, id string, lock Lock) (*Webhook, error)
+	// ShareWebhook returns ErrNoRows unless the organisation has the
+	// subscription, and keeps it from being deleted until commit.
+	ShareWebhook(ctx context.Context, orgID, id string) error
+	// InsertWebhook and UpdateWebhook store every column of w.
+	InsertWebhook(ctx context.Context, w *Webhook) error
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook deletes the subscription, and reports false when the
+	// organisation has none with this ID.
+	DeleteWebhook(ctx context.Context, orgID, id string) (bool, error)
+	// RequeueDelivery makes the organisation's delivery pending at now for
+	// exactly one more attempt, unleased and not delivered, unless it is
+	// pending already (then it reports false; that condition is the
+	// UPDATE's own).
+	RequeueDelivery(ctx context.Context, orgID, id string, now time.Time) (bool, error)
+	// RequeueFailedDeliveries does the same to every failed delivery of the
+	// subscription created at or after since, and says how many.
+	RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error)
+
+	// UpsertCalls writes a batch of call updates whose calls, as stored,
+	// are states: each call inserted or its changeable fields replaced
+	// (CallIdentityError when an update would change its identity), each
+	// timeline entry appended unless already there. It reports, entry by
+	// entry in batch order, which ones it wrote now: an entry listed twice,
+	// or written by an earlier try of the batch, is written once. The
+	// answer is valid until the transaction ends.
+	UpsertCalls(ctx context.Context, updates []CallUpdate, states []*Call) (written []bool, err error)
+	// WebhookEndpoints reports, ref by ref, whether each is a webhook-type
+	// endpoint of its organisation. The answer is valid until the
+	// transaction ends.
+	WebhookEndpoints(ctx context.Context, refs []EndpointRef) ([]bool, error)
+	// OpenCalls returns the node's calls that are not final, locked.
+	OpenCalls(ctx context.Context, node string) ([]*Call, error)
+
+	// InsertAPIKey stores a key.
+	InsertAPIKey(ctx context.Context, key *APIKey) error
+	// ClaimIdempotencyKey records rec as in flight at now unless a record
+	// created after expired holds its key, and returns that record, or nil
+	// when rec now holds the key (an expired record is replaced).
+	ClaimIdempotencyKey(ctx context.Context, rec *IdempotencyRecord, now, expired time.Time) (*IdempotencyRecord, error)
+	// PurgeIdempotencyKeys deletes up to limit records created at or
+	// before expired.
+	PurgeIdempotencyKeys(ctx context.Context, expired time.Time, limit int) error
+
+	// ActiveSubscriptions returns the organisation's active subscriptions,
+	// in ID order.
+	ActiveSubscriptions(ctx context.Context, orgID string) ([]Subscription, error)
+	// WebhookURL returns the URL of the organisation's subscription, active
+	// or not, or ErrNoRows; PostgreSQL holds off its deletion until commit.
+	WebhookURL(ctx context.Context, orgID, id string) (string, error)
+	// WebhookEndpointURL returns the URL of the organisation's webhook-type
+	// endpoint, or ErrNoRows when id is not one.
+	WebhookEndpointURL(ctx context.Context, orgID, id string) (string, error)
+	// InsertOutbox writes a batch of events and their pending deliveries
+	// (PostgreSQL: one statement).
+	InsertOutbox(ctx context.Context, b *OutboxBatch) error
+
+	// NotifyRoutingChanged tells every node that the organisation's numbers
+	// or endpoints changed, if and only if the transaction commits.
+	NotifyRoutingChanged(ctx context.Context, orgID string) error
+}
+
+// EndpointRef is an endpoint ID as an organisation's record names it.
+type EndpointRef struct {
+	OrganizationID, ID string
+}
+
+// Subscription is what fan-out needs of an active subscription.
+type Subscription struct {
+	ID, URL string
+	Events  []string
+}
+
+// OutboxBatch is the events of one organisation's change, stamped At, and
+// one pending delivery, due At, per receiver, column by column (the shape
+// PostgreSQL unnests).
+type OutboxBatch struct {
+	OrganizationID string
+	At             time.Time
+
+	EventIDs, EventTypes, EventData []string
+
+	DeliveryIDs, DeliveryEventIDs, DeliveryTypes, DeliveryURLs []string
+	DeliveryWebhookIDs, DeliveryEndpointIDs                    []*string
+}
