@@ -166,8 +166,9 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 	}
 }
 
-// TestSIPRefusedStatelessly: an untrusted INVITE is refused with the same
-// answer (same To tag) each time it is retransmitted, over UDP and TCP.
+// TestSIPRefusedStatelessly: an untrusted INVITE is refused over UDP and
+// TCP, with the same answer (same To tag) each time it is retransmitted
+// over UDP.
 func TestSIPRefusedStatelessly(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, func(c *ServeConfig) { c.SIPTrusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")} })
@@ -195,9 +196,16 @@ func TestSIPRefusedStatelessly(t *testing.T) {
 			if tc.name == "udp re-INVITE" {
 				invite = bytes.Replace(invite, []byte("@"+target+">\r\n"), []byte("@"+target+">;tag=gone\r\n"), 1)
 			}
+			// A UAC retransmits only over UDP (RFC 3261 §17.1.1.2); over
+			// TCP a second INVITE with the same branch may still find the
+			// first one's short-lived transaction and be absorbed by it.
+			sends := 2
+			if tc.network == "tcp" {
+				sends = 1
+			}
 			var answers []string
 			r := bufio.NewReader(conn)
-			for range 2 {
+			for range sends {
 				if _, err := conn.Write(invite); err != nil {
 					t.Fatal(err)
 				}
@@ -208,7 +216,7 @@ func TestSIPRefusedStatelessly(t *testing.T) {
 				}
 				answers = append(answers, res)
 			}
-			if !strings.HasPrefix(answers[0], tc.want) || !strings.Contains(answers[0], ";tag=") || answers[0] != answers[1] {
+			if !strings.HasPrefix(answers[0], tc.want) || !strings.Contains(answers[0], ";tag=") || answers[0] != answers[len(answers)-1] {
 				t.Errorf("want the same %q with a To tag twice, got:\n%s\n---\n%s", tc.want, answers[0], answers[1])
 			}
 		})
