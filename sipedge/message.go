@@ -14,7 +14,7 @@ import (
 // do sends a non-INVITE request and waits for its final response.
 func (e *Edge) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error) {
 	if len(opts) == 0 {
-		opts = []sipgo.ClientRequestOption{sipgo.ClientRequestAddVia}
+		opts = []sipgo.ClientRequestOption{e.addVia}
 	}
 	tx, err := e.cli.TransactionRequest(ctx, req, opts...)
 	if err != nil {
@@ -35,9 +35,15 @@ func (e *Edge) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientReq
 	}
 }
 
-// contact is our Contact for a leg on the given transport.
-func (e *Edge) contact(transport string) *sip.ContactHeader {
-	c, ok := e.contacts[transport]
+// contact is our Contact in a message of the leg whose INVITE (or
+// in-dialog request) is req: per its transport, and sips: when its
+// Request-URI is.
+func (e *Edge) contact(req *sip.Request) *sip.ContactHeader {
+	key := req.Transport()
+	if req.Recipient.Scheme == "sips" {
+		key = "SIPS"
+	}
+	c, ok := e.contacts[key]
 	if !ok {
 		c = e.contacts["UDP"]
 	}
