@@ -37,7 +37,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
-	req.AppendHeader(sip.HeaderClone(e.contact(req)))
+	req.AppendHeader(e.contact(req))
 
 	for _, name := range carrierHeaders {
 		for _, h := range c.a.req.GetHeaders(name) {

@@ -106,7 +106,7 @@ func (l *leg) toCaller(method sip.RequestMethod, seq uint32) *sip.Request {
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
-	req.AppendHeader(sip.HeaderClone(l.e.contact(l.req)))
+	req.AppendHeader(l.e.contact(l.req))
 	req.SetTransport(l.req.Transport())
 	if len(l.req.GetHeaders("Record-Route")) == 0 {
 		req.SetDestination(l.req.Source())
@@ -133,7 +133,7 @@ func (l *leg) respond(status int, reason string, body []byte, hdrs ...sip.Header
 func (l *leg) response(status int, reason string, body []byte, hdrs ...sip.Header) *sip.Response {
 	res := sip.NewResponseFromRequest(l.req, status, reason, body)
 	if status > 100 && status < 300 {
-		res.AppendHeader(sip.HeaderClone(l.e.contact(l.req)))
+		res.AppendHeader(l.e.contact(l.req))
 	}
 	if len(body) > 0 {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

@@ -37,17 +37,21 @@ func (e *Edge) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientReq
 
 // contact is our Contact in a message of the leg whose INVITE (or
 // in-dialog request) is req: per its transport, and sips: when its
-// Request-URI is.
+// Request-URI is. It returns a copy of its own, for the message to hold.
 func (e *Edge) contact(req *sip.Request) *sip.ContactHeader {
-	key := req.Transport()
-	if req.Recipient.Scheme == "sips" {
-		key = "SIPS"
-	}
-	c, ok := e.contacts[key]
+	c, ok := e.contacts[contactKey(req)]
 	if !ok {
 		c = e.contacts["UDP"]
 	}
-	return &c
+	return c.Clone()
+}
+
+// contactKey is the key of e.contacts for a leg whose request is req.
+func contactKey(req *sip.Request) string {
+	if req.Recipient.Scheme == "sips" {
+		return "SIPS"
+	}
+	return req.Transport()
 }
 
 // toSIPUri converts a validated endpoint URI into sipgo's form.

@@ -78,7 +78,7 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			if len(res.Body()) > 0 {
 				r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 			}
-			r.AppendHeader(sip.HeaderClone(e.contact(req)))
+			r.AppendHeader(e.contact(req))
 			var acked chan struct{}
 			if r.IsSuccess() && !sip.IsReliable(req.Transport()) {
 				// Waited for before the 2xx leaves: its ACK may come at once.
