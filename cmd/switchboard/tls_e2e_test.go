@@ -66,6 +66,12 @@ func newTestCA(t *testing.T) *testCA {
 // it returns its PEM certificate and key and the pair for tls.Config.
 func (ca *testCA) issue(t *testing.T, cn string) (certPEM, keyPEM []byte, pair tls.Certificate) {
 	t.Helper()
+	return ca.issueFor(t, cn, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)})
+}
+
+// issueFor is issue for other names and addresses.
+func (ca *testCA) issueFor(t *testing.T, cn string, names []string, ips []net.IP) (certPEM, keyPEM []byte, pair tls.Certificate) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +79,7 @@ func (ca *testCA) issue(t *testing.T, cn string) (certPEM, keyPEM []byte, pair t
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(certSerial.Add(1)), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames: names, IPAddresses: ips,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
@@ -341,55 +347,72 @@ func TestSIPTLSCall(t *testing.T) {
 	expectCall(t, call, map[string]any{"status": "completed", "hangup_by": "caller", "to_number": f.number})
 }
 
-// TestSIPTLSUntrustedAgent: an agent whose certificate is not trusted is a
-// failed target: alone, the call fails with the TLS reason; with a
+// TestSIPTLSUntrustedAgent: an agent whose certificate is not accepted
+// (another CA's, or for another name) is a failed target: alone, the call
+// fails with the TLS reason and the agent never sees the INVITE; with a
 // trusted fallback, the call fails over to it.
 func TestSIPTLSUntrustedAgent(t *testing.T) {
 	t.Parallel()
 	ca := newTestCA(t)
-	f := newTLSFixture(t, newTLSFiles(t, ca, "node"))
-	_, _, rogueCert := newTestCA(t).issue(t, "rogue")
-	rogue := startTLSAgent(t, rogueCert)
-	_, _, goodCert := ca.issue(t, "agent")
-	good := startTLSAgent(t, goodCert)
-	bad := f.tlsAgentEndpoint("sips:bot@" + rogue.addr)
-	caller := newSIPCaller(t, ca.pool())
+	_, _, otherCA := newTestCA(t).issue(t, "rogue")
+	_, _, otherName := ca.issueFor(t, "elsewhere", []string{"agent.example"}, nil)
+	tests := []struct {
+		name   string
+		cert   tls.Certificate
+		host   string // in the agent's URL
+		detail string
+	}{
+		{"unknown authority", otherCA, "127.0.0.1", "certificate signed by unknown authority"},
+		{"another name", otherName, "localhost", "valid for agent.example, not localhost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newTLSFixture(t, newTLSFiles(t, ca, "node"))
+			rogue := startTLSAgent(t, tt.cert)
+			_, _, goodCert := ca.issue(t, "agent")
+			good := startTLSAgent(t, goodCert)
+			_, port, _ := net.SplitHostPort(rogue.addr)
+			bad := f.tlsAgentEndpoint("sips:bot@" + tt.host + ":" + port)
+			caller := newSIPCaller(t, ca.pool())
 
-	f.attach(bad, "")
-	f.placed++
-	_, err := caller.invite(f.ts.SIPTLSAddr(), "tls", f.number, sdesOffer)
-	if got := finalStatus(t, err); got != 503 {
-		t.Errorf("caller got %d, want 503", got)
-	}
-	call := f.call("")
-	expectCall(t, call, map[string]any{"status": "failed", "failure_reason": "agent_tls_failed", "sip_status": 503})
-	if d := f.eventDetail(call.str("id"), "call.target_failed"); !strings.Contains(d, "certificate") {
-		t.Errorf("target_failed detail %q does not say the certificate was refused", d)
-	}
-	if invs, _ := rogue.received(); len(invs) != 0 {
-		t.Errorf("the untrusted agent got the INVITE (and its SRTP keys)")
-	}
+			f.attach(bad, "")
+			f.placed++
+			_, err := caller.invite(f.ts.SIPTLSAddr(), "tls", f.number, sdesOffer)
+			if got := finalStatus(t, err); got != 503 {
+				t.Errorf("caller got %d, want 503", got)
+			}
+			call := f.call("")
+			expectCall(t, call, map[string]any{"status": "failed", "failure_reason": "agent_tls_failed", "sip_status": 503})
+			if d := f.eventDetail(call.str("id"), "call.target_failed"); !strings.Contains(d, "certificate not accepted") || !strings.Contains(d, tt.detail) {
+				t.Errorf("target_failed detail %q does not say why the certificate was refused (%s)", d, tt.detail)
+			}
+			if invs, _ := rogue.received(); len(invs) != 0 {
+				t.Errorf("the untrusted agent got the INVITE (and its SRTP keys)")
+			}
 
-	fallback := f.tlsAgentEndpoint("sip:bot@" + good.addr + ";transport=tls")
-	f.attach(bad, fallback)
-	eventually(t, 5*time.Second, "fallback routed", func() bool {
-		fb := f.ts.edge.Table().Lookup(f.number).Fallback
-		return fb != nil && fb.ID == fallback
-	})
-	f.placed++
-	sess, err := caller.invite(f.ts.SIPTLSAddr(), "tls", f.number, sdesOffer)
-	if err != nil {
-		t.Fatalf("call not answered by the fallback: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := sess.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	call = f.call("")
-	expectCall(t, call, map[string]any{"status": "completed", "endpoint_id": fallback})
-	if got := strings.Join(f.timeline(call.str("id")), ","); !strings.Contains(got, "call.target_failed,call.failover") {
-		t.Errorf("timeline %s", got)
+			fallback := f.tlsAgentEndpoint("sip:bot@" + good.addr + ";transport=tls")
+			f.attach(bad, fallback)
+			eventually(t, 5*time.Second, "fallback routed", func() bool {
+				fb := f.ts.edge.Table().Lookup(f.number).Fallback
+				return fb != nil && fb.ID == fallback
+			})
+			f.placed++
+			sess, err := caller.invite(f.ts.SIPTLSAddr(), "tls", f.number, sdesOffer)
+			if err != nil {
+				t.Fatalf("call not answered by the fallback: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := sess.Bye(ctx); err != nil {
+				t.Fatal(err)
+			}
+			call = f.call("")
+			expectCall(t, call, map[string]any{"status": "completed", "endpoint_id": fallback})
+			if got := strings.Join(f.timeline(call.str("id")), ","); !strings.Contains(got, "call.target_failed,call.failover") {
+				t.Errorf("timeline %s", got)
+			}
+		})
 	}
 }
 
