@@ -18,17 +18,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	e := c.e
 	ruri := toSIPUri(t.uri)
 	req := sip.NewRequest(sip.INVITE, ruri)
-	transport := "UDP"
-	switch t.uri.Transport() {
-	case "tcp":
-		transport = "TCP"
-	case "tls":
-		transport = "TLS"
-	}
-	if t.uri.Scheme == "sips" {
-		transport = "TLS"
-	}
-	req.SetTransport(transport)
+	req.SetTransport(targetTransport(t.uri))
 
 	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: c.record.FromNumber, Host: e.host}}
 	if dn := c.a.req.From().DisplayName; dn != "" {
@@ -47,7 +37,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
-	req.AppendHeader(sip.HeaderClone(e.contact(transport)))
+	req.AppendHeader(e.contact(req))
 
 	for _, name := range carrierHeaders {
 		for _, h := range c.a.req.GetHeaders(name) {

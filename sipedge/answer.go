@@ -18,6 +18,14 @@ const durableTimeout = 3 * time.Second
 func (c *call) answer(b *leg, tx sip.ClientTransaction) dialResult {
 	e := c.e
 	b.ack(tx)
+	if hasSDESKeys(b.res.Body()) && !secureTransport(c.a.req.Transport()) {
+		// A late offer (or an answer) with SRTP keys, for a caller on UDP
+		// or TCP: not passed on (tls.go).
+		c.event("call.target_failed", "the agent's SDP carries SRTP keys (a=crypto), and the caller is not on TLS", true)
+		e.byB.Delete(b.callID)
+		go b.bye()
+		return dialResult{out: outcomeSDES}
+	}
 	s := c.fire(in2xx, evt{})
 	if !s.taken {
 		go b.bye()

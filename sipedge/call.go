@@ -36,8 +36,11 @@ type call struct {
 	// the other's ACK comes.
 	reinviteWaits map[string]chan struct{}
 
-	called   string
-	hasSlot  bool
+	called  string
+	hasSlot bool
+	// sdes is set when the caller's offer carries SRTP keys (a=crypto):
+	// only TLS targets may then be dialled (tls.go).
+	sdes     bool
 	received time.Time
 
 	// setup is cancelled (with a cause) by the caller's CANCEL, the
@@ -58,7 +61,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	a := req.Clone()
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
 	c := &call{
-		e: e, called: called, received: time.Now(),
+		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
 		a: leg{e: e, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
 		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),

@@ -1,10 +1,10 @@
 package sipedge
 
 import (
+	"context"
 	"strconv"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -19,6 +19,10 @@ type dialResult struct {
 // failure or the ring timeout (sip-notes §5.3).
 func (c *call) dial(t target, ring time.Duration) dialResult {
 	e := c.e
+	if c.sdes && !secureTransport(targetTransport(t.uri)) {
+		c.event("call.target_failed", t.uri.String()+" is not reached over TLS, and the offer carries SRTP keys (a=crypto)", true)
+		return dialResult{out: outcomeSDES}
+	}
 	b := &leg{e: e, uac: true, callID: sip.GenerateTagN(24) + "@switchboard", cseq: 1}
 	b.req = c.buildInvite(t, b.callID)
 	e.byB.Store(b.callID, c)
@@ -28,11 +32,20 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 	c.fire(inRouted, evt{})
 	forget := func() { e.byB.Delete(b.callID) }
 
-	tx, err := e.cli.TransactionRequest(c.setup, b.req, sipgo.ClientRequestAddVia)
+	// The connection (TCP connect, TLS handshake) gets as long as a
+	// target may stay silent: an agent that never completes it is down.
+	connect, cancelConnect := context.WithTimeout(c.setup, e.cfg.TryingTimeout)
+	tx, err := e.cli.TransactionRequest(connect, b.req, e.addVia)
+	cancelConnect()
 	if err != nil {
 		forget()
 		if stop := c.stopOutcome(); stop != nil {
 			return dialResult{final: true, out: *stop}
+		}
+		if why, ok := tlsFailure(err); ok {
+			e.log.Info("agent TLS handshake failed", "call_id", c.record.ID, "uri", t.uri.String(), "err", err)
+			c.event("call.target_failed", t.uri.String()+": "+why, true)
+			return dialResult{out: outcomeTLS}
 		}
 		e.log.Info("agent unreachable", "call_id", c.record.ID, "uri", t.uri.String(), "err", err)
 		return dialResult{out: outcomeUnreachable}
@@ -67,7 +80,7 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 					return dialResult{final: true, out: targetOutcome(res.StatusCode)}
 				}
 				tx.Terminate()
-				if tx, err = e.cli.TransactionRequest(c.setup, next, sipgo.ClientRequestAddVia); err != nil {
+				if tx, err = e.cli.TransactionRequest(c.setup, next, e.addVia); err != nil {
 					forget()
 					return dialResult{out: outcomeUnreachable}
 				}
@@ -117,7 +130,11 @@ func (c *call) relayProvisional(res *sip.Response) {
 	if status != 180 && status != 183 {
 		status = 180
 	}
-	if err := c.a.respond(status, res.Reason, res.Body()); err != nil {
+	body := res.Body()
+	if hasSDESKeys(body) && !secureTransport(c.a.req.Transport()) {
+		body = nil // the SDES rule (tls.go): no early media then
+	}
+	if err := c.a.respond(status, res.Reason, body); err != nil {
 		c.e.log.Debug("relay provisional", "err", err)
 	}
 	c.save(s)

@@ -8,6 +8,8 @@ package sipedge
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +42,16 @@ type Config struct {
 	// listen address (a wildcard listen address advertises 127.0.0.1, so
 	// set it on a real network).
 	Advertise string
+	// TLSAddr is the host:port of the SIP over TLS listener; "" opens
+	// none. Its advertised port is the port it listens on.
+	TLSAddr string
+	// TLSCertificate returns the node's certificate to each TLS client
+	// (tls.Config.GetCertificate), so a renewed certificate is served
+	// without reopening the listener. Required with TLSAddr.
+	TLSCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	// TLSRoots verifies the certificates of the agents dialled over TLS;
+	// nil means the system's roots.
+	TLSRoots *x509.CertPool
 	// Trusted lists the carrier networks whose INVITEs are accepted;
 	// everyone else gets 403 before any lookup.
 	Trusted []netip.Prefix
@@ -93,9 +105,12 @@ type Edge struct {
 
 	udp      net.PacketConn
 	tcp      net.Listener
+	tls      net.Listener // nil without TLSAddr; tlsRaw is its TCP listener
+	tlsRaw   net.Listener
 	host     string
 	port     int
-	contacts map[string]sip.ContactHeader // per transport ("UDP", "TCP")
+	tlsPort  int                          // 0 without a TLS listener
+	contacts map[string]sip.ContactHeader // per transport ("UDP", "TCP", "TLS") and "SIPS"
 
 	byA  sync.Map // A-leg Call-ID → *call
 	byB  sync.Map // B-leg Call-ID → *call
@@ -158,6 +173,13 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	if err := e.listen(); err != nil {
 		return nil, err
 	}
+	if cfg.TLSAddr != "" {
+		if err := e.listenTLS(cfg.TLSAddr); err != nil {
+			e.udp.Close()
+			e.tcp.Close()
+			return nil, err
+		}
+	}
 	if e.cfg.Node == "" {
 		host, _ := os.Hostname()
 		e.cfg.Node = host + "/" + e.Addr()
@@ -166,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	e.sipLog = lim
 	setSIPPackageLogger(sipLog)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host),
+		sipgo.WithUserAgenTLSConfig(tlsDialConfig(cfg.TLSRoots)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen), sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse),
 			sip.WithTransactionLayerLogger(sipLog)))
@@ -180,15 +203,7 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		sipgo.WithClientLogger(sipLog)); err != nil {
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
-	e.contacts = map[string]sip.ContactHeader{}
-	for _, tr := range []string{"UDP", "TCP"} {
-		c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: e.host, Port: e.port}}
-		if tr == "TCP" {
-			c.Address.UriParams = sip.NewParams()
-			c.Address.UriParams.Add("transport", "tcp")
-		}
-		e.contacts[tr] = c
-	}
+	e.contacts = newContacts(e.host, e.port, e.tlsPort)
 	e.srv.OnInvite(e.onInvite)
 	e.srv.OnAck(e.onAck)
 	e.srv.OnBye(e.onBye)
@@ -201,9 +216,38 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	if e.recorder, err = cfg.OpenRecorder(ctx, e.cfg.Node); err != nil {
 		e.udp.Close()
 		e.tcp.Close()
+		if e.tls != nil {
+			e.tls.Close()
+		}
 		return nil, fmt.Errorf("open call recorder: %w", err)
 	}
 	return e, nil
+}
+
+// newContacts returns our Contact per transport: on TLS legs the TLS
+// listener's port with transport=tls, and a sips: URI for legs whose
+// Request-URI is sips: (RFC 3261 §8.1.1.8, §12.1.1). Without a TLS
+// listener, TLS legs give the TCP Contact: the peer cannot open a TLS
+// connection to us, only reuse ours or come back over TCP.
+func newContacts(host string, port, tlsPort int) map[string]sip.ContactHeader {
+	contact := func(scheme string, port int, transport string) sip.ContactHeader {
+		c := sip.ContactHeader{Address: sip.Uri{Scheme: scheme, Host: host, Port: port}}
+		if transport != "" {
+			c.Address.UriParams = sip.NewParams()
+			c.Address.UriParams.Add("transport", transport)
+		}
+		return c
+	}
+	m := map[string]sip.ContactHeader{
+		"UDP": contact("sip", port, ""),
+		"TCP": contact("sip", port, "tcp"),
+	}
+	m["TLS"], m["SIPS"] = m["TCP"], m["TCP"]
+	if tlsPort != 0 {
+		m["TLS"] = contact("sip", tlsPort, "tls")
+		m["SIPS"] = contact("sips", tlsPort, "")
+	}
+	return m
 }
 
 // listen opens UDP and TCP on the same port, with a large UDP receive
@@ -261,9 +305,12 @@ func (e *Edge) Table() *Table { return e.table }
 
 // Serve serves SIP until Close. It returns the first listener error.
 func (e *Edge) Serve() error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- e.srv.ServeUDP(e.udp) }()
 	go func() { errc <- e.srv.ServeTCP(e.tcp) }()
+	if e.tls != nil {
+		go func() { errc <- e.srv.ServeTLS(e.tls) }()
+	}
 	select {
 	case err := <-errc:
 		select {

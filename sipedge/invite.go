@@ -67,6 +67,12 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.fail(inFail, rejectOutcome(d))
 		return
 	}
+	if c.sdes && !secureTransport(req.Transport()) {
+		// SRTP keys in clear text over UDP or TCP (tls.go): relaying
+		// them would spread keys anyone on the path could read.
+		c.fail(inFail, outcomeSDES)
+		return
+	}
 	if !e.acquireNumber(called) {
 		c.fail(inFail, outcomeLimit)
 		return

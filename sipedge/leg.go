@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -107,7 +106,7 @@ func (l *leg) toCaller(method sip.RequestMethod, seq uint32) *sip.Request {
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
-	req.AppendHeader(sip.HeaderClone(l.e.contact(l.req.Transport())))
+	req.AppendHeader(l.e.contact(l.req))
 	req.SetTransport(l.req.Transport())
 	if len(l.req.GetHeaders("Record-Route")) == 0 {
 		req.SetDestination(l.req.Source())
@@ -134,7 +133,7 @@ func (l *leg) respond(status int, reason string, body []byte, hdrs ...sip.Header
 func (l *leg) response(status int, reason string, body []byte, hdrs ...sip.Header) *sip.Response {
 	res := sip.NewResponseFromRequest(l.req, status, reason, body)
 	if status > 100 && status < 300 {
-		res.AppendHeader(sip.HeaderClone(l.e.contact(l.req.Transport())))
+		res.AppendHeader(l.e.contact(l.req))
 	}
 	if len(body) > 0 {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -163,7 +162,7 @@ func (l *leg) ack(tx sip.ClientTransaction) {
 			l.reack(seq)
 		}
 	})
-	if err := l.e.cli.WriteRequest(req, sipgo.ClientRequestAddVia); err != nil {
+	if err := l.e.cli.WriteRequest(req, l.e.addVia); err != nil {
 		l.e.log.Debug("ACK to agent", "err", err)
 	}
 }
@@ -177,7 +176,7 @@ func (l *leg) reack(seq uint32) bool {
 	if acked == 0 || acked != seq {
 		return false // not acknowledged yet (ack will), or another INVITE's 2xx
 	}
-	if err := l.e.cli.WriteRequest(l.inDialog(sip.ACK, seq), sipgo.ClientRequestAddVia); err != nil {
+	if err := l.e.cli.WriteRequest(l.inDialog(sip.ACK, seq), l.e.addVia); err != nil {
 		l.e.log.Debug("ACK to agent again", "sip_call_id", l.callID, "err", err)
 	}
 	return true

@@ -4,7 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -135,7 +134,7 @@ func (e *Edge) onStrayResponse(res *sip.Response) {
 		return
 	}
 	if again != nil && again.CSeq().SeqNo == cseq.SeqNo {
-		if err := e.cli.WriteRequest(again.Clone(), sipgo.ClientRequestAddVia); err != nil {
+		if err := e.cli.WriteRequest(again.Clone(), e.addVia); err != nil {
 			e.log.Debug("re-INVITE ACK again", "call_id", c.record.ID, "err", err)
 		}
 		return

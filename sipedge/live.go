@@ -46,6 +46,9 @@ func (e *Edge) drainNow(ctx context.Context) {
 	e.ua.Close()
 	e.udp.Close()
 	e.tcp.Close()
+	if e.tls != nil {
+		e.tls.Close()
+	}
 	e.sipLog.Flush()
 }
 

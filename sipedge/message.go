@@ -14,7 +14,7 @@ import (
 // do sends a non-INVITE request and waits for its final response.
 func (e *Edge) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error) {
 	if len(opts) == 0 {
-		opts = []sipgo.ClientRequestOption{sipgo.ClientRequestAddVia}
+		opts = []sipgo.ClientRequestOption{e.addVia}
 	}
 	tx, err := e.cli.TransactionRequest(ctx, req, opts...)
 	if err != nil {
@@ -35,13 +35,23 @@ func (e *Edge) do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientReq
 	}
 }
 
-// contact is our Contact for a leg on the given transport.
-func (e *Edge) contact(transport string) *sip.ContactHeader {
-	c, ok := e.contacts[transport]
+// contact is our Contact in a message of the leg whose INVITE (or
+// in-dialog request) is req: per its transport, and sips: when its
+// Request-URI is. It returns a copy of its own, for the message to hold.
+func (e *Edge) contact(req *sip.Request) *sip.ContactHeader {
+	c, ok := e.contacts[contactKey(req)]
 	if !ok {
 		c = e.contacts["UDP"]
 	}
-	return &c
+	return c.Clone()
+}
+
+// contactKey is the key of e.contacts for a leg whose request is req.
+func contactKey(req *sip.Request) string {
+	if req.Recipient.Scheme == "sips" {
+		return "SIPS"
+	}
+	return req.Transport()
 }
 
 // toSIPUri converts a validated endpoint URI into sipgo's form.

@@ -3,7 +3,6 @@ package sipedge
 import (
 	"context"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -25,6 +24,11 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		e.respond(tx, req, 491, "Request Pending")
 		return
 	}
+	if hasSDESKeys(req.Body()) && !(secureTransport(req.Transport()) && secureTransport(other.req.Transport())) {
+		// SRTP keys never cross a leg that is not TLS (tls.go).
+		e.respond(tx, req, sipNotAcceptable, "Not Acceptable Here")
+		return
+	}
 	out := other.inDialog(sip.INVITE, other.nextSeq())
 	if ct := req.ContentType(); ct != nil {
 		out.AppendHeader(sip.NewHeader("Content-Type", ct.Value()))
@@ -32,7 +36,7 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	out.SetBody(req.Body())
 	ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
 	defer cancel()
-	otx, err := e.cli.TransactionRequest(ctx, out, sipgo.ClientRequestAddVia)
+	otx, err := e.cli.TransactionRequest(ctx, out, e.addVia)
 	if err != nil {
 		e.respond(tx, req, sipServerError, "Server Internal Error")
 		return
@@ -68,13 +72,13 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				}
 				c.reinviteAcks[out.CallID().Value()] = ack.Clone()
 				c.mu.Unlock()
-				_ = e.cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
+				_ = e.cli.WriteRequest(ack, e.addVia)
 			}
 			r := sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, res.Body())
 			if len(res.Body()) > 0 {
 				r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 			}
-			r.AppendHeader(sip.HeaderClone(e.contact(req.Transport())))
+			r.AppendHeader(e.contact(req))
 			var acked chan struct{}
 			if r.IsSuccess() && !sip.IsReliable(req.Transport()) {
 				// Waited for before the 2xx leaves: its ACK may come at once.

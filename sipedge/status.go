@@ -15,6 +15,7 @@ const (
 	sipCallNotExist    = 481
 	sipBusy            = 486
 	sipTerminated      = 487
+	sipNotAcceptable   = 488
 	sipServerError     = 500
 	sipServiceUnavail  = 503
 	sipBusyEverywhere  = 600
@@ -80,13 +81,17 @@ func targetOutcome(status int) outcome {
 var (
 	outcomeNoAnswer    = outcome{status: sipUnavailable, call: switchboard.CallNoAnswer, cause: switchboard.HangupNoAnswer, reason: "ring_timeout"}
 	outcomeUnreachable = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_unreachable"}
-	outcomeNoTargets   = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_target"}
-	outcomeWebhook     = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "webhook_no_answer"}
-	outcomeCanceled    = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupUser, reason: "caller_canceled"}
-	outcomeAPI         = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
-	outcomeDraining    = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
-	outcomeNotSaved    = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
-	outcomeLimit       = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
+	outcomeTLS         = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_tls_failed"}
+	// outcomeSDES refuses SRTP keys (a=crypto) that would cross a leg that
+	// is not TLS (tls.go).
+	outcomeSDES      = outcome{status: sipNotAcceptable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "srtp_keys_need_tls"}
+	outcomeNoTargets = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_target"}
+	outcomeWebhook   = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "webhook_no_answer"}
+	outcomeCanceled  = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupUser, reason: "caller_canceled"}
+	outcomeAPI       = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
+	outcomeDraining  = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
+	outcomeNotSaved  = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
+	outcomeLimit     = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
 )
 
 // hangupBy is who the record says ended a call that failed with o.

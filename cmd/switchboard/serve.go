@@ -31,6 +31,10 @@ type ServeConfig struct {
 	HTTPAddr            string
 	SIPAddr             string
 	SIPTrusted          []netip.Prefix
+	SIPTLSAddr          string // "" when off
+	SIPTLSCert          string
+	SIPTLSKey           string
+	SIPTLSCA            string
 	WebhookAllowPrivate bool
 	WebhookSchedule     []time.Duration
 	WebhookTimeout      time.Duration
@@ -61,6 +65,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.Database, "database", defaultDatabase, "database: sqlite:PATH, PATH or postgres://…")
 	fs.StringVar(&c.HTTPAddr, "http", ":8080", "HTTP API listen address")
 	fs.StringVar(&c.SIPAddr, "sip", ":5060", "SIP listen address (UDP and TCP)")
+	fs.StringVar(&c.SIPTLSAddr, "sip-tls", "", "SIP over TLS listen address, e.g. :5061 (default: off; needs --sip-tls-cert and --sip-tls-key)")
+	fs.StringVar(&c.SIPTLSCert, "sip-tls-cert", "", "PEM certificate (chain) of the TLS listener; re-read on SIGHUP")
+	fs.StringVar(&c.SIPTLSKey, "sip-tls-key", "", "PEM private key of the TLS listener; re-read on SIGHUP")
+	fs.StringVar(&c.SIPTLSCA, "sip-tls-ca", "", "PEM bundle of CAs trusted for agents dialled over TLS, besides the system's")
 	trusted := fs.String("sip-trusted", defaultSIPTrusted, "comma-separated carrier networks whose INVITEs are accepted")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "allow webhook URLs on private and loopback addresses (development only)")
 	schedule := fs.String("webhook-retry-schedule", webhook.DefaultScheduleSpec, "delay before each webhook delivery attempt, comma-separated")
@@ -125,6 +133,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if c.RateLimit < 0 {
 		return c, usageError{"--rate-limit must not be negative"}
 	}
+	if err := checkTLSFlags(c); err != nil {
+		return c, err
+	}
 	c.CallJournal = callJournalDir(c.CallJournal, c.Database)
 	return c, nil
 }
@@ -149,7 +160,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		m.Close(context.Background())
 		return err
 	}
-	<-ctx.Done()
+	m.waitReloading(ctx)
 	m.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -174,6 +185,7 @@ type Main struct {
 	stopWorker context.CancelFunc
 	workerDone chan struct{}
 	edge       *sipedge.Edge
+	tlsCert    *certReloader // nil without --sip-tls
 	edgeDone   chan error
 	stopFeed   context.CancelFunc
 	feeds      sync.WaitGroup // the change feed and hangup relay goroutines
@@ -263,7 +275,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.edgeDone = make(chan error, 1)
 	go func() { m.edgeDone <- m.edge.Serve() }()
 	m.logger.Info("switchboard serving", "version", switchboard.Version, "http", m.httpLn.Addr().String(),
-		"sip", m.edge.Addr(), "node", m.Config.Node, "database", redactDSN(m.Config.Database))
+		"sip", m.edge.Addr(), "sip_tls", m.edge.TLSAddr(), "node", m.Config.Node, "database", redactDSN(m.Config.Database))
 	return nil
 }
 
@@ -280,9 +292,14 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 			return fmt.Errorf("--call-journal %s must be a writable directory (or off): %w", cfg.CallJournal, err)
 		}
 	}
+	tlsCfg, err := m.openTLS()
+	if err != nil {
+		return err
+	}
 	asker := webhook.NewAsker(cfg.WebhookAllowPrivate)
 	edge, err := sipedge.New(ctx, sipedge.Config{
 		Addr: cfg.SIPAddr, Advertise: cfg.SIPAdvertise, Trusted: cfg.SIPTrusted,
+		TLSAddr: cfg.SIPTLSAddr, TLSCertificate: tlsCfg.cert, TLSRoots: tlsCfg.roots,
 		DefaultCountry: cfg.SIPDefaultCountry, Node: cfg.Node,
 		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
 		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout, TransactionLinger: cfg.SIPTxLinger,
