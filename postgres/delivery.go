@@ -70,10 +70,4 @@ func findDelivery(ctx context.Context, q querier, orgID, id string) (*switchboar
 }
 
 // scanDelivery scans switchboard.DeliveryColumns, then extra.
-func scanDelivery(s scanner, extra ...any) (*switchboard.Delivery, error) {
-	var ds switchboard.DeliveryScan
-	if err := s.Scan(append(ds.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return ds.Delivery(), nil
-}
+var scanDelivery = codec.ScanDelivery

@@ -23,8 +23,6 @@ const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i
 
 const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
 
-const findPhoneNumberSQL = phoneNumberSelect + ` WHERE p.organization_id = $1 AND p.id = $2`
-
 const inventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
 
 // InsertInventory adds the numbers in one statement, skipping those already
@@ -76,23 +74,6 @@ func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilt
 		})
 }
 
-// InventoryID finds an inventory number by ID, by number, or by both.
-func (t *txn) InventoryID(ctx context.Context, id, number string) (string, error) {
-	var w where
-	w.eqs(switchboard.InventoryConds(id, number))
-	var invID string
-	err := t.QueryRow(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
-	return invID, noRows(err)
-}
-
-// ShareEndpoint takes a key-share lock on the endpoint until the
-// transaction ends, so a concurrent DeleteEndpoint waits for the number
-// that will point at the endpoint to be committed, and then detaches it.
-func (t *txn) ShareEndpoint(ctx context.Context, orgID, id string) error {
-	var one int
-	return noRows(t.QueryRow(ctx, `SELECT 1 FROM endpoints WHERE organization_id = $1 AND id = $2 FOR KEY SHARE`, orgID, id).Scan(&one))
-}
-
 // InsertPhoneNumber stores a held number. ON CONFLICT waits for a
 // concurrent claim of the number to end, and inserts nothing if it
 // committed.
@@ -126,27 +107,6 @@ func missingRef(err error) error {
 		return switchboard.ErrMissingRef
 	}
 	return err
-}
-
-// PhoneNumber reads the organisation's number on the pool.
-func (db *Driver) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	pn, err := scanPhoneNumber(db.pool.QueryRow(ctx, findPhoneNumberSQL, orgID, id))
-	return pn, noRows(err)
-}
-
-// PhoneNumber reads the organisation's number in the transaction.
-func (t *txn) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	return t.LockPhoneNumber(ctx, orgID, id, switchboard.LockNone)
-}
-
-// LockPhoneNumber reads the number with a lock on its row alone.
-func (t *txn) LockPhoneNumber(ctx context.Context, orgID, id string, lock switchboard.Lock) (*switchboard.PhoneNumber, error) {
-	q := findPhoneNumberSQL
-	if c := lockClause[lock]; c != "" {
-		q += c + " OF p"
-	}
-	pn, err := scanPhoneNumber(t.QueryRow(ctx, q, orgID, id))
-	return pn, noRows(err)
 }
 
 // findPhoneNumbers returns the organisation's numbers with these IDs,
@@ -187,10 +147,4 @@ func (t *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 }
 
 // scanPhoneNumber scans phoneNumberColumns, then extra.
-func scanPhoneNumber(s scanner, extra ...any) (*switchboard.PhoneNumber, error) {
-	var ps switchboard.PhoneNumberScan
-	if err := s.Scan(append(ps.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return ps.PhoneNumber(), nil
-}
+var scanPhoneNumber = codec.ScanPhoneNumber

@@ -43,6 +43,8 @@ type DB struct {
 // Driver is the SQL half of the store (switchboard.Driver). It is safe for
 // concurrent use.
 type Driver struct {
+	switchboard.RowReader // the lookups of endpoints, numbers and subscriptions
+
 	pool   *pgxpool.Pool
 	clock  switchboard.Clock
 	schema string // the schema option of the DSN; "" when none was given
@@ -104,7 +106,9 @@ func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driv
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(cfg), err)
 	}
-	return &Driver{pool: pool, clock: clock, schema: schema}, nil
+	db := &Driver{pool: pool, clock: clock, schema: schema}
+	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
+	return db, nil
 }
 
 // cutSchema removes the store's schema parameter from a URL DSN, which
@@ -182,7 +186,8 @@ type scanner = switchboard.Scanner
 // txn is a write transaction (switchboard.Tx).
 type txn struct {
 	pgx.Tx
-	ctx context.Context
+	switchboard.RowWriter // the lookups and writes of endpoints, numbers and subscriptions
+	ctx                   context.Context
 }
 
 // maxTries bounds how often write runs a transaction that PostgreSQL
@@ -209,6 +214,7 @@ func (db *Driver) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
 	t := &txn{Tx: tx, ctx: ctx}
+	t.RowWriter = switchboard.RowWriter{RowReader: switchboard.RowReader{Q: t, SQL: &rowSQL}, E: t}
 	if err := fn(t); err != nil {
 		return err
 	}

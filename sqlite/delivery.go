@@ -72,10 +72,4 @@ func deliveryAttempts(ctx context.Context, q querier, id string) ([]switchboard.
 }
 
 // scanDelivery scans switchboard.DeliveryColumns, then extra.
-func scanDelivery(s scanner, extra ...any) (*switchboard.Delivery, error) {
-	var ds switchboard.DeliveryScan
-	if err := s.Scan(append(ds.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return ds.Delivery(), nil
-}
+var scanDelivery = codec.ScanDelivery

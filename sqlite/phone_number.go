@@ -19,8 +19,6 @@ const phoneNumberSelect = `SELECT p.id, p.organization_id, p.inventory_id, i.num
 	JOIN inventory_numbers i ON i.id = p.inventory_id
 	LEFT JOIN endpoints e ON e.id = p.endpoint_id AND e.organization_id = p.organization_id`
 
-const findPhoneNumberSQL = phoneNumberSelect + ` WHERE p.organization_id = ? AND p.id = ?`
-
 const inventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
 
 // InsertInventory adds the numbers through one prepared statement, in one
@@ -72,22 +70,6 @@ func scanInventory(s scanner) (*switchboard.InventoryNumber, error) {
 	return &n, nil
 }
 
-// InventoryID finds an inventory number by ID, by number, or by both.
-func (tx *txn) InventoryID(ctx context.Context, id, number string) (string, error) {
-	var w where
-	w.eqs(switchboard.InventoryConds(id, number))
-	var invID string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
-	return invID, noRows(err)
-}
-
-// ShareEndpoint checks that the organisation has the endpoint; the single
-// writer needs no lock.
-func (tx *txn) ShareEndpoint(ctx context.Context, orgID, id string) error {
-	var one int
-	return noRows(tx.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&one))
-}
-
 // InsertPhoneNumber stores a held number. The UNIQUE inventory_id decides
 // who holds the number, so a claim is safe even against another process
 // writing the same file.
@@ -103,23 +85,6 @@ func (tx *txn) InsertPhoneNumber(ctx context.Context, pn *switchboard.PhoneNumbe
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
-}
-
-// PhoneNumber reads the organisation's number on the reader pool.
-func (db *Driver) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	pn, err := scanPhoneNumber(db.reader.QueryRowContext(ctx, findPhoneNumberSQL, orgID, id))
-	return pn, noRows(err)
-}
-
-// PhoneNumber reads the organisation's number in the transaction.
-func (tx *txn) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	pn, err := scanPhoneNumber(tx.QueryRowContext(ctx, findPhoneNumberSQL, orgID, id))
-	return pn, noRows(err)
-}
-
-// LockPhoneNumber is PhoneNumber: the single writer needs no row lock.
-func (tx *txn) LockPhoneNumber(ctx context.Context, orgID, id string, _ switchboard.Lock) (*switchboard.PhoneNumber, error) {
-	return tx.PhoneNumber(ctx, orgID, id)
 }
 
 // findPhoneNumbers returns the organisation's numbers with these IDs,
@@ -163,10 +128,4 @@ func (tx *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 	return err
 }
 
-func scanPhoneNumber(s scanner) (*switchboard.PhoneNumber, error) {
-	var ps switchboard.PhoneNumberScan
-	if err := s.Scan(ps.Dest(&codec)...); err != nil {
-		return nil, err
-	}
-	return ps.PhoneNumber(), nil
-}
+func scanPhoneNumber(s scanner) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(s) }

@@ -37,6 +37,8 @@ type DB struct {
 // Driver is the SQL half of the store (switchboard.Driver). It is safe for
 // concurrent use.
 type Driver struct {
+	switchboard.RowReader // the lookups of endpoints, numbers and subscriptions
+
 	path  string
 	clock switchboard.Clock
 
@@ -94,6 +96,7 @@ func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 		clock = switchboard.SystemClock
 	}
 	db := &Driver{path: path, clock: clock}
+	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
 	db.txns.New = func() any { return new(txn) }
 
 	var err error
@@ -211,6 +214,7 @@ func (db *Driver) begin(ctx context.Context) (*txn, error) {
 	}
 	tx := db.txns.Get().(*txn)
 	tx.Tx, tx.db = stx, db
+	tx.RowWriter = switchboard.RowWriter{RowReader: switchboard.RowReader{Q: tx, SQL: &rowSQL}, E: tx}
 	return tx, nil
 }
 
