@@ -107,6 +107,28 @@ func (c *ColumnCodec) ScanDelivery(s Scanner, extra ...any) (*Delivery, error) {
 	return ds.Delivery(), nil
 }
 
+// ScanCall reads a row of CallColumns, then extra.
+func (c *ColumnCodec) ScanCall(s Scanner, extra ...any) (*Call, error) {
+	var cs CallScan
+	if err := s.Scan(append(cs.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return cs.Call(), nil
+}
+
+// InventoryColumns are the stored columns of an inventory number (alias
+// i), in the order of ScanInventory.
+const InventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
+
+// ScanInventory reads a row of InventoryColumns, then extra.
+func (c *ColumnCodec) ScanInventory(s Scanner, extra ...any) (*InventoryNumber, error) {
+	var n InventoryNumber
+	if err := s.Scan(append([]any{&n.ID, &n.Number, &n.Country, &n.Type, c.TimeDest(&n.CreatedAt)}, extra...)...); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
 // RowQuerier runs a driver's queries one at a time, on its pool or in a
 // transaction: what RowReader needs of it.
 type RowQuerier interface {

@@ -7,14 +7,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// ListEndpoints returns one page of the organisation's endpoints, newest
-// first, and the total that match the filter.
-func (db *Driver) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return list(ctx, db.pool, switchboard.EndpointColumns, "endpoints", w, `created_at DESC, id COLLATE "C" DESC`, f.Page, scanEndpoint)
-}
-
 // DetachEndpoint locks the numbers that point at the endpoint, in ID order
 // (no number can start pointing at it while the endpoint's lock is held),
 // reads the time only then, so a number's updated_at and events never go
@@ -49,6 +41,3 @@ func (t *txn) DetachEndpoint(ctx context.Context, orgID, id string, now func() t
 func (t *txn) PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]*switchboard.PhoneNumber, error) {
 	return findPhoneNumbers(ctx, t, orgID, ids)
 }
-
-// scanEndpoint scans switchboard.EndpointColumns, then extra.
-var scanEndpoint = codec.ScanEndpoint

@@ -23,8 +23,6 @@ const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i
 
 const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
 
-const inventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
-
 // InsertInventory adds the numbers in one statement, skipping those already
 // there or earlier in nums.
 func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.InventoryNumber, ids []string, at time.Time) ([]bool, error) {
@@ -58,20 +56,6 @@ func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.Inven
 		added[first[number]] = true
 	}
 	return added, rows.Err()
-}
-
-// ListAvailable returns one page of the inventory numbers no organisation
-// holds, newest first, and the total that match the filter.
-func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
-	var w where
-	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
-	w.eqs(f.Conds())
-	return list(ctx, db.pool, inventoryColumns, "inventory_numbers i", w, `i.created_at DESC, i.id COLLATE "C" DESC`, f.Page,
-		func(s scanner, extra ...any) (*switchboard.InventoryNumber, error) {
-			var n switchboard.InventoryNumber
-			err := s.Scan(append([]any{&n.ID, &n.Number, &n.Country, &n.Type, &n.CreatedAt}, extra...)...)
-			return &n, err
-		})
 }
 
 // InsertPhoneNumber stores a held number. ON CONFLICT waits for a
@@ -120,15 +104,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return scanPhoneNumber(r) })
-}
-
-// ListPhoneNumbers returns one page of the organisation's numbers, newest
-// first, and the total that match the filter.
-func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return list(ctx, db.pool, phoneNumberColumns, phoneNumberFrom, w, `p.created_at DESC, p.id COLLATE "C" DESC`, f.Page, scanPhoneNumber)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(r) })
 }
 
 // UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
@@ -145,6 +121,3 @@ func (t *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 	_, err := t.Exec(ctx, `DELETE FROM phone_numbers WHERE organization_id = $1 AND id = $2`, orgID, id)
 	return err
 }
-
-// scanPhoneNumber scans phoneNumberColumns, then extra.
-var scanPhoneNumber = codec.ScanPhoneNumber

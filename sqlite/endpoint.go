@@ -7,16 +7,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// ListEndpoints returns one page of the organisation's endpoints, newest
-// first, and the total that match the filter.
-func (db *Driver) ListEndpoints(ctx context.Context, orgID string, f switchboard.EndpointFilter) ([]*switchboard.Endpoint, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return listPage(ctx, db, `SELECT COUNT(*) FROM endpoints WHERE `+w.String(),
-		`SELECT `+switchboard.EndpointColumns+` FROM endpoints WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`,
-		w.args, f.Page, scanEndpoint)
-}
-
 // DetachEndpoint clears the endpoint from the organisation's numbers in one
 // UPDATE … RETURNING; the single writer already holds every row.
 func (tx *txn) DetachEndpoint(ctx context.Context, orgID, id string, now func() time.Time) ([]string, error) {

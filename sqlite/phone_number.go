@@ -11,15 +11,20 @@ import (
 // phoneNumberSelect reads a held number with its inventory row and a summary
 // of its primary endpoint (all NULL when it has none), in the order of
 // switchboard.PhoneNumberScan.
-const phoneNumberSelect = `SELECT p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
+const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
+
+const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status
-	FROM phone_numbers p
+	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status`
+
+const phoneNumberFrom = `phone_numbers p
 	JOIN inventory_numbers i ON i.id = p.inventory_id
 	LEFT JOIN endpoints e ON e.id = p.endpoint_id AND e.organization_id = p.organization_id`
 
-const inventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
+// phoneNumberCountFrom counts the numbers of a list without the endpoint
+// join, which adds no row.
+const phoneNumberCountFrom = `phone_numbers p JOIN inventory_numbers i ON i.id = p.inventory_id`
 
 // InsertInventory adds the numbers through one prepared statement, in one
 // transaction.
@@ -46,28 +51,6 @@ func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.Inven
 		return nil
 	})
 	return added, err
-}
-
-// ListAvailable returns one page of the inventory numbers no organisation
-// holds, newest first, and the total that match the filter.
-func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
-	var w where
-	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
-	w.eqs(f.Conds())
-	return listPage(ctx, db, `SELECT COUNT(*) FROM inventory_numbers i WHERE `+w.String(),
-		`SELECT `+inventoryColumns+` FROM inventory_numbers i WHERE `+w.String()+` ORDER BY i.created_at DESC, i.id DESC`,
-		w.args, f.Page, scanInventory)
-}
-
-// scanInventory reads one row of inventoryColumns.
-func scanInventory(s scanner) (*switchboard.InventoryNumber, error) {
-	var n switchboard.InventoryNumber
-	var createdAt int64
-	if err := s.Scan(&n.ID, &n.Number, &n.Country, &n.Type, &createdAt); err != nil {
-		return nil, err
-	}
-	n.CreatedAt = fromMicros(createdAt)
-	return &n, nil
 }
 
 // InsertPhoneNumber stores a held number. The UNIQUE inventory_id decides
@@ -100,17 +83,6 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	}
 	defer rows.Close()
 	return switchboard.CollectRows(rows, scanPhoneNumber)
-}
-
-// ListPhoneNumbers returns one page of the organisation's numbers, newest
-// first, and the total that match the filter.
-func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return listPage(ctx, db, `SELECT COUNT(*) FROM phone_numbers p
-			JOIN inventory_numbers i ON i.id = p.inventory_id WHERE `+w.String(),
-		phoneNumberSelect+` WHERE `+w.String()+` ORDER BY p.created_at DESC, p.id DESC`,
-		w.args, f.Page, scanPhoneNumber)
 }
 
 // UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
