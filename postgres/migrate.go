@@ -84,6 +84,7 @@ type migrationTx struct {
 	now func() time.Time
 }
 
+// Applied reports whether version is recorded.
 func (tx migrationTx) Applied(ctx context.Context, version string) (bool, error) {
 	var applied bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied)

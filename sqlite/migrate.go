@@ -44,12 +44,14 @@ func (db *Driver) Migrate(ctx context.Context) error {
 // migrationTx is a write transaction running one migration.
 type migrationTx struct{ *txn }
 
+// Applied reports whether version is recorded.
 func (tx migrationTx) Applied(ctx context.Context, version string) (bool, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n)
 	return n > 0, err
 }
 
+// Apply runs the migration's statements and records version.
 func (tx migrationTx) Apply(ctx context.Context, body, version string) error {
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return err

@@ -34,6 +34,7 @@ var rowSQL = switchboard.RowSQL{
 	},
 }
 
+// sameForEachLock returns query for every switchboard.Lock.
 func sameForEachLock(query string) [switchboard.LockDelete + 1]string {
 	return [...]string{query, query, query}
 }
