@@ -129,17 +129,22 @@ func (c *ColumnCodec) ScanInventory(s Scanner, extra ...any) (*InventoryNumber, 
 	return &n, nil
 }
 
-// RowQuerier runs a driver's queries one at a time, on its pool or in a
-// transaction: what RowReader needs of it.
+// RowQuerier runs a driver's lookups by key, on its pool or in a
+// transaction: what RowReader needs of it. The key travels as two strings,
+// not as ...any, so that the driver's own call boxes them where they need
+// not escape: these lookups run on every call.
 type RowQuerier interface {
-	// Row runs a query and returns its first row, whose Scan reports a
-	// missing row in the driver's own words (RowSQL.NoRows maps them).
-	Row(ctx context.Context, query string, args ...any) Scanner
+	// Row runs query with the parameters orgID and id and returns its
+	// first row, whose Scan reports a missing row in the driver's own words
+	// (RowSQL.NoRows maps them).
+	Row(ctx context.Context, query, orgID, id string) Scanner
 }
 
 // RowExecer runs a driver's statements in a write transaction: what
 // RowWriter needs besides RowQuerier.
 type RowExecer interface {
+	// Select runs a query and returns its first row, as Row does.
+	Select(ctx context.Context, query string, args ...any) Scanner
 	// Change runs a statement and reports how many rows it changed.
 	Change(ctx context.Context, query string, args ...any) (int64, error)
 }
@@ -303,6 +308,6 @@ func (w RowWriter) DeleteWebhook(ctx context.Context, orgID, id string) (bool, e
 func (w RowWriter) InventoryID(ctx context.Context, id, number string) (string, error) {
 	cond, args := w.SQL.Where(InventoryConds(id, number))
 	var invID string
-	err := w.Q.Row(ctx, w.SQL.InventoryIDs+cond, args...).Scan(&invID)
+	err := w.E.Select(ctx, w.SQL.InventoryIDs+cond, args...).Scan(&invID)
 	return invID, w.SQL.NoRows(err)
 }

@@ -47,13 +47,18 @@ func withLocks(query, of string) [switchboard.LockDelete + 1]string {
 	}
 }
 
-// Row runs a query on the pool.
-func (db *Driver) Row(ctx context.Context, query string, args ...any) switchboard.Scanner {
-	return db.pool.QueryRow(ctx, query, args...)
+// Row runs a lookup by key on the pool.
+func (db *Driver) Row(ctx context.Context, query, orgID, id string) switchboard.Scanner {
+	return db.pool.QueryRow(ctx, query, orgID, id)
 }
 
-// Row runs a query in the transaction.
-func (t *txn) Row(ctx context.Context, query string, args ...any) switchboard.Scanner {
+// Row runs a lookup by key in the transaction.
+func (t *txn) Row(ctx context.Context, query, orgID, id string) switchboard.Scanner {
+	return t.Tx.QueryRow(ctx, query, orgID, id)
+}
+
+// Select runs a query in the transaction.
+func (t *txn) Select(ctx context.Context, query string, args ...any) switchboard.Scanner {
 	return t.Tx.QueryRow(ctx, query, args...)
 }
 

@@ -42,12 +42,17 @@ func sameForEachLock(query string) [switchboard.LockDelete + 1]string {
 // Row reads through a statement prepared once on the reader pool
 // (queryRow): the endpoint and subscription lookups run on every call,
 // most API requests and before every delivery attempt.
-func (db *Driver) Row(ctx context.Context, query string, args ...any) switchboard.Scanner {
-	return db.queryRow(ctx, query, args...)
+func (db *Driver) Row(ctx context.Context, query, orgID, id string) switchboard.Scanner {
+	return db.queryRow(ctx, query, orgID, id)
 }
 
-// Row runs a query in the transaction.
-func (tx *txn) Row(ctx context.Context, query string, args ...any) switchboard.Scanner {
+// Row runs a lookup by key in the transaction.
+func (tx *txn) Row(ctx context.Context, query, orgID, id string) switchboard.Scanner {
+	return tx.QueryRowContext(ctx, query, orgID, id)
+}
+
+// Select runs a query in the transaction.
+func (tx *txn) Select(ctx context.Context, query string, args ...any) switchboard.Scanner {
 	return tx.QueryRowContext(ctx, query, args...)
 }
 
