@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -68,4 +69,245 @@ func CollectRows[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// ScanEndpoint reads a row of EndpointColumns, then extra.
+func (c *ColumnCodec) ScanEndpoint(s Scanner, extra ...any) (*Endpoint, error) {
+	var es EndpointScan
+	if err := s.Scan(append(es.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return es.Endpoint()
+}
+
+// ScanPhoneNumber reads a row in the order of PhoneNumberScan, then extra.
+func (c *ColumnCodec) ScanPhoneNumber(s Scanner, extra ...any) (*PhoneNumber, error) {
+	var ps PhoneNumberScan
+	if err := s.Scan(append(ps.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return ps.PhoneNumber(), nil
+}
+
+// ScanWebhook reads a row of WebhookColumns, then extra.
+func (c *ColumnCodec) ScanWebhook(s Scanner, extra ...any) (*Webhook, error) {
+	var ws WebhookScan
+	if err := s.Scan(append(ws.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return ws.Webhook(), nil
+}
+
+// ScanDelivery reads a row of DeliveryColumns, then extra.
+func (c *ColumnCodec) ScanDelivery(s Scanner, extra ...any) (*Delivery, error) {
+	var ds DeliveryScan
+	if err := s.Scan(append(ds.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return ds.Delivery(), nil
+}
+
+// ScanCall reads a row of CallColumns, then extra.
+func (c *ColumnCodec) ScanCall(s Scanner, extra ...any) (*Call, error) {
+	var cs CallScan
+	if err := s.Scan(append(cs.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return cs.Call(), nil
+}
+
+// InventoryColumns are the stored columns of an inventory number (alias
+// i), in the order of ScanInventory.
+const InventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
+
+// ScanInventory reads a row of InventoryColumns, then extra.
+func (c *ColumnCodec) ScanInventory(s Scanner, extra ...any) (*InventoryNumber, error) {
+	var n InventoryNumber
+	if err := s.Scan(append([]any{&n.ID, &n.Number, &n.Country, &n.Type, c.TimeDest(&n.CreatedAt)}, extra...)...); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// RowQuerier runs a driver's lookups by key, on its pool or in a
+// transaction: what RowReader needs of it. The key travels as two strings,
+// not as ...any, so that the driver's own call boxes them where they need
+// not escape: these lookups run on every call.
+type RowQuerier interface {
+	// Row runs query with the parameters orgID and id and returns its
+	// first row, whose Scan reports a missing row in the driver's own words
+	// (RowSQL.NoRows maps them).
+	Row(ctx context.Context, query, orgID, id string) Scanner
+}
+
+// RowExecer runs a driver's statements in a write transaction: what
+// RowWriter needs besides RowQuerier.
+type RowExecer interface {
+	// Select runs a query and returns its first row, as Row does.
+	Select(ctx context.Context, query string, args ...any) Scanner
+	// Change runs a statement and reports how many rows it changed.
+	Change(ctx context.Context, query string, args ...any) (int64, error)
+}
+
+// RowSQL is a driver's SQL for the rows whose columns this package
+// declares (endpoints, numbers, subscriptions), in its dialect, and what
+// else RowReader and RowWriter need to know of the driver. Every statement
+// named after a row takes the row's organization_id and id, in that
+// order, as its last two parameters.
+type RowSQL struct {
+	Codec *ColumnCodec
+	// NoRows maps the driver's missing row to ErrNoRows and returns any
+	// other error as it is.
+	NoRows func(error) error
+
+	// FindEndpoint, FindPhoneNumber and FindWebhook select a row of
+	// EndpointColumns, of PhoneNumberScan and of WebhookColumns, indexed by
+	// the Lock each takes on the row.
+	FindEndpoint, FindPhoneNumber, FindWebhook [LockDelete + 1]string
+	// ShareEndpoint and ShareWebhook select 1 from the row, and keep it
+	// from being deleted until the transaction ends where the database
+	// needs it (PostgreSQL: FOR KEY SHARE).
+	ShareEndpoint, ShareWebhook string
+	// InsertEndpoint and InsertWebhook insert every column; UpdateEndpoint
+	// and UpdateWebhook set the value columns (EndpointValueColumns,
+	// WebhookValueColumns) in order.
+	InsertEndpoint, UpdateEndpoint, InsertWebhook, UpdateWebhook string
+	// DeleteEndpoint and DeleteWebhook delete the row.
+	DeleteEndpoint, DeleteWebhook string
+
+	// InventoryIDs selects the id of the inventory numbers that match a
+	// condition, which Where renders with its arguments.
+	InventoryIDs string
+	Where        func([]Cond) (cond string, args []any)
+}
+
+// RowReader is the Reader lookups of endpoints, numbers and subscriptions,
+// written once over a driver's queries (Q) and RowSQL: a driver embeds it
+// (Delivery and Call stay its own).
+type RowReader struct {
+	Q   RowQuerier
+	SQL *RowSQL
+}
+
+// Endpoint returns the organisation's endpoint, or ErrNoRows.
+func (r RowReader) Endpoint(ctx context.Context, orgID, id string) (*Endpoint, error) {
+	return r.endpoint(ctx, orgID, id, LockNone)
+}
+
+// PhoneNumber returns the organisation's number, or ErrNoRows.
+func (r RowReader) PhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error) {
+	return r.phoneNumber(ctx, orgID, id, LockNone)
+}
+
+// Webhook returns the organisation's subscription, or ErrNoRows.
+func (r RowReader) Webhook(ctx context.Context, orgID, id string) (*Webhook, error) {
+	return r.webhook(ctx, orgID, id, LockNone)
+}
+
+func (r RowReader) endpoint(ctx context.Context, orgID, id string, lock Lock) (*Endpoint, error) {
+	e, err := r.SQL.Codec.ScanEndpoint(r.Q.Row(ctx, r.SQL.FindEndpoint[lock], orgID, id))
+	return e, r.SQL.NoRows(err)
+}
+
+func (r RowReader) phoneNumber(ctx context.Context, orgID, id string, lock Lock) (*PhoneNumber, error) {
+	pn, err := r.SQL.Codec.ScanPhoneNumber(r.Q.Row(ctx, r.SQL.FindPhoneNumber[lock], orgID, id))
+	return pn, r.SQL.NoRows(err)
+}
+
+func (r RowReader) webhook(ctx context.Context, orgID, id string, lock Lock) (*Webhook, error) {
+	w, err := r.SQL.Codec.ScanWebhook(r.Q.Row(ctx, r.SQL.FindWebhook[lock], orgID, id))
+	return w, r.SQL.NoRows(err)
+}
+
+// RowWriter is RowReader in a write transaction, with the Tx methods that
+// lock, check and write those rows through the transaction's statements
+// (E): a driver's transaction embeds it.
+type RowWriter struct {
+	RowReader
+	E RowExecer
+}
+
+// LockEndpoint is Endpoint with the row lock lock.
+func (w RowWriter) LockEndpoint(ctx context.Context, orgID, id string, lock Lock) (*Endpoint, error) {
+	return w.endpoint(ctx, orgID, id, lock)
+}
+
+// LockPhoneNumber is PhoneNumber with the number's row lock.
+func (w RowWriter) LockPhoneNumber(ctx context.Context, orgID, id string, lock Lock) (*PhoneNumber, error) {
+	return w.phoneNumber(ctx, orgID, id, lock)
+}
+
+// LockWebhook is Webhook with the subscription's row lock.
+func (w RowWriter) LockWebhook(ctx context.Context, orgID, id string, lock Lock) (*Webhook, error) {
+	return w.webhook(ctx, orgID, id, lock)
+}
+
+// ShareEndpoint returns ErrNoRows unless the organisation has the endpoint.
+func (w RowWriter) ShareEndpoint(ctx context.Context, orgID, id string) error {
+	return w.share(ctx, w.SQL.ShareEndpoint, orgID, id)
+}
+
+// ShareWebhook returns ErrNoRows unless the organisation has the
+// subscription.
+func (w RowWriter) ShareWebhook(ctx context.Context, orgID, id string) error {
+	return w.share(ctx, w.SQL.ShareWebhook, orgID, id)
+}
+
+func (w RowWriter) share(ctx context.Context, query, orgID, id string) error {
+	var one int
+	return w.SQL.NoRows(w.Q.Row(ctx, query, orgID, id).Scan(&one))
+}
+
+// InsertEndpoint stores a new endpoint.
+func (w RowWriter) InsertEndpoint(ctx context.Context, e *Endpoint) error {
+	cols, err := e.ColumnValues(w.SQL.Codec)
+	if err != nil {
+		return err
+	}
+	_, err = w.E.Change(ctx, w.SQL.InsertEndpoint, cols...)
+	return err
+}
+
+// UpdateEndpoint stores every column of an existing endpoint.
+func (w RowWriter) UpdateEndpoint(ctx context.Context, e *Endpoint) error {
+	cols, err := e.ColumnValues(w.SQL.Codec)
+	if err != nil {
+		return err
+	}
+	_, err = w.E.Change(ctx, w.SQL.UpdateEndpoint, append(cols[2:], e.OrganizationID, e.ID)...)
+	return err
+}
+
+// DeleteEndpoint deletes the organisation's endpoint.
+func (w RowWriter) DeleteEndpoint(ctx context.Context, orgID, id string) error {
+	_, err := w.E.Change(ctx, w.SQL.DeleteEndpoint, orgID, id)
+	return err
+}
+
+// InsertWebhook stores a new subscription.
+func (w RowWriter) InsertWebhook(ctx context.Context, wh *Webhook) error {
+	_, err := w.E.Change(ctx, w.SQL.InsertWebhook, wh.ColumnValues(w.SQL.Codec)...)
+	return err
+}
+
+// UpdateWebhook writes every column of an existing subscription.
+func (w RowWriter) UpdateWebhook(ctx context.Context, wh *Webhook) error {
+	_, err := w.E.Change(ctx, w.SQL.UpdateWebhook, append(wh.ColumnValues(w.SQL.Codec)[2:], wh.OrganizationID, wh.ID)...)
+	return err
+}
+
+// DeleteWebhook deletes the organisation's subscription, and reports false
+// when there was none.
+func (w RowWriter) DeleteWebhook(ctx context.Context, orgID, id string) (bool, error) {
+	n, err := w.E.Change(ctx, w.SQL.DeleteWebhook, orgID, id)
+	return err == nil && n > 0, err
+}
+
+// InventoryID returns the ID of the inventory number with this ID and
+// this number (either may be "", meaning any), or ErrNoRows.
+func (w RowWriter) InventoryID(ctx context.Context, id, number string) (string, error) {
+	cond, args := w.SQL.Where(InventoryConds(id, number))
+	var invID string
+	err := w.E.Select(ctx, w.SQL.InventoryIDs+cond, args...).Scan(&invID)
+	return invID, w.SQL.NoRows(err)
 }

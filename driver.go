@@ -12,7 +12,11 @@ import (
 // reshape it freely when a rule moves up, and keep both drivers in step.
 //
 // A driver runs SQL and nothing else. It reports a missing row as
-// ErrNoRows; the Service words that into the user-facing error.
+// ErrNoRows; the Service words that into the user-facing error. What a
+// driver would otherwise write the same way as the other is here once, for
+// it to embed over its own statements and SQL text: RowReader and
+// RowWriter (columns.go) for the endpoint, number and subscription rows,
+// Lists (filter.go) for the lists, ApplyMigrations (migration.go).
 
 // ErrNoRows is what a driver returns when a lookup finds no row. The
 // Service turns it into the resource's NOT_FOUND error.

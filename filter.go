@@ -1,5 +1,7 @@
 package switchboard
 
+import "context"
+
 // Cond is one equality a list asks of its rows: Column = Value. The list
 // filters name their conditions here once; each store renders them with
 // its own placeholders.
@@ -55,4 +57,97 @@ func (f CallFilter) Conds(orgID string) []Cond {
 // InventoryConds name an inventory number by ID, by number, or by both.
 func InventoryConds(id, number string) []Cond {
 	return conds(nil, "id", id, "number", number)
+}
+
+// ListQuery is one page of a list as the rules describe it: Columns of
+// the rows of From that match Where (conditions without parameters) and
+// Conds, newest first by the CreatedAt column and then the ID column, and
+// the total that match. A driver renders it in its dialect (Pager).
+type ListQuery struct {
+	Columns, From string
+	// CountFrom, when set, is a narrower From with the same rows, for a
+	// driver that counts them apart.
+	CountFrom     string
+	Where         []string
+	Conds         []Cond
+	CreatedAt, ID string
+	Page          Page
+}
+
+// Pager is how a driver runs a ListQuery.
+type Pager interface {
+	// Page calls each with every row of the page, to scan Columns and then
+	// the extra destinations each gives, and returns the total that match,
+	// counted in the same snapshot.
+	Page(ctx context.Context, q *ListQuery, each func(s Scanner, extra ...any) error) (total int, err error)
+}
+
+// CollectPage runs page, which calls each with every row of a list's
+// page, and returns the rows as scan reads them and the total page
+// returns.
+func CollectPage[T any](page func(each func(Scanner, ...any) error) (int, error), scan func(Scanner, ...any) (T, error)) ([]T, int, error) {
+	var out []T
+	total, err := page(func(s Scanner, extra ...any) error {
+		v, err := scan(s, extra...)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// Lists implements the Driver's lists, ListCalls aside (its time bounds
+// are the driver's), once over a driver's Pager: a driver embeds it.
+type Lists struct {
+	P     Pager
+	Codec *ColumnCodec
+	// PhoneNumberColumns select a number from PhoneNumberFrom in the
+	// order of PhoneNumberScan; PhoneNumberCountFrom is the CountFrom of
+	// the list, if any.
+	PhoneNumberColumns, PhoneNumberFrom, PhoneNumberCountFrom string
+}
+
+// ListEndpoints returns one page of the organisation's endpoints, newest
+// first, and the total that match the filter.
+func (l Lists) ListEndpoints(ctx context.Context, orgID string, f EndpointFilter) ([]*Endpoint, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: EndpointColumns, From: "endpoints", Conds: f.Conds(orgID),
+		CreatedAt: "created_at", ID: "id", Page: f.Page}), l.Codec.ScanEndpoint)
+}
+
+// ListPhoneNumbers returns one page of the organisation's numbers, newest
+// first, and the total that match the filter.
+func (l Lists) ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: l.PhoneNumberColumns, From: l.PhoneNumberFrom, CountFrom: l.PhoneNumberCountFrom,
+		Conds: f.Conds(orgID), CreatedAt: "p.created_at", ID: "p.id", Page: f.Page}), l.Codec.ScanPhoneNumber)
+}
+
+// ListAvailable returns one page of the inventory numbers no organisation
+// holds, newest first, and the total that match the filter.
+func (l Lists) ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: InventoryColumns, From: "inventory_numbers i",
+		Where: []string{"NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)"}, Conds: f.Conds(),
+		CreatedAt: "i.created_at", ID: "i.id", Page: f.Page}), l.Codec.ScanInventory)
+}
+
+// ListWebhooks returns one page of the organisation's subscriptions,
+// newest first, and their total.
+func (l Lists) ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webhook, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: WebhookColumns, From: "webhooks", Conds: []Cond{{"organization_id", orgID}},
+		CreatedAt: "created_at", ID: "id", Page: p}), l.Codec.ScanWebhook)
+}
+
+// ListDeliveries returns one page of the organisation's deliveries, newest
+// first, and the total that match the filter.
+func (l Lists) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: DeliveryColumns, From: "deliveries d", Conds: f.Conds(orgID),
+		CreatedAt: "d.created_at", ID: "d.id", Page: f.Page}), l.Codec.ScanDelivery)
+}
+
+func (l Lists) page(ctx context.Context, q ListQuery) func(each func(Scanner, ...any) error) (int, error) {
+	return func(each func(Scanner, ...any) error) (int, error) { return l.P.Page(ctx, &q, each) }
 }

@@ -1,6 +1,8 @@
 package switchboard
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -26,4 +28,44 @@ func Migrations(fsys fs.FS) ([]Migration, error) {
 		ms[i] = Migration{File: name, Version: strings.TrimSuffix(path.Base(name), ".sql")}
 	}
 	return ms, nil
+}
+
+// MigrationTx is the transaction one migration runs in, as
+// ApplyMigrations uses it; the store words each step in its dialect.
+type MigrationTx interface {
+	// Applied reports whether version is recorded in schema_migrations.
+	Applied(ctx context.Context, version string) (bool, error)
+	// Apply runs body, the SQL of a migration file (several statements),
+	// and records version as applied.
+	Apply(ctx context.Context, body, version string) error
+}
+
+// ApplyMigrations applies the migrations of fsys (Migrations) not yet
+// recorded, in order, each in its own transaction together with its
+// record: inTx runs fn in a new transaction and commits it when fn returns
+// nil. A migration recorded by the time its transaction runs is skipped,
+// so that stores which serialise these transactions can migrate from
+// several processes at once.
+func ApplyMigrations(ctx context.Context, fsys fs.FS, inTx func(ctx context.Context, fn func(tx MigrationTx) error) error) error {
+	ms, err := Migrations(fsys)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range ms {
+		err := inTx(ctx, func(tx MigrationTx) error {
+			applied, err := tx.Applied(ctx, m.Version)
+			if err != nil || applied {
+				return err
+			}
+			body, err := fs.ReadFile(fsys, m.File)
+			if err != nil {
+				return err
+			}
+			return tx.Apply(ctx, string(body), m.Version)
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Version, err)
+		}
+	}
+	return nil
 }

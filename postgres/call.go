@@ -268,7 +268,7 @@ func (t *txn) OpenCalls(ctx context.Context, node string) ([]*switchboard.Call, 
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Call, error) { return scanCall(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Call, error) { return codec.ScanCall(r) })
 }
 
 // Call reads the organisation's call on the pool.
@@ -285,7 +285,7 @@ func findCall(ctx context.Context, q querier, orgID, id string) (*switchboard.Ca
 	if !storable(orgID) {
 		return nil, switchboard.ErrNoRows
 	}
-	c, err := scanCall(q.QueryRow(ctx, findCallSQL, orgID, id))
+	c, err := codec.ScanCall(q.QueryRow(ctx, findCallSQL, orgID, id))
 	return c, noRows(err)
 }
 
@@ -305,7 +305,9 @@ func (db *Driver) ListCalls(ctx context.Context, orgID string, f switchboard.Cal
 	if !f.To.IsZero() {
 		w.add("created_at <= " + w.param(ts(f.To)))
 	}
-	return list(ctx, db.pool, switchboard.CallColumns, "calls", w, `created_at DESC, id COLLATE "C" DESC`, f.Page, scanCall)
+	return switchboard.CollectPage(func(each func(scanner, ...any) error) (int, error) {
+		return page(ctx, db.pool, switchboard.CallColumns, "calls", w, `created_at DESC, id COLLATE "C" DESC`, f.Page, each)
+	}, codec.ScanCall)
 }
 
 // fromBound returns the first microsecond at or after t, the precision
@@ -330,13 +332,4 @@ func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*swit
 	}
 	defer rows.Close()
 	return switchboard.ScanCallTimeline(rows, callID, &codec)
-}
-
-// scanCall scans switchboard.CallColumns, then extra.
-func scanCall(s scanner, extra ...any) (*switchboard.Call, error) {
-	var cs switchboard.CallScan
-	if err := s.Scan(append(cs.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return cs.Call(), nil
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// ListDeliveries returns one page of the organisation's deliveries, newest
-// first, and the total that match the filter.
-func (db *Driver) ListDeliveries(ctx context.Context, orgID string, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return list(ctx, db.pool, switchboard.DeliveryColumns, "deliveries d", w, `d.created_at DESC, d.id COLLATE "C" DESC`, f.Page, scanDelivery)
-}
-
 // Delivery reads the delivery on the pool.
 func (db *Driver) Delivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
 	d, err := findDelivery(ctx, db.pool, orgID, id)
@@ -36,7 +28,7 @@ func findDelivery(ctx context.Context, q querier, orgID, id string) (*switchboar
 	var eventAt time.Time
 	var data string
 	var attempts []byte
-	d, err := scanDelivery(q.QueryRow(ctx, `SELECT `+switchboard.DeliveryColumns+`, e.created_at, e.data::text,
+	d, err := codec.ScanDelivery(q.QueryRow(ctx, `SELECT `+switchboard.DeliveryColumns+`, e.created_at, e.data::text,
 			(SELECT json_agg(json_build_object(
 				'number', a.number, 'at', (extract(epoch FROM a.attempted_at) * 1000000)::bigint, 'status_code', a.status_code,
 				'latency_ms', a.latency_ms, 'error', a.error, 'response_excerpt', a.response_excerpt)
@@ -67,13 +59,4 @@ func findDelivery(ctx context.Context, q querier, orgID, id string) (*switchboar
 		}
 	}
 	return d, nil
-}
-
-// scanDelivery scans switchboard.DeliveryColumns, then extra.
-func scanDelivery(s scanner, extra ...any) (*switchboard.Delivery, error) {
-	var ds switchboard.DeliveryScan
-	if err := s.Scan(append(ds.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return ds.Delivery(), nil
 }

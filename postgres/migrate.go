@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -54,16 +55,9 @@ func (db *Driver) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	ms, err := switchboard.Migrations(migrations)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for _, m := range ms {
-		if err := db.locked(ctx, func(tx pgx.Tx) error { return db.apply(ctx, tx, m.File, m.Version) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.Version, err)
-		}
-	}
-	return nil
+	return switchboard.ApplyMigrations(ctx, migrations, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
+		return db.locked(ctx, func(tx pgx.Tx) error { return fn(migrationTx{tx, db.now}) })
+	})
 }
 
 // locked runs fn in a transaction that holds the migration lock of the
@@ -84,21 +78,25 @@ func (db *Driver) locked(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
-func (db *Driver) apply(ctx context.Context, tx pgx.Tx, name, version string) error {
+// migrationTx is the locked transaction of one migration.
+type migrationTx struct {
+	pgx.Tx
+	now func() time.Time
+}
+
+// Applied reports whether version is recorded.
+func (tx migrationTx) Applied(ctx context.Context, version string) (bool, error) {
 	var applied bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied)
-	if err != nil || applied {
+	return applied, err
+}
+
+// Apply runs body through Exec without arguments, which uses the simple
+// protocol: it runs a file of several statements.
+func (tx migrationTx) Apply(ctx context.Context, body, version string) error {
+	if _, err := tx.Exec(ctx, body); err != nil {
 		return err
 	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	// Exec without arguments uses the simple protocol, which runs a file
-	// of several statements.
-	if _, err := tx.Exec(ctx, string(body)); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, db.now())
+	_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, tx.now())
 	return err
 }

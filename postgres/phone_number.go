@@ -23,10 +23,6 @@ const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i
 
 const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
 
-const findPhoneNumberSQL = phoneNumberSelect + ` WHERE p.organization_id = $1 AND p.id = $2`
-
-const inventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
-
 // InsertInventory adds the numbers in one statement, skipping those already
 // there or earlier in nums.
 func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.InventoryNumber, ids []string, at time.Time) ([]bool, error) {
@@ -60,37 +56,6 @@ func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.Inven
 		added[first[number]] = true
 	}
 	return added, rows.Err()
-}
-
-// ListAvailable returns one page of the inventory numbers no organisation
-// holds, newest first, and the total that match the filter.
-func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
-	var w where
-	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
-	w.eqs(f.Conds())
-	return list(ctx, db.pool, inventoryColumns, "inventory_numbers i", w, `i.created_at DESC, i.id COLLATE "C" DESC`, f.Page,
-		func(s scanner, extra ...any) (*switchboard.InventoryNumber, error) {
-			var n switchboard.InventoryNumber
-			err := s.Scan(append([]any{&n.ID, &n.Number, &n.Country, &n.Type, &n.CreatedAt}, extra...)...)
-			return &n, err
-		})
-}
-
-// InventoryID finds an inventory number by ID, by number, or by both.
-func (t *txn) InventoryID(ctx context.Context, id, number string) (string, error) {
-	var w where
-	w.eqs(switchboard.InventoryConds(id, number))
-	var invID string
-	err := t.QueryRow(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
-	return invID, noRows(err)
-}
-
-// ShareEndpoint takes a key-share lock on the endpoint until the
-// transaction ends, so a concurrent DeleteEndpoint waits for the number
-// that will point at the endpoint to be committed, and then detaches it.
-func (t *txn) ShareEndpoint(ctx context.Context, orgID, id string) error {
-	var one int
-	return noRows(t.QueryRow(ctx, `SELECT 1 FROM endpoints WHERE organization_id = $1 AND id = $2 FOR KEY SHARE`, orgID, id).Scan(&one))
 }
 
 // InsertPhoneNumber stores a held number. ON CONFLICT waits for a
@@ -128,27 +93,6 @@ func missingRef(err error) error {
 	return err
 }
 
-// PhoneNumber reads the organisation's number on the pool.
-func (db *Driver) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	pn, err := scanPhoneNumber(db.pool.QueryRow(ctx, findPhoneNumberSQL, orgID, id))
-	return pn, noRows(err)
-}
-
-// PhoneNumber reads the organisation's number in the transaction.
-func (t *txn) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	return t.LockPhoneNumber(ctx, orgID, id, switchboard.LockNone)
-}
-
-// LockPhoneNumber reads the number with a lock on its row alone.
-func (t *txn) LockPhoneNumber(ctx context.Context, orgID, id string, lock switchboard.Lock) (*switchboard.PhoneNumber, error) {
-	q := findPhoneNumberSQL
-	if c := lockClause[lock]; c != "" {
-		q += c + " OF p"
-	}
-	pn, err := scanPhoneNumber(t.QueryRow(ctx, q, orgID, id))
-	return pn, noRows(err)
-}
-
 // findPhoneNumbers returns the organisation's numbers with these IDs,
 // ordered by ID, in one query.
 func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string) ([]*switchboard.PhoneNumber, error) {
@@ -160,15 +104,7 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return scanPhoneNumber(r) })
-}
-
-// ListPhoneNumbers returns one page of the organisation's numbers, newest
-// first, and the total that match the filter.
-func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return list(ctx, db.pool, phoneNumberColumns, phoneNumberFrom, w, `p.created_at DESC, p.id COLLATE "C" DESC`, f.Page, scanPhoneNumber)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(r) })
 }
 
 // UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
@@ -184,13 +120,4 @@ func (t *txn) UpdatePhoneNumber(ctx context.Context, pn *switchboard.PhoneNumber
 func (t *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 	_, err := t.Exec(ctx, `DELETE FROM phone_numbers WHERE organization_id = $1 AND id = $2`, orgID, id)
 	return err
-}
-
-// scanPhoneNumber scans phoneNumberColumns, then extra.
-func scanPhoneNumber(s scanner, extra ...any) (*switchboard.PhoneNumber, error) {
-	var ps switchboard.PhoneNumberScan
-	if err := s.Scan(append(ps.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return ps.PhoneNumber(), nil
 }

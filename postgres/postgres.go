@@ -43,6 +43,9 @@ type DB struct {
 // Driver is the SQL half of the store (switchboard.Driver). It is safe for
 // concurrent use.
 type Driver struct {
+	switchboard.RowReader // the lookups of endpoints, numbers and subscriptions
+	switchboard.Lists     // the lists, ListCalls aside
+
 	pool   *pgxpool.Pool
 	clock  switchboard.Clock
 	schema string // the schema option of the DSN; "" when none was given
@@ -104,7 +107,10 @@ func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driv
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(cfg), err)
 	}
-	return &Driver{pool: pool, clock: clock, schema: schema}, nil
+	db := &Driver{pool: pool, clock: clock, schema: schema}
+	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
+	db.Lists = switchboard.Lists{P: db, Codec: &codec, PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom}
+	return db, nil
 }
 
 // cutSchema removes the store's schema parameter from a URL DSN, which
@@ -182,7 +188,8 @@ type scanner = switchboard.Scanner
 // txn is a write transaction (switchboard.Tx).
 type txn struct {
 	pgx.Tx
-	ctx context.Context
+	switchboard.RowWriter // the lookups and writes of endpoints, numbers and subscriptions
+	ctx                   context.Context
 }
 
 // maxTries bounds how often write runs a transaction that PostgreSQL
@@ -209,6 +216,7 @@ func (db *Driver) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
 	t := &txn{Tx: tx, ctx: ctx}
+	t.RowWriter = switchboard.RowWriter{RowReader: switchboard.RowReader{Q: t, SQL: &rowSQL}, E: t}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -308,13 +316,24 @@ func (w *where) String() string {
 	return strings.Join(w.conds, " AND ")
 }
 
-// list runs one page of a list: SELECT cols FROM from WHERE w ORDER BY
+// Page runs one page of a list (switchboard.Pager) on the pool. IDs
+// compare byte by byte (COLLATE "C"), as SQLite compares them.
+func (db *Driver) Page(ctx context.Context, q *switchboard.ListQuery, each func(scanner, ...any) error) (int, error) {
+	var w where
+	for _, c := range q.Where {
+		w.add(c)
+	}
+	w.eqs(q.Conds)
+	return page(ctx, db.pool, q.Columns, q.From, w, q.CreatedAt+` DESC, `+q.ID+` COLLATE "C" DESC`, q.Page, each)
+}
+
+// page runs one page of a list: SELECT cols FROM from WHERE w ORDER BY
 // order, with the total of the rows that match. The total comes from the
 // same statement (a window count), so it agrees with the page; only a page
 // past the end, which has no row to carry it, counts in a second statement.
-// scan reads cols and then the extra destination it is given.
-func list[T any](ctx context.Context, q querier, cols, from string, w where, order string, p switchboard.Page,
-	scan func(s scanner, extra ...any) (T, error)) ([]T, int, error) {
+// each reads cols and then the extra destination it is given.
+func page(ctx context.Context, q querier, cols, from string, w where, order string, p switchboard.Page,
+	each func(s scanner, extra ...any) error) (int, error) {
 	limit, offset := p.LimitOffset()
 	cond := w.String()
 	countArgs := w.args
@@ -322,27 +341,25 @@ func list[T any](ctx context.Context, q querier, cols, from string, w where, ord
 	rows, err := q.Query(ctx, `SELECT `+cols+`, count(*) OVER () FROM `+from+` WHERE `+cond+`
 		ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, w.args...)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	defer rows.Close()
-	var out []T
-	var total int
+	var total, n int
 	for rows.Next() {
-		v, err := scan(rows, &total)
-		if err != nil {
-			return nil, 0, err
+		if err := each(rows, &total); err != nil {
+			return 0, err
 		}
-		out = append(out, v)
+		n++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	if len(out) == 0 {
+	if n == 0 {
 		if err := q.QueryRow(ctx, `SELECT count(*) FROM `+from+` WHERE `+cond, countArgs...).Scan(&total); err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 	}
-	return out, total, nil
+	return total, nil
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -393,17 +393,7 @@ func TestClaimSkipsLockedRows(t *testing.T) {
 	ctx := t.Context()
 	clock := storetest.NewClock()
 	db, _ := openTest(t, clock.Now)
-	org, _, err := db.EnsureOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := switchboard.NewWebhook(switchboard.WebhookInput{URL: "https://hooks.example.com/x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateWebhook(ctx, org.ID, w); err != nil {
-		t.Fatal(err)
-	}
+	org, _ := storetest.Subscribed(t, db, "https://hooks.example.com/x")
 	for range 3 {
 		if _, err := db.EmitEvent(ctx, org.ID, switchboard.EventCallRinging, map[string]string{}, switchboard.EmitOptions{}); err != nil {
 			t.Fatal(err)
@@ -533,17 +523,7 @@ func TestDeleteEndpointRacesAttach(t *testing.T) {
 	ctx := t.Context()
 	a, schema := openTest(t, nil) // the system clock: events of one number are ordered in time
 	b := openSchema(t, withSearchPath(testDSN(), schema), nil)
-	org, _, err := a.EnsureOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := switchboard.NewWebhook(switchboard.WebhookInput{URL: "https://hooks.example.com/all", Events: []string{"phone_number.*"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.CreateWebhook(ctx, org.ID, sub); err != nil {
-		t.Fatal(err)
-	}
+	org, _ := storetest.Subscribed(t, a, "https://hooks.example.com/all", "phone_number.*")
 	const nEndpoints, nNumbers = 6, 12
 	var eps []string
 	for i := range nEndpoints {

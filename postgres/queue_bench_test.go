@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/storetest"
 )
 
 // BenchmarkClaimFinish measures the queue's cost per delivery on
@@ -141,12 +142,7 @@ func benchClaimFinish(b *testing.B, workers int) {
 				if len(jobs) == 0 {
 					return // drained (the other worker holds the rest, if any)
 				}
-				results = results[:0]
-				now := time.Now()
-				for _, j := range jobs {
-					results = append(results, switchboard.DeliveryResult{ID: j.ID, Status: switchboard.DeliveryDelivered,
-						Attempt: switchboard.DeliveryAttempt{AttemptedAt: now, StatusCode: 200, LatencyMS: 5, ResponseExcerpt: "ok"}})
-				}
+				results = storetest.AllDelivered(results, jobs, time.Now())
 				start = time.Now()
 				if err := db.FinishDeliveries(ctx, owner, results); err != nil {
 					b.Error(err)

@@ -36,7 +36,7 @@ func (db *Driver) RoutingEntries(ctx context.Context, orgID string) ([]*switchbo
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: numbers: %w", orgID, err)
 	}
-	numbers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return scanPhoneNumber(r) })
+	numbers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(r) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: numbers: %w", orgID, err)
 	}
@@ -48,7 +48,7 @@ func (db *Driver) RoutingEntries(ctx context.Context, orgID string) ([]*switchbo
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: endpoints: %w", orgID, err)
 	}
-	endpoints, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Endpoint, error) { return scanEndpoint(r) })
+	endpoints, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Endpoint, error) { return codec.ScanEndpoint(r) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("routing entries of %q: endpoints: %w", orgID, err)
 	}

@@ -189,9 +189,11 @@ func (db *Driver) ListCalls(ctx context.Context, orgID string, f switchboard.Cal
 	if !f.To.IsZero() {
 		w.add("created_at <= ?", micros(f.To))
 	}
-	return listPage(ctx, db, `SELECT COUNT(*) FROM calls WHERE `+w.String(),
-		`SELECT `+switchboard.CallColumns+` FROM calls WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`,
-		w.args, f.Page, scanCall)
+	return switchboard.CollectPage(func(each func(scanner, ...any) error) (int, error) {
+		return db.page(ctx, `SELECT COUNT(*) FROM calls WHERE `+w.String(),
+			`SELECT `+switchboard.CallColumns+` FROM calls WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`,
+			w.args, f.Page, each)
+	}, codec.ScanCall)
 }
 
 // fromBound returns the first stored microsecond at or after t: a lower
@@ -215,10 +217,4 @@ func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*swit
 }
 
 // scanCall reads one row of switchboard.CallColumns.
-func scanCall(s scanner) (*switchboard.Call, error) {
-	var cs switchboard.CallScan
-	if err := s.Scan(cs.Dest(&codec)...); err != nil {
-		return nil, err
-	}
-	return cs.Call(), nil
-}
+func scanCall(s scanner) (*switchboard.Call, error) { return codec.ScanCall(s) }

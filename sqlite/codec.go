@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"time"
@@ -60,4 +61,13 @@ func (l *jsonList) Scan(src any) error {
 		return json.Unmarshal(v, (*[]string)(l))
 	}
 	return errors.New("list column is not text")
+}
+
+// timeOrNil reads a nullable time column.
+func timeOrNil(us sql.NullInt64) *time.Time {
+	if !us.Valid {
+		return nil
+	}
+	t := fromMicros(us.Int64)
+	return &t
 }

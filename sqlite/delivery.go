@@ -7,16 +7,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// ListDeliveries returns one page of the organisation's deliveries, newest
-// first, and the total that match the filter.
-func (db *Driver) ListDeliveries(ctx context.Context, orgID string, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return listPage(ctx, db, `SELECT COUNT(*) FROM deliveries d WHERE `+w.String(),
-		`SELECT `+switchboard.DeliveryColumns+` FROM deliveries d WHERE `+w.String()+` ORDER BY d.created_at DESC, d.id DESC`,
-		w.args, f.Page, func(s scanner) (*switchboard.Delivery, error) { return scanDelivery(s) })
-}
-
 // Delivery reads the delivery, its event and its attempts in one read
 // transaction, so that they agree.
 func (db *Driver) Delivery(ctx context.Context, orgID, id string) (*switchboard.Delivery, error) {
@@ -38,7 +28,7 @@ func (tx *txn) Delivery(ctx context.Context, orgID, id string) (*switchboard.Del
 func findDelivery(ctx context.Context, q querier, orgID, id string) (*switchboard.Delivery, error) {
 	var eventAt int64
 	var data string
-	d, err := scanDelivery(q.QueryRowContext(ctx, `SELECT `+switchboard.DeliveryColumns+`, e.created_at, e.data
+	d, err := codec.ScanDelivery(q.QueryRowContext(ctx, `SELECT `+switchboard.DeliveryColumns+`, e.created_at, e.data
 		FROM deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.organization_id = ? AND d.id = ?`, orgID, id), &eventAt, &data)
 	if err != nil {
@@ -69,13 +59,4 @@ func deliveryAttempts(ctx context.Context, q querier, id string) ([]switchboard.
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// scanDelivery scans switchboard.DeliveryColumns, then extra.
-func scanDelivery(s scanner, extra ...any) (*switchboard.Delivery, error) {
-	var ds switchboard.DeliveryScan
-	if err := s.Scan(append(ds.Dest(&codec), extra...)...); err != nil {
-		return nil, err
-	}
-	return ds.Delivery(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/storetest"
 )
 
 // TestEventRollsBackChange checks the other half of atomicity, which the
@@ -15,17 +16,7 @@ func TestEventRollsBackChange(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
 	defer db.Close()
-	org, _, err := db.EnsureOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := switchboard.NewWebhook(switchboard.WebhookInput{URL: "https://example.com/in"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateWebhook(ctx, org.ID, w); err != nil {
-		t.Fatal(err)
-	}
+	org, _ := storetest.Subscribed(t, db, "https://example.com/in")
 	if _, err := db.d.writer.ExecContext(ctx, `CREATE TRIGGER boom BEFORE INSERT ON deliveries
 		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
 		t.Fatal(err)
@@ -53,17 +44,7 @@ func TestFindDeliveryAttempts(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
 	defer db.Close()
-	org, _, err := db.EnsureOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := switchboard.NewWebhook(switchboard.WebhookInput{URL: "https://example.com/in"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateWebhook(ctx, org.ID, w); err != nil {
-		t.Fatal(err)
-	}
+	org, _ := storetest.Subscribed(t, db, "https://example.com/in")
 	if _, err := db.EmitEvent(ctx, org.ID, switchboard.EventCallCompleted, map[string]string{"call_id": "c"}, switchboard.EmitOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,14 +26,11 @@ func (db *Driver) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	ms, err := switchboard.Migrations(migrations)
+	err = switchboard.ApplyMigrations(ctx, migrations, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
+		return db.write(ctx, func(tx *txn) error { return fn(migrationTx{tx}) })
+	})
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for _, m := range ms {
-		if err := db.write(ctx, func(tx *txn) error { return db.apply(ctx, tx, m.File, m.Version) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.Version, err)
-		}
+		return err
 	}
 	// The tables exist now: prepare the statements of the hot write paths.
 	for _, q := range callStmts {
@@ -44,20 +41,22 @@ func (db *Driver) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (db *Driver) apply(ctx context.Context, tx *txn, name, version string) error {
-	var applied int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&applied)
-	if err != nil || applied > 0 {
+// migrationTx is a write transaction running one migration.
+type migrationTx struct{ *txn }
+
+// Applied reports whether version is recorded.
+func (tx migrationTx) Applied(ctx context.Context, version string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n)
+	return n > 0, err
+}
+
+// Apply runs the migration's statements and records version.
+func (tx migrationTx) Apply(ctx context.Context, body, version string) error {
+	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return err
 	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		version, micros(db.now()))
+	_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		version, micros(tx.db.now()))
 	return err
 }

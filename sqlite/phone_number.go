@@ -11,17 +11,20 @@ import (
 // phoneNumberSelect reads a held number with its inventory row and a summary
 // of its primary endpoint (all NULL when it has none), in the order of
 // switchboard.PhoneNumberScan.
-const phoneNumberSelect = `SELECT p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
+const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
+
+const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status
-	FROM phone_numbers p
+	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status`
+
+const phoneNumberFrom = `phone_numbers p
 	JOIN inventory_numbers i ON i.id = p.inventory_id
 	LEFT JOIN endpoints e ON e.id = p.endpoint_id AND e.organization_id = p.organization_id`
 
-const findPhoneNumberSQL = phoneNumberSelect + ` WHERE p.organization_id = ? AND p.id = ?`
-
-const inventoryColumns = `i.id, i.number, i.country, i.type, i.created_at`
+// phoneNumberCountFrom counts the numbers of a list without the endpoint
+// join, which adds no row.
+const phoneNumberCountFrom = `phone_numbers p JOIN inventory_numbers i ON i.id = p.inventory_id`
 
 // InsertInventory adds the numbers through one prepared statement, in one
 // transaction.
@@ -50,44 +53,6 @@ func (db *Driver) InsertInventory(ctx context.Context, nums []*switchboard.Inven
 	return added, err
 }
 
-// ListAvailable returns one page of the inventory numbers no organisation
-// holds, newest first, and the total that match the filter.
-func (db *Driver) ListAvailable(ctx context.Context, f switchboard.AvailableFilter) ([]*switchboard.InventoryNumber, int, error) {
-	var w where
-	w.add("NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)")
-	w.eqs(f.Conds())
-	return listPage(ctx, db, `SELECT COUNT(*) FROM inventory_numbers i WHERE `+w.String(),
-		`SELECT `+inventoryColumns+` FROM inventory_numbers i WHERE `+w.String()+` ORDER BY i.created_at DESC, i.id DESC`,
-		w.args, f.Page, scanInventory)
-}
-
-// scanInventory reads one row of inventoryColumns.
-func scanInventory(s scanner) (*switchboard.InventoryNumber, error) {
-	var n switchboard.InventoryNumber
-	var createdAt int64
-	if err := s.Scan(&n.ID, &n.Number, &n.Country, &n.Type, &createdAt); err != nil {
-		return nil, err
-	}
-	n.CreatedAt = fromMicros(createdAt)
-	return &n, nil
-}
-
-// InventoryID finds an inventory number by ID, by number, or by both.
-func (tx *txn) InventoryID(ctx context.Context, id, number string) (string, error) {
-	var w where
-	w.eqs(switchboard.InventoryConds(id, number))
-	var invID string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM inventory_numbers WHERE `+w.String(), w.args...).Scan(&invID)
-	return invID, noRows(err)
-}
-
-// ShareEndpoint checks that the organisation has the endpoint; the single
-// writer needs no lock.
-func (tx *txn) ShareEndpoint(ctx context.Context, orgID, id string) error {
-	var one int
-	return noRows(tx.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&one))
-}
-
 // InsertPhoneNumber stores a held number. The UNIQUE inventory_id decides
 // who holds the number, so a claim is safe even against another process
 // writing the same file.
@@ -105,23 +70,6 @@ func (tx *txn) InsertPhoneNumber(ctx context.Context, pn *switchboard.PhoneNumbe
 	return n == 1, err
 }
 
-// PhoneNumber reads the organisation's number on the reader pool.
-func (db *Driver) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	pn, err := scanPhoneNumber(db.reader.QueryRowContext(ctx, findPhoneNumberSQL, orgID, id))
-	return pn, noRows(err)
-}
-
-// PhoneNumber reads the organisation's number in the transaction.
-func (tx *txn) PhoneNumber(ctx context.Context, orgID, id string) (*switchboard.PhoneNumber, error) {
-	pn, err := scanPhoneNumber(tx.QueryRowContext(ctx, findPhoneNumberSQL, orgID, id))
-	return pn, noRows(err)
-}
-
-// LockPhoneNumber is PhoneNumber: the single writer needs no row lock.
-func (tx *txn) LockPhoneNumber(ctx context.Context, orgID, id string, _ switchboard.Lock) (*switchboard.PhoneNumber, error) {
-	return tx.PhoneNumber(ctx, orgID, id)
-}
-
 // findPhoneNumbers returns the organisation's numbers with these IDs,
 // ordered by ID, in one query.
 func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string) ([]*switchboard.PhoneNumber, error) {
@@ -135,17 +83,6 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	}
 	defer rows.Close()
 	return switchboard.CollectRows(rows, scanPhoneNumber)
-}
-
-// ListPhoneNumbers returns one page of the organisation's numbers, newest
-// first, and the total that match the filter.
-func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchboard.PhoneNumberFilter) ([]*switchboard.PhoneNumber, int, error) {
-	var w where
-	w.eqs(f.Conds(orgID))
-	return listPage(ctx, db, `SELECT COUNT(*) FROM phone_numbers p
-			JOIN inventory_numbers i ON i.id = p.inventory_id WHERE `+w.String(),
-		phoneNumberSelect+` WHERE `+w.String()+` ORDER BY p.created_at DESC, p.id DESC`,
-		w.args, f.Page, scanPhoneNumber)
 }
 
 // UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
@@ -163,10 +100,4 @@ func (tx *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 	return err
 }
 
-func scanPhoneNumber(s scanner) (*switchboard.PhoneNumber, error) {
-	var ps switchboard.PhoneNumberScan
-	if err := s.Scan(ps.Dest(&codec)...); err != nil {
-		return nil, err
-	}
-	return ps.PhoneNumber(), nil
-}
+func scanPhoneNumber(s scanner) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(s) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/storetest"
 )
 
 // TestQueueQueryPlans checks that the queue's statements are index
@@ -67,17 +68,7 @@ func BenchmarkClaimFinish(b *testing.B) {
 	ctx := b.Context()
 	db := openTest(b, filepath.Join(b.TempDir(), "switchboard.db"), nil)
 	defer db.Close()
-	org, _, err := db.EnsureOrganization(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := switchboard.NewWebhook(switchboard.WebhookInput{URL: "https://example.com/in", Events: []string{"*"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.CreateWebhook(ctx, org.ID, w); err != nil {
-		b.Fatal(err)
-	}
+	org, _ := storetest.Subscribed(b, db, "https://example.com/in", "*")
 	data := map[string]any{"call_id": "call_1", "from_number": "+14155550101", "to_number": "+14155550102", "duration": 42}
 	for range b.N {
 		if _, err := db.EmitEvent(ctx, org.ID, switchboard.EventCallCompleted, data, switchboard.EmitOptions{}); err != nil {
@@ -99,12 +90,7 @@ func BenchmarkClaimFinish(b *testing.B) {
 		if len(jobs) == 0 {
 			b.Fatalf("claimed nothing after %d of %d deliveries", done, b.N)
 		}
-		results = results[:0]
-		now := time.Now()
-		for _, j := range jobs {
-			results = append(results, switchboard.DeliveryResult{ID: j.ID, Status: switchboard.DeliveryDelivered,
-				Attempt: switchboard.DeliveryAttempt{AttemptedAt: now, StatusCode: 200, LatencyMS: 5, ResponseExcerpt: "ok"}})
-		}
+		results = storetest.AllDelivered(results, jobs, time.Now())
 		start = time.Now()
 		if err := db.FinishDeliveries(ctx, "bench", results); err != nil {
 			b.Fatal(err)

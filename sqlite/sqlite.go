@@ -13,6 +13,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -37,6 +38,9 @@ type DB struct {
 // Driver is the SQL half of the store (switchboard.Driver). It is safe for
 // concurrent use.
 type Driver struct {
+	switchboard.RowReader // the lookups of endpoints, numbers and subscriptions
+	switchboard.Lists     // the lists, ListCalls aside
+
 	path  string
 	clock switchboard.Clock
 
@@ -94,6 +98,9 @@ func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 		clock = switchboard.SystemClock
 	}
 	db := &Driver{path: path, clock: clock}
+	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
+	db.Lists = switchboard.Lists{P: db, Codec: &codec,
+		PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom, PhoneNumberCountFrom: phoneNumberCountFrom}
 	db.txns.New = func() any { return new(txn) }
 
 	var err error
@@ -211,6 +218,7 @@ func (db *Driver) begin(ctx context.Context) (*txn, error) {
 	}
 	tx := db.txns.Get().(*txn)
 	tx.Tx, tx.db = stx, db
+	tx.RowWriter = switchboard.RowWriter{RowReader: switchboard.RowReader{Q: tx, SQL: &rowSQL}, E: tx}
 	return tx, nil
 }
 
@@ -323,14 +331,25 @@ func (w *where) eqs(cs []switchboard.Cond) {
 
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 
-// listPage returns one page of a list and the total that match, both from
+// Page runs one page of a list (switchboard.Pager).
+func (db *Driver) Page(ctx context.Context, q *switchboard.ListQuery, each func(scanner, ...any) error) (int, error) {
+	var w where
+	for _, c := range q.Where {
+		w.add(c)
+	}
+	w.eqs(q.Conds)
+	return db.page(ctx, `SELECT COUNT(*) FROM `+cmp.Or(q.CountFrom, q.From)+` WHERE `+w.String(),
+		`SELECT `+q.Columns+` FROM `+q.From+` WHERE `+w.String()+` ORDER BY `+q.CreatedAt+` DESC, `+q.ID+` DESC`,
+		w.args, q.Page, each)
+}
+
+// page runs one page of a list and counts the total that match, both in
 // the same read snapshot so they agree. countSQL counts the matches;
 // pageSQL selects them in list order and ends where LIMIT ? OFFSET ? is
-// appended; both take args. Each row is read by scan.
-func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, args []any, p switchboard.Page,
-	scan func(scanner) (T, error)) ([]T, int, error) {
+// appended; both take args. each reads every row.
+func (db *Driver) page(ctx context.Context, countSQL, pageSQL string, args []any, p switchboard.Page,
+	each func(scanner, ...any) error) (int, error) {
 	limit, offset := p.LimitOffset()
-	var list []T
 	var total int
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, countSQL, args...).Scan(&total); err != nil {
@@ -341,8 +360,12 @@ func listPage[T any](ctx context.Context, db *Driver, countSQL, pageSQL string, 
 			return err
 		}
 		defer rows.Close()
-		list, err = switchboard.CollectRows(rows, scan)
-		return err
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	})
-	return list, total, err
+	return total, err
 }

@@ -13,8 +13,9 @@ import (
 // organisations whose routing changed, to announce after the commit.
 type txn struct {
 	*sql.Tx
-	db      *Driver
-	changed []string
+	switchboard.RowWriter // the lookups and writes of endpoints, numbers and subscriptions
+	db                    *Driver
+	changed               []string
 	// The answers of UpsertCalls and WebhookEndpoints, and the endpoint IDs
 	// the latter asks for, whose arrays the next transaction reuses.
 	written, hooks []bool
