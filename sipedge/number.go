@@ -2,6 +2,8 @@ package sipedge
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -27,11 +29,39 @@ func callerNumber(req *sip.Request, country string) string {
 	if n, err := normalizeUser(from.Address.User, country); err == nil {
 		return n
 	}
-	u := from.Address.User
-	if len(u) > 64 {
-		u = u[:64]
+	return printableUser(from.Address.User)
+}
+
+// maxRawCaller bounds the caller's From user kept when it is not a number.
+const maxRawCaller = 64
+
+// printableUser is the caller's From user as the call record keeps it when
+// it is not a number: anyone can send any bytes there, and the record's
+// text must be storable (PostgreSQL refuses NUL and invalid UTF-8) and
+// safe to show, so control characters and invalid bytes are dropped and the
+// result is cut to maxRawCaller bytes on a character boundary.
+func printableUser(u string) string {
+	clean := true
+	for _, r := range u {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			clean = false
+			break
+		}
 	}
-	return u
+	if clean && len(u) <= maxRawCaller {
+		return u
+	}
+	var b strings.Builder
+	for _, r := range u {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > maxRawCaller {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // visualSeparators are characters carriers leave in dialled numbers.
