@@ -46,16 +46,14 @@ func newSourceLimiter(now func() time.Time, rate float64, burst, max int) *sourc
 func (l *sourceLimiter) allow(a netip.Addr) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	l.buckets.rotate(now)
-	b, ok := l.buckets.get(a)
+	b, ok, now := l.load(a)
 	if !ok {
 		if l.buckets.len() >= l.max {
 			return false
 		}
 		b = bucket{tokens: l.burst, at: now}
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+	b.tokens = l.refilled(b, now)
 	b.at = now
 	ok = b.tokens >= 1
 	if ok {
@@ -63,6 +61,29 @@ func (l *sourceLimiter) allow(a netip.Addr) bool {
 	}
 	l.buckets.put(a, b)
 	return ok
+}
+
+// exhausted reports whether a's bucket is empty, taking nothing from it:
+// a source that used up its share is turned away before any work is done
+// for it, and only its failures take tokens (allow).
+func (l *sourceLimiter) exhausted(a netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok, now := l.load(a)
+	return ok && l.refilled(b, now) < 1
+}
+
+// load returns a's bucket, if tracked, as of now. Callers lock.
+func (l *sourceLimiter) load(a netip.Addr) (b bucket, ok bool, now time.Time) {
+	now = l.now()
+	l.buckets.rotate(now)
+	b, ok = l.buckets.get(a)
+	return b, ok, now
+}
+
+// refilled is how many tokens b holds at now.
+func (l *sourceLimiter) refilled(b bucket, now time.Time) float64 {
+	return min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
 }
 
 // size is how many addresses are tracked (for tests).

@@ -110,3 +110,33 @@ func TestStatelessTag(t *testing.T) {
 		t.Errorf("another request got the same tag %q", a)
 	}
 }
+
+// TestSourceLimiterExhausted: exhausted looks at a bucket without taking
+// from it, and sees it refill.
+func TestSourceLimiterExhausted(t *testing.T) {
+	t.Parallel()
+	c := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := newTestLimiter(c, 10)
+	a := addr("192.0.2.1")
+	for i := range 10 { // looking is free
+		if l.exhausted(a) {
+			t.Fatalf("look %d: exhausted before any token was taken", i)
+		}
+	}
+	if l.size() != 0 {
+		t.Fatalf("looking tracked %d addresses", l.size())
+	}
+	for range 3 {
+		l.allow(a)
+	}
+	if !l.exhausted(a) {
+		t.Fatal("not exhausted after its burst")
+	}
+	c.add(time.Second)
+	if l.exhausted(a) {
+		t.Fatal("still exhausted a token later")
+	}
+	if !l.allow(a) || !l.exhausted(a) {
+		t.Fatal("the refilled token was not there to take, or exhausted took it")
+	}
+}
