@@ -96,6 +96,8 @@ var builtins = map[string]builtin{
 	"uas_auth":      {"uas_auth.xml", map[string]param{"username": {kind: paramTemplate, required: true, check: checkLine}, "realm": {kind: paramSet, def: "switchboard.test", check: checkRealm}}},
 	"uas_auth_401":  {"uas_auth_401.xml", map[string]param{"username": {kind: paramSet, required: true, check: checkLine}, "password": {kind: paramSet, required: true, check: checkLine}, "realm": {kind: paramSet, def: "switchboard.test", check: checkRealm}}},
 	"uas_bye_first": {"uas_bye_first.xml", map[string]param{"hold": millis("-d", "100")}},
+
+	"uas_carrier_late_offer": {"uas_carrier_late_offer.xml", map[string]param{"ring": millis("-d", "0")}},
 }
 
 func checkRealm(v string) error {

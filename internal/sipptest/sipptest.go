@@ -75,6 +75,17 @@
 //	uas_bye_first  INVITE, 180, 200, ACK, hold, BYE to the caller, 200.
 //	               hold: ms between ACK and BYE (-d), default 100.
 //
+// The callee's carrier of an API-originated call (RFC 3725 flow I, the
+// callee first), which the agent scenarios above also serve as (uas_busy,
+// uas_ring, uas_auth and uas_auth_401 take an INVITE without SDP too):
+//
+//	uas_carrier_late_offer
+//	               INVITE without SDP, 180, 200 with the SDP offer, ACK
+//	               with the answer, BYE from the other side, 200. An INVITE
+//	               with a body gets 488 and fails the call; an ACK without
+//	               an answer gets a BYE to the caller and fails the call.
+//	               ring: ms between 180 and 200 (-d), default 0.
+//
 // The files that need no template (all but uac_expect, uas_reject and
 // uas_auth) also run under bare SIPp, e.g. from a benchmark script:
 //
