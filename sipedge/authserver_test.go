@@ -132,6 +132,13 @@ func TestDigestChallenge(t *testing.T) {
 			if a.checkNonce(chal.Nonce, testCallID, testSource) != authAccepted {
 				t.Errorf("header %d: our own nonce does not check", i)
 			}
+			want := `Digest realm="` + testRealm + `", nonce="` + chal.Nonce + `", algorithm=` + alg + `, qop="auth"`
+			if tc.stale {
+				want += ", stale=true"
+			}
+			if hs[i].Value() != want {
+				t.Errorf("header %d:\n%s, want\n%s", i, hs[i].Value(), want)
+			}
 		}
 	}
 }
@@ -365,4 +372,33 @@ func FuzzDigestVerify(f *testing.F) {
 		}
 		_ = r.String()
 	})
+}
+
+// BenchmarkDigestChallenge is what an unauthenticated INVITE costs (a
+// flood's price per datagram, beyond parsing). Compare allocs/op only.
+func BenchmarkDigestChallenge(b *testing.B) {
+	c := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	a := newTestAuth(c)
+	req := agentInvite(b, testCallID)
+	b.ReportAllocs()
+	for b.Loop() {
+		a.challenge(req, testSource, challengeProxy, false)
+	}
+}
+
+// BenchmarkDigestVerify is what an authenticated INVITE costs, lookup
+// aside. Compare allocs/op only.
+func BenchmarkDigestVerify(b *testing.B) {
+	c := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	a := newTestAuth(c)
+	res := a.challenge(agentInvite(b, testCallID), testSource, challengeProxy, false)
+	req := agentInvite(b, testCallID, "Proxy-Authorization: "+answer(b, res, "SHA-256", "alice", "s3cret", testRURI))
+	ha1MD5, ha1SHA, _ := testLookup("alice")
+	lookup := func(string) (string, string, bool) { return ha1MD5, ha1SHA, true }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, r := a.verify(req, testSource, lookup); r != authAccepted {
+			b.Fatal(r)
+		}
+	}
 }
