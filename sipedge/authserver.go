@@ -119,12 +119,12 @@ const (
 )
 
 // defaultChallengeAlgorithms are offered in this order, one header each.
-// RFC 7616 §3.7 and RFC 8760 §2.4 would put the strongest first, a client
-// taking the first it supports; but many clients answer the first header
-// or give up: SIPp 3.6.1 fails the call ("authentication must use MD5"),
-// as PJSIP up to 2.10 (PJSIP_EINVALIDALGORITHM, pjproject#2408),
-// FreeSWITCH 1.10.6 and Asterisk 18.5 do. MD5 first lets them all in, and
-// costs nothing against an attacker on the path, who could strip the
+// RFC 7616 §3.7 and RFC 8760 would put the strongest first, a client
+// taking the first it supports; but some clients answer only the first
+// header and give up on an algorithm they lack: SIPp 3.6.1 fails the call
+// ("authentication must use MD5"; a test pins it), and so did PJSIP up to
+// 2.10 (PJSIP_EINVALIDALGORITHM, pjproject#2408). MD5 first lets them in,
+// and costs nothing against an attacker on the path, who could strip the
 // SHA-256 header anyway since MD5 is accepted.
 var defaultChallengeAlgorithms = []string{"MD5", "SHA-256"}
 
