@@ -25,6 +25,11 @@ func (f EndpointFilter) Conds(orgID string) []Cond {
 	return conds([]Cond{{"organization_id", orgID}}, "type", f.Type, "status", f.Status)
 }
 
+// Conds are the organisation's trunks that match the filter.
+func (f TrunkFilter) Conds(orgID string) []Cond {
+	return conds([]Cond{{"organization_id", orgID}}, "status", f.Status)
+}
+
 // Conds are the organisation's numbers (p, with inventory row i) that match
 // the filter; EndpointID matches the primary endpoint.
 func (f PhoneNumberFilter) Conds(orgID string) []Cond {

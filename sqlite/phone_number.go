@@ -14,7 +14,7 @@ import (
 const phoneNumberSelect = `SELECT p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status
+	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status, p.trunk_id
 	FROM phone_numbers p
 	JOIN inventory_numbers i ON i.id = p.inventory_id
 	LEFT JOIN endpoints e ON e.id = p.endpoint_id AND e.organization_id = p.organization_id`
@@ -148,12 +148,14 @@ func (db *Driver) ListPhoneNumbers(ctx context.Context, orgID string, f switchbo
 		w.args, f.Page, scanPhoneNumber)
 }
 
-// UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
+// UpdatePhoneNumber stores the number's endpoints, trunk, flags and
+// UpdatedAt.
 func (tx *txn) UpdatePhoneNumber(ctx context.Context, pn *switchboard.PhoneNumber) error {
 	_, err := tx.ExecContext(ctx, `UPDATE phone_numbers SET endpoint_id = ?, fallback_endpoint_id = ?,
-		allow_inbound = ?, allow_outbound = ?, updated_at = ?
+		allow_inbound = ?, allow_outbound = ?, updated_at = ?, trunk_id = ?
 		WHERE organization_id = ? AND id = ?`,
-		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, micros(pn.UpdatedAt), pn.OrganizationID, pn.ID)
+		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, micros(pn.UpdatedAt), pn.TrunkID,
+		pn.OrganizationID, pn.ID)
 	return err
 }
 

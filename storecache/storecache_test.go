@@ -605,6 +605,9 @@ var (
 		// call records: they never change an endpoint
 		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls",
 		"RequestHangup", "SubscribeHangups",
+		// trunks: no endpoint refers to one (a deleted trunk detaches
+		// numbers, which are not cached)
+		"CreateTrunk", "FindTrunk", "ListTrunks", "UpdateTrunk", "DeleteTrunk",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}
