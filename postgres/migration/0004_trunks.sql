@@ -32,3 +32,9 @@ CREATE UNIQUE INDEX trunks_org_default ON trunks (organization_id) WHERE is_defa
 ALTER TABLE phone_numbers ADD COLUMN trunk_id text COLLATE "C" REFERENCES trunks (id) ON DELETE SET NULL;
 
 CREATE INDEX phone_numbers_trunk ON phone_numbers (trunk_id) WHERE trunk_id IS NOT NULL;
+
+-- A key made with every scope keeps every scope: the keys that held all
+-- the scopes there were before trunks get the trunk scopes too.
+UPDATE api_keys SET scopes = scopes || ARRAY['trunks:read', 'trunks:write']
+WHERE scopes @> ARRAY['endpoints:read', 'endpoints:write', 'numbers:read', 'numbers:write',
+                      'calls:read', 'calls:write', 'webhooks:read', 'webhooks:write'];

@@ -35,3 +35,11 @@ CREATE UNIQUE INDEX trunks_org_default ON trunks (organization_id) WHERE is_defa
 ALTER TABLE phone_numbers ADD COLUMN trunk_id TEXT REFERENCES trunks (id) ON DELETE SET NULL;
 
 CREATE INDEX phone_numbers_trunk ON phone_numbers (trunk_id) WHERE trunk_id IS NOT NULL;
+
+-- A key made with every scope keeps every scope: the keys that held all
+-- the scopes there were before trunks get the trunk scopes too.
+UPDATE api_keys SET scopes = scopes || ',trunks:read,trunks:write'
+WHERE ',' || scopes || ',' LIKE '%,endpoints:read,%' AND ',' || scopes || ',' LIKE '%,endpoints:write,%'
+  AND ',' || scopes || ',' LIKE '%,numbers:read,%' AND ',' || scopes || ',' LIKE '%,numbers:write,%'
+  AND ',' || scopes || ',' LIKE '%,calls:read,%' AND ',' || scopes || ',' LIKE '%,calls:write,%'
+  AND ',' || scopes || ',' LIKE '%,webhooks:read,%' AND ',' || scopes || ',' LIKE '%,webhooks:write,%';
