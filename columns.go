@@ -34,6 +34,19 @@ func (c *ColumnCodec) optTime(t *time.Time) any {
 	return c.Time(*t)
 }
 
+// headersColumn is the value of a column of extra SIP headers: their JSON
+// object as text, or NULL (nil) when there are none.
+func headersColumn(h map[string]string) (any, error) {
+	if h == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("headers: %w", err)
+	}
+	return string(b), nil
+}
+
 // EventEnvelope returns the payload of a delivery of the event id, of type
 // typ, created at with the JSON data: the envelope exactly as it is signed
 // and sent. Listing a delivery and claiming it both build it here, so the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // CreateTrunk stores t for the organisation, setting its ID,
@@ -49,12 +48,7 @@ func (s *Service) clearDefaultTrunk(ctx context.Context, c *change, orgID, excep
 	if err != nil {
 		return err
 	}
-	for _, t := range trunks {
-		if err := c.emit(ctx, EventTrunkUpdated, t); err != nil {
-			return err
-		}
-	}
-	return nil
+	return emitAll(ctx, c, EventTrunkUpdated, trunks)
 }
 
 // FindTrunk returns the organisation's trunk, or TRUNK_NOT_FOUND.
@@ -149,30 +143,18 @@ func (s *Service) DeleteTrunk(ctx context.Context, orgID, id string) (int, error
 		if err != nil {
 			return err
 		}
-		numIDs, err := c.DetachTrunk(ctx, orgID, id, func() time.Time {
-			c.at(s.now())
-			return c.out.batch.At
-		})
+		numIDs, err := c.DetachTrunk(ctx, orgID, id, s.stamp(c))
 		if err != nil {
 			return err
 		}
 		if err := c.DeleteTrunk(ctx, orgID, id); err != nil {
 			return err
 		}
-		if len(numIDs) == 0 {
-			c.at(s.now())
-		}
 		if err := c.emit(ctx, EventTrunkDeleted, t); err != nil {
 			return err
 		}
-		nums, err := c.PhoneNumbers(ctx, orgID, numIDs)
-		if err != nil {
+		if err := c.numbersUpdated(ctx, orgID, numIDs); err != nil {
 			return err
-		}
-		for _, pn := range nums {
-			if err := c.emit(ctx, EventPhoneNumberUpdated, pn); err != nil {
-				return err
-			}
 		}
 		detached = len(numIDs)
 		return nil

@@ -438,13 +438,9 @@ const TrunkValueColumns = "name, address, failover_addresses, transport, auth_us
 
 // ColumnValues returns t's stored columns in TrunkColumns order.
 func (t *Trunk) ColumnValues(c *ColumnCodec) ([]any, error) {
-	var headers any // nil is NULL
-	if t.Headers != nil {
-		b, err := json.Marshal(t.Headers)
-		if err != nil {
-			return nil, fmt.Errorf("trunk %s: headers: %w", t.ID, err)
-		}
-		headers = string(b)
+	headers, err := headersColumn(t.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("trunk %s: %w", t.ID, err)
 	}
 	return []any{t.ID, t.OrganizationID, t.Name, t.Address, c.List(orEmpty(t.FailoverAddresses)), t.Transport,
 		t.AuthUsername, t.AuthPassword, headers, t.NumberFormat, t.TechPrefix, t.MaxConcurrentCalls, t.Status,
