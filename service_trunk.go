@@ -25,6 +25,9 @@ func (s *Service) CreateTrunk(ctx context.Context, orgID string, t *Trunk) error
 		if err := c.InsertTrunk(ctx, t); err != nil {
 			return err
 		}
+		if err := c.NotifyRoutingChanged(ctx, orgID); err != nil { // its inbound networks
+			return err
+		}
 		return c.emit(ctx, EventTrunkCreated, t)
 	})
 	if err != nil {
@@ -120,6 +123,9 @@ func (s *Service) UpdateTrunk(ctx context.Context, orgID, id string, p TrunkPatc
 		if err := c.UpdateTrunk(ctx, n); err != nil {
 			return err
 		}
+		if err := c.NotifyRoutingChanged(ctx, orgID); err != nil {
+			return err
+		}
 		out = n
 		return c.emit(ctx, EventTrunkUpdated, n)
 	})
@@ -148,6 +154,9 @@ func (s *Service) DeleteTrunk(ctx context.Context, orgID, id string) (int, error
 			return err
 		}
 		if err := c.DeleteTrunk(ctx, orgID, id); err != nil {
+			return err
+		}
+		if err := c.NotifyRoutingChanged(ctx, orgID); err != nil {
 			return err
 		}
 		if err := c.emit(ctx, EventTrunkDeleted, t); err != nil {

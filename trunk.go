@@ -478,6 +478,31 @@ func (s *TrunkScan) Trunk() (*Trunk, error) {
 	return &t, nil
 }
 
+// TrunkNetworksSQL selects the inbound networks of the active trunks
+// (TrunkNetworks): the stores append their organisation condition.
+const TrunkNetworksSQL = `SELECT organization_id, inbound_addresses FROM trunks WHERE status = 'active'`
+
+// CollectTrunkNetworks reads the rows of TrunkNetworksSQL into the map
+// TrunkNetworks returns. The caller closes rows.
+func CollectTrunkNetworks(rows Rows, c *ColumnCodec) (map[string][]netip.Prefix, error) {
+	out := map[string][]netip.Prefix{}
+	for rows.Next() {
+		var orgID string
+		var cidrs []string
+		if err := rows.Scan(&orgID, c.ListDest(&cidrs)); err != nil {
+			return nil, err
+		}
+		for _, s := range cidrs {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("trunk network %q of %s: %w", s, orgID, err)
+			}
+			out[orgID] = append(out[orgID], p)
+		}
+	}
+	return out, rows.Err()
+}
+
 // trunkNotFound is the error for a trunk the organisation does not have.
 func trunkNotFound(id string) error {
 	return Errorf(ECodeTrunkNotFound, "Trunk %s not found.", id)

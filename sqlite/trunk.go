@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -122,4 +124,19 @@ func scanTrunk(s scanner) (*switchboard.Trunk, error) {
 		return nil, err
 	}
 	return ts.Trunk()
+}
+
+// TrunkNetworks returns the inbound networks of the active trunks of one
+// organisation, or of all when orgID is "", in one query.
+func (db *Driver) TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error) {
+	query, args := switchboard.TrunkNetworksSQL, []any{}
+	if orgID != "" {
+		query, args = query+` AND organization_id = ?`, append(args, orgID)
+	}
+	rows, err := db.reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("trunk networks of %q: %w", orgID, err)
+	}
+	defer rows.Close()
+	return switchboard.CollectTrunkNetworks(rows, &codec)
 }

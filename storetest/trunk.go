@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -343,5 +344,53 @@ func testConcurrentTrunkDefault(f *fixture) {
 	}
 	if d := f.defaults(orgID); len(d) != 1 {
 		t.Errorf("defaults after concurrent updates = %v, want exactly one", d)
+	}
+}
+
+// testTrunkNetworks: the routing snapshot of the trunks' inbound networks
+// holds the active trunks' only, by organisation.
+func testTrunkNetworks(f *fixture) {
+	t := f.t
+	orgID, other, none := f.org("acme"), f.org("globex"), f.org("initech")
+	a := f.carrier(orgID, "a", false) // 198.51.100.7/32, 203.0.113.0/24
+	f.trunk(orgID, switchboard.TrunkInput{Name: "b", Address: "b.example", InboundAddresses: []string{"192.0.2.0/25"}})
+	f.trunk(orgID, switchboard.TrunkInput{Name: "off", Address: "off.example", Status: switchboard.StatusInactive,
+		InboundAddresses: []string{"10.9.0.0/16"}})
+	f.trunk(other, switchboard.TrunkInput{Name: "c", Address: "c.example", InboundAddresses: []string{"2001:db8::/48"}})
+	f.trunk(none, switchboard.TrunkInput{Name: "d", Address: "d.example"})
+
+	str := func(ps []netip.Prefix) []string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = p.String()
+		}
+		slices.Sort(out)
+		return out
+	}
+	all, err := f.s.TrunkNetworks(f.ctx, "")
+	must(t, "TrunkNetworks", err)
+	want := map[string][]string{
+		orgID: {"192.0.2.0/25", "198.51.100.7/32", "203.0.113.0/24"},
+		other: {"2001:db8::/48"},
+	}
+	if len(all) != len(want) {
+		t.Errorf("TrunkNetworks covers %d organisations, want %d: %v", len(all), len(want), all)
+	}
+	for org, w := range want {
+		if got := str(all[org]); !slices.Equal(got, w) {
+			t.Errorf("TrunkNetworks[%s] = %v, want %v", org, got, w)
+		}
+	}
+	one, err := f.s.TrunkNetworks(f.ctx, other)
+	must(t, "TrunkNetworks(other)", err)
+	if len(one) != 1 || !slices.Equal(str(one[other]), want[other]) {
+		t.Errorf("TrunkNetworks(%s) = %v, want only its own", other, one)
+	}
+	_, err = f.s.UpdateTrunk(f.ctx, orgID, a.ID, switchboard.TrunkPatch{Status: switchboard.Optional[string]{Set: true, Value: switchboard.StatusInactive}})
+	must(t, "UpdateTrunk inactive", err)
+	mine, err := f.s.TrunkNetworks(f.ctx, orgID)
+	must(t, "TrunkNetworks(acme)", err)
+	if got := str(mine[orgID]); !slices.Equal(got, []string{"192.0.2.0/25"}) {
+		t.Errorf("TrunkNetworks after a trunk went inactive = %v", got)
 	}
 }
