@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"maps"
+	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +171,82 @@ func TestTrunks(t *testing.T) {
 		}
 	}
 	recv.mu.Unlock()
+}
+
+// TestTrunkInboundNetworks: an INVITE from outside --sip-trusted but from
+// a trunk's inbound network reaches the trunk's organisation's numbers,
+// over UDP and TCP, and nobody else's; without the trunk it is refused.
+func TestTrunkInboundNetworks(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, func(c *ServeConfig) { c.SIPTrusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")} })
+	c := ts.client(ts.BootstrapKey)
+	other := ts.newKey("other")
+	ts.cli("inventory", "add", "+2348030000001", "+2348030000002")
+	c.must(201, c.do("POST", "/v1/phone-numbers", map[string]any{"number": "+2348030000001", "allow_inbound": true}))
+	other.must(201, other.do("POST", "/v1/phone-numbers", map[string]any{"number": "+2348030000002", "allow_inbound": true}))
+	target := ts.SIPAddr()
+
+	// status sends one INVITE to num from the address from and returns the
+	// final status code: 403 when the source is refused, 480 when the
+	// call is let in (the number has no endpoint, so it is unrouted).
+	seq := 0
+	status := func(network, from, num string) string {
+		t.Helper()
+		seq++
+		d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}
+		if network == "tcp" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+		}
+		conn, err := d.Dial(network, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		invite := bytes.ReplaceAll(floodINVITE(seq, target, conn.LocalAddr().String()), []byte("+2348030000001"), []byte(num))
+		invite = bytes.ReplaceAll(invite, []byte("flood"), []byte("trunknet"))
+		if network == "tcp" {
+			invite = bytes.Replace(invite, []byte("SIP/2.0/UDP"), []byte("SIP/2.0/TCP"), 1)
+		}
+		if _, err := conn.Write(invite); err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(conn)
+		for {
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			res, err := readSIPResponse(r)
+			if err != nil {
+				t.Fatalf("no final answer to the INVITE: %v (%q)", err, res)
+			}
+			if code := strings.Fields(res)[1]; code[0] != '1' {
+				return code
+			}
+		}
+	}
+	if got := status("udp", "127.0.0.3", "+2348030000001"); got != "403" {
+		t.Fatalf("before any trunk: %s, want 403", got)
+	}
+
+	tr := c.must(201, c.do("POST", "/v1/trunks", map[string]any{"name": "carrier", "address": "carrier.example", "inbound_addresses": []string{"127.0.0.0/29"}}))
+	// The node's table picks the trunk up from the change feed.
+	eventually(t, 10*time.Second, "the trunk's network to be trusted", func() bool {
+		return status("udp", "127.0.0.3", "+2348030000001") != "403"
+	})
+	// Refusals are rate-limited per source: each refused try comes from
+	// an address of its own.
+	for _, tc := range []struct{ network, from, num, want string }{
+		{"udp", "127.0.0.3", "+2348030000001", "480"},
+		{"tcp", "127.0.0.4", "+2348030000001", "480"},
+		{"udp", "127.0.0.5", "+2348030000002", "403"}, // another organisation's number
+		{"tcp", "127.0.0.6", "+2348030000002", "403"},
+		{"udp", "127.0.0.9", "+2348030000001", "403"}, // not the trunk's network
+	} {
+		if got := status(tc.network, tc.from, tc.num); got != tc.want {
+			t.Errorf("%s from %s to %s: %s, want %s", tc.network, tc.from, tc.num, got, tc.want)
+		}
+	}
+
+	c.must(200, c.do("DELETE", "/v1/trunks/"+tr.str("id"), nil))
+	eventually(t, 10*time.Second, "the deleted trunk's network to be refused", func() bool {
+		return status("udp", "127.0.0.7", "+2348030000001") == "403"
+	})
 }
