@@ -46,8 +46,8 @@ func (e *Edge) admitsInvite(req *sip.Request, src netip.Addr) bool {
 	if e.trustedAddr(src) {
 		return true
 	}
-	if e.table == nil {
-		return false
+	if e.table == nil || !e.table.TrunkSource(src) {
+		return false // most of a flood: no number to read
 	}
 	called, err := calledNumber(req, e.cfg.DefaultCountry)
 	return err == nil && e.table.TrunkTrusts(called, src)
