@@ -2,13 +2,8 @@ package sipedge
 
 import (
 	"bytes"
-	"net"
 	"net/netip"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -50,31 +45,7 @@ func TestScreenTrunkNetworks(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.drain.Store(tt.draining)
-			peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: peer.LocalAddr()}, tt.data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if answered := len(out) == 0; answered != (tt.answer != "") {
-				t.Fatalf("kept from sipgo = %v, want %v", answered, tt.answer != "")
-			}
-			if tt.answer != "" {
-				peer.SetReadDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 2048)
-				n, err := peer.Read(buf)
-				if got := string(buf[:n]); err != nil || !strings.HasPrefix(got, tt.answer) {
-					t.Errorf("answered %q (%v), want %q", got, err, tt.answer)
-				}
-			}
-			if tt.reason != "" {
-				if n := counterValue(t, e.m.rejected.WithLabelValues(tt.reason)); n != 1 {
-					t.Errorf("refused %s counted %v times", tt.reason, n)
-				}
-			}
+			checkScreen(t, e, tt.data, tt.answer, tt.reason)
 		})
 	}
 }
