@@ -12,9 +12,10 @@ import (
 )
 
 // Table is the in-memory routing table: every held number with its
-// endpoints, so that an INVITE is routed without a database read. It is
-// rebuilt per organisation whenever the change feed says that
-// organisation's numbers or endpoints changed.
+// endpoints and its organisation's trunk networks, so that an INVITE is
+// admitted and routed without a database read. It is rebuilt per
+// organisation whenever the change feed says that organisation's numbers,
+// endpoints or trunks changed.
 //
 // Readers take an immutable snapshot (one atomic load); writers build a new
 // map and swap it in, so a lookup never waits for a reload.
