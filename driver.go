@@ -236,8 +236,8 @@ type Tx interface {
 	// (PostgreSQL: one statement).
 	InsertOutbox(ctx context.Context, b *OutboxBatch) error
 
-	// NotifyRoutingChanged tells every node that the organisation's numbers
-	// or endpoints changed, if and only if the transaction commits.
+	// NotifyRoutingChanged tells every node that the organisation's numbers,
+	// endpoints or trunks changed, if and only if the transaction commits.
 	NotifyRoutingChanged(ctx context.Context, orgID string) error
 }
 
