@@ -23,6 +23,8 @@ const (
 	ScopeCallsWrite     Scope = "calls:write"
 	ScopeWebhooksRead   Scope = "webhooks:read"
 	ScopeWebhooksWrite  Scope = "webhooks:write"
+	ScopeTrunksRead     Scope = "trunks:read"
+	ScopeTrunksWrite    Scope = "trunks:write"
 )
 
 // AllScopes lists every scope; a key created without --scopes gets them all.
@@ -31,6 +33,7 @@ var AllScopes = []Scope{
 	ScopeNumbersRead, ScopeNumbersWrite,
 	ScopeCallsRead, ScopeCallsWrite,
 	ScopeWebhooksRead, ScopeWebhooksWrite,
+	ScopeTrunksRead, ScopeTrunksWrite,
 }
 
 // ParseScopes reads a comma-separated scope list. An empty list means all

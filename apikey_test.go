@@ -164,7 +164,7 @@ func TestParseScopes(t *testing.T) {
 		{name: "two with spaces", in: "endpoints:read, calls:write", want: []Scope{ScopeEndpointsRead, ScopeCallsWrite}},
 		{name: "order kept", in: "webhooks:write,numbers:read", want: []Scope{ScopeWebhooksWrite, ScopeNumbersRead}},
 		{name: "duplicates removed", in: "calls:read,calls:read, calls:read", want: []Scope{ScopeCallsRead}},
-		{name: "every scope", in: "endpoints:read,endpoints:write,numbers:read,numbers:write,calls:read,calls:write,webhooks:read,webhooks:write", want: AllScopes},
+		{name: "every scope", in: "endpoints:read,endpoints:write,numbers:read,numbers:write,calls:read,calls:write,webhooks:read,webhooks:write,trunks:read,trunks:write", want: AllScopes},
 		{name: "unknown scope", in: "endpoints:read,endpoints:admin", wantErr: true},
 		{name: "case matters", in: "Endpoints:Read", wantErr: true},
 		{name: "empty item", in: "endpoints:read,,calls:read", wantErr: true},

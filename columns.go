@@ -35,6 +35,19 @@ func (c *ColumnCodec) optTime(t *time.Time) any {
 	return c.Time(*t)
 }
 
+// headersColumn is the value of a column of extra SIP headers: their JSON
+// object as text, or NULL (nil) when there are none.
+func headersColumn(h map[string]string) (any, error) {
+	if h == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("headers: %w", err)
+	}
+	return string(b), nil
+}
+
 // EventEnvelope returns the payload of a delivery of the event id, of type
 // typ, created at with the JSON data: the envelope exactly as it is signed
 // and sent. Listing a delivery and claiming it both build it here, so the
@@ -96,6 +109,15 @@ func (c *ColumnCodec) ScanWebhook(s Scanner, extra ...any) (*Webhook, error) {
 		return nil, err
 	}
 	return ws.Webhook(), nil
+}
+
+// ScanTrunk reads a row of TrunkColumns, then extra.
+func (c *ColumnCodec) ScanTrunk(s Scanner, extra ...any) (*Trunk, error) {
+	var ts TrunkScan
+	if err := s.Scan(append(ts.Dest(c), extra...)...); err != nil {
+		return nil, err
+	}
+	return ts.Trunk()
 }
 
 // ScanDelivery reads a row of DeliveryColumns, then extra.

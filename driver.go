@@ -41,6 +41,9 @@ type Driver interface {
 	// ListEndpoints returns one page of the organisation's endpoints, newest
 	// first, and the total that match, both from one snapshot.
 	ListEndpoints(ctx context.Context, orgID string, f EndpointFilter) ([]*Endpoint, int, error)
+	// ListTrunks returns one page of the organisation's trunks, newest
+	// first, and the total that match.
+	ListTrunks(ctx context.Context, orgID string, f TrunkFilter) ([]*Trunk, int, error)
 	// ListPhoneNumbers and ListAvailable page through the organisation's
 	// numbers and the free inventory in the same way.
 	ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error)
@@ -93,6 +96,9 @@ type Reader interface {
 	Endpoint(ctx context.Context, orgID, id string) (*Endpoint, error)
 	// PhoneNumber returns the organisation's number, or ErrNoRows.
 	PhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
+	// Trunk returns the organisation's trunk, password included, or
+	// ErrNoRows.
+	Trunk(ctx context.Context, orgID, id string) (*Trunk, error)
 	// Webhook returns the organisation's subscription, or ErrNoRows.
 	Webhook(ctx context.Context, orgID, id string) (*Webhook, error)
 	// Delivery returns the organisation's delivery with its payload and
@@ -138,6 +144,28 @@ type Tx interface {
 	// transaction (PostgreSQL: FOR KEY SHARE).
 	ShareEndpoint(ctx context.Context, orgID, id string) error
 
+	// LockTrunk is Trunk with the row lock lock.
+	LockTrunk(ctx context.Context, orgID, id string, lock Lock) (*Trunk, error)
+	// Trunks returns the organisation's trunks with these IDs.
+	Trunks(ctx context.Context, orgID string, ids []string) ([]*Trunk, error)
+	// InsertTrunk and UpdateTrunk store every column of t.
+	InsertTrunk(ctx context.Context, t *Trunk) error
+	UpdateTrunk(ctx context.Context, t *Trunk) error
+	// DeleteTrunk deletes the organisation's trunk.
+	DeleteTrunk(ctx context.Context, orgID, id string) error
+	// ClearDefaultTrunk makes no trunk of the organisation but except its
+	// default, stamping those it changes with now, and returns their IDs.
+	// It first serialises the organisation's default changes (PostgreSQL
+	// locks the organisation's row), so two trunks made default at once
+	// cannot both be.
+	ClearDefaultTrunk(ctx context.Context, orgID, except string, now time.Time) (trunkIDs []string, err error)
+	// DetachTrunk clears id from every number of the organisation that
+	// uses it and returns those numbers' IDs, as DetachEndpoint does.
+	DetachTrunk(ctx context.Context, orgID, id string, now func() time.Time) (numberIDs []string, err error)
+	// ShareTrunk returns ErrNoRows unless the organisation has the trunk,
+	// and keeps it from being deleted until the end of the transaction.
+	ShareTrunk(ctx context.Context, orgID, id string) error
+
 	// PhoneNumbers returns the organisation's numbers with these IDs.
 	PhoneNumbers(ctx context.Context, orgID string, ids []string) ([]*PhoneNumber, error)
 	// LockPhoneNumber is PhoneNumber with the number's row lock.
@@ -148,7 +176,8 @@ type Tx interface {
 	// InsertPhoneNumber stores a held number, and reports false when its
 	// inventory number is already held (ErrMissingRef: its endpoint is gone).
 	InsertPhoneNumber(ctx context.Context, pn *PhoneNumber) (bool, error)
-	// UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
+	// UpdatePhoneNumber stores the number's endpoints, trunk, flags and
+	// UpdatedAt.
 	UpdatePhoneNumber(ctx context.Context, pn *PhoneNumber) error
 	// DeletePhoneNumber deletes the organisation's number.
 	DeletePhoneNumber(ctx context.Context, orgID, id string) error
@@ -211,8 +240,8 @@ type Tx interface {
 	// (PostgreSQL: one statement).
 	InsertOutbox(ctx context.Context, b *OutboxBatch) error
 
-	// NotifyRoutingChanged tells every node that the organisation's numbers
-	// or endpoints changed, if and only if the transaction commits.
+	// NotifyRoutingChanged tells every node that the organisation's numbers,
+	// endpoints or trunks changed, if and only if the transaction commits.
 	NotifyRoutingChanged(ctx context.Context, orgID string) error
 }
 

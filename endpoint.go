@@ -587,7 +587,7 @@ const EndpointValueColumns = "name, type, url, status, provider_config, secret, 
 // as text, an absent optional value as nil (NULL), and each time as c
 // stores it.
 func (e *Endpoint) ColumnValues(c *ColumnCodec) ([]any, error) {
-	var pc, headers, user, pass any // nil is NULL
+	var pc, user, pass any // nil is NULL
 	if e.ProviderConfig != nil {
 		b, err := json.Marshal(e.ProviderConfig)
 		if err != nil {
@@ -595,12 +595,9 @@ func (e *Endpoint) ColumnValues(c *ColumnCodec) ([]any, error) {
 		}
 		pc = string(b)
 	}
-	if e.Headers != nil {
-		b, err := json.Marshal(e.Headers)
-		if err != nil {
-			return nil, fmt.Errorf("endpoint %s: headers: %w", e.ID, err)
-		}
-		headers = string(b)
+	headers, err := headersColumn(e.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
 	if c := e.Credentials; c != nil {
 		user, pass = c.Username, c.Password

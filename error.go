@@ -21,6 +21,7 @@ const (
 	ECodeWebhookNotFound   = "WEBHOOK_NOT_FOUND"
 	ECodeDeliveryNotFound  = "DELIVERY_NOT_FOUND"
 	ECodeCallNotFound      = "CALL_NOT_FOUND"
+	ECodeTrunkNotFound     = "TRUNK_NOT_FOUND"
 	ECodeConflict          = "CONFLICT"
 	ECodeIdempotencyReused = "IDEMPOTENCY_KEY_REUSED"
 	ECodeIdempotencyBusy   = "IDEMPOTENCY_KEY_IN_USE"

@@ -22,6 +22,9 @@ const (
 	EventPhoneNumberPurchased = "phone_number.purchased"
 	EventPhoneNumberUpdated   = "phone_number.updated"
 	EventPhoneNumberReleased  = "phone_number.released"
+	EventTrunkCreated         = "trunk.created"
+	EventTrunkUpdated         = "trunk.updated"
+	EventTrunkDeleted         = "trunk.deleted"
 	// EventWebhookTest is sent only by POST /v1/webhooks/{id}/test, to that
 	// subscription, whatever its filter.
 	EventWebhookTest = "webhook.test"
@@ -32,6 +35,7 @@ var EventTypes = []string{
 	EventCallInitiated, EventCallRinging, EventCallAnswered, EventCallCompleted, EventCallFailed,
 	EventEndpointCreated, EventEndpointUpdated, EventEndpointDeleted,
 	EventPhoneNumberPurchased, EventPhoneNumberUpdated, EventPhoneNumberReleased,
+	EventTrunkCreated, EventTrunkUpdated, EventTrunkDeleted,
 }
 
 // eventAliases maps KrosAI's other spellings (its overview page and its
@@ -50,6 +54,7 @@ var eventAliases = map[string]string{
 // KrosAI's spelling of phone_number.*.
 var eventGroups = map[string]string{
 	"call": "call", "endpoint": "endpoint", "phone_number": "phone_number", "number": "phone_number",
+	"trunk": "trunk",
 }
 
 // NormalizeEventFilters validates a subscription's event list, folding

@@ -27,6 +27,11 @@ func (f EndpointFilter) Conds(orgID string) []Cond {
 	return conds([]Cond{{"organization_id", orgID}}, "type", f.Type, "status", f.Status)
 }
 
+// Conds are the organisation's trunks that match the filter.
+func (f TrunkFilter) Conds(orgID string) []Cond {
+	return conds([]Cond{{"organization_id", orgID}}, "status", f.Status)
+}
+
 // Conds are the organisation's numbers (p, with inventory row i) that match
 // the filter; EndpointID matches the primary endpoint.
 func (f PhoneNumberFilter) Conds(orgID string) []Cond {
@@ -146,6 +151,13 @@ func (l Lists) ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webho
 func (l Lists) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error) {
 	return CollectPage(l.page(ctx, ListQuery{Columns: DeliveryColumns, From: "deliveries d", Conds: f.Conds(orgID),
 		CreatedAt: "d.created_at", ID: "d.id", Page: f.Page}), l.Codec.ScanDelivery)
+}
+
+// ListTrunks returns one page of the organisation's trunks, newest first,
+// and the total that match the filter.
+func (l Lists) ListTrunks(ctx context.Context, orgID string, f TrunkFilter) ([]*Trunk, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: TrunkColumns, From: "trunks", Conds: f.Conds(orgID),
+		CreatedAt: "created_at", ID: "id", Page: f.Page}), l.Codec.ScanTrunk)
 }
 
 func (l Lists) page(ctx context.Context, q ListQuery) func(each func(Scanner, ...any) error) (int, error) {

@@ -20,6 +20,7 @@ const (
 	PrefixWebhook   = "wh_"
 	PrefixDelivery  = "whd_"
 	PrefixRequest   = "req_"
+	PrefixTrunk     = "trk_"
 )
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -40,6 +40,7 @@ type Store interface {
 	APIKeyService
 	EndpointService
 	PhoneNumberService
+	TrunkService
 	IdempotencyStore
 	EventService
 	WebhookService

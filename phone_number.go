@@ -83,6 +83,7 @@ type PhoneNumber struct {
 	FallbackEndpointID *string          `json:"fallback_endpoint_id"`
 	AllowInbound       bool             `json:"allow_inbound"`
 	AllowOutbound      bool             `json:"allow_outbound"`
+	TrunkID            *string          `json:"trunk_id"`
 	Endpoint           *EndpointSummary `json:"endpoint,omitempty"`
 	CreatedAt          time.Time        `json:"created_at"`
 	UpdatedAt          time.Time        `json:"updated_at"`
@@ -104,6 +105,9 @@ type PhoneNumberPatch struct {
 	FallbackEndpointID Optional[string]
 	AllowInbound       Optional[bool]
 	AllowOutbound      Optional[bool]
+	// TrunkID names the organisation's trunk the number's outbound calls
+	// use (TRUNK_NOT_FOUND otherwise); null detaches it.
+	TrunkID Optional[string]
 }
 
 // AvailableFilter selects inventory numbers that no organisation holds.
@@ -144,10 +148,11 @@ type PhoneNumberService interface {
 // the stores select them: p.id, p.organization_id, p.inventory_id,
 // i.number, i.country, i.type, p.status, p.endpoint_id,
 // p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound, p.created_at,
-// p.updated_at, e.id, e.name, e.type, the endpoint's provider, e.status.
+// p.updated_at, e.id, e.name, e.type, the endpoint's provider, e.status,
+// p.trunk_id.
 type PhoneNumberScan struct {
 	pn                                         PhoneNumber
-	endpointID, fallbackID                     nullText
+	endpointID, fallbackID, trunkID            nullText
 	epID, epName, epType, epProvider, epStatus nullText
 }
 
@@ -157,14 +162,14 @@ func (s *PhoneNumberScan) Dest(c *ColumnCodec) []any {
 	return []any{&pn.ID, &pn.OrganizationID, &pn.InventoryID, &pn.Number, &pn.Country, &pn.Type,
 		&pn.Status, &s.endpointID, &s.fallbackID, &pn.AllowInbound, &pn.AllowOutbound,
 		c.TimeDest(&pn.CreatedAt), c.TimeDest(&pn.UpdatedAt),
-		&s.epID, &s.epName, &s.epType, &s.epProvider, &s.epStatus}
+		&s.epID, &s.epName, &s.epType, &s.epProvider, &s.epStatus, &s.trunkID}
 }
 
 // PhoneNumber returns the number scanned.
 func (s *PhoneNumberScan) PhoneNumber() *PhoneNumber {
 	pn := s.pn
 	pn.E164 = pn.Number
-	pn.EndpointID, pn.FallbackEndpointID = s.endpointID.ptr(), s.fallbackID.ptr()
+	pn.EndpointID, pn.FallbackEndpointID, pn.TrunkID = s.endpointID.ptr(), s.fallbackID.ptr(), s.trunkID.ptr()
 	if s.epID.valid {
 		pn.Endpoint = &EndpointSummary{
 			ID: string(s.epID.b), Name: string(s.epName.b), Type: string(s.epType.b),

@@ -1,6 +1,9 @@
 package switchboard
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 // RouteReject is the decision name of a rejected call, beside the endpoint
 // types (EndpointAgent, EndpointWebhook) a routed call's first target has.
@@ -128,6 +131,11 @@ type RoutingService interface {
 	// endpoints that receive events only, and every node reloads its
 	// organisation's entries after each change.
 	RoutingEntries(ctx context.Context, orgID string) ([]*PhoneNumber, []*Endpoint, error)
+	// TrunkNetworks returns the inbound networks of the active trunks of
+	// one organisation or, when orgID is "", of all, by organisation
+	// (DESIGN §10: an INVITE from them to that organisation's numbers is
+	// trusted). Organisations without any are left out.
+	TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error)
 }
 
 // RoutedEndpointIDs returns, once each, the IDs of the endpoints the

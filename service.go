@@ -67,6 +67,36 @@ func (s *Service) write(ctx context.Context, orgID string, fn func(c *change) er
 // at sets the time the change's events are stamped with.
 func (c *change) at(t time.Time) { c.out.batch.At = t }
 
+// stamp returns the clock a driver reads once it holds the rows it is
+// about to change (DetachEndpoint, DetachTrunk): each read stamps the
+// change with the time it returns.
+func (s *Service) stamp(c *change) func() time.Time {
+	return func() time.Time {
+		c.at(s.now())
+		return c.out.batch.At
+	}
+}
+
+// emitAll emits an event of type typ for each of list.
+func emitAll[T any](ctx context.Context, c *change, typ string, list []T) error {
+	for _, v := range list {
+		if err := c.emit(ctx, typ, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// numbersUpdated emits phone_number.updated for each of the
+// organisation's numbers ids, which the change detached from something.
+func (c *change) numbersUpdated(ctx context.Context, orgID string, ids []string) error {
+	nums, err := c.PhoneNumbers(ctx, orgID, ids)
+	if err != nil {
+		return err
+	}
+	return emitAll(ctx, c, EventPhoneNumberUpdated, nums)
+}
+
 // lookup reads one object by ID: an ID of the wrong kind is notFound
 // without a query (a mistyped ID is a 404, never a 500), and so is a
 // missing row; any other error is wrapped with what and the ID.

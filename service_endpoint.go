@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // CreateEndpoint stores e for the organisation, setting its ID,
@@ -119,10 +118,7 @@ func (s *Service) DeleteEndpoint(ctx context.Context, orgID, id string) (int, er
 		}
 		// Detach before deleting: ON DELETE SET NULL would do it silently,
 		// without bumping the numbers' updated_at or telling us which.
-		numIDs, err := c.DetachEndpoint(ctx, orgID, id, func() time.Time {
-			c.at(s.now())
-			return c.out.batch.At
-		})
+		numIDs, err := c.DetachEndpoint(ctx, orgID, id, s.stamp(c))
 		if err != nil {
 			return err
 		}
@@ -135,14 +131,8 @@ func (s *Service) DeleteEndpoint(ctx context.Context, orgID, id string) (int, er
 		if err := c.emit(ctx, EventEndpointDeleted, ep.EventView()); err != nil {
 			return err
 		}
-		nums, err := c.PhoneNumbers(ctx, orgID, numIDs)
-		if err != nil {
+		if err := c.numbersUpdated(ctx, orgID, numIDs); err != nil {
 			return err
-		}
-		for _, pn := range nums {
-			if err := c.emit(ctx, EventPhoneNumberUpdated, pn); err != nil {
-				return err
-			}
 		}
 		detached = len(numIDs)
 		return nil

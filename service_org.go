@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -133,4 +134,10 @@ func (s *Service) SubscribeHangups(ctx context.Context, node string, fn func(org
 // at, from one snapshot (RoutingService).
 func (s *Service) RoutingEntries(ctx context.Context, orgID string) ([]*PhoneNumber, []*Endpoint, error) {
 	return s.d.RoutingEntries(ctx, orgID)
+}
+
+// TrunkNetworks returns the inbound networks of the active trunks, by
+// organisation (RoutingService).
+func (s *Service) TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error) {
+	return s.d.TrunkNetworks(ctx, orgID)
 }

@@ -170,16 +170,19 @@ func (s *Service) ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNum
 
 // UpdatePhoneNumber applies a patch: endpoint IDs are set (to one of the
 // organisation's endpoints, else ENDPOINT_NOT_FOUND) or cleared with null;
-// the allow flags are set; absent fields stay. It emits phone_number.updated.
+// the trunk is set (to one of the organisation's trunks, else
+// TRUNK_NOT_FOUND) or cleared; the allow flags are set; absent fields stay.
+// It emits phone_number.updated.
 func (s *Service) UpdatePhoneNumber(ctx context.Context, orgID, id string, p PhoneNumberPatch) (*PhoneNumber, error) {
 	if !ValidID(PrefixNumber, id) {
 		return nil, numberNotFound(id)
 	}
 	var pn *PhoneNumber
 	err := s.write(ctx, orgID, func(c *change) error {
-		// The errors come in this order: number, endpoints, flags. The
-		// locks are taken endpoints first, then the number, the order
-		// DeleteEndpoint takes them in, so the two cannot deadlock.
+		// The errors come in this order: number, endpoints, trunk, flags.
+		// The locks are taken endpoints and trunk first, then the number,
+		// the order DeleteEndpoint and DeleteTrunk take them in, so none
+		// can deadlock.
 		if _, err := c.phoneNumber(ctx, orgID, id, LockNone); err != nil {
 			return err
 		}
@@ -188,6 +191,11 @@ func (s *Service) UpdatePhoneNumber(ctx context.Context, orgID, id string, p Pho
 				if err := c.checkEndpoint(ctx, orgID, opt.Value); err != nil {
 					return err
 				}
+			}
+		}
+		if p.TrunkID.Set && !p.TrunkID.Null {
+			if err := c.checkTrunk(ctx, orgID, p.TrunkID.Value); err != nil {
+				return err
 			}
 		}
 		for _, f := range []struct {
@@ -204,6 +212,7 @@ func (s *Service) UpdatePhoneNumber(ctx context.Context, orgID, id string, p Pho
 		}
 		cur.EndpointID = patchEndpoint(cur.EndpointID, p.EndpointID)
 		cur.FallbackEndpointID = patchEndpoint(cur.FallbackEndpointID, p.FallbackEndpointID)
+		cur.TrunkID = patchEndpoint(cur.TrunkID, p.TrunkID)
 		if p.AllowInbound.Set {
 			cur.AllowInbound = p.AllowInbound.Value
 		}
@@ -233,8 +242,8 @@ func (s *Service) UpdatePhoneNumber(ctx context.Context, orgID, id string, p Pho
 	return pn, nil
 }
 
-// patchEndpoint returns the endpoint reference after applying opt to cur
-// (the endpoint it names was checked before).
+// patchEndpoint returns the endpoint (or trunk) reference after applying
+// opt to cur (what it names was checked before).
 func patchEndpoint(cur *string, opt Optional[string]) *string {
 	switch {
 	case !opt.Set:

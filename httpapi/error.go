@@ -21,7 +21,7 @@ func statusOf(code string) int {
 	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
 		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail,
 		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound,
-		switchboard.ECodeCallNotFound:
+		switchboard.ECodeCallNotFound, switchboard.ECodeTrunkNotFound:
 		return http.StatusNotFound
 	case switchboard.ECodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed

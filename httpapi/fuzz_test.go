@@ -62,6 +62,24 @@ func newAPI(t testing.TB) (http.Handler, string, string, string) {
 	return httpapi.NewServer(db, logger, httpapi.Config{RateLimit: 1e6}), secret, ep.ID, pn.ID
 }
 
+// routes is how many routes FuzzRequestBodies aims at.
+const routes = 7
+
+// createTrunk creates a trunk through the API and returns its ID.
+func createTrunk(t testing.TB, h http.Handler, key string) string {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/v1/trunks", strings.NewReader(`{"name":"t","address":"t.example"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", key)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var tr struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &tr); rec.Code != 201 || err != nil {
+		t.Fatalf("create trunk: %d %s", rec.Code, rec.Body)
+	}
+	return tr.ID
+}
+
 // FuzzRequestBodies sends arbitrary bodies to every route that decodes one
 // and checks that the answer is always a documented status with the error
 // envelope: hostile input never yields a 500 or a panic.
@@ -78,16 +96,20 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"name":"a","type":"custom_sip","url":"sip:a@b.example","headers":{"X-A":"\r\n"},"credentials":{"username":"\u009b","password":"p"}}`,
 		`{"number":"+2348012345678\u0000","endpoint_id":"ep_\u007f"}`,
 		`{"name":"\ud800","ring_timeout":30.0}`,
+		`{"name":"t","address":"sip.example.com:5060","auth_username":"u","auth_password":"p","inbound_addresses":["192.0.2.1"]}`,
+		`{"address":null,"failover_addresses":["[::1]:5060"],"max_concurrent_calls":1e3,"default":true,"tech_prefix":"1#"}`,
+		`{"trunk_id":"trk_1","trunkId":null}`,
 		`[`, `{}`, `null`, `"x"`, `{"a":1}{"b":2}`, "\xff\xfe",
 	} {
-		for route := range 5 {
+		for route := range routes {
 			f.Add(uint8(route), []byte(seed))
 		}
 	}
 	h, key, epID, pnID := newAPI(f)
+	trunkID := createTrunk(f, h, key)
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		method, path := "POST", "/v1/endpoints"
-		switch route % 5 {
+		switch route % routes {
 		case 1:
 			method, path = "PATCH", "/v1/endpoints/"+epID
 		case 2:
@@ -96,6 +118,10 @@ func FuzzRequestBodies(f *testing.F) {
 			method, path = "PATCH", "/v1/phone-numbers/"+pnID
 		case 4:
 			method, path = "PATCH", "/api/v1/endpoints/ep_missing"
+		case 5:
+			method, path = "POST", "/v1/trunks"
+		case 6:
+			method, path = "PATCH", "/v1/trunks/"+trunkID
 		}
 		req := httptest.NewRequest(method, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

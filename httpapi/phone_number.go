@@ -188,6 +188,8 @@ type patchNumberBody struct {
 	AllowInboundCamel  switchboard.Optional[bool]   `json:"allowInbound"`
 	AllowOutbound      switchboard.Optional[bool]   `json:"allow_outbound"`
 	AllowOutboundCamel switchboard.Optional[bool]   `json:"allowOutbound"`
+	TrunkID            switchboard.Optional[string] `json:"trunk_id"`
+	TrunkIDCamel       switchboard.Optional[string] `json:"trunkId"`
 }
 
 func (b *patchNumberBody) patch() (switchboard.PhoneNumberPatch, error) {
@@ -203,6 +205,9 @@ func (b *patchNumberBody) patch() (switchboard.PhoneNumberPatch, error) {
 		return p, err
 	}
 	if p.AllowOutbound, err = pick("allow_outbound", b.AllowOutbound, b.AllowOutboundCamel); err != nil {
+		return p, err
+	}
+	if p.TrunkID, err = pick("trunk_id", b.TrunkID, b.TrunkIDCamel); err != nil {
 		return p, err
 	}
 	for field, o := range map[string]switchboard.Optional[bool]{"allow_inbound": p.AllowInbound, "allow_outbound": p.AllowOutbound} {

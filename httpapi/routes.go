@@ -32,6 +32,12 @@ func (s *Server) routes() http.Handler {
 	m.write("PATCH {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleUpdatePhoneNumber)
 	m.write("DELETE {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleReleaseNumber)
 
+	m.read("GET {api}/trunks", switchboard.ScopeTrunksRead, s.handleListTrunks)
+	m.write("POST {api}/trunks", switchboard.ScopeTrunksWrite, s.handleCreateTrunk)
+	m.read("GET {api}/trunks/{id}", switchboard.ScopeTrunksRead, s.handleGetTrunk)
+	m.write("PATCH {api}/trunks/{id}", switchboard.ScopeTrunksWrite, s.handleUpdateTrunk)
+	m.write("DELETE {api}/trunks/{id}", switchboard.ScopeTrunksWrite, s.handleDeleteTrunk)
+
 	m.read("GET {api}/webhooks", switchboard.ScopeWebhooksRead, s.handleListWebhooks)
 	m.write("POST {api}/webhooks", switchboard.ScopeWebhooksWrite, s.handleCreateWebhook)
 	m.read("GET {api}/webhooks/{id}", switchboard.ScopeWebhooksRead, s.handleGetWebhook)

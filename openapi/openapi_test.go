@@ -50,7 +50,7 @@ func TestSpecValidates(t *testing.T) {
 // shared error responses.
 func TestOperationConventions(t *testing.T) {
 	doc := loadDoc(t)
-	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Webhooks", "Webhook Deliveries", "System"}
+	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Trunks", "Webhooks", "Webhook Deliveries", "System"}
 	ids := map[string]bool{}
 	public := map[string]bool{"/healthz": true, "/openapi.json": true}
 	for path, item := range doc.Paths.Map() {
@@ -455,6 +455,7 @@ func TestOperations(t *testing.T) {
 	want := []string{
 		"DELETE /v1/endpoints/{id}",
 		"DELETE /v1/phone-numbers/{id}",
+		"DELETE /v1/trunks/{id}",
 		"DELETE /v1/webhooks/{id}",
 		"GET /healthz",
 		"GET /v1/calls",
@@ -467,16 +468,20 @@ func TestOperations(t *testing.T) {
 		"GET /v1/phone-numbers/available",
 		"GET /v1/phone-numbers/{id}",
 		"GET /v1/phone-numbers/{id}/route",
+		"GET /v1/trunks",
+		"GET /v1/trunks/{id}",
 		"GET /v1/webhook-deliveries",
 		"GET /v1/webhook-deliveries/{id}",
 		"GET /v1/webhooks",
 		"GET /v1/webhooks/{id}",
 		"PATCH /v1/endpoints/{id}",
 		"PATCH /v1/phone-numbers/{id}",
+		"PATCH /v1/trunks/{id}",
 		"PATCH /v1/webhooks/{id}",
 		"POST /v1/calls/{id}/hangup",
 		"POST /v1/endpoints",
 		"POST /v1/phone-numbers",
+		"POST /v1/trunks",
 		"POST /v1/webhook-deliveries/{id}/retry",
 		"POST /v1/webhooks",
 		"POST /v1/webhooks/{id}/replay",

@@ -19,7 +19,7 @@ const phoneNumberFrom = `phone_numbers p
 const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, e.provider_config ->> 'provider', e.status`
+	e.id, e.name, e.type, e.provider_config ->> 'provider', e.status, p.trunk_id`
 
 const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
 
@@ -107,12 +107,14 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(r) })
 }
 
-// UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
+// UpdatePhoneNumber stores the number's endpoints, trunk, flags and
+// UpdatedAt.
 func (t *txn) UpdatePhoneNumber(ctx context.Context, pn *switchboard.PhoneNumber) error {
 	_, err := t.Exec(ctx, `UPDATE phone_numbers SET endpoint_id = $1, fallback_endpoint_id = $2,
-		allow_inbound = $3, allow_outbound = $4, updated_at = $5
+		allow_inbound = $3, allow_outbound = $4, updated_at = $5, trunk_id = $8
 		WHERE organization_id = $6 AND id = $7`,
-		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, ts(pn.UpdatedAt), pn.OrganizationID, pn.ID)
+		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, ts(pn.UpdatedAt), pn.OrganizationID, pn.ID,
+		pn.TrunkID)
 	return missingRef(err)
 }
 

@@ -1,6 +1,10 @@
 package sipedge
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+)
 
 // This file decides whether a new call may come in: from a trusted
 // carrier, and within its number's limit of live calls.
@@ -30,12 +34,21 @@ func (e *Edge) releaseNumber(n string) {
 	}
 }
 
-// trustedAddr reports whether a source address is a carrier's.
-func (e *Edge) trustedAddr(a netip.Addr) bool {
-	for _, p := range e.cfg.Trusted {
-		if p.Contains(a) {
-			return true
-		}
+// trustedAddr reports whether a source address is a carrier's, for every
+// organisation (--sip-trusted).
+func (e *Edge) trustedAddr(a netip.Addr) bool { return containsAddr(e.cfg.Trusted, a) }
+
+// admitsInvite reports whether a new call's INVITE from src may come in:
+// from a trusted network, or from a network of one of the trunks of the
+// organisation that holds the called number (DESIGN §10), which reaches
+// that organisation's numbers and nobody else's.
+func (e *Edge) admitsInvite(req *sip.Request, src netip.Addr) bool {
+	if e.trustedAddr(src) {
+		return true
 	}
-	return false
+	if e.table == nil || !e.table.TrunkSource(src) {
+		return false // most of a flood: no number to read
+	}
+	called, err := calledNumber(req, e.cfg.DefaultCountry)
+	return err == nil && e.table.TrunkTrusts(called, src)
 }

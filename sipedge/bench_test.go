@@ -2,6 +2,7 @@ package sipedge
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -13,10 +14,15 @@ import (
 type staticRouting struct {
 	numbers   []*switchboard.PhoneNumber
 	endpoints []*switchboard.Endpoint
+	networks  map[string][]netip.Prefix // trunk networks by organisation
 }
 
 func (s staticRouting) RoutingEntries(context.Context, string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	return s.numbers, s.endpoints, nil
+}
+
+func (s staticRouting) TrunkNetworks(context.Context, string) (map[string][]netip.Prefix, error) {
+	return s.networks, nil
 }
 
 // BenchmarkCallSetup is the edge's own work per call before the network:

@@ -22,7 +22,7 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// most of these already; a drain may have begun since.
 	src, _ := sourceAddr(req)
 	switch {
-	case !e.trustedAddr(src):
+	case !e.admitsInvite(req, src):
 		e.refuseInvite(req, src, refusedUntrusted)
 		return
 	case e.drain.Load():

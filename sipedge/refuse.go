@@ -33,7 +33,9 @@ var (
 
 // screen is sipgo's transport read filter: it sees each datagram before
 // sipgo parses it. A carrier's datagrams pass untouched and unparsed, but
-// for an INVITE while the node drains. From anyone else, only what belongs
+// for an INVITE while the node drains; so do, parsed, a trunk network's
+// INVITEs to its organisation's numbers and its other requests (Table's
+// TrunkTrusts and TrunkSource). From anyone else, only what belongs
 // to a live call (an agent's requests) and responses pass; the rest is
 // answered here, statelessly, and dropped: a new INVITE gets 403, OPTIONS
 // 200 (keep-alives are answered to anyone), an ACK nothing, anything else
@@ -70,6 +72,18 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 		return err
 	}
 	invite := req.IsInvite() && !inDialog(req)
+	if !trusted && e.table != nil {
+		// A trunk's network: trusted for a new call to its organisation's
+		// numbers only, and for what belongs to calls.
+		if invite {
+			trusted = e.admitsInvite(req, src)
+			if trusted && !e.drain.Load() {
+				return data, nil
+			}
+		} else {
+			trusted = e.table.TrunkSource(src)
+		}
+	}
 	switch {
 	case invite && trusted:
 		e.refuse(req, src, refusedDraining, send)

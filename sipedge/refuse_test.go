@@ -72,32 +72,40 @@ func TestScreen(t *testing.T) {
 			e := screenEdge(t, tt.trusted)
 			e.drain.Store(tt.draining)
 			e.byB.Store("screen-1", &call{}) // a live call whose agent leg has Call-ID screen-1
-			peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: peer.LocalAddr()}, tt.data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if answered := len(out) == 0; answered != (tt.answer != "") {
-				t.Fatalf("kept from sipgo = %v, want %v", answered, tt.answer != "")
-			}
-			if tt.answer != "" {
-				peer.SetReadDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 2048)
-				n, err := peer.Read(buf)
-				if got := string(buf[:n]); err != nil || !strings.HasPrefix(got, tt.answer) || !strings.Contains(got, ";tag=") {
-					t.Errorf("answered %q (%v), want %q with a To tag", got, err, tt.answer)
-				}
-			}
-			if tt.reason != "" {
-				if n := counterValue(t, e.m.rejected.WithLabelValues(tt.reason)); n != 1 {
-					t.Errorf("refused %s counted %v times", tt.reason, n)
-				}
-			}
+			checkScreen(t, e, tt.data, tt.answer, tt.reason)
 		})
+	}
+}
+
+// checkScreen has e screen data from a loopback peer and checks that it
+// answers with the status line answer ("": lets it by to sipgo), with a
+// To tag, and counts the refusal reason ("": none) once.
+func checkScreen(t *testing.T, e *Edge, data []byte, answer, reason string) {
+	t.Helper()
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	out, err := e.screen(sip.TransportReadProps{Transport: "UDP", RemoteAddr: peer.LocalAddr()}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answered := len(out) == 0; answered != (answer != "") {
+		t.Fatalf("kept from sipgo = %v, want %v", answered, answer != "")
+	}
+	if answer != "" {
+		peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 2048)
+		n, err := peer.Read(buf)
+		if got := string(buf[:n]); err != nil || !strings.HasPrefix(got, answer) || !strings.Contains(got, ";tag=") {
+			t.Errorf("answered %q (%v), want %q with a To tag", got, err, answer)
+		}
+	}
+	if reason != "" {
+		if n := counterValue(t, e.m.rejected.WithLabelValues(reason)); n != 1 {
+			t.Errorf("refused %s counted %v times", reason, n)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package sipedge
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,9 +12,10 @@ import (
 )
 
 // Table is the in-memory routing table: every held number with its
-// endpoints, so that an INVITE is routed without a database read. It is
-// rebuilt per organisation whenever the change feed says that
-// organisation's numbers or endpoints changed.
+// endpoints and its organisation's trunk networks, so that an INVITE is
+// admitted and routed without a database read. It is rebuilt per
+// organisation whenever the change feed says that organisation's numbers,
+// endpoints or trunks changed.
 //
 // Readers take an immutable snapshot (one atomic load); writers build a new
 // map and swap it in, so a lookup never waits for a reload.
@@ -23,7 +25,11 @@ type Table struct {
 
 	mu   sync.Mutex // serialises reloads
 	orgs map[string]orgEntries
+	nets map[string][]netip.Prefix // trunk networks by organisation
 	cur  atomic.Pointer[map[string]*entry]
+	// trunkNets is every organisation's trunk networks together: a
+	// source in them is a carrier's for what is not a new call.
+	trunkNets atomic.Pointer[[]netip.Prefix]
 
 	// Organisations changed since Follow last reloaded them.
 	dirtyMu sync.Mutex
@@ -40,6 +46,9 @@ type entry struct {
 	endpoint *switchboard.Endpoint
 	fallback *switchboard.Endpoint
 	decision switchboard.Decision
+	// trunkNets are the inbound networks of the number's organisation's
+	// trunks: an INVITE from them to this number is a carrier's.
+	trunkNets []netip.Prefix
 }
 
 // unheld is the decision for a number the table does not hold.
@@ -50,9 +59,11 @@ type orgEntries map[string]*entry
 
 // NewTable returns an empty table that loads from src.
 func NewTable(src switchboard.RoutingService) *Table {
-	t := &Table{src: src, gap: reloadGap, orgs: map[string]orgEntries{}, dirty: map[string]bool{}, kick: make(chan struct{}, 1)}
+	t := &Table{src: src, gap: reloadGap, orgs: map[string]orgEntries{}, nets: map[string][]netip.Prefix{},
+		dirty: map[string]bool{}, kick: make(chan struct{}, 1)}
 	empty := map[string]*entry{}
 	t.cur.Store(&empty)
+	t.trunkNets.Store(new([]netip.Prefix))
 	return t
 }
 
@@ -62,6 +73,10 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 	numbers, endpoints, err := t.src.RoutingEntries(ctx, orgID)
 	if err != nil {
 		return fmt.Errorf("load routing entries of %q: %w", orgID, err)
+	}
+	nets, err := t.src.TrunkNetworks(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("load trunk networks of %q: %w", orgID, err)
 	}
 	byID := make(map[string]*switchboard.Endpoint, len(endpoints))
 	for _, e := range endpoints {
@@ -77,6 +92,7 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 			en.fallback = byID[*n.FallbackEndpointID]
 		}
 		en.decision = switchboard.Route(switchboard.RouteInput{Number: n, Endpoint: en.endpoint, Fallback: en.fallback})
+		en.trunkNets = nets[n.OrganizationID]
 		org := fresh[n.OrganizationID]
 		if org == nil {
 			org = orgEntries{}
@@ -88,12 +104,24 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if orgID == "" {
-		t.orgs = fresh
-	} else if org := fresh[orgID]; org != nil {
-		t.orgs[orgID] = org
+		t.orgs, t.nets = fresh, nets
 	} else {
-		delete(t.orgs, orgID)
+		if org := fresh[orgID]; org != nil {
+			t.orgs[orgID] = org
+		} else {
+			delete(t.orgs, orgID)
+		}
+		if n := nets[orgID]; n != nil {
+			t.nets[orgID] = n
+		} else {
+			delete(t.nets, orgID)
+		}
 	}
+	var allNets []netip.Prefix
+	for _, n := range t.nets {
+		allNets = append(allNets, n...)
+	}
+	t.trunkNets.Store(&allNets)
 	size := 0
 	for _, org := range t.orgs {
 		size += len(org)
@@ -200,6 +228,28 @@ func (t *Table) Route(e164 string) (*switchboard.PhoneNumber, switchboard.Decisi
 		return nil, unheld
 	}
 	return en.number, en.decision
+}
+
+// TrunkTrusts reports whether an INVITE from src to the E.164 number comes
+// from a network of one of the trunks of the organisation holding it:
+// such a source is trusted for that organisation's numbers only.
+func (t *Table) TrunkTrusts(e164 string, src netip.Addr) bool {
+	en := (*t.cur.Load())[e164]
+	return en != nil && containsAddr(en.trunkNets, src)
+}
+
+// TrunkSource reports whether src is in any organisation's trunk
+// networks: a carrier's, for requests that start no call (the ACK of a
+// refused INVITE, a CANCEL, a BYE), which only reach calls that exist.
+func (t *Table) TrunkSource(src netip.Addr) bool { return containsAddr(*t.trunkNets.Load(), src) }
+
+func containsAddr(nets []netip.Prefix, a netip.Addr) bool {
+	for _, p := range nets {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Len returns how many numbers the table holds.

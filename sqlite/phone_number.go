@@ -16,7 +16,7 @@ const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumbe
 const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status`
+	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status, p.trunk_id`
 
 const phoneNumberFrom = `phone_numbers p
 	JOIN inventory_numbers i ON i.id = p.inventory_id
@@ -85,12 +85,14 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 	return switchboard.CollectRows(rows, scanPhoneNumber)
 }
 
-// UpdatePhoneNumber stores the number's endpoints, flags and UpdatedAt.
+// UpdatePhoneNumber stores the number's endpoints, trunk, flags and
+// UpdatedAt.
 func (tx *txn) UpdatePhoneNumber(ctx context.Context, pn *switchboard.PhoneNumber) error {
 	_, err := tx.ExecContext(ctx, `UPDATE phone_numbers SET endpoint_id = ?, fallback_endpoint_id = ?,
-		allow_inbound = ?, allow_outbound = ?, updated_at = ?
+		allow_inbound = ?, allow_outbound = ?, updated_at = ?, trunk_id = ?
 		WHERE organization_id = ? AND id = ?`,
-		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, micros(pn.UpdatedAt), pn.OrganizationID, pn.ID)
+		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, micros(pn.UpdatedAt), pn.TrunkID,
+		pn.OrganizationID, pn.ID)
 	return err
 }
 

@@ -601,10 +601,13 @@ var (
 		"ClaimDeliveries", "FinishDeliveries",
 		// the call plane's routing snapshot and change feed: not endpoint reads
 		// the API makes, and the feed is what Invalidate is fed from
-		"RoutingEntries", "SubscribeChanges",
+		"RoutingEntries", "TrunkNetworks", "SubscribeChanges",
 		// call records: they never change an endpoint
 		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls",
 		"RequestHangup", "SubscribeHangups",
+		// trunks: no endpoint refers to one (a deleted trunk detaches
+		// numbers, which are not cached)
+		"CreateTrunk", "FindTrunk", "ListTrunks", "UpdateTrunk", "DeleteTrunk",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}

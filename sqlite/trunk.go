@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// The trunk SQL, built from the column list the root package declares.
+var (
+	findTrunkSQL   = `SELECT ` + switchboard.TrunkColumns + ` FROM trunks WHERE organization_id = ? AND id = ?`
+	insertTrunkSQL = insertSQL("trunks", switchboard.TrunkColumns)
+	updateTrunkSQL = updateSQL("trunks", switchboard.TrunkValueColumns)
+)
+
+// Trunk reads the organisation's trunk on the reader pool.
+func (db *Driver) Trunk(ctx context.Context, orgID, id string) (*switchboard.Trunk, error) {
+	t, err := scanTrunk(db.reader.QueryRowContext(ctx, findTrunkSQL, orgID, id))
+	return t, noRows(err)
+}
+
+// Trunk reads the organisation's trunk in the transaction.
+func (tx *txn) Trunk(ctx context.Context, orgID, id string) (*switchboard.Trunk, error) {
+	t, err := scanTrunk(tx.QueryRowContext(ctx, findTrunkSQL, orgID, id))
+	return t, noRows(err)
+}
+
+// LockTrunk is Trunk: the single writer needs no row lock.
+func (tx *txn) LockTrunk(ctx context.Context, orgID, id string, _ switchboard.Lock) (*switchboard.Trunk, error) {
+	return tx.Trunk(ctx, orgID, id)
+}
+
+// Trunks returns the organisation's trunks with these IDs, ordered by ID.
+func (tx *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switchboard.Trunk, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+switchboard.TrunkColumns+` FROM trunks WHERE organization_id = ?
+		AND id IN (SELECT value FROM json_each(?)) ORDER BY id`, orgID, idList(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return switchboard.CollectRows(rows, scanTrunk)
+}
+
+// InsertTrunk stores a new trunk.
+func (tx *txn) InsertTrunk(ctx context.Context, t *switchboard.Trunk) error {
+	cols, err := t.ColumnValues(&codec)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, insertTrunkSQL, cols...)
+	return err
+}
+
+// UpdateTrunk stores every column of an existing trunk.
+func (tx *txn) UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error {
+	cols, err := t.ColumnValues(&codec)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, updateTrunkSQL, append(cols[2:], t.OrganizationID, t.ID)...)
+	return err
+}
+
+// DeleteTrunk deletes the organisation's trunk.
+func (tx *txn) DeleteTrunk(ctx context.Context, orgID, id string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM trunks WHERE organization_id = ? AND id = ?`, orgID, id)
+	return err
+}
+
+// ClearDefaultTrunk clears the organisation's default in one UPDATE …
+// RETURNING; the single writer serialises it already.
+func (tx *txn) ClearDefaultTrunk(ctx context.Context, orgID, except string, now time.Time) ([]string, error) {
+	return tx.returningIDs(ctx, `UPDATE trunks SET is_default = 0, updated_at = ?
+		WHERE organization_id = ? AND is_default AND id <> ? RETURNING id`, micros(now), orgID, except)
+}
+
+// DetachTrunk clears the trunk from the organisation's numbers in one
+// UPDATE … RETURNING.
+func (tx *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() time.Time) ([]string, error) {
+	return tx.returningIDs(ctx, `UPDATE phone_numbers SET trunk_id = NULL, updated_at = ?
+		WHERE organization_id = ? AND trunk_id = ? RETURNING id`, micros(now()), orgID, id)
+}
+
+// returningIDs runs a statement that returns one ID per row.
+func (tx *txn) returningIDs(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return switchboard.CollectRows(rows, func(s switchboard.Scanner) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	})
+}
+
+// ShareTrunk checks that the organisation has the trunk; the single writer
+// needs no lock.
+func (tx *txn) ShareTrunk(ctx context.Context, orgID, id string) error {
+	var one int
+	return noRows(tx.QueryRowContext(ctx, `SELECT 1 FROM trunks WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&one))
+}
+
+// scanTrunk reads one row of switchboard.TrunkColumns.
+func scanTrunk(s scanner) (*switchboard.Trunk, error) { return codec.ScanTrunk(s) }
+
+// TrunkNetworks returns the inbound networks of the active trunks of one
+// organisation, or of all when orgID is "", in one query.
+func (db *Driver) TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error) {
+	query, args := switchboard.TrunkNetworksSQL, []any{}
+	if orgID != "" {
+		query, args = query+` AND organization_id = ?`, append(args, orgID)
+	}
+	rows, err := db.reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("trunk networks of %q: %w", orgID, err)
+	}
+	defer rows.Close()
+	return switchboard.CollectTrunkNetworks(rows, &codec)
+}
