@@ -196,6 +196,9 @@ type RowSQL struct {
 	InsertEndpoint, UpdateEndpoint, InsertWebhook, UpdateWebhook string
 	// DeleteEndpoint and DeleteWebhook delete the row.
 	DeleteEndpoint, DeleteWebhook string
+	// The same statements for trunks (TrunkColumns, TrunkValueColumns).
+	FindTrunk                                         [LockDelete + 1]string
+	ShareTrunk, InsertTrunk, UpdateTrunk, DeleteTrunk string
 
 	// InventoryIDs selects the id of the inventory numbers that match a
 	// condition, which Where renders with its arguments.
@@ -224,6 +227,16 @@ func (r RowReader) PhoneNumber(ctx context.Context, orgID, id string) (*PhoneNum
 // Webhook returns the organisation's subscription, or ErrNoRows.
 func (r RowReader) Webhook(ctx context.Context, orgID, id string) (*Webhook, error) {
 	return r.webhook(ctx, orgID, id, LockNone)
+}
+
+// Trunk returns the organisation's trunk, or ErrNoRows.
+func (r RowReader) Trunk(ctx context.Context, orgID, id string) (*Trunk, error) {
+	return r.trunk(ctx, orgID, id, LockNone)
+}
+
+func (r RowReader) trunk(ctx context.Context, orgID, id string, lock Lock) (*Trunk, error) {
+	t, err := r.SQL.Codec.ScanTrunk(r.Q.Row(ctx, r.SQL.FindTrunk[lock], orgID, id))
+	return t, r.SQL.NoRows(err)
 }
 
 func (r RowReader) endpoint(ctx context.Context, orgID, id string, lock Lock) (*Endpoint, error) {
@@ -323,6 +336,42 @@ func (w RowWriter) UpdateWebhook(ctx context.Context, wh *Webhook) error {
 func (w RowWriter) DeleteWebhook(ctx context.Context, orgID, id string) (bool, error) {
 	n, err := w.E.Change(ctx, w.SQL.DeleteWebhook, orgID, id)
 	return err == nil && n > 0, err
+}
+
+// LockTrunk is Trunk with the trunk's row lock.
+func (w RowWriter) LockTrunk(ctx context.Context, orgID, id string, lock Lock) (*Trunk, error) {
+	return w.trunk(ctx, orgID, id, lock)
+}
+
+// ShareTrunk returns ErrNoRows unless the organisation has the trunk.
+func (w RowWriter) ShareTrunk(ctx context.Context, orgID, id string) error {
+	return w.share(ctx, w.SQL.ShareTrunk, orgID, id)
+}
+
+// InsertTrunk stores a new trunk.
+func (w RowWriter) InsertTrunk(ctx context.Context, t *Trunk) error {
+	cols, err := t.ColumnValues(w.SQL.Codec)
+	if err != nil {
+		return err
+	}
+	_, err = w.E.Change(ctx, w.SQL.InsertTrunk, cols...)
+	return err
+}
+
+// UpdateTrunk stores every column of an existing trunk.
+func (w RowWriter) UpdateTrunk(ctx context.Context, t *Trunk) error {
+	cols, err := t.ColumnValues(w.SQL.Codec)
+	if err != nil {
+		return err
+	}
+	_, err = w.E.Change(ctx, w.SQL.UpdateTrunk, append(cols[2:], t.OrganizationID, t.ID)...)
+	return err
+}
+
+// DeleteTrunk deletes the organisation's trunk.
+func (w RowWriter) DeleteTrunk(ctx context.Context, orgID, id string) error {
+	_, err := w.E.Change(ctx, w.SQL.DeleteTrunk, orgID, id)
+	return err
 }
 
 // InventoryID returns the ID of the inventory number with this ID and

@@ -26,6 +26,11 @@ var rowSQL = switchboard.RowSQL{
 	UpdateWebhook:  updateSQL("webhooks", switchboard.WebhookValueColumns),
 	DeleteEndpoint: `DELETE FROM endpoints WHERE organization_id = $1 AND id = $2`,
 	DeleteWebhook:  `DELETE FROM webhooks WHERE organization_id = $1 AND id = $2`,
+	FindTrunk:      withLocks(`SELECT `+switchboard.TrunkColumns+` FROM trunks WHERE organization_id = $1 AND id = $2`, ""),
+	ShareTrunk:     `SELECT 1 FROM trunks WHERE organization_id = $1 AND id = $2 FOR KEY SHARE`,
+	InsertTrunk:    insertSQL("trunks", switchboard.TrunkColumns),
+	UpdateTrunk:    updateSQL("trunks", switchboard.TrunkValueColumns),
+	DeleteTrunk:    `DELETE FROM trunks WHERE organization_id = $1 AND id = $2`,
 
 	InventoryIDs: `SELECT id FROM inventory_numbers WHERE `,
 	Where: func(cs []switchboard.Cond) (string, []any) {

@@ -11,32 +11,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// The trunk SQL, built from the column list the root package declares.
-var (
-	findTrunkSQL   = `SELECT ` + switchboard.TrunkColumns + ` FROM trunks WHERE organization_id = $1 AND id = $2`
-	lockTrunkSQL   = withLocks(findTrunkSQL, "")
-	insertTrunkSQL = insertSQL("trunks", switchboard.TrunkColumns)
-	updateTrunkSQL = updateSQL("trunks", switchboard.TrunkValueColumns)
-)
-
-// Trunk reads the organisation's trunk on the pool.
-func (db *Driver) Trunk(ctx context.Context, orgID, id string) (*switchboard.Trunk, error) {
-	t, err := scanTrunk(db.pool.QueryRow(ctx, findTrunkSQL, orgID, id))
-	return t, noRows(err)
-}
-
-// Trunk reads the organisation's trunk in the transaction.
-func (t *txn) Trunk(ctx context.Context, orgID, id string) (*switchboard.Trunk, error) {
-	tr, err := scanTrunk(t.QueryRow(ctx, findTrunkSQL, orgID, id))
-	return tr, noRows(err)
-}
-
-// LockTrunk reads the trunk with its row lock.
-func (t *txn) LockTrunk(ctx context.Context, orgID, id string, lock switchboard.Lock) (*switchboard.Trunk, error) {
-	tr, err := scanTrunk(t.QueryRow(ctx, lockTrunkSQL[lock], orgID, id))
-	return tr, noRows(err)
-}
-
 // Trunks returns the organisation's trunks with these IDs, ordered by ID.
 func (t *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switchboard.Trunk, error) {
 	if len(ids) == 0 {
@@ -48,32 +22,6 @@ func (t *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switch
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Trunk, error) { return scanTrunk(r) })
-}
-
-// InsertTrunk stores a new trunk.
-func (t *txn) InsertTrunk(ctx context.Context, tr *switchboard.Trunk) error {
-	cols, err := tr.ColumnValues(&codec)
-	if err != nil {
-		return err
-	}
-	_, err = t.Exec(ctx, insertTrunkSQL, cols...)
-	return err
-}
-
-// UpdateTrunk stores every column of an existing trunk.
-func (t *txn) UpdateTrunk(ctx context.Context, tr *switchboard.Trunk) error {
-	cols, err := tr.ColumnValues(&codec)
-	if err != nil {
-		return err
-	}
-	_, err = t.Exec(ctx, updateTrunkSQL, append(cols[2:], tr.OrganizationID, tr.ID)...)
-	return err
-}
-
-// DeleteTrunk deletes the organisation's trunk.
-func (t *txn) DeleteTrunk(ctx context.Context, orgID, id string) error {
-	_, err := t.Exec(ctx, `DELETE FROM trunks WHERE organization_id = $1 AND id = $2`, orgID, id)
-	return err
 }
 
 // ClearDefaultTrunk first locks the organisation's row, which every change
@@ -116,14 +64,6 @@ func (t *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() time
 		return nil, err
 	}
 	return numIDs, nil
-}
-
-// ShareTrunk takes a key-share lock on the trunk until the transaction
-// ends, so a concurrent DeleteTrunk waits for the number that will use it
-// to be committed, and then detaches it.
-func (t *txn) ShareTrunk(ctx context.Context, orgID, id string) error {
-	var one int
-	return noRows(t.QueryRow(ctx, `SELECT 1 FROM trunks WHERE organization_id = $1 AND id = $2 FOR KEY SHARE`, orgID, id).Scan(&one))
 }
 
 // scanTrunk scans switchboard.TrunkColumns, then extra.

@@ -25,6 +25,11 @@ var rowSQL = switchboard.RowSQL{
 	UpdateWebhook:   updateSQL("webhooks", switchboard.WebhookValueColumns),
 	DeleteEndpoint:  `DELETE FROM endpoints WHERE organization_id = ? AND id = ?`,
 	DeleteWebhook:   `DELETE FROM webhooks WHERE organization_id = ? AND id = ?`,
+	FindTrunk:       sameForEachLock(`SELECT ` + switchboard.TrunkColumns + ` FROM trunks WHERE organization_id = ? AND id = ?`),
+	ShareTrunk:      `SELECT 1 FROM trunks WHERE organization_id = ? AND id = ?`,
+	InsertTrunk:     insertSQL("trunks", switchboard.TrunkColumns),
+	UpdateTrunk:     updateSQL("trunks", switchboard.TrunkValueColumns),
+	DeleteTrunk:     `DELETE FROM trunks WHERE organization_id = ? AND id = ?`,
 
 	InventoryIDs: `SELECT id FROM inventory_numbers WHERE `,
 	Where: func(cs []switchboard.Cond) (string, []any) {

@@ -9,30 +9,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// The trunk SQL, built from the column list the root package declares.
-var (
-	findTrunkSQL   = `SELECT ` + switchboard.TrunkColumns + ` FROM trunks WHERE organization_id = ? AND id = ?`
-	insertTrunkSQL = insertSQL("trunks", switchboard.TrunkColumns)
-	updateTrunkSQL = updateSQL("trunks", switchboard.TrunkValueColumns)
-)
-
-// Trunk reads the organisation's trunk on the reader pool.
-func (db *Driver) Trunk(ctx context.Context, orgID, id string) (*switchboard.Trunk, error) {
-	t, err := scanTrunk(db.reader.QueryRowContext(ctx, findTrunkSQL, orgID, id))
-	return t, noRows(err)
-}
-
-// Trunk reads the organisation's trunk in the transaction.
-func (tx *txn) Trunk(ctx context.Context, orgID, id string) (*switchboard.Trunk, error) {
-	t, err := scanTrunk(tx.QueryRowContext(ctx, findTrunkSQL, orgID, id))
-	return t, noRows(err)
-}
-
-// LockTrunk is Trunk: the single writer needs no row lock.
-func (tx *txn) LockTrunk(ctx context.Context, orgID, id string, _ switchboard.Lock) (*switchboard.Trunk, error) {
-	return tx.Trunk(ctx, orgID, id)
-}
-
 // Trunks returns the organisation's trunks with these IDs, ordered by ID.
 func (tx *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switchboard.Trunk, error) {
 	if len(ids) == 0 {
@@ -45,32 +21,6 @@ func (tx *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switc
 	}
 	defer rows.Close()
 	return switchboard.CollectRows(rows, scanTrunk)
-}
-
-// InsertTrunk stores a new trunk.
-func (tx *txn) InsertTrunk(ctx context.Context, t *switchboard.Trunk) error {
-	cols, err := t.ColumnValues(&codec)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, insertTrunkSQL, cols...)
-	return err
-}
-
-// UpdateTrunk stores every column of an existing trunk.
-func (tx *txn) UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error {
-	cols, err := t.ColumnValues(&codec)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, updateTrunkSQL, append(cols[2:], t.OrganizationID, t.ID)...)
-	return err
-}
-
-// DeleteTrunk deletes the organisation's trunk.
-func (tx *txn) DeleteTrunk(ctx context.Context, orgID, id string) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM trunks WHERE organization_id = ? AND id = ?`, orgID, id)
-	return err
 }
 
 // ClearDefaultTrunk clears the organisation's default in one UPDATE …
@@ -98,13 +48,6 @@ func (tx *txn) returningIDs(ctx context.Context, query string, args ...any) ([]s
 		var id string
 		return id, s.Scan(&id)
 	})
-}
-
-// ShareTrunk checks that the organisation has the trunk; the single writer
-// needs no lock.
-func (tx *txn) ShareTrunk(ctx context.Context, orgID, id string) error {
-	var one int
-	return noRows(tx.QueryRowContext(ctx, `SELECT 1 FROM trunks WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&one))
 }
 
 // scanTrunk reads one row of switchboard.TrunkColumns.
