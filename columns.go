@@ -199,6 +199,10 @@ type RowSQL struct {
 	// The same statements for trunks (TrunkColumns, TrunkValueColumns).
 	FindTrunk                                         [LockDelete + 1]string
 	ShareTrunk, InsertTrunk, UpdateTrunk, DeleteTrunk string
+	// SetSIPCredentials sets a number's sip_username, sip_ha1_md5,
+	// sip_ha1_sha256 and updated_at, in that order, where its
+	// organization_id and id are the next two arguments.
+	SetSIPCredentials string
 
 	// InventoryIDs selects the id of the inventory numbers that match a
 	// condition, which Where renders with its arguments.
@@ -365,6 +369,13 @@ func (w RowWriter) UpdateTrunk(ctx context.Context, t *Trunk) error {
 		return err
 	}
 	_, err = w.E.Change(ctx, w.SQL.UpdateTrunk, append(cols[2:], t.OrganizationID, t.ID)...)
+	return err
+}
+
+// SetSIPCredentials replaces the number's username and both hashes at
+// once.
+func (w RowWriter) SetSIPCredentials(ctx context.Context, orgID, id string, s SIPSecret, now time.Time) error {
+	_, err := w.E.Change(ctx, w.SQL.SetSIPCredentials, s.Username, s.HA1MD5, s.HA1SHA256, w.SQL.Codec.Time(now), orgID, id)
 	return err
 }
 

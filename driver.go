@@ -48,6 +48,9 @@ type Driver interface {
 	// numbers and the free inventory in the same way.
 	ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error)
 	ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error)
+	// SIPCredentials returns the number whose SIP username this is, with
+	// its organisation and HA1 hashes, or ErrNoRows.
+	SIPCredentials(ctx context.Context, username string) (orgID, phoneNumberID, ha1md5, ha1sha256 string, err error)
 	// InsertInventory adds nums[i] to the inventory as ids[i], created at,
 	// skipping numbers already there or earlier in nums, and reports which
 	// it added.
@@ -181,6 +184,9 @@ type Tx interface {
 	UpdatePhoneNumber(ctx context.Context, pn *PhoneNumber) error
 	// DeletePhoneNumber deletes the organisation's number.
 	DeletePhoneNumber(ctx context.Context, orgID, id string) error
+	// SetSIPCredentials replaces the username and both HA1 hashes of the
+	// organisation's number at once, and stamps its updated_at with now.
+	SetSIPCredentials(ctx context.Context, orgID, id string, s SIPSecret, now time.Time) error
 
 	// LockWebhook is Webhook with the subscription's row lock.
 	LockWebhook(ctx context.Context, orgID, id string, lock Lock) (*Webhook, error)

@@ -71,22 +71,26 @@ type EndpointSummary struct {
 
 // PhoneNumber is a number an organisation holds.
 type PhoneNumber struct {
-	ID                 string           `json:"id"`
-	OrganizationID     string           `json:"organization_id"`
-	InventoryID        string           `json:"inventory_id"`
-	Number             string           `json:"number"`
-	E164               string           `json:"e164"`
-	Country            string           `json:"country"`
-	Type               string           `json:"type"`
-	Status             string           `json:"status"`
-	EndpointID         *string          `json:"endpoint_id"`
-	FallbackEndpointID *string          `json:"fallback_endpoint_id"`
-	AllowInbound       bool             `json:"allow_inbound"`
-	AllowOutbound      bool             `json:"allow_outbound"`
-	TrunkID            *string          `json:"trunk_id"`
-	Endpoint           *EndpointSummary `json:"endpoint,omitempty"`
-	CreatedAt          time.Time        `json:"created_at"`
-	UpdatedAt          time.Time        `json:"updated_at"`
+	ID                 string  `json:"id"`
+	OrganizationID     string  `json:"organization_id"`
+	InventoryID        string  `json:"inventory_id"`
+	Number             string  `json:"number"`
+	E164               string  `json:"e164"`
+	Country            string  `json:"country"`
+	Type               string  `json:"type"`
+	Status             string  `json:"status"`
+	EndpointID         *string `json:"endpoint_id"`
+	FallbackEndpointID *string `json:"fallback_endpoint_id"`
+	AllowInbound       bool    `json:"allow_inbound"`
+	AllowOutbound      bool    `json:"allow_outbound"`
+	TrunkID            *string `json:"trunk_id"`
+	// SIPCredentials are nil for a number claimed before numbers had
+	// credentials, until they are rotated (the migration cannot compute
+	// the hashes without a password).
+	SIPCredentials *NumberSIPCredentials `json:"sip_credentials"`
+	Endpoint       *EndpointSummary      `json:"endpoint,omitempty"`
+	CreatedAt      time.Time             `json:"created_at"`
+	UpdatedAt      time.Time             `json:"updated_at"`
 }
 
 // ClaimRequest asks for an available number: by inventory ID or by number.
@@ -96,6 +100,9 @@ type ClaimRequest struct {
 	EndpointID    *string
 	AllowInbound  bool
 	AllowOutbound bool
+	// SIPDomain is the node's SIP domain, the realm of the number's SIP
+	// credentials; "" gives the number none.
+	SIPDomain string
 }
 
 // PhoneNumberPatch is the body of a phone number PATCH. Endpoint IDs may be
@@ -139,8 +146,16 @@ type PhoneNumberService interface {
 	FindPhoneNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
 	ListPhoneNumbers(ctx context.Context, orgID string, f PhoneNumberFilter) ([]*PhoneNumber, int, error)
 	UpdatePhoneNumber(ctx context.Context, orgID, id string, p PhoneNumberPatch) (*PhoneNumber, error)
-	// ReleaseNumber returns the number to the inventory.
+	// ReleaseNumber returns the number to the inventory, and its SIP
+	// credentials with it.
 	ReleaseNumber(ctx context.Context, orgID, id string) (*PhoneNumber, error)
+	// RotateSIPCredentials gives the number new SIP credentials of realm
+	// and returns them with the password, the one time it is shown.
+	RotateSIPCredentials(ctx context.Context, orgID, id, realm string) (*PhoneNumber, error)
+	// SIPCredentials returns the number a SIP username belongs to and its
+	// HA1 hashes (ErrNoRows for an unknown username): the SIP edge's
+	// lookup for digest authentication.
+	SIPCredentials(ctx context.Context, username string) (orgID, phoneNumberID, ha1md5, ha1sha256 string, err error)
 }
 
 // PhoneNumberScan reads one stored number with its inventory row and a
@@ -149,10 +164,10 @@ type PhoneNumberService interface {
 // i.number, i.country, i.type, p.status, p.endpoint_id,
 // p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound, p.created_at,
 // p.updated_at, e.id, e.name, e.type, the endpoint's provider, e.status,
-// p.trunk_id.
+// p.trunk_id, p.sip_username.
 type PhoneNumberScan struct {
 	pn                                         PhoneNumber
-	endpointID, fallbackID, trunkID            nullText
+	endpointID, fallbackID, trunkID, sipUser   nullText
 	epID, epName, epType, epProvider, epStatus nullText
 }
 
@@ -162,7 +177,7 @@ func (s *PhoneNumberScan) Dest(c *ColumnCodec) []any {
 	return []any{&pn.ID, &pn.OrganizationID, &pn.InventoryID, &pn.Number, &pn.Country, &pn.Type,
 		&pn.Status, &s.endpointID, &s.fallbackID, &pn.AllowInbound, &pn.AllowOutbound,
 		c.TimeDest(&pn.CreatedAt), c.TimeDest(&pn.UpdatedAt),
-		&s.epID, &s.epName, &s.epType, &s.epProvider, &s.epStatus, &s.trunkID}
+		&s.epID, &s.epName, &s.epType, &s.epProvider, &s.epStatus, &s.trunkID, &s.sipUser}
 }
 
 // PhoneNumber returns the number scanned.
@@ -170,6 +185,9 @@ func (s *PhoneNumberScan) PhoneNumber() *PhoneNumber {
 	pn := s.pn
 	pn.E164 = pn.Number
 	pn.EndpointID, pn.FallbackEndpointID, pn.TrunkID = s.endpointID.ptr(), s.fallbackID.ptr(), s.trunkID.ptr()
+	if s.sipUser.valid {
+		pn.SIPCredentials = &NumberSIPCredentials{Username: string(s.sipUser.b)}
+	}
 	if s.epID.valid {
 		pn.Endpoint = &EndpointSummary{
 			ID: string(s.epID.b), Name: string(s.epName.b), Type: string(s.epType.b),

@@ -107,7 +107,11 @@ func (s *Service) ClaimNumber(ctx context.Context, orgID string, req ClaimReques
 			return nil, numberNotAvailable(what)
 		}
 	}
+	if req.SIPDomain != "" && !storable(req.SIPDomain) {
+		return nil, FieldError("domain", "the node's SIP domain is not valid text")
+	}
 	var pn *PhoneNumber
+	var creds *NumberSIPCredentials
 	err := s.write(ctx, orgID, func(c *change) error {
 		invID, err := c.InventoryID(ctx, req.InventoryID, req.Number)
 		if errors.Is(err, ErrNoRows) {
@@ -137,6 +141,11 @@ func (s *Service) ClaimNumber(ctx context.Context, orgID string, req ClaimReques
 		case !inserted:
 			return numberNotAvailable(what)
 		}
+		if req.SIPDomain != "" {
+			if creds, err = c.setSIPCredentials(ctx, orgID, n.ID, req.SIPDomain, "", now); err != nil {
+				return err
+			}
+		}
 		if err := c.NotifyRoutingChanged(ctx, orgID); err != nil {
 			return err
 		}
@@ -147,6 +156,9 @@ func (s *Service) ClaimNumber(ctx context.Context, orgID string, req ClaimReques
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim number %s: %w", what, err)
+	}
+	if creds != nil {
+		return withPassword(pn, creds), nil
 	}
 	return pn, nil
 }

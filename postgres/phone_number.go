@@ -19,7 +19,8 @@ const phoneNumberFrom = `phone_numbers p
 const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, e.provider_config ->> 'provider', e.status, p.trunk_id`
+	e.id, e.name, e.type, e.provider_config ->> 'provider', e.status, p.trunk_id,
+	p.sip_username`
 
 const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumberFrom
 
@@ -122,4 +123,12 @@ func (t *txn) UpdatePhoneNumber(ctx context.Context, pn *switchboard.PhoneNumber
 func (t *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 	_, err := t.Exec(ctx, `DELETE FROM phone_numbers WHERE organization_id = $1 AND id = $2`, orgID, id)
 	return err
+}
+
+// SIPCredentials looks the username up on the pool (the UNIQUE index
+// answers it).
+func (db *Driver) SIPCredentials(ctx context.Context, username string) (orgID, phoneNumberID, ha1md5, ha1sha256 string, err error) {
+	err = db.pool.QueryRow(ctx, `SELECT organization_id, id, sip_ha1_md5, sip_ha1_sha256 FROM phone_numbers
+		WHERE sip_username = $1`, username).Scan(&orgID, &phoneNumberID, &ha1md5, &ha1sha256)
+	return orgID, phoneNumberID, ha1md5, ha1sha256, noRows(err)
 }

@@ -31,6 +31,8 @@ var rowSQL = switchboard.RowSQL{
 	InsertTrunk:    insertSQL("trunks", switchboard.TrunkColumns),
 	UpdateTrunk:    updateSQL("trunks", switchboard.TrunkValueColumns),
 	DeleteTrunk:    `DELETE FROM trunks WHERE organization_id = $1 AND id = $2`,
+	SetSIPCredentials: `UPDATE phone_numbers SET sip_username = $1, sip_ha1_md5 = $2, sip_ha1_sha256 = $3, updated_at = $4
+		WHERE organization_id = $5 AND id = $6`,
 
 	InventoryIDs: `SELECT id FROM inventory_numbers WHERE `,
 	Where: func(cs []switchboard.Cond) (string, []any) {

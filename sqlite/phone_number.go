@@ -16,7 +16,8 @@ const phoneNumberSelect = `SELECT ` + phoneNumberColumns + ` FROM ` + phoneNumbe
 const phoneNumberColumns = `p.id, p.organization_id, p.inventory_id, i.number, i.country, i.type,
 	p.status, p.endpoint_id, p.fallback_endpoint_id, p.allow_inbound, p.allow_outbound,
 	p.created_at, p.updated_at,
-	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status, p.trunk_id`
+	e.id, e.name, e.type, json_extract(e.provider_config, '$.provider'), e.status, p.trunk_id,
+	p.sip_username`
 
 const phoneNumberFrom = `phone_numbers p
 	JOIN inventory_numbers i ON i.id = p.inventory_id
@@ -103,3 +104,11 @@ func (tx *txn) DeletePhoneNumber(ctx context.Context, orgID, id string) error {
 }
 
 func scanPhoneNumber(s scanner) (*switchboard.PhoneNumber, error) { return codec.ScanPhoneNumber(s) }
+
+// SIPCredentials looks the username up through a statement prepared once
+// on the reader pool: the SIP edge asks on every authenticated INVITE.
+func (db *Driver) SIPCredentials(ctx context.Context, username string) (orgID, phoneNumberID, ha1md5, ha1sha256 string, err error) {
+	err = db.queryRow(ctx, `SELECT organization_id, id, sip_ha1_md5, sip_ha1_sha256 FROM phone_numbers
+		WHERE sip_username = ?`, username).Scan(&orgID, &phoneNumberID, &ha1md5, &ha1sha256)
+	return orgID, phoneNumberID, ha1md5, ha1sha256, noRows(err)
+}

@@ -30,6 +30,8 @@ var rowSQL = switchboard.RowSQL{
 	InsertTrunk:     insertSQL("trunks", switchboard.TrunkColumns),
 	UpdateTrunk:     updateSQL("trunks", switchboard.TrunkValueColumns),
 	DeleteTrunk:     `DELETE FROM trunks WHERE organization_id = ? AND id = ?`,
+	SetSIPCredentials: `UPDATE phone_numbers SET sip_username = ?, sip_ha1_md5 = ?, sip_ha1_sha256 = ?, updated_at = ?
+		WHERE organization_id = ? AND id = ?`,
 
 	InventoryIDs: `SELECT id FROM inventory_numbers WHERE `,
 	Where: func(cs []switchboard.Cond) (string, []any) {

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"DeleteEndpointDetaches", testDeleteEndpointDetaches},
 		{"Release", testRelease},
 		{"PhoneNumberIsolation", testPhoneNumberIsolation},
+		{"SIPCredentials", testSIPCredentials},
 		{"TrunkCRUD", testTrunkCRUD},
 		{"TrunkDefault", testTrunkDefault},
 		{"TrunkIsolation", testTrunkIsolation},
