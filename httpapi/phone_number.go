@@ -27,10 +27,11 @@ func (s *Server) handleListPhoneNumbers(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if nums == nil {
-		nums = []*switchboard.PhoneNumber{}
+	out := make([]*switchboard.PhoneNumber, len(nums))
+	for i, pn := range nums {
+		out[i] = s.withSIPAddress(pn)
 	}
-	writeJSON(w, http.StatusOK, listBody("phone_numbers", nums, total, f.Page))
+	writeJSON(w, http.StatusOK, listBody("phone_numbers", out, total, f.Page))
 	return nil
 }
 
@@ -110,11 +111,12 @@ func (s *Server) handleClaimNumber(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	req.SIPDomain = s.sipDomain
 	pn, err := s.store.ClaimNumber(r.Context(), apiKey(r.Context()).OrganizationID, req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, pn)
+	writeJSON(w, http.StatusCreated, s.withSIPAddress(pn))
 	return nil
 }
 
@@ -174,7 +176,7 @@ func (s *Server) handleGetPhoneNumber(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pn)
+	writeJSON(w, http.StatusOK, s.withSIPAddress(pn))
 	return nil
 }
 
@@ -231,7 +233,7 @@ func (s *Server) handleUpdatePhoneNumber(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pn)
+	writeJSON(w, http.StatusOK, s.withSIPAddress(pn))
 	return nil
 }
 
@@ -247,6 +249,30 @@ func (s *Server) handleReleaseNumber(w http.ResponseWriter, r *http.Request) err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": pn.ID, "released": true, "number": pn.Number})
 	return nil
+}
+
+// handleRotateSIPCredentials answers with the number and its new password,
+// the one time it is shown.
+func (s *Server) handleRotateSIPCredentials(w http.ResponseWriter, r *http.Request) error {
+	pn, err := s.store.RotateSIPCredentials(r.Context(), apiKey(r.Context()).OrganizationID, r.PathValue("id"), s.sipDomain)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.withSIPAddress(pn))
+	return nil
+}
+
+// withSIPAddress returns pn with the node's SIP domain and transports in
+// its credentials, which the store does not keep (they are the node's, not
+// the number's).
+func (s *Server) withSIPAddress(pn *switchboard.PhoneNumber) *switchboard.PhoneNumber {
+	if pn.SIPCredentials == nil {
+		return pn
+	}
+	out, c := *pn, *pn.SIPCredentials
+	c.Domain, c.Transports = s.sipDomain, s.sipTransports
+	out.SIPCredentials = &c
+	return &out
 }
 
 // pick merges a field sent in snake_case and camelCase: either may be

@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/phone-numbers/{id}/route", switchboard.ScopeNumbersRead, s.handleExplainRoute)
 	m.write("PATCH {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleUpdatePhoneNumber)
 	m.write("DELETE {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleReleaseNumber)
+	m.write("POST {api}/phone-numbers/{id}/sip-credentials/rotate", switchboard.ScopeNumbersWrite, s.handleRotateSIPCredentials)
 
 	m.read("GET {api}/trunks", switchboard.ScopeTrunksRead, s.handleListTrunks)
 	m.write("POST {api}/trunks", switchboard.ScopeTrunksWrite, s.handleCreateTrunk)

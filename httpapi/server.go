@@ -40,6 +40,15 @@ type Config struct {
 	// Node is this node's name in call records: a hangup of a call live
 	// on another node is relayed to that node through the store.
 	Node string
+	// SIPDomain is the node's advertised SIP host: the address agent
+	// providers send calls from a number to, and the digest realm of the
+	// numbers' SIP credentials. "" issues no credentials on claims, and
+	// rotation answers VALIDATION_ERROR.
+	SIPDomain string
+	// SIPTransports are the transports the node's SIP edge listens on
+	// (udp, tcp, and tls when it has a TLS listener), shown with the
+	// credentials.
+	SIPTransports []string
 }
 
 // endpointBodies is implemented by a store that caches the encoded
@@ -65,6 +74,8 @@ type Server struct {
 	onDeliveriesQueued func()
 	calls              switchboard.CallControl
 	node               string
+	sipDomain          string
+	sipTransports      []string
 	unhealthy          atomic.Bool // the last health check failed
 }
 
@@ -92,6 +103,8 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		onDeliveriesQueued: cfg.OnDeliveriesQueued,
 		calls:              cfg.Calls,
 		node:               cfg.Node,
+		sipDomain:          cfg.SIPDomain,
+		sipTransports:      cfg.SIPTransports,
 	}
 	s.handler = s.withRequest(s.routes())
 	return s

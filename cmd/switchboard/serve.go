@@ -43,6 +43,7 @@ type ServeConfig struct {
 	ShutdownTimeout     time.Duration
 	HTTPLimits          httpLimits // not flags; zero means defaultHTTPLimits
 	SIPAdvertise        string
+	SIPDomain           string // "" means the advertised SIP host
 	SIPDefaultCountry   string
 	Node                string
 	MaxCallDuration     time.Duration
@@ -77,6 +78,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Float64Var(&c.RateLimit, "rate-limit", 100, "API requests per second per key (0 disables)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight work finish on SIGTERM")
 	fs.StringVar(&c.SIPAdvertise, "sip-advertise", "", "host[:port] this node puts in Via and Contact (default: the --sip address; set it when listening on a wildcard address)")
+	fs.StringVar(&c.SIPDomain, "sip-domain", "", "SIP domain of the numbers' credentials for agent-originated calls, and their digest realm (default: the host of --sip-advertise, else of --sip); changing it invalidates every number's credentials until rotated")
 	fs.StringVar(&c.SIPDefaultCountry, "sip-default-country", "", "ISO country of called numbers that arrive in national format (no + or country code)")
 	fs.StringVar(&c.Node, "node", "", "name of this node in call records (default: hostname/SIP address)")
 	fs.DurationVar(&c.MaxCallDuration, "max-call-duration", 4*time.Hour, "end answered calls after this long (0: no limit)")
@@ -253,6 +255,8 @@ func (m *Main) Open(ctx context.Context) error {
 			return webhook.CheckURL(ctx, url, allowPrivate, net.DefaultResolver)
 		},
 		OnDeliveriesQueued: worker.Notify,
+		SIPDomain:          m.Config.sipDomain(),
+		SIPTransports:      m.Config.sipTransports(),
 	})
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(met.registry, promhttp.HandlerOpts{}))
