@@ -124,6 +124,17 @@ func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	io.WriteString(w, reply)
 }
 
+// counts returns how many POSTs were received of each event type.
+func (r *hookReceiver) counts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	got := map[string]int{}
+	for _, g := range r.got {
+		got[g.Event]++
+	}
+	return got
+}
+
 // of returns the POSTs received for an event, oldest first.
 func (r *hookReceiver) of(eventID string) []receipt {
 	r.mu.Lock()

@@ -93,16 +93,7 @@ func TestSIPCredentials(t *testing.T) {
 
 	// Events: the claim and the rotation, with the username and no password.
 	want := map[string]int{"phone_number.purchased": 1, "phone_number.updated": 1}
-	count := func() map[string]int {
-		recv.mu.Lock()
-		defer recv.mu.Unlock()
-		got := map[string]int{}
-		for _, r := range recv.got {
-			got[r.Event]++
-		}
-		return got
-	}
-	eventually(t, 15*time.Second, "the number's events", func() bool { return maps.Equal(count(), want) })
+	eventually(t, 15*time.Second, "the number's events", func() bool { return maps.Equal(recv.counts(), want) })
 	recv.mu.Lock()
 	for _, r := range recv.got {
 		noPassword("event "+r.Event, r.Body, pw1, pw2)

@@ -142,17 +142,8 @@ func TestTrunks(t *testing.T) {
 
 	// The subscriber got every event, none with the password.
 	want := map[string]int{"trunk.created": 2, "trunk.updated": 3, "trunk.deleted": 1, "phone_number.updated": 2}
-	count := func() map[string]int {
-		recv.mu.Lock()
-		defer recv.mu.Unlock()
-		got := map[string]int{}
-		for _, r := range recv.got {
-			got[r.Event]++
-		}
-		return got
-	}
 	eventually(t, 15*time.Second, "the trunk events", func() bool {
-		got := count()
+		got := recv.counts()
 		for k, n := range want {
 			if got[k] < n {
 				return false
@@ -160,7 +151,7 @@ func TestTrunks(t *testing.T) {
 		}
 		return true
 	})
-	if got := count(); !maps.Equal(got, want) {
+	if got := recv.counts(); !maps.Equal(got, want) {
 		t.Errorf("events received %v, want %v", got, want)
 	}
 	recv.mu.Lock()
