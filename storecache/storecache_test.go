@@ -608,6 +608,9 @@ var (
 		// trunks: no endpoint refers to one (a deleted trunk detaches
 		// numbers, which are not cached)
 		"CreateTrunk", "FindTrunk", "ListTrunks", "UpdateTrunk", "DeleteTrunk",
+		// a number's SIP credentials: no endpoint refers to them, and
+		// numbers are not cached
+		"RotateSIPCredentials", "SIPCredentials",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}
