@@ -19,6 +19,27 @@ const maxIdempotencyKey = 255
 type captureWriter struct {
 	statusRecorder
 	buf bytes.Buffer
+	// stored, when set, is the body kept for replays instead of buf;
+	// unstorable keeps none (see storeInstead).
+	stored     []byte
+	unstorable bool
+}
+
+// storeInstead makes idempotent keep v for replays instead of the response
+// sent, when w is its capture: a response that shows a secret once (a
+// number's SIP password) is replayed without it, so the secret is never
+// written to the database.
+func storeInstead(w http.ResponseWriter, v any) {
+	c, ok := w.(*captureWriter)
+	if !ok {
+		return
+	}
+	b, err := encodeJSON(v)
+	if err != nil {
+		c.unstorable = true // nothing is kept rather than the secret
+		return
+	}
+	c.stored = b
 }
 
 func (c *captureWriter) Write(b []byte) (int, error) {
@@ -89,10 +110,13 @@ func (s *Server) idempotent(next http.HandlerFunc) handlerFunc {
 			}
 		}()
 		next(cw, r)
-		if cw.status >= 500 || cw.status == 0 {
+		if cw.status >= 500 || cw.status == 0 || cw.unstorable {
 			return nil
 		}
 		rec.Status, rec.Body, rec.ContentType = cw.status, cw.buf.Bytes(), cw.Header().Get("Content-Type")
+		if cw.stored != nil {
+			rec.Body = cw.stored
+		}
 		if err := s.store.FinishIdempotent(context.WithoutCancel(r.Context()), rec); err != nil {
 			s.logger.ErrorContext(r.Context(), "store idempotent response", "request_id", requestID(r.Context()), "err", err)
 			return nil

@@ -116,7 +116,7 @@ func (s *Server) handleClaimNumber(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s.withSIPAddress(pn))
+	s.writeWithPassword(w, http.StatusCreated, pn)
 	return nil
 }
 
@@ -258,8 +258,23 @@ func (s *Server) handleRotateSIPCredentials(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.withSIPAddress(pn))
+	s.writeWithPassword(w, http.StatusOK, pn)
 	return nil
+}
+
+// writeWithPassword answers with pn and its SIP password, and has an
+// Idempotency-Key replay answer without the password, which the node keeps
+// nowhere.
+func (s *Server) writeWithPassword(w http.ResponseWriter, status int, pn *switchboard.PhoneNumber) {
+	out := s.withSIPAddress(pn)
+	writeJSON(w, status, out)
+	if out.SIPCredentials != nil {
+		kept := *out
+		c := *out.SIPCredentials
+		c.Password = ""
+		kept.SIPCredentials = &c
+		storeInstead(w, &kept)
+	}
 }
 
 // withSIPAddress returns pn with the node's SIP domain and transports in

@@ -81,11 +81,20 @@ func TestSIPCredentials(t *testing.T) {
 	ro.mustErr(403, "INSUFFICIENT_SCOPE", ro.do("POST", "/v1/phone-numbers/"+id+"/sip-credentials/rotate", nil))
 	other := ts.newKey("other")
 	other.mustErr(404, "PHONE_NUMBER_NOT_FOUND", other.do("POST", "/v1/phone-numbers/"+id+"/sip-credentials/rotate", nil))
-	rot := c.must(200, c.do("POST", "/v1/phone-numbers/"+id+"/sip-credentials/rotate", nil))
+	rotate := func() *response {
+		return c.do("POST", "/v1/phone-numbers/"+id+"/sip-credentials/rotate", nil, header("Idempotency-Key", "rotate-1"))
+	}
+	rot := c.must(200, rotate())
 	rc := creds(rot)
 	pw2, _ := rc["password"].(string)
 	if rc["username"] != user || len(pw2) < 24 || pw2 == pw1 {
 		t.Fatalf("rotated credentials: %s", rot.Raw)
+	}
+	// A replay answers without the password: the node keeps no copy of it.
+	replay := c.must(200, rotate())
+	noPassword("replayed rotation", replay.Raw, pw1, pw2)
+	if replay.Header.Get("Idempotent-Replayed") != "true" || creds(replay)["username"] != user {
+		t.Fatalf("replayed rotation: %s", replay.Raw)
 	}
 	verify("new password", user, pw2, true)
 	verify("old password", user, pw1, false)
