@@ -10,11 +10,13 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// calledNumber is the Request-URI user (else the To user) in E.164.
+// calledNumber is the Request-URI user (else the To user) in E.164. It is
+// read before a request is known to be well-formed (admitsInvite, in the
+// read filter): a request without a To has no number.
 func calledNumber(req *sip.Request, country string) (string, error) {
 	user := req.Recipient.User
-	if user == "" {
-		user = req.To().Address.User
+	if to := req.To(); user == "" && to != nil {
+		user = to.Address.User
 	}
 	return normalizeUser(user, country)
 }

@@ -33,6 +33,8 @@ func TestScreenTrunkNetworks(t *testing.T) {
 		{"an INVITE to another organisation's number", false, to(screenInvite(1, ""), theirs), "SIP/2.0 403 Forbidden", "untrusted"},
 		{"an INVITE to a number nobody holds", false, to(screenInvite(1, ""), "+2348030000009"), "SIP/2.0 403 Forbidden", "untrusted"},
 		{"an INVITE to its organisation's number while draining", true, screenInvite(1, ""), "SIP/2.0 503 Service Unavailable", "draining"},
+		{"an INVITE with no number and no To", false, []byte("INVITE sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n" +
+			"From: <sip:a@127.0.0.1>;tag=1\r\nCall-ID: screen-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"), "SIP/2.0 403 Forbidden", "untrusted"},
 		{"a BYE of no call (sipgo answers it)", false, screenRequest("BYE", 2, ";tag=x"), "", ""},
 		{"the ACK of a refused INVITE", false, screenRequest("ACK", 2, ";tag=x"), "", ""},
 	}
