@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -81,7 +83,7 @@ func parseAction(body []byte) (action, error) {
 			return action{}, fmt.Errorf("targets[%d]: %w", i, err)
 		}
 		t := target{uri: u}
-		for _, name := range sortedKeys(rt.Headers) { // sorted: a deterministic INVITE
+		for _, name := range slices.Sorted(maps.Keys(rt.Headers)) { // sorted: a deterministic INVITE
 			t.headers = append(t.headers, [2]string{name, rt.Headers[name]})
 		}
 		a.targets = append(a.targets, t)

@@ -1,6 +1,7 @@
 package sipedge
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -59,7 +60,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 		add(h[0], h[1])
 	}
 	if t.endpoint != nil {
-		for _, name := range sortedKeys(t.endpoint.Headers) {
+		for _, name := range slices.Sorted(maps.Keys(t.endpoint.Headers)) {
 			if !isSeen(name) {
 				add(name, t.endpoint.Headers[name])
 			}
@@ -84,15 +85,4 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 		req.SetBody(nil)
 	}
 	return req
-}
-
-// sortedKeys returns the keys of m in order, for requests built the
-// same way every time.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
