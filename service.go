@@ -97,6 +97,35 @@ func (c *change) numbersUpdated(ctx context.Context, orgID string, ids []string)
 	return emitAll(ctx, c, EventPhoneNumberUpdated, nums)
 }
 
+// detachAndDelete is the rest of a change that deletes a row numbers point
+// at (an endpoint, a trunk), once it holds the row's lock: it detaches the
+// numbers, deletes the row, emits typ with data (the row as it was) and
+// phone_number.updated for each detached number, and returns how many it
+// detached. It detaches before deleting: ON DELETE SET NULL would do it
+// silently, without bumping the numbers' updated_at or telling us which.
+func (s *Service) detachAndDelete(ctx context.Context, c *change, orgID, id string,
+	detach func(ctx context.Context, orgID, id string, now func() time.Time) ([]string, error),
+	del func(ctx context.Context, orgID, id string) error,
+	typ string, data any) (int, error) {
+	numIDs, err := detach(ctx, orgID, id, s.stamp(c))
+	if err != nil {
+		return 0, err
+	}
+	if err := del(ctx, orgID, id); err != nil {
+		return 0, err
+	}
+	if err := c.NotifyRoutingChanged(ctx, orgID); err != nil {
+		return 0, err
+	}
+	if err := c.emit(ctx, typ, data); err != nil {
+		return 0, err
+	}
+	if err := c.numbersUpdated(ctx, orgID, numIDs); err != nil {
+		return 0, err
+	}
+	return len(numIDs), nil
+}
+
 // lookup reads one object by ID: an ID of the wrong kind is notFound
 // without a query (a mistyped ID is a 404, never a 500), and so is a
 // missing row; any other error is wrapped with what and the ID.

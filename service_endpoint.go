@@ -116,26 +116,9 @@ func (s *Service) DeleteEndpoint(ctx context.Context, orgID, id string) (int, er
 		if err != nil {
 			return err
 		}
-		// Detach before deleting: ON DELETE SET NULL would do it silently,
-		// without bumping the numbers' updated_at or telling us which.
-		numIDs, err := c.DetachEndpoint(ctx, orgID, id, s.stamp(c))
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteEndpoint(ctx, orgID, id); err != nil {
-			return err
-		}
-		if err := c.NotifyRoutingChanged(ctx, orgID); err != nil {
-			return err
-		}
-		if err := c.emit(ctx, EventEndpointDeleted, ep.EventView()); err != nil {
-			return err
-		}
-		if err := c.numbersUpdated(ctx, orgID, numIDs); err != nil {
-			return err
-		}
-		detached = len(numIDs)
-		return nil
+		detached, err = s.detachAndDelete(ctx, c, orgID, id, c.DetachEndpoint, c.DeleteEndpoint,
+			EventEndpointDeleted, ep.EventView())
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete endpoint %s: %w", id, err)

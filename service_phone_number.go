@@ -222,9 +222,9 @@ func (s *Service) UpdatePhoneNumber(ctx context.Context, orgID, id string, p Pho
 		if err != nil {
 			return err
 		}
-		cur.EndpointID = patchEndpoint(cur.EndpointID, p.EndpointID)
-		cur.FallbackEndpointID = patchEndpoint(cur.FallbackEndpointID, p.FallbackEndpointID)
-		cur.TrunkID = patchEndpoint(cur.TrunkID, p.TrunkID)
+		cur.EndpointID = patchRef(cur.EndpointID, p.EndpointID)
+		cur.FallbackEndpointID = patchRef(cur.FallbackEndpointID, p.FallbackEndpointID)
+		cur.TrunkID = patchRef(cur.TrunkID, p.TrunkID)
 		if p.AllowInbound.Set {
 			cur.AllowInbound = p.AllowInbound.Value
 		}
@@ -254,9 +254,9 @@ func (s *Service) UpdatePhoneNumber(ctx context.Context, orgID, id string, p Pho
 	return pn, nil
 }
 
-// patchEndpoint returns the endpoint (or trunk) reference after applying
+// patchRef returns a reference (an endpoint's, a trunk's) after applying
 // opt to cur (what it names was checked before).
-func patchEndpoint(cur *string, opt Optional[string]) *string {
+func patchRef(cur *string, opt Optional[string]) *string {
 	switch {
 	case !opt.Set:
 		return cur

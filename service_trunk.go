@@ -149,24 +149,8 @@ func (s *Service) DeleteTrunk(ctx context.Context, orgID, id string) (int, error
 		if err != nil {
 			return err
 		}
-		numIDs, err := c.DetachTrunk(ctx, orgID, id, s.stamp(c))
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteTrunk(ctx, orgID, id); err != nil {
-			return err
-		}
-		if err := c.NotifyRoutingChanged(ctx, orgID); err != nil {
-			return err
-		}
-		if err := c.emit(ctx, EventTrunkDeleted, t); err != nil {
-			return err
-		}
-		if err := c.numbersUpdated(ctx, orgID, numIDs); err != nil {
-			return err
-		}
-		detached = len(numIDs)
-		return nil
+		detached, err = s.detachAndDelete(ctx, c, orgID, id, c.DetachTrunk, c.DeleteTrunk, EventTrunkDeleted, t)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete trunk %s: %w", id, err)

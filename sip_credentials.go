@@ -99,9 +99,11 @@ func (s *Service) RotateSIPCredentials(ctx context.Context, orgID, id, realm str
 		if creds, err = c.setSIPCredentials(ctx, orgID, id, realm, user, now); err != nil {
 			return err
 		}
-		if pn, err = c.phoneNumber(ctx, orgID, id, LockNone); err != nil {
-			return err
-		}
+		// The number as stored now, without reading it again: the row
+		// lock kept the rest of it as cur read it.
+		cur.SIPCredentials = &NumberSIPCredentials{Username: creds.Username}
+		cur.UpdatedAt = now
+		pn = cur
 		return c.emit(ctx, EventPhoneNumberUpdated, pn)
 	})
 	if err != nil {
