@@ -19,9 +19,6 @@ func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) err
 	}
 	orgID := apiKey(r.Context()).OrganizationID
 	encode := func(eps []*switchboard.Endpoint, total int) ([]byte, error) {
-		if eps == nil {
-			eps = []*switchboard.Endpoint{}
-		}
 		return encodeJSON(listBody("endpoints", eps, total, f.Page))
 	}
 	var b []byte
