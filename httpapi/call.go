@@ -33,9 +33,6 @@ func (s *Server) handleListCalls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if calls == nil {
-		calls = []*switchboard.Call{}
-	}
 	writeJSON(w, http.StatusOK, listBody("calls", calls, total, f.Page))
 	return nil
 }
@@ -91,9 +88,6 @@ func (s *Server) handleListCallEvents(w http.ResponseWriter, r *http.Request) er
 	}
 	total := len(evs)
 	window := evs[min(p.Offset, total):min(p.Offset+p.Limit, total)]
-	if window == nil {
-		window = []*switchboard.CallEvent{}
-	}
 	writeJSON(w, http.StatusOK, listBody("events", window, total, p))
 	return nil
 }

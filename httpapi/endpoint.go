@@ -18,37 +18,31 @@ func (s *Server) handleListEndpoints(w http.ResponseWriter, r *http.Request) err
 		return q.err
 	}
 	orgID := apiKey(r.Context()).OrganizationID
-	encode := func(eps []*switchboard.Endpoint, total int) ([]byte, error) {
-		if eps == nil {
-			eps = []*switchboard.Endpoint{}
-		}
-		return encodeJSON(listBody("endpoints", eps, total, f.Page))
-	}
-	var b []byte
-	var err error
 	// The cached bytes are the full view: a key that may not see secrets
 	// gets the page encoded for it, never the cached body.
 	full := showsSecrets(r, switchboard.ScopeEndpointsWrite)
 	if s.bodies != nil && full {
-		b, err = s.bodies.ListEndpointsJSON(r.Context(), orgID, f, encode)
-	} else {
-		var eps []*switchboard.Endpoint
-		var total int
-		if eps, total, err = s.store.ListEndpoints(r.Context(), orgID, f); err == nil {
-			if !full {
-				view := make([]*switchboard.Endpoint, len(eps))
-				for i, ep := range eps {
-					view[i] = endpointWithoutSecret(ep)
-				}
-				eps = view
-			}
-			b, err = encode(eps, total)
+		b, err := s.bodies.ListEndpointsJSON(r.Context(), orgID, f, func(eps []*switchboard.Endpoint, total int) ([]byte, error) {
+			return encodeJSON(listBody("endpoints", eps, total, f.Page))
+		})
+		if err != nil {
+			return err
 		}
+		writeBody(w, http.StatusOK, b)
+		return nil
 	}
+	eps, total, err := s.store.ListEndpoints(r.Context(), orgID, f)
 	if err != nil {
 		return err
 	}
-	writeBody(w, http.StatusOK, b)
+	if !full {
+		view := make([]*switchboard.Endpoint, len(eps))
+		for i, ep := range eps {
+			view[i] = endpointWithoutSecret(ep)
+		}
+		eps = view
+	}
+	writeJSON(w, http.StatusOK, listBody("endpoints", eps, total, f.Page))
 	return nil
 }
 
@@ -75,25 +69,23 @@ func (s *Server) handleCreateEndpoint(w http.ResponseWriter, r *http.Request) er
 
 func (s *Server) handleGetEndpoint(w http.ResponseWriter, r *http.Request) error {
 	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
-	encode := func(ep *switchboard.Endpoint) ([]byte, error) { return encodeJSON(ep) }
-	var b []byte
-	var err error
-	full := showsSecrets(r, switchboard.ScopeEndpointsWrite) // the cached bytes are the full view
-	if s.bodies != nil && full {
-		b, err = s.bodies.FindEndpointJSON(r.Context(), orgID, id, encode)
-	} else {
-		var ep *switchboard.Endpoint
-		if ep, err = s.store.FindEndpoint(r.Context(), orgID, id); err == nil {
-			if !full {
-				ep = endpointWithoutSecret(ep)
-			}
-			b, err = encode(ep)
+	full := showsSecrets(r, switchboard.ScopeEndpointsWrite)
+	if s.bodies != nil && full { // the cached bytes are the full view
+		b, err := s.bodies.FindEndpointJSON(r.Context(), orgID, id, func(ep *switchboard.Endpoint) ([]byte, error) { return encodeJSON(ep) })
+		if err != nil {
+			return err
 		}
+		writeBody(w, http.StatusOK, b)
+		return nil
 	}
+	ep, err := s.store.FindEndpoint(r.Context(), orgID, id)
 	if err != nil {
 		return err
 	}
-	writeBody(w, http.StatusOK, b)
+	if !full {
+		ep = endpointWithoutSecret(ep)
+	}
+	writeJSON(w, http.StatusOK, ep)
 	return nil
 }
 

@@ -73,7 +73,11 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 }
 
 // listBody is the envelope of every list: the items under the resource's
-// name, the total matching, and the window returned.
-func listBody(name string, items any, total int, p switchboard.Page) map[string]any {
+// name, the total matching, and the window returned. No items is an empty
+// array, never null.
+func listBody[T any](name string, items []T, total int, p switchboard.Page) map[string]any {
+	if items == nil {
+		items = []T{}
+	}
 	return map[string]any{name: items, "total": total, "limit": p.Limit, "offset": p.Offset}
 }

@@ -22,9 +22,6 @@ func (s *Server) handleListTrunks(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if trunks == nil {
-		trunks = []*switchboard.Trunk{}
-	}
 	writeJSON(w, http.StatusOK, listBody("trunks", trunks, total, f.Page))
 	return nil
 }

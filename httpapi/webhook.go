@@ -18,9 +18,6 @@ func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if hooks == nil {
-		hooks = []*switchboard.Webhook{}
-	}
 	if !showsSecrets(r, switchboard.ScopeWebhooksWrite) {
 		view := make([]*switchboard.Webhook, len(hooks))
 		for i, h := range hooks {
@@ -140,9 +137,6 @@ func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) er
 	ds, total, err := s.store.ListDeliveries(r.Context(), apiKey(r.Context()).OrganizationID, f)
 	if err != nil {
 		return err
-	}
-	if ds == nil {
-		ds = []*switchboard.Delivery{}
 	}
 	writeJSON(w, http.StatusOK, listBody("webhook_deliveries", ds, total, f.Page))
 	return nil
