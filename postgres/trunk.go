@@ -21,7 +21,7 @@ func (t *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switch
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Trunk, error) { return scanTrunk(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Trunk, error) { return codec.ScanTrunk(r) })
 }
 
 // ClearDefaultTrunk first locks the organisation's row, which every change
@@ -45,11 +45,6 @@ func (t *txn) ClearDefaultTrunk(ctx context.Context, orgID, except string, now t
 // detachNumbers (none can start using it while the trunk's lock is held).
 func (t *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() time.Time) ([]string, error) {
 	return t.detachNumbers(ctx, orgID, id, now, `trunk_id = $2`, `trunk_id = NULL`)
-}
-
-// scanTrunk scans switchboard.TrunkColumns, then extra.
-func scanTrunk(s scanner, extra ...any) (*switchboard.Trunk, error) {
-	return codec.ScanTrunk(s, extra...)
 }
 
 // TrunkNetworks returns the inbound networks of the active trunks of one
