@@ -112,10 +112,10 @@ func findPhoneNumbers(ctx context.Context, q querier, orgID string, ids []string
 // UpdatedAt.
 func (t *txn) UpdatePhoneNumber(ctx context.Context, pn *switchboard.PhoneNumber) error {
 	_, err := t.Exec(ctx, `UPDATE phone_numbers SET endpoint_id = $1, fallback_endpoint_id = $2,
-		allow_inbound = $3, allow_outbound = $4, updated_at = $5, trunk_id = $8
-		WHERE organization_id = $6 AND id = $7`,
-		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, ts(pn.UpdatedAt), pn.OrganizationID, pn.ID,
-		pn.TrunkID)
+		allow_inbound = $3, allow_outbound = $4, updated_at = $5, trunk_id = $6
+		WHERE organization_id = $7 AND id = $8`,
+		pn.EndpointID, pn.FallbackEndpointID, pn.AllowInbound, pn.AllowOutbound, ts(pn.UpdatedAt), pn.TrunkID,
+		pn.OrganizationID, pn.ID)
 	return missingRef(err)
 }
 

@@ -21,7 +21,7 @@ func (t *txn) Trunks(ctx context.Context, orgID string, ids []string) ([]*switch
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Trunk, error) { return scanTrunk(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Trunk, error) { return codec.ScanTrunk(r) })
 }
 
 // ClearDefaultTrunk first locks the organisation's row, which every change
@@ -41,34 +41,10 @@ func (t *txn) ClearDefaultTrunk(ctx context.Context, orgID, except string, now t
 	return collectStrings(rows)
 }
 
-// DetachTrunk locks the numbers that use the trunk, in ID order (none can
-// start using it while the trunk's lock is held), reads the time only
-// then, and clears the trunk from them.
+// DetachTrunk clears the trunk from the numbers that use it, through
+// detachNumbers (none can start using it while the trunk's lock is held).
 func (t *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() time.Time) ([]string, error) {
-	rows, err := t.Query(ctx, `SELECT id FROM phone_numbers WHERE organization_id = $1 AND trunk_id = $2
-		ORDER BY id COLLATE "C" FOR UPDATE`, orgID, id)
-	if err != nil {
-		return nil, err
-	}
-	numIDs, err := collectStrings(rows)
-	if err != nil {
-		return nil, err
-	}
-	at := now()
-	if len(numIDs) == 0 {
-		return nil, nil
-	}
-	_, err = t.Exec(ctx, `UPDATE phone_numbers SET trunk_id = NULL, updated_at = $1
-		WHERE organization_id = $2 AND id = ANY($3)`, at, orgID, numIDs)
-	if err != nil {
-		return nil, err
-	}
-	return numIDs, nil
-}
-
-// scanTrunk scans switchboard.TrunkColumns, then extra.
-func scanTrunk(s scanner, extra ...any) (*switchboard.Trunk, error) {
-	return codec.ScanTrunk(s, extra...)
+	return t.detachNumbers(ctx, orgID, id, now, `trunk_id = $2`, `trunk_id = NULL`)
 }
 
 // TrunkNetworks returns the inbound networks of the active trunks of one

@@ -10,26 +10,13 @@ import (
 // DetachEndpoint clears the endpoint from the organisation's numbers in one
 // UPDATE … RETURNING; the single writer already holds every row.
 func (tx *txn) DetachEndpoint(ctx context.Context, orgID, id string, now func() time.Time) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `UPDATE phone_numbers SET
+	return tx.returningIDs(ctx, `UPDATE phone_numbers SET
 		endpoint_id = CASE WHEN endpoint_id = ?1 THEN NULL ELSE endpoint_id END,
 		fallback_endpoint_id = CASE WHEN fallback_endpoint_id = ?1 THEN NULL ELSE fallback_endpoint_id END,
 		updated_at = ?2
 		WHERE organization_id = ?3 AND (endpoint_id = ?1 OR fallback_endpoint_id = ?1)
 		RETURNING id`,
 		id, micros(now()), orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		ids = append(ids, n)
-	}
-	return ids, rows.Err()
 }
 
 // PhoneNumbers returns the organisation's numbers with these IDs.

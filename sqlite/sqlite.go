@@ -203,11 +203,7 @@ func (db *Driver) write(ctx context.Context, fn func(tx *txn) error) error {
 // Write runs fn in one write transaction (switchboard.Driver). SQLite
 // never aborts it to retry, so fn runs once.
 func (db *Driver) Write(ctx context.Context, fn func(tx switchboard.Tx) error) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	return db.finish(ctx, tx, fn(tx))
+	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
 
 // begin starts a write transaction.

@@ -37,19 +37,6 @@ func (tx *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() tim
 		WHERE organization_id = ? AND trunk_id = ? RETURNING id`, micros(now()), orgID, id)
 }
 
-// returningIDs runs a statement that returns one ID per row.
-func (tx *txn) returningIDs(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return switchboard.CollectRows(rows, func(s switchboard.Scanner) (string, error) {
-		var id string
-		return id, s.Scan(&id)
-	})
-}
-
 // scanTrunk reads one row of switchboard.TrunkColumns.
 func scanTrunk(s scanner) (*switchboard.Trunk, error) { return codec.ScanTrunk(s) }
 

@@ -43,6 +43,21 @@ func noRows(err error) error {
 	return err
 }
 
+// returningIDs runs a statement that returns one ID per row: the
+// UPDATE … RETURNING id of DetachEndpoint, DetachTrunk and
+// ClearDefaultTrunk.
+func (tx *txn) returningIDs(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return switchboard.CollectRows(rows, func(s switchboard.Scanner) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	})
+}
+
 // ActiveSubscriptions reads the organisation's active subscriptions through
 // the partial index webhooks_org_active.
 func (tx *txn) ActiveSubscriptions(ctx context.Context, orgID string) ([]switchboard.Subscription, error) {

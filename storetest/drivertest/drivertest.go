@@ -83,18 +83,18 @@ func testLeaseExclusive(t *testing.T, d switchboard.Driver) {
 	claimed := map[string]string{} // delivery → owner
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	var errs []error // as many as a broken driver makes
 	claim := func(owner string) {
 		jobs, err := d.ClaimDeliveries(ctx, owner, n, time.Minute)
-		if err != nil {
-			errs <- err
-			return
-		}
 		mu.Lock()
 		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
 		for _, j := range jobs {
 			if prev, ok := claimed[j.ID]; ok {
-				errs <- fmt.Errorf("delivery %s leased to %s and %s", j.ID, prev, owner)
+				errs = append(errs, fmt.Errorf("delivery %s leased to %s and %s", j.ID, prev, owner))
 			}
 			claimed[j.ID] = owner
 		}
@@ -104,8 +104,7 @@ func testLeaseExclusive(t *testing.T, d switchboard.Driver) {
 	}
 	wg.Wait()
 	claim("w3") // takes what the two left, nothing they hold
-	close(errs)
-	for err := range errs {
+	for _, err := range errs {
 		t.Error(err)
 	}
 	if len(claimed) != n {
