@@ -168,7 +168,7 @@ SB_PORT=5060
 AGENT_PORT=5090
 CARRIER_PORT=5070
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 log() { echo "== $*" >&2; }
 
 [[ -f go.mod && -d cmd/switchboard && -d bench/sip/provision && -f internal/sipptest/scenarios/uac_call.xml ]] ||
@@ -257,11 +257,7 @@ cleanup() {
 	for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [[ -n $SB_PID ]]; then
 		kill "$SB_PID" 2>/dev/null || true
-		for _ in $(seq 25); do
-			kill -0 "$SB_PID" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$SB_PID" 2>/dev/null || true
+		await_exit "$SB_PID" 25
 	fi
 	wait 2>/dev/null || true
 	if [[ -n $KEEP ]]; then
@@ -311,19 +307,6 @@ else
 	timeout 300 go build -o "$WORK/switchboard" ./cmd/switchboard
 fi
 timeout 300 go build -o "$WORK/provision" ./bench/sip/provision
-
-# free_port prints a TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
 
 DB=$WORK/db.sqlite
 HTTP_PORT=$(free_port)

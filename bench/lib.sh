@@ -1,0 +1,30 @@
+# Shell helpers the bench scripts share; sourced, not run:
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# free_port prints a TCP port on 127.0.0.1 that nothing answers on, in
+# [PORT_BASE, PORT_BASE+PORT_SPAN) (default 20000-59999).
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((${PORT_BASE:-20000} + RANDOM % ${PORT_SPAN:-40000}))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+# await_exit gives process pid (already sent SIGTERM) tries x 0.2 s to exit,
+# then sends it SIGKILL.
+await_exit() {
+	local pid=$1 tries=$2
+	for _ in $(seq "$tries"); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
