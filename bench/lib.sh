@@ -28,3 +28,17 @@ await_exit() {
 	done
 	kill -9 "$pid" 2>/dev/null || true
 }
+
+# wait_http waits (10 s at most) until url answers 2xx, or dies if process
+# pid exits first.
+wait_http() {
+	local url=$1 pid=$2
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
+		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+			return
+		fi
+		sleep 0.1
+	done
+	die "$url did not come up within 10 s"
+}

@@ -115,19 +115,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$WORK/out"
 
-# wait_http waits (10 s at most) until url answers 200.
-wait_http() {
-	local url=$1 pid=$2
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
-		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
-			return
-		fi
-		sleep 0.1
-	done
-	die "$url did not come up within 10 s"
-}
-
 # The machine and the code measured, first in the output.
 {
 	echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -151,28 +151,11 @@ else
 	PORT_BASE=20000 PORT_SPAN=40000
 fi
 
-# wait_http waits (10 s at most) until url answers 2xx.
-wait_http() {
-	local url=$1 pid=$2
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
-		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
-			return
-		fi
-		sleep 0.1
-	done
-	die "$url did not come up within 10 s"
-}
-
 # stop PID: SIGTERM, up to 10 s to exit, then SIGKILL.
 stop() {
 	local pid=$1
 	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	await_exit "$pid" 50
 	wait "$pid" 2>/dev/null || true
 }
 
