@@ -42,3 +42,21 @@ wait_http() {
 	done
 	die "$url did not come up within 10 s"
 }
+
+# wait_switchboard SECONDS PID API SIPADDR LOG waits (SECONDS at most) until
+# the switchboard serve of pid answers API/healthz, then (5 s at most) until
+# it listens on UDP SIPADDR; it dies, with LOG's tail, if serve exits first.
+wait_switchboard() {
+	local secs=$1 pid=$2 api=$3 sip=$4 log=$5
+	for _ in $(seq $((secs * 10))); do
+		kill -0 "$pid" 2>/dev/null || die "switchboard exited early: $(tail -5 "$log")"
+		curl -fsS -o /dev/null --max-time 1 "$api/healthz" 2>/dev/null && break
+		sleep 0.1
+	done
+	curl -fsS -o /dev/null --max-time 1 "$api/healthz" || die "switchboard did not come up within $secs s"
+	for _ in $(seq 50); do
+		[[ -n $(ss -Hunl "src $sip") ]] && return
+		sleep 0.1
+	done
+	die "switchboard does not listen on UDP $sip"
+}

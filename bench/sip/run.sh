@@ -316,17 +316,7 @@ log "starting switchboard: HTTP $API, SIP $SB_IP:$SB_PORT"
 	--log-level warn --log-format json --max-call-duration 0 --rate-limit 0 \
 	>"$WORK/serve.stdout.txt" 2>"$WORK/serve.log" &
 SB_PID=$!
-for _ in $(seq 100); do
-	kill -0 "$SB_PID" 2>/dev/null || die "switchboard exited early: $(tail -5 "$WORK/serve.log")"
-	curl -fsS -o /dev/null --max-time 1 "$API/healthz" 2>/dev/null && break
-	sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 1 "$API/healthz" || die "switchboard did not come up within 10 s"
-for _ in $(seq 50); do
-	[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] && break
-	sleep 0.1
-done
-[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] || die "switchboard does not listen on UDP $SB_IP:$SB_PORT"
+wait_switchboard 10 "$SB_PID" "$API" "$SB_IP:$SB_PORT" "$WORK/serve.log"
 KEY=$(grep -m1 '^kros_live_' "$WORK/serve.stdout.txt" || true)
 [[ -n $KEY ]] || die "no kros_live_ key on serve's stdout"
 

@@ -202,17 +202,7 @@ start_sb() {
 		--node soak --webhook-allow-private --webhook-retry-schedule "$SCHEDULE" --rate-limit 0 \
 		--log-level warn --log-format json >"$WORK/serve-$STARTS.stdout.txt" 2>>"$WORK/serve.log" &
 	SB_PID=$!
-	for _ in $(seq 300); do
-		kill -0 "$SB_PID" 2>/dev/null || die "switchboard exited early: $(tail -5 "$WORK/serve.log")"
-		curl -fsS -o /dev/null --max-time 1 "$API/healthz" 2>/dev/null && break
-		sleep 0.1
-	done
-	curl -fsS -o /dev/null --max-time 1 "$API/healthz" || die "switchboard did not come up within 30 s"
-	for _ in $(seq 50); do
-		[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] && return
-		sleep 0.1
-	done
-	die "switchboard does not listen on UDP $SB_IP:$SB_PORT"
+	wait_switchboard 30 "$SB_PID" "$API" "$SB_IP:$SB_PORT" "$WORK/serve.log"
 }
 log "starting switchboard: HTTP $API, SIP $SB_IP:$SB_PORT"
 start_sb
