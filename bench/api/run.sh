@@ -60,7 +60,7 @@ PG=${PG:-${SWITCHBOARD_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?ss
 NROWS=50
 SCHEMA=
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 [[ -f go.mod && -d cmd/switchboard && -d bench/api/bare ]] || die "run me from the repository root"
 for tool in go wrk curl timeout; do
@@ -98,11 +98,7 @@ cleanup() {
 	done
 	for pid in "${PIDS[@]}"; do
 		# Give each server a moment to exit on SIGTERM, then insist.
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$pid" 2>/dev/null || true
+		await_exit "$pid" 10
 	done
 	if [[ -n $SCHEMA ]]; then
 		psql "$PG" -qAtc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 ||
@@ -118,32 +114,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$WORK/out"
-
-# free_port prints a TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
-
-# wait_http waits (10 s at most) until url answers 200.
-wait_http() {
-	local url=$1 pid=$2
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
-		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
-			return
-		fi
-		sleep 0.1
-	done
-	die "$url did not come up within 10 s"
-}
 
 # The machine and the code measured, first in the output.
 {

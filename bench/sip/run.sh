@@ -168,7 +168,7 @@ SB_PORT=5060
 AGENT_PORT=5090
 CARRIER_PORT=5070
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 log() { echo "== $*" >&2; }
 
 [[ -f go.mod && -d cmd/switchboard && -d bench/sip/provision && -f internal/sipptest/scenarios/uac_call.xml ]] ||
@@ -257,11 +257,7 @@ cleanup() {
 	for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [[ -n $SB_PID ]]; then
 		kill "$SB_PID" 2>/dev/null || true
-		for _ in $(seq 25); do
-			kill -0 "$SB_PID" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$SB_PID" 2>/dev/null || true
+		await_exit "$SB_PID" 25
 	fi
 	wait 2>/dev/null || true
 	if [[ -n $KEEP ]]; then
@@ -312,19 +308,6 @@ else
 fi
 timeout 300 go build -o "$WORK/provision" ./bench/sip/provision
 
-# free_port prints a TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
-
 DB=$WORK/db.sqlite
 HTTP_PORT=$(free_port)
 API=http://127.0.0.1:$HTTP_PORT
@@ -333,17 +316,7 @@ log "starting switchboard: HTTP $API, SIP $SB_IP:$SB_PORT"
 	--log-level warn --log-format json --max-call-duration 0 --rate-limit 0 \
 	>"$WORK/serve.stdout.txt" 2>"$WORK/serve.log" &
 SB_PID=$!
-for _ in $(seq 100); do
-	kill -0 "$SB_PID" 2>/dev/null || die "switchboard exited early: $(tail -5 "$WORK/serve.log")"
-	curl -fsS -o /dev/null --max-time 1 "$API/healthz" 2>/dev/null && break
-	sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 1 "$API/healthz" || die "switchboard did not come up within 10 s"
-for _ in $(seq 50); do
-	[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] && break
-	sleep 0.1
-done
-[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] || die "switchboard does not listen on UDP $SB_IP:$SB_PORT"
+wait_switchboard 10 "$SB_PID" "$API" "$SB_IP:$SB_PORT" "$WORK/serve.log"
 KEY=$(grep -m1 '^kros_live_' "$WORK/serve.stdout.txt" || true)
 [[ -n $KEY ]] || die "no kros_live_ key on serve's stdout"
 

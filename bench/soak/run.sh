@@ -90,7 +90,7 @@ SB_PORT=5060
 AGENT_PORT=5090
 CARRIER_PORT=5070
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 log() { echo "== $(date -u +%T) $*" >&2; }
 
 [[ -f go.mod && -d cmd/switchboard && -d bench/sip/provision && -d bench/webhooks/receiver &&
@@ -123,11 +123,7 @@ cleanup() {
 	for p in "${PIDS[@]}" $RECV_PID; do kill "$p" 2>/dev/null || true; done
 	if [[ -n $SB_PID ]]; then
 		kill "$SB_PID" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$SB_PID" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$SB_PID" 2>/dev/null || true
+		await_exit "$SB_PID" 50
 	fi
 	wait 2>/dev/null || true
 	if [[ -n $KEEP ]]; then
@@ -177,19 +173,6 @@ fi
 timeout 300 go build -o "$BIN/provision" ./bench/sip/provision
 timeout 300 go build -o "$BIN/receiver" ./bench/webhooks/receiver
 
-# free_port prints a TCP port on 127.0.0.1 that nothing answers on.
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
-
 RECV_PORT=$(free_port)
 HOOK=http://127.0.0.1:$RECV_PORT/hook
 start_receiver() {
@@ -219,17 +202,7 @@ start_sb() {
 		--node soak --webhook-allow-private --webhook-retry-schedule "$SCHEDULE" --rate-limit 0 \
 		--log-level warn --log-format json >"$WORK/serve-$STARTS.stdout.txt" 2>>"$WORK/serve.log" &
 	SB_PID=$!
-	for _ in $(seq 300); do
-		kill -0 "$SB_PID" 2>/dev/null || die "switchboard exited early: $(tail -5 "$WORK/serve.log")"
-		curl -fsS -o /dev/null --max-time 1 "$API/healthz" 2>/dev/null && break
-		sleep 0.1
-	done
-	curl -fsS -o /dev/null --max-time 1 "$API/healthz" || die "switchboard did not come up within 30 s"
-	for _ in $(seq 50); do
-		[[ -n $(ss -Hunl "src $SB_IP:$SB_PORT") ]] && return
-		sleep 0.1
-	done
-	die "switchboard does not listen on UDP $SB_IP:$SB_PORT"
+	wait_switchboard 30 "$SB_PID" "$API" "$SB_IP:$SB_PORT" "$WORK/serve.log"
 }
 log "starting switchboard: HTTP $API, SIP $SB_IP:$SB_PORT"
 start_sb

@@ -90,7 +90,7 @@ else
 	TARGET=${TARGET:-2000}
 fi
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 [[ -f go.mod && -d cmd/switchboard && -d bench/webhooks/receiver ]] || die "run me from the repository root"
 for tool in go curl timeout awk sed; do
@@ -124,11 +124,7 @@ cleanup() {
 		kill "$pid" 2>/dev/null || true
 	done
 	for pid in "${PIDS[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$pid" 2>/dev/null || true
+		await_exit "$pid" 10
 	done
 	for schema in "${SCHEMAS[@]}"; do
 		[[ -n $schema ]] || continue
@@ -145,50 +141,21 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$WORK/out"
 
-# free_port prints a TCP port on 127.0.0.1 that nothing answers on, below
-# the ephemeral range when there is room: the thousands of client
-# connections of a run use ephemeral ports, and a listener that picked one
-# would fail to bind.
+# free_port (lib.sh) picks below the ephemeral range when there is room: the
+# thousands of client connections of a run use ephemeral ports, and a
+# listener that picked one would fail to bind.
 read -r EPH_LOW _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || EPH_LOW=32768
 if ((EPH_LOW > 12000)); then
 	PORT_BASE=10000 PORT_SPAN=$((EPH_LOW - 10000))
 else
 	PORT_BASE=20000 PORT_SPAN=40000
 fi
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((PORT_BASE + RANDOM % PORT_SPAN))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
-
-# wait_http waits (10 s at most) until url answers 2xx.
-wait_http() {
-	local url=$1 pid=$2
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || die "server for $url exited early"
-		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
-			return
-		fi
-		sleep 0.1
-	done
-	die "$url did not come up within 10 s"
-}
 
 # stop PID: SIGTERM, up to 10 s to exit, then SIGKILL.
 stop() {
 	local pid=$1
 	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	await_exit "$pid" 50
 	wait "$pid" 2>/dev/null || true
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,9 +71,13 @@ func TestSecondServeOnOneSQLiteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("the key made beside serve: status %d", resp.StatusCode)
+	}
+	if !strings.Contains(string(body), "+2348012345678") {
+		t.Fatalf("the number added beside serve is not available: %s", body)
 	}
 
 	// A crash leaves the lock file behind but not the lock.

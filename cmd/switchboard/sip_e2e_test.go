@@ -41,9 +41,16 @@ var numbers atomic.Int32
 
 func nextNumber() string { return fmt.Sprintf("+234803%07d", 1000000+numbers.Add(1)) }
 
+// newSIPFixture is a node with one number, for calls from and to SIPp.
 func newSIPFixture(t *testing.T, opts ...serverOption) *sipFixture {
 	t.Helper()
 	sipptest.Require(t)
+	return newNumberFixture(t, opts...)
+}
+
+// newNumberFixture is a node with one number (no SIPp needed).
+func newNumberFixture(t *testing.T, opts ...serverOption) *sipFixture {
+	t.Helper()
 	ts := startServer(t, opts...)
 	f := &sipFixture{t: t, ts: ts, c: ts.client(ts.BootstrapKey), number: nextNumber()}
 	ts.cli("inventory", "add", f.number)

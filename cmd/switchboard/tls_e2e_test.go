@@ -137,11 +137,7 @@ func withTLS(f tlsFiles) serverOption {
 // newTLSFixture is a TLS node with one number (no SIPp needed).
 func newTLSFixture(t *testing.T, files tlsFiles) *sipFixture {
 	t.Helper()
-	ts := startServer(t, withTLS(files))
-	f := &sipFixture{t: t, ts: ts, c: ts.client(ts.BootstrapKey), number: nextNumber()}
-	ts.cli("inventory", "add", f.number)
-	f.pnID = f.c.must(201, f.c.do("POST", "/v1/phone-numbers", map[string]any{"number": f.number})).str("id")
-	return f
+	return newNumberFixture(t, withTLS(files))
 }
 
 // sdesOffer is an SDP offer of SRTP with its key in clear text (SDES).

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"maps"
-	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -184,20 +183,10 @@ func TestTrunkInboundNetworks(t *testing.T) {
 	status := func(network, from, num string) string {
 		t.Helper()
 		seq++
-		d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}
-		if network == "tcp" {
-			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
-		}
-		conn, err := d.Dial(network, target)
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn, invite := dialINVITE(t, network, from, target, seq)
 		defer conn.Close()
-		invite := bytes.ReplaceAll(floodINVITE(seq, target, conn.LocalAddr().String()), []byte("+2348030000001"), []byte(num))
+		invite = bytes.ReplaceAll(invite, []byte("+2348030000001"), []byte(num))
 		invite = bytes.ReplaceAll(invite, []byte("flood"), []byte("trunknet"))
-		if network == "tcp" {
-			invite = bytes.Replace(invite, []byte("SIP/2.0/UDP"), []byte("SIP/2.0/TCP"), 1)
-		}
 		if _, err := conn.Write(invite); err != nil {
 			t.Fatal(err)
 		}
