@@ -16,11 +16,15 @@ const (
 )
 
 // Call statuses (DESIGN §8, KrosAI's vocabulary). A call moves
-// initiated → ringing → in_progress → completed, or ends in one of the
-// failure statuses.
+// initiated → ringing → in_progress → completed (an outbound call placed
+// through the API passes answered, the callee picked up, on the way to
+// in_progress), or ends in one of the failure statuses.
 const (
-	CallInitiated  = "initiated"
-	CallRinging    = "ringing"
+	CallInitiated = "initiated"
+	CallRinging   = "ringing"
+	// CallAnswered is an outbound call whose callee picked up while the
+	// agent is being connected.
+	CallAnswered   = "answered"
 	CallInProgress = "in_progress"
 	CallCompleted  = "completed"
 	CallFailed     = "failed"
@@ -31,7 +35,7 @@ const (
 
 // CallStatuses lists every status, for validating filters.
 var CallStatuses = []string{
-	CallInitiated, CallRinging, CallInProgress, CallCompleted,
+	CallInitiated, CallRinging, CallAnswered, CallInProgress, CallCompleted,
 	CallFailed, CallBusy, CallNoAnswer, CallCanceled,
 }
 
