@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,45 +74,49 @@ const (
 // empty for a call to a number no organisation holds: it is recorded (as
 // failed, number_not_found) but no organisation can list it.
 type Call struct {
-	ID             string     `json:"id"`
-	OrganizationID string     `json:"organization_id"`
-	Direction      string     `json:"direction"`
-	FromNumber     string     `json:"from_number"`
-	ToNumber       string     `json:"to_number"`
-	PhoneNumberID  *string    `json:"phone_number_id"`
-	EndpointID     *string    `json:"endpoint_id"`
-	Status         string     `json:"status"`
-	HangupCause    string     `json:"hangup_cause,omitempty"`
-	HangupBy       string     `json:"hangup_by,omitempty"`
-	FailureReason  string     `json:"failure_reason,omitempty"` // route reason or SIP failure, for failed calls
-	SIPStatus      int        `json:"sip_status,omitempty"`     // the final status the caller got, when not 200
-	Duration       int        `json:"duration"`                 // whole seconds from answer to end
-	SIPCallID      string     `json:"sip_call_id"`              // the carrier leg's Call-ID
-	Node           string     `json:"node,omitempty"`           // the Switchboard node that handled the call
-	CreatedAt      time.Time  `json:"created_at"`
-	AnsweredAt     *time.Time `json:"answered_at"`
-	CompletedAt    *time.Time `json:"completed_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	ID             string  `json:"id"`
+	OrganizationID string  `json:"organization_id"`
+	Direction      string  `json:"direction"`
+	FromNumber     string  `json:"from_number"`
+	ToNumber       string  `json:"to_number"`
+	PhoneNumberID  *string `json:"phone_number_id"`
+	EndpointID     *string `json:"endpoint_id"`
+	Status         string  `json:"status"`
+	HangupCause    string  `json:"hangup_cause,omitempty"`
+	HangupBy       string  `json:"hangup_by,omitempty"`
+	FailureReason  string  `json:"failure_reason,omitempty"` // route reason or SIP failure, for failed calls
+	SIPStatus      int     `json:"sip_status,omitempty"`     // the final status the caller got, when not 200
+	Duration       int     `json:"duration"`                 // whole seconds from answer to end
+	SIPCallID      string  `json:"sip_call_id"`              // the carrier leg's Call-ID
+	Node           string  `json:"node,omitempty"`           // the Switchboard node that handled the call
+	// Metadata is the JSON object an API-originated call was placed with,
+	// returned on the call and in its events.
+	Metadata    json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	AnsweredAt  *time.Time      `json:"answered_at"`
+	CompletedAt *time.Time      `json:"completed_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // CallEventData is the data of a call.* event: the call with KrosAI's
 // field names (call_id rather than id).
 type CallEventData struct {
-	CallID        string     `json:"call_id"`
-	Direction     string     `json:"direction"`
-	FromNumber    string     `json:"from_number"`
-	ToNumber      string     `json:"to_number"`
-	PhoneNumberID *string    `json:"phone_number_id"`
-	EndpointID    *string    `json:"endpoint_id"`
-	Status        string     `json:"status"`
-	HangupCause   string     `json:"hangup_cause,omitempty"`
-	HangupBy      string     `json:"hangup_by,omitempty"`
-	FailureReason string     `json:"failure_reason,omitempty"`
-	SIPStatus     int        `json:"sip_status,omitempty"`
-	Duration      int        `json:"duration"`
-	CreatedAt     time.Time  `json:"created_at"`
-	AnsweredAt    *time.Time `json:"answered_at,omitempty"`
-	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+	CallID        string          `json:"call_id"`
+	Direction     string          `json:"direction"`
+	FromNumber    string          `json:"from_number"`
+	ToNumber      string          `json:"to_number"`
+	PhoneNumberID *string         `json:"phone_number_id"`
+	EndpointID    *string         `json:"endpoint_id"`
+	Status        string          `json:"status"`
+	HangupCause   string          `json:"hangup_cause,omitempty"`
+	HangupBy      string          `json:"hangup_by,omitempty"`
+	FailureReason string          `json:"failure_reason,omitempty"`
+	SIPStatus     int             `json:"sip_status,omitempty"`
+	Duration      int             `json:"duration"`
+	CreatedAt     time.Time       `json:"created_at"`
+	AnsweredAt    *time.Time      `json:"answered_at,omitempty"`
+	CompletedAt   *time.Time      `json:"completed_at,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
 }
 
 // EventData returns the call as the data of a call.* event.
@@ -121,7 +126,7 @@ func (c *Call) EventData() CallEventData {
 		PhoneNumberID: c.PhoneNumberID, EndpointID: c.EndpointID, Status: c.Status,
 		HangupCause: c.HangupCause, HangupBy: c.HangupBy, FailureReason: c.FailureReason,
 		SIPStatus: c.SIPStatus, Duration: c.Duration, CreatedAt: c.CreatedAt,
-		AnsweredAt: c.AnsweredAt, CompletedAt: c.CompletedAt,
+		AnsweredAt: c.AnsweredAt, CompletedAt: c.CompletedAt, Metadata: c.Metadata,
 	}
 }
 
