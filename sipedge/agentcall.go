@@ -2,6 +2,7 @@ package sipedge
 
 import (
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -31,6 +32,7 @@ func (e *Edge) agentCall(req *sip.Request, tx sip.ServerTransaction, u agentUser
 	c.record.OrganizationID = u.orgID
 	c.record.PhoneNumberID = &u.numberID
 	c.record.ToNumber = dest
+	c.agentIsA = true
 	if number != nil {
 		c.called = number.E164
 		c.record.FromNumber = number.E164
@@ -144,7 +146,45 @@ func callerIs(req *sip.Request, n, country string) bool {
 	return false
 }
 
-// relayToTrunk sends the agent's call out through number's trunk.
+// relayToTrunk sends the agent's call to dest out through number's
+// trunk: each of its addresses in turn, moving on when one is unreachable
+// or answers 5xx, 408 or 480, as a call to an agent fails over.
 func (e *Edge) relayToTrunk(c *call, number *switchboard.PhoneNumber, dest string) {
-	c.fail(inFail, outcomeNoTrunk)
+	_, trunk, why := e.table.Outbound(number.E164)
+	if trunk == nil {
+		c.event("call.target_failed", "no usable trunk: "+why, true)
+		c.fail(inFail, outcomeNoTrunk)
+		return
+	}
+	if !e.acquireNumber(number.E164) {
+		c.fail(inFail, outcomeLimit)
+		return
+	}
+	c.hasSlot = true
+	if !e.acquireTrunk(trunk) {
+		c.fail(inFail, outcomeTrunkLimit)
+		return
+	}
+	c.trunkSlot = trunk
+	best := outcome{}
+	for _, t := range trunkTargets(trunk, dest) {
+		// The agent decides how long the callee may ring (it cancels);
+		// ours only bounds a call nobody ends.
+		r := c.dial(t, switchboard.MaxOutboundRingTimeout*time.Second)
+		r.out = carrierOutcome(r.out)
+		switch {
+		case r.answered:
+			return
+		case r.final:
+			c.fail(inFail, r.out)
+			return
+		}
+		if best.status == 0 || better(r.out.status, best.status) {
+			best = r.out
+		}
+	}
+	if best.status == 0 {
+		best = outcomeNoTargets
+	}
+	c.fail(inFail, best)
 }

@@ -1,6 +1,10 @@
 package sipedge
 
-import "github.com/switchboard-voice/switchboard"
+import (
+	"strings"
+
+	"github.com/switchboard-voice/switchboard"
+)
 
 // This file is the one place that maps outcomes to SIP statuses and call
 // statuses (DESIGN §2: one error→SIP mapping).
@@ -119,6 +123,15 @@ var (
 	outcomeNoTrunk          = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_trunk"}
 	outcomeTrunkLimit       = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "trunk_concurrency_limit"}
 )
+
+// carrierOutcome is o for a target that is a carrier's trunk rather than
+// an agent: the failure reasons name the carrier.
+func carrierOutcome(o outcome) outcome {
+	if r, ok := strings.CutPrefix(o.reason, "agent_"); ok {
+		o.reason = "carrier_" + r
+	}
+	return o
+}
 
 // hangupBy is who the record says ended a call that failed with o.
 func (o outcome) hangupBy() string {
