@@ -129,10 +129,14 @@ func TestAgentCall(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, carrier, agent string
+		transport            sipptest.Transport
 		cause, by            string
 	}{
-		{"agent hangs up", "uas_answer", "uac_call_auth", "agent_hangup", "agent"},
-		{"callee hangs up", "uas_bye_first", "uac_call_auth_wait_bye", "user_hangup", "caller"},
+		{"agent hangs up", "uas_answer", "uac_call_auth", sipptest.UDP, "agent_hangup", "agent"},
+		{"callee hangs up", "uas_bye_first", "uac_call_auth_wait_bye", sipptest.UDP, "user_hangup", "caller"},
+		// Over TCP the challenge is written in the INVITE handler rather
+		// than in the read filter.
+		{"agent over TCP", "uas_answer", "uac_call_auth", sipptest.TCP, "agent_hangup", "agent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -142,7 +146,9 @@ func TestAgentCall(t *testing.T) {
 			const dest = "+14155550123"
 			// The agent dials without the + (Vapi's default), from its
 			// number with a tech prefix of its own.
-			agent := sipptest.RunUAC(t, f.agentOptions(tc.agent, "55"+strings.TrimPrefix(f.number, "+"), "14155550123", f.user, f.password, nil))
+			o := f.agentOptions(tc.agent, "55"+strings.TrimPrefix(f.number, "+"), "14155550123", f.user, f.password, nil)
+			o.Transport = tc.transport
+			agent := sipptest.RunUAC(t, o)
 			f.placed++
 			agent.ExpectCalls(t, 1, 0)
 			got := carrier.Wait(10 * time.Second)
@@ -352,4 +358,41 @@ func TestAgentCallFailover(t *testing.T) {
 	if tl := strings.Join(f.timeline(call.str("id")), ","); !strings.Contains(tl, "call.target_failed") {
 		t.Errorf("timeline %s, want the first address's failure", tl)
 	}
+}
+
+// TestAgentCallCancel: an agent that gives up while the callee rings
+// cancels the call at the carrier too; the call is recorded canceled.
+func TestAgentCallCancel(t *testing.T) {
+	t.Parallel()
+	f := newAgentFixture(t)
+	carrier := carrierUAS(t, "uas_ring", 1, map[string]string{"wait": "10000"})
+	f.trunk(nil, carrier)
+	agent := f.agentCall("uac_call_auth_cancel", "+14155550123", map[string]string{"ring": "200"})
+	agent.ExpectCalls(t, 1, 0)
+	got := carrier.Wait(10 * time.Second)
+	got.ExpectCalls(t, 1, 0)
+	if n := len(got.Requests("CANCEL")); n != 1 {
+		t.Errorf("carrier got %d CANCELs, want 1", n)
+	}
+	expectCall(t, f.call(""), map[string]any{"status": "canceled", "direction": "outbound", "sip_status": 487})
+}
+
+// TestAgentCallReinvite: the agent's re-INVITE (hold) reaches the carrier
+// with its new SDP, and the carrier's answer reaches the agent.
+func TestAgentCallReinvite(t *testing.T) {
+	t.Parallel()
+	f := newAgentFixture(t)
+	carrier := carrierUAS(t, scenarioFile(t, "uas_reinvite.xml"), 1, nil)
+	f.trunk(nil, carrier)
+	const dest = "+14155550123"
+	f.placed++
+	sipptest.RunUAC(t, sipptest.UACOptions{Scenario: scenarioFile(t, "uac_auth_reinvite.xml"), Target: f.ts.SIPAddr(), IP: agentIP(),
+		Rows:      [][]string{{dest, f.number}},
+		ExtraArgs: []string{"-au", f.user, "-ap", f.password, "-auth_uri", dest + "@" + f.ts.SIPAddr()}}).ExpectCalls(t, 1, 0)
+	got := carrier.Wait(10 * time.Second)
+	got.ExpectCalls(t, 1, 0)
+	if n := len(got.Requests("INVITE")); n != 2 {
+		t.Errorf("carrier got %d INVITEs, want the call and its re-INVITE", n)
+	}
+	expectCall(t, f.call(""), map[string]any{"status": "completed", "direction": "outbound", "hangup_cause": "agent_hangup"})
 }

@@ -87,6 +87,8 @@ var builtins = map[string]builtin{
 	"uac_expect":    {"uac_expect.xml", map[string]param{"status": {kind: paramTemplate, required: true, check: checkStatus}}},
 	"uac_call_auth_expect": {"uac_call_auth_expect.xml", map[string]param{"status": {kind: paramTemplate, required: true, check: checkStatus},
 		"username": {kind: paramFlag, flag: "-au", required: true, check: checkLine}, "password": {kind: paramFlag, flag: "-ap", required: true, check: checkLine}}},
+	"uac_call_auth_cancel": {"uac_call_auth_cancel.xml", map[string]param{"ring": millis("-d", "0"),
+		"username": {kind: paramFlag, flag: "-au", required: true, check: checkLine}, "password": {kind: paramFlag, flag: "-ap", required: true, check: checkLine}}},
 	"uac_call_auth_wait_bye": {"uac_call_auth_wait_bye.xml", map[string]param{"wait": millis("-recv_timeout", "20000"),
 		"username": {kind: paramFlag, flag: "-au", required: true, check: checkLine}, "password": {kind: paramFlag, flag: "-ap", required: true, check: checkLine}}},
 	"uac_cancel":    {"uac_cancel.xml", map[string]param{"ring": millis("-d", "0")}},

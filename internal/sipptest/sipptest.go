@@ -48,6 +48,10 @@
 //	               uac_call_auth whose authenticated INVITE gets the
 //	               expected final status, then ACK.
 //	               status as uac_expect; username, password as uac_call_auth.
+//	uac_call_auth_cancel
+//	               uac_cancel after uac_call_auth's challenge: the
+//	               authenticated INVITE rings and is cancelled.
+//	               ring as uac_cancel; username, password as uac_call_auth.
 //	uac_call_auth_wait_bye
 //	               uac_call_auth then waiting for the network's BYE, 200.
 //	               wait as uac_wait_bye; username, password as uac_call_auth.
