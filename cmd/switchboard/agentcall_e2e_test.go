@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -395,4 +398,61 @@ func TestAgentCallReinvite(t *testing.T) {
 		t.Errorf("carrier got %d INVITEs, want the call and its re-INVITE", n)
 	}
 	expectCall(t, f.call(""), map[string]any{"status": "completed", "direction": "outbound", "hangup_cause": "agent_hangup"})
+}
+
+// TestBinaryAgentCall: the main flow through the real binary, as an
+// operator runs it: a trunk, a number claimed with its SIP credentials,
+// and an agent outside --sip-trusted placing a call with them, answered by
+// the carrier and recorded.
+func TestBinaryAgentCall(t *testing.T) {
+	t.Parallel()
+	sipptest.Require(t)
+	db := filepath.Join(t.TempDir(), "agent.db")
+	p := startBinary(t, "--database", db, "--sip-trusted", "127.0.0.2/32", "--sip-domain", "sip.switchboard.test")
+	key := p.bootstrapKey(t)
+	number := nextNumber()
+	if err := run(context.Background(), []string{"inventory", "add", "--database", db, number},
+		func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	carrier := carrierUAS(t, "uas_answer", 1, nil)
+	// The trunk first: the reload the claim causes then holds both.
+	if status, tr, err := apiCall(p, key, "POST", "/v1/trunks", map[string]any{"name": "carrier", "address": carrier.Addr()}); err != nil || status != 201 {
+		t.Fatalf("create trunk: %d %v %v", status, tr, err)
+	}
+	status, pn, err := apiCall(p, key, "POST", "/v1/phone-numbers", map[string]any{"number": number})
+	if err != nil || status != 201 {
+		t.Fatalf("claim number: %d %v %v", status, pn, err)
+	}
+	cr, _ := pn["sip_credentials"].(map[string]any)
+	user, _ := cr["username"].(string)
+	pw, _ := cr["password"].(string)
+	if user == "" || pw == "" || cr["domain"] != "sip.switchboard.test" {
+		t.Fatalf("claimed credentials: %v", pn)
+	}
+	eventually(t, 5*time.Second, "number in the routing table", func() bool {
+		return nodeMetric(t, p, "switchboard_routing_numbers") == 1
+	})
+
+	const dest = "+14155550123"
+	sipptest.RunUAC(t, sipptest.UACOptions{Scenario: "uac_call_auth", Target: p.sipAddr, IP: agentIP(), Rows: [][]string{{dest, number}},
+		Vars: map[string]string{"username": user, "password": pw}, ExtraArgs: []string{"-auth_uri", dest + "@" + p.sipAddr}}).ExpectCalls(t, 1, 0)
+	carrier.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+	var call map[string]any
+	eventually(t, 10*time.Second, "the call recorded completed", func() bool {
+		_, l, err := apiCall(p, key, "GET", "/v1/calls", nil)
+		calls, _ := l["calls"].([]any)
+		if err != nil || len(calls) != 1 {
+			return false
+		}
+		call, _ = calls[0].(map[string]any)
+		return call["status"] == "completed"
+	})
+	if call["direction"] != "outbound" || call["from_number"] != number || call["to_number"] != dest || call["phone_number_id"] != pn["id"] {
+		t.Errorf("recorded call: %v", call)
+	}
+	p.terminate(t)
+	if strings.Contains(p.logs.String(), pw) {
+		t.Error("the logs contain the number's SIP password")
+	}
 }
