@@ -172,6 +172,9 @@ func (e *Edge) relayToTrunk(c *call, number *switchboard.PhoneNumber, dest strin
 		// ours only bounds a call nobody ends.
 		r := c.dial(t, switchboard.MaxOutboundRingTimeout*time.Second)
 		r.out = carrierOutcome(r.out)
+		if r.out == outcomeCanceled {
+			r.out = outcomeAgentCanceled
+		}
 		switch {
 		case r.answered:
 			return

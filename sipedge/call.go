@@ -100,7 +100,7 @@ func (c *call) fail(in input, o outcome) {
 	if !s.taken {
 		return
 	}
-	if o != outcomeCanceled {
+	if o != outcomeCanceled && o != outcomeAgentCanceled { // the transaction layer answered 487
 		var hdrs []sip.Header
 		if o.retryLater() {
 			hdrs = append(hdrs, sip.NewHeader("Retry-After", retryAfterDraining))

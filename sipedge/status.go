@@ -105,10 +105,13 @@ var (
 	outcomeNoTargets = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_target"}
 	outcomeWebhook   = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "webhook_no_answer"}
 	outcomeCanceled  = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupUser, reason: "caller_canceled"}
-	outcomeAPI       = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
-	outcomeDraining  = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
-	outcomeNotSaved  = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
-	outcomeLimit     = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
+	// outcomeAgentCanceled is outcomeCanceled of a call an agent placed
+	// (agentcall.go): the caller that cancelled is the agent.
+	outcomeAgentCanceled = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupAgent, reason: "agent_canceled"}
+	outcomeAPI           = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
+	outcomeDraining      = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
+	outcomeNotSaved      = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
+	outcomeLimit         = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
 
 	// An authenticated agent's call refused (agentcall.go): recorded, as
 	// a failed outbound call of the number, with these reasons.
@@ -138,6 +141,8 @@ func (o outcome) hangupBy() string {
 	switch o.cause {
 	case switchboard.HangupUser:
 		return switchboard.HangupByCaller
+	case switchboard.HangupAgent:
+		return switchboard.HangupByAgent
 	case switchboard.HangupNormalClearing:
 		return switchboard.HangupByAPI
 	default:

@@ -377,7 +377,8 @@ func TestAgentCallCancel(t *testing.T) {
 	if n := len(got.Requests("CANCEL")); n != 1 {
 		t.Errorf("carrier got %d CANCELs, want 1", n)
 	}
-	expectCall(t, f.call(""), map[string]any{"status": "canceled", "direction": "outbound", "sip_status": 487})
+	expectCall(t, f.call(""), map[string]any{"status": "canceled", "direction": "outbound", "sip_status": 487,
+		"failure_reason": "agent_canceled", "hangup_cause": "agent_hangup", "hangup_by": "agent"})
 }
 
 // TestAgentCallReinvite: the agent's re-INVITE (hold) reaches the carrier
