@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -455,5 +456,39 @@ func TestBinaryAgentCall(t *testing.T) {
 	p.terminate(t)
 	if strings.Contains(p.logs.String(), pw) {
 		t.Error("the logs contain the number's SIP password")
+	}
+}
+
+// TestAgentCallSDES: SRTP keys (a=crypto) in an agent's offer over UDP
+// are refused with 488 before anything reaches the carrier (tls.go's
+// rule: keys never cross a leg that is not TLS), and the refusal is
+// recorded.
+func TestAgentCallSDES(t *testing.T) {
+	t.Parallel()
+	f := newAgentFixture(t)
+	carrier := carrierUAS(t, "uas_answer", 0, nil)
+	f.trunk(nil, carrier)
+	// uac_call_auth_expect for 488, its offers carrying SRTP keys: a file
+	// of the test's own (sipptest renders templates of its built-ins only).
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "sipptest", "scenarios", "uac_call_auth_expect.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := strings.ReplaceAll(string(raw), "{{.status}}", "488")
+	sc = strings.ReplaceAll(sc, "      a=sendrecv\n", "      a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\n      a=sendrecv\n")
+	if strings.Count(sc, "a=crypto:") != 2 {
+		t.Fatal("the scenario's offers were not given keys")
+	}
+	path := filepath.Join(t.TempDir(), "uac_call_auth_sdes.xml")
+	if err := os.WriteFile(path, []byte(sc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const dest = "+14155550123"
+	f.placed++
+	sipptest.RunUAC(t, sipptest.UACOptions{Scenario: path, Target: f.ts.SIPAddr(), IP: agentIP(), Rows: [][]string{{dest, f.number}},
+		ExtraArgs: []string{"-au", f.user, "-ap", f.password, "-auth_uri", dest + "@" + f.ts.SIPAddr()}}).ExpectCalls(t, 1, 0)
+	expectCall(t, f.call(""), map[string]any{"status": "failed", "direction": "outbound", "sip_status": 488, "failure_reason": "srtp_keys_need_tls"})
+	if n := len(carrier.Stop().Requests("INVITE")); n != 0 {
+		t.Errorf("the carrier got %d INVITEs carrying SRTP keys over UDP", n)
 	}
 }
