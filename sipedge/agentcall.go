@@ -80,6 +80,12 @@ func destinationNumber(req *sip.Request, country string) (string, *outcome) {
 	user := req.Recipient.User
 	n, err := normalizeUser(user, country)
 	if err == nil {
+		// normalizeUser takes any + and digits as they come (a carrier's
+		// called number is looked up, not dialled); a number the carrier
+		// is to dial must be a possible one.
+		n, err = switchboard.NormalizeE164(n, "")
+	}
+	if err == nil {
 		return n, nil
 	}
 	bare := user
