@@ -38,32 +38,6 @@ func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// CreateAPIKey stores key, setting its ID and CreatedAt once stored. The
-// caller sets OrganizationID; only the hash of the secret is stored.
-func (s *Service) CreateAPIKey(ctx context.Context, key *APIKey) error {
-	k := *key
-	k.ID, k.CreatedAt = NewID(PrefixAPIKey), s.now()
-	if err := s.d.Write(ctx, func(tx Tx) error { return tx.InsertAPIKey(ctx, &k) }); err != nil {
-		return fmt.Errorf("create api key: %w", err)
-	}
-	key.ID, key.CreatedAt = k.ID, k.CreatedAt
-	return nil
-}
-
-// FindAPIKeyByHash returns the unrevoked key with this hash, or an
-// INVALID_API_KEY error. It runs on every API request: one lookup on the
-// unique hash index.
-func (s *Service) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
-	k, err := s.d.APIKeyByHash(ctx, hash)
-	if errors.Is(err, ErrNoRows) {
-		return nil, Errorf(ECodeInvalidAPIKey, "Invalid API key.")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find api key: %w", err)
-	}
-	return k, nil
-}
-
 // BeginIdempotent records rec as in flight and returns (nil, true), or, when
 // a live record already holds the key, returns it and false. A record older
 // than IdempotencyTTL is replaced, and a few expired ones are purged.
