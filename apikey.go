@@ -187,8 +187,9 @@ type APIKeyInput struct {
 	Name string `json:"name"`
 	// Scopes are strings so that an unknown one is named in the error.
 	Scopes []string `json:"scopes"`
-	// ExpiresAt, when set, must be in the future.
-	ExpiresAt *time.Time `json:"expires_at"`
+	// ExpiresAt, when not "", is an RFC 3339 time in the future. It is
+	// text so that a malformed one is a VALIDATION_ERROR naming the field.
+	ExpiresAt string `json:"expires_at"`
 	// Mode is ModeLive (the default) or ModeTest.
 	Mode string `json:"mode"`
 }
@@ -225,8 +226,12 @@ func NewAPIKey(in APIKeyInput, now time.Time) (string, *APIKey, error) {
 		return "", nil, FieldError("mode", "mode must be %s or %s", ModeLive, ModeTest)
 	}
 	var expires *time.Time
-	if in.ExpiresAt != nil {
-		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
+	if in.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.ExpiresAt)
+		if err != nil {
+			return "", nil, FieldError("expires_at", "expires_at must be an RFC 3339 time, such as 2030-01-02T15:04:05Z")
+		}
+		t = t.UTC().Truncate(time.Microsecond)
 		if !t.After(now) {
 			return "", nil, FieldError("expires_at", "expires_at must be in the future")
 		}
@@ -318,6 +323,10 @@ type APIKeyService interface {
 	// FindAPIKeyByHash returns the key with this hash if it may be used
 	// now (not revoked, not expired), or an INVALID_API_KEY error.
 	FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// FindAPIKeyByID returns the key with this ID whatever its
+	// organisation, or API_KEY_NOT_FOUND: for operator tools (the CLI's
+	// keys revoke), never for a request an API key authenticates.
+	FindAPIKeyByID(ctx context.Context, id string) (*APIKey, error)
 	// FindAPIKey returns the organisation's key, revoked or not.
 	FindAPIKey(ctx context.Context, orgID, id string) (*APIKey, error)
 	// ListAPIKeys returns one page of the organisation's keys, newest

@@ -76,6 +76,11 @@ type Driver interface {
 	// created at, unless one has the name, and returns the one that does.
 	EnsureOrganization(ctx context.Context, id, name string, at time.Time) (*Organization, bool, error)
 	CountOrganizations(ctx context.Context) (int, error)
+	// OrganizationByName returns the organisation named name, or ErrNoRows.
+	OrganizationByName(ctx context.Context, name string) (*Organization, error)
+	// APIKeyByID returns the key with this ID, whatever its organisation,
+	// or ErrNoRows.
+	APIKeyByID(ctx context.Context, id string) (*APIKey, error)
 	// APIKeyByHash returns the key with this hash, revoked or expired
 	// keys included (the Service words why they are refused), or ErrNoRows.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
@@ -84,7 +89,7 @@ type Driver interface {
 	// ListAPIKeys pages through the organisation's keys.
 	ListAPIKeys(ctx context.Context, orgID string, f APIKeyFilter) ([]*APIKey, int, error)
 	// TouchAPIKey sets the organisation's key's last_used_at to now unless
-	// it is at or after since, in one conditional UPDATE (so that nodes
+	// it is after since, in one conditional UPDATE (so that nodes
 	// racing to record the same minute write once), and reports nothing
 	// about a missing key.
 	TouchAPIKey(ctx context.Context, orgID, id string, now, since time.Time) error

@@ -75,6 +75,13 @@ func (s *Service) FindAPIKey(ctx context.Context, orgID, id string) (*APIKey, er
 		func() (*APIKey, error) { return s.d.APIKey(ctx, orgID, id) })
 }
 
+// FindAPIKeyByID returns the key with this ID, whatever its organisation,
+// or API_KEY_NOT_FOUND. Operator tools only: it crosses organisations.
+func (s *Service) FindAPIKeyByID(ctx context.Context, id string) (*APIKey, error) {
+	return lookup("find api key", PrefixAPIKey, id, apiKeyNotFound,
+		func() (*APIKey, error) { return s.d.APIKeyByID(ctx, id) })
+}
+
 // ListAPIKeys returns one page of the organisation's keys, newest first,
 // and the total that match the filter.
 func (s *Service) ListAPIKeys(ctx context.Context, orgID string, f APIKeyFilter) ([]*APIKey, int, error) {

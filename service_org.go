@@ -29,6 +29,18 @@ func (s *Service) EnsureOrganization(ctx context.Context, name string) (*Organiz
 	return org, created, nil
 }
 
+// FindOrganization returns the organisation with this name, or NOT_FOUND.
+func (s *Service) FindOrganization(ctx context.Context, name string) (*Organization, error) {
+	org, err := s.d.OrganizationByName(ctx, name)
+	if errors.Is(err, ErrNoRows) {
+		return nil, Errorf(ECodeNotFound, "no organization named %q", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find organization %q: %w", name, err)
+	}
+	return org, nil
+}
+
 // CountOrganizations returns how many organisations exist.
 func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
 	n, err := s.d.CountOrganizations(ctx)

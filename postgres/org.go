@@ -81,13 +81,36 @@ func (db *Driver) APIKey(ctx context.Context, orgID, id string) (*switchboard.AP
 	return k, noRows(err)
 }
 
+// APIKeyByID reads the key with this ID.
+func (db *Driver) APIKeyByID(ctx context.Context, id string) (*switchboard.APIKey, error) {
+	if !storable(id) {
+		return nil, switchboard.ErrNoRows
+	}
+	k, err := codec.ScanAPIKey(db.pool.QueryRow(ctx, `SELECT `+switchboard.APIKeyColumns+` FROM api_keys WHERE id = $1`, id))
+	return k, noRows(err)
+}
+
+// OrganizationByName reads the organisation with this name.
+func (db *Driver) OrganizationByName(ctx context.Context, name string) (*switchboard.Organization, error) {
+	if !storable(name) {
+		return nil, switchboard.ErrNoRows
+	}
+	var o switchboard.Organization
+	err := db.pool.QueryRow(ctx, `SELECT id, name, created_at FROM organizations WHERE name = $1`, name).
+		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	if err != nil {
+		return nil, noRows(err)
+	}
+	return &o, nil
+}
+
 // TouchAPIKey records a use of the key unless one since is recorded.
 func (db *Driver) TouchAPIKey(ctx context.Context, orgID, id string, now, since time.Time) error {
 	if !storable(orgID) || !storable(id) {
 		return nil
 	}
 	_, err := db.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1
-		WHERE organization_id = $2 AND id = $3 AND (last_used_at IS NULL OR last_used_at < $4)`,
+		WHERE organization_id = $2 AND id = $3 AND (last_used_at IS NULL OR last_used_at <= $4)`,
 		ts(now), orgID, id, ts(since))
 	return err
 }

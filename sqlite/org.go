@@ -68,11 +68,30 @@ func (db *Driver) APIKey(ctx context.Context, orgID, id string) (*switchboard.AP
 	return k, noRows(err)
 }
 
+// APIKeyByID reads the key with this ID.
+func (db *Driver) APIKeyByID(ctx context.Context, id string) (*switchboard.APIKey, error) {
+	k, err := codec.ScanAPIKey(db.reader.QueryRowContext(ctx, `SELECT `+switchboard.APIKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	return k, noRows(err)
+}
+
+// OrganizationByName reads the organisation with this name.
+func (db *Driver) OrganizationByName(ctx context.Context, name string) (*switchboard.Organization, error) {
+	var o switchboard.Organization
+	var createdAt int64
+	err := db.reader.QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE name = ?`, name).
+		Scan(&o.ID, &o.Name, &createdAt)
+	if err != nil {
+		return nil, noRows(err)
+	}
+	o.CreatedAt = fromMicros(createdAt)
+	return &o, nil
+}
+
 // TouchAPIKey records a use of the key unless one since is recorded.
 func (db *Driver) TouchAPIKey(ctx context.Context, orgID, id string, now, since time.Time) error {
 	return db.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?
-			WHERE organization_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+			WHERE organization_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
 			micros(now), orgID, id, micros(since))
 		return err
 	})

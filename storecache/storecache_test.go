@@ -613,7 +613,7 @@ var (
 		"RotateSIPCredentials", "SIPCredentials",
 		// API keys: no endpoint refers to one, and keys are not cached
 		// here (httpapi keeps its own cache, fed by the change feed)
-		"IssueAPIKey", "FindAPIKey", "ListAPIKeys", "RevokeAPIKey", "TouchAPIKey",
+		"IssueAPIKey", "FindAPIKey", "FindAPIKeyByID", "FindOrganization", "ListAPIKeys", "RevokeAPIKey", "TouchAPIKey",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}

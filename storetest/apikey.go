@@ -92,7 +92,7 @@ func testAPIKeyIssue(f *fixture) {
 	admin := f.adminKey(orgID)
 	expires := f.clock.Now().Add(time.Hour)
 	secret, key := f.issue(admin, switchboard.APIKeyInput{Name: " deploy bot ", Scopes: []string{"calls:read", "api-keys:read", "calls:read"},
-		ExpiresAt: ptr(expires.In(time.FixedZone("CET", 3600))), Mode: switchboard.ModeTest})
+		ExpiresAt: expires.In(time.FixedZone("CET", 3600)).Format(time.RFC3339Nano), Mode: switchboard.ModeTest})
 	if !switchboard.CheckAPIKeyFormat(secret) || !strings.HasPrefix(secret, switchboard.KeyPrefixTest) {
 		t.Errorf("IssueAPIKey secret %q is not a kros_test_ key", secret)
 	}
@@ -121,9 +121,10 @@ func testAPIKeyIssue(f *fixture) {
 		{"long name", admin, switchboard.APIKeyInput{Name: strings.Repeat("n", 101), Scopes: []string{"calls:read"}}, switchboard.ECodeValidation, "name"},
 		{"no scopes", admin, switchboard.APIKeyInput{Name: "k"}, switchboard.ECodeValidation, "scopes"},
 		{"unknown scope", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"billing:read"}}, switchboard.ECodeValidation, "scopes"},
+		{"expiry not RFC 3339", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read"}, ExpiresAt: "tomorrow"}, switchboard.ECodeValidation, "expires_at"},
 		{"bad mode", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read"}, Mode: "sandbox"}, switchboard.ECodeValidation, "mode"},
-		{"expiry now", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read"}, ExpiresAt: ptr(f.clock.Now())}, switchboard.ECodeValidation, "expires_at"},
-		{"expiry past", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read"}, ExpiresAt: ptr(f.clock.Now().Add(-time.Hour))}, switchboard.ECodeValidation, "expires_at"},
+		{"expiry now", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read"}, ExpiresAt: f.clock.Now().Format(time.RFC3339Nano)}, switchboard.ECodeValidation, "expires_at"},
+		{"expiry past", admin, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read"}, ExpiresAt: f.clock.Now().Add(-time.Hour).Format(time.RFC3339)}, switchboard.ECodeValidation, "expires_at"},
 		// A key never grants what it does not hold.
 		{"scope not held", key, switchboard.APIKeyInput{Name: "k", Scopes: []string{"calls:read", "calls:write"}}, switchboard.ECodeInsufficientScope, "scopes"},
 		{"keys:write not held", key, switchboard.APIKeyInput{Name: "k", Scopes: []string{"keys:write"}}, switchboard.ECodeInsufficientScope, "scopes"},
@@ -152,7 +153,7 @@ func testAPIKeyUse(f *fixture) {
 	orgID := f.org("acme")
 	admin := f.adminKey(orgID)
 	secret, _ := f.issue(admin, switchboard.APIKeyInput{Name: "short", Scopes: []string{"calls:read"},
-		ExpiresAt: ptr(f.clock.Now().Add(time.Minute))})
+		ExpiresAt: f.clock.Now().Add(time.Minute).Format(time.RFC3339Nano)})
 	hash := switchboard.HashAPIKey(secret)
 	_, err := f.s.FindAPIKeyByHash(f.ctx, hash)
 	must(t, "FindAPIKeyByHash before expiry", err)
@@ -276,6 +277,24 @@ func testAPIKeyIsolation(f *fixture) {
 	if _, err := f.s.FindAPIKeyByHash(f.ctx, switchboard.HashAPIKey(secretB)); err != nil {
 		t.Errorf("globex's key stopped working after acme's attempts: %v", err)
 	}
+
+	// The operator's lookups (the CLI) cross organisations, by design.
+	got, err := f.s.FindAPIKeyByID(f.ctx, keyB.ID)
+	must(t, "FindAPIKeyByID", err)
+	if got.OrganizationID != globex || got.Name != "theirs" {
+		t.Errorf("FindAPIKeyByID = %+v, want globex's key", got)
+	}
+	for _, id := range []string{"key_missing", "ep_wrongkind"} {
+		_, err = f.s.FindAPIKeyByID(f.ctx, id)
+		wantCode(t, "FindAPIKeyByID("+id+")", err, switchboard.ECodeAPIKeyNotFound)
+	}
+	org, err := f.s.FindOrganization(f.ctx, "globex")
+	must(t, "FindOrganization", err)
+	if org.ID != globex || org.Name != "globex" {
+		t.Errorf("FindOrganization = %+v, want globex", org)
+	}
+	_, err = f.s.FindOrganization(f.ctx, "nobody")
+	wantCode(t, "FindOrganization(nobody)", err, switchboard.ECodeNotFound)
 }
 
 // testAPIKeyRevokeFeed: a revocation goes through the change feed, which

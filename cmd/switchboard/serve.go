@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -243,7 +244,17 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger:       m.logger,
 		Observe:      met.observeAttempt,
 	})
-	if err := m.openEdge(ctx, met, cache.Invalidate); err != nil {
+	// The change feed also carries key revocations made through any node:
+	// the API's key cache follows it (once the API exists; before, it has
+	// nothing cached).
+	var keysChanged atomic.Pointer[httpapi.Server]
+	invalidate := func(orgID string) {
+		cache.Invalidate(orgID)
+		if api := keysChanged.Load(); api != nil {
+			api.KeysChanged(orgID)
+		}
+	}
+	if err := m.openEdge(ctx, met, invalidate); err != nil {
 		return err
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
@@ -258,6 +269,7 @@ func (m *Main) Open(ctx context.Context) error {
 		SIPDomain:          m.Config.sipDomain(),
 		SIPTransports:      m.Config.sipTransports(),
 	})
+	keysChanged.Store(api)
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(met.registry, promhttp.HandlerOpts{}))
 	root.Handle("/", api)
