@@ -36,8 +36,21 @@ type call struct {
 	// the other's ACK comes.
 	reinviteWaits map[string]chan struct{}
 
+	// called is the number whose per-number slot the call holds: the
+	// called number inbound, our from_number outbound (and the agent's
+	// Request-URI user for providers that route by number, either way).
 	called  string
 	hasSlot bool
+	// trunk is the trunk whose call slot the call holds (acquireTrunk),
+	// as it was acquired; nil when none.
+	trunk *switchboard.Trunk
+	// maxDuration ends the call this long after it is connected; 0 means
+	// no limit.
+	maxDuration time.Duration
+	// calleeAnswered is set (by the setup goroutine, which alone reads
+	// it) once an outbound call's callee answered: its 200 waits for our
+	// ACK.
+	calleeAnswered bool
 	// sdes is set when the caller's offer carries SRTP keys (a=crypto):
 	// only TLS targets may then be dialled (tls.go).
 	sdes     bool
@@ -62,7 +75,8 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
 	c := &call{
 		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
-		a: leg{e: e, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
+		maxDuration: e.cfg.MaxCallDuration,
+		a:           leg{e: e, first: true, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
 		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
@@ -86,8 +100,14 @@ func (c *call) orgID() string {
 // fail ends a call that was never connected with o, for in (inFail,
 // inNotSaved or inNotRelayed): the caller gets o.status (unless its
 // transaction already ended, as after a CANCEL, where the transaction
-// layer answered 487) and the record is final.
+// layer answered 487) and the record is final. An outbound call's callee
+// has been told already (CANCEL, or nothing to say) unless it answered:
+// then it gets an ACK that refuses its offer, and a BYE (abandonCallee).
 func (c *call) fail(in input, o outcome) {
+	if c.a.uac {
+		c.abandonCallee(in, o)
+		return
+	}
 	s := c.fire(in, evt{out: o})
 	if !s.taken {
 		return
@@ -115,9 +135,14 @@ func (c *call) release() {
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
 	}
-	// Remembered before the call is forgotten, so a late retransmission
-	// of its INVITE finds one or the other.
-	c.e.recent.add(inviteKey(c.a.req))
+	if c.trunk != nil {
+		c.e.releaseTrunk(c.trunk)
+	}
+	if !c.a.uac {
+		// Remembered before the call is forgotten, so a late
+		// retransmission of its INVITE finds one or the other.
+		c.e.recent.add(inviteKey(c.a.req))
+	}
 	c.e.byA.Delete(c.record.SIPCallID)
 	c.e.byID.Delete(c.record.ID)
 	if b != nil {

@@ -120,10 +120,14 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 }
 
 // relayProvisional passes an agent's 18x to the caller (with its SDP,
-// for early media) and records the first as ringing.
+// for early media) and records the first as ringing. An outbound call's
+// agent rings after its callee answered (stBridging): nothing to relay or
+// record.
 func (c *call) relayProvisional(res *sip.Response) {
 	s := c.fire(in1xx, evt{})
-	if !s.taken {
+	if !s.taken || c.a.uac {
+		// An outbound call's callee answered already: the agent's
+		// ringing is nobody's to hear.
 		return
 	}
 	status := res.StatusCode

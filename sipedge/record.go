@@ -88,6 +88,34 @@ func (c *call) answerLocked(e evt) evt {
 	return e
 }
 
+// calleeAnswerLocked: an outbound call's callee answered (its 2xx holds
+// the offer the agent is dialled with). The record says answered, and the
+// duration counts from here: the callee is on the line. As with
+// answerLocked, a call the timeline never saw ring rings first.
+func (c *call) calleeAnswerLocked(e evt) evt {
+	if c.record.Status == switchboard.CallInitiated {
+		e = c.ringLocked(e)
+	}
+	now := c.e.now()
+	c.record.Status = switchboard.CallAnswered
+	c.record.AnsweredAt = &now
+	e.add(c.eventLocked(switchboard.EventCallAnswered, "", false))
+	return e
+}
+
+// eventAgentConnected is the timeline entry of an outbound call whose
+// agent answered: in_progress. It is the timeline's own (KrosAI's
+// catalogue has no event for it; call.answered was the callee's).
+const eventAgentConnected = "call.agent_connected"
+
+// agentAnswerLocked: the agent of an outbound call answered; its answer
+// is made durable before the callee gets it.
+func (c *call) agentAnswerLocked(e evt) evt {
+	c.record.Status = switchboard.CallInProgress
+	e.add(c.eventLocked(eventAgentConnected, "", true))
+	return e
+}
+
 // connectLocked: the answer is durable. An agent that hung up meanwhile
 // is acted on once the caller has the answer.
 func (c *call) connectLocked(e evt) evt {

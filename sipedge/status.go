@@ -94,6 +94,40 @@ var (
 	outcomeLimit     = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
 )
 
+// calleeOutcome maps the final status of an API-originated call's callee
+// (through the trunk, originate.go) to how the call is recorded: busy on
+// 486/600, no_answer on 408/480, failed with a reason otherwise. The
+// status is kept as the record's sip_status.
+func calleeOutcome(status int) outcome {
+	o := outcome{status: status, call: switchboard.CallFailed, cause: switchboard.HangupRejected}
+	switch {
+	case status == sipBusy || status == sipBusyEverywhere:
+		o.call, o.cause, o.reason = switchboard.CallBusy, switchboard.HangupBusy, "busy"
+	case status == sipTimeout || status == sipUnavailable:
+		o.call, o.cause, o.reason = switchboard.CallNoAnswer, switchboard.HangupNoAnswer, "no_answer"
+	case status == sipDecline:
+		o.reason = "declined"
+	case status == 401 || status == 407:
+		o.reason = "trunk_auth_failed" // no credentials, or the carrier refused ours
+	case status == sipNotFound || status == 484 || status == 604:
+		o.reason = "invalid_number"
+	case status >= 500 && status < 600:
+		o.cause, o.reason = switchboard.HangupNetworkError, "trunk_error"
+	default:
+		o.reason = "callee_rejected"
+	}
+	return o
+}
+
+// Outcomes of API-originated calls that are not a SIP status: no address
+// of the trunk answered; the agent could not be connected once the callee
+// had answered (whatever the agent's own failure, which the timeline
+// tells).
+var (
+	outcomeTrunkUnreachable = outcome{call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "trunk_unreachable"}
+	outcomeAgentUnreachable = outcome{call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_unreachable"}
+)
+
 // hangupBy is who the record says ended a call that failed with o.
 func (o outcome) hangupBy() string {
 	switch o.cause {

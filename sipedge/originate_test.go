@@ -1,0 +1,237 @@
+package sipedge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/callrec"
+	"github.com/switchboard-voice/switchboard/internal/dbtest"
+	"github.com/switchboard-voice/switchboard/internal/sipptest"
+	"github.com/switchboard-voice/switchboard/sqlite"
+)
+
+// origEdge is a running edge with a real store and recorder, for
+// API-originated calls against SIPp carriers and agents.
+type origEdge struct {
+	*Edge
+	db    *sqlite.DB
+	orgID string
+}
+
+// startOrigEdge starts an edge on 127.0.0.1 (port 0) with a SQLite store;
+// tweak may change its configuration. It drains when the test ends.
+func startOrigEdge(t *testing.T, tweak func(*Config)) *origEdge {
+	t.Helper()
+	db, orgID := dbtest.SQLite(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("SWITCHBOARD_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	cfg := Config{
+		Addr: "127.0.0.1:0", Node: "test-node", Routing: db, Logger: log,
+		TryingTimeout: time.Second,
+		OpenRecorder: func(ctx context.Context, node string) (switchboard.CallRecorder, error) {
+			return callrec.Open(ctx, callrec.Config{Store: db, Node: node, Logger: log})
+		},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	e, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.Drain(ctx)
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &origEdge{Edge: e, db: db, orgID: orgID}
+}
+
+// outbound is an API-originated call from +15550001000 to +15550002000
+// through a trunk at the given addresses to the agent at agentURI.
+func (o *origEdge) outbound(agentURI string, trunkAddrs ...string) *switchboard.OutboundCall {
+	return &switchboard.OutboundCall{
+		OrganizationID: o.orgID,
+		Number:         &switchboard.PhoneNumber{ID: "pn_test", OrganizationID: o.orgID, E164: "+15550001000"},
+		To:             "+15550002000",
+		Endpoint: &switchboard.Endpoint{ID: "ep_test", OrganizationID: o.orgID, Type: switchboard.EndpointAgent,
+			URL: agentURI, Status: "active"},
+		Trunk: &switchboard.Trunk{ID: "trk_test", OrganizationID: o.orgID, Address: trunkAddrs[0],
+			FailoverAddresses: trunkAddrs[1:], Transport: "udp", NumberFormat: "e164", Status: "active"},
+		Metadata:    []byte(`{"campaign":"test"}`),
+		RingTimeout: 10 * time.Second,
+	}
+}
+
+// originate places oc and returns its record, failing the test on error.
+func (o *origEdge) originate(t *testing.T, oc *switchboard.OutboundCall) *switchboard.Call {
+	t.Helper()
+	c, err := o.Originate(t.Context(), oc)
+	if err != nil {
+		t.Fatalf("originate: %v", err)
+	}
+	if c.Status != switchboard.CallInitiated || c.Direction != switchboard.DirectionOutbound ||
+		c.FromNumber != oc.Number.E164 || c.ToNumber != oc.To || c.Node != "test-node" {
+		t.Fatalf("originated record %+v", c)
+	}
+	// Durable before Originate returned.
+	stored, err := o.db.FindCall(t.Context(), o.orgID, c.ID)
+	if err != nil {
+		t.Fatalf("the initiated record is not stored: %v", err)
+	}
+	if *stored.PhoneNumberID != "pn_test" || *stored.EndpointID != "ep_test" {
+		t.Errorf("stored record %+v", stored)
+	}
+	return c
+}
+
+// waitStatus polls the stored record until it has one of the statuses,
+// and returns it.
+func (o *origEdge) waitStatus(t *testing.T, id string, statuses ...string) *switchboard.Call {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last *switchboard.Call
+	for time.Now().Before(deadline) {
+		c, err := o.db.FindCall(t.Context(), o.orgID, id)
+		if err == nil {
+			last = c
+			if slices.Contains(statuses, c.Status) {
+				return c
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("call %s never reached %v; last %+v", id, statuses, last)
+	return nil
+}
+
+// waitLive polls until the edge holds no live call.
+func (o *origEdge) waitIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for o.LiveCalls() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still live", o.LiveCalls())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// timeline returns the types of the call's timeline entries, in order.
+func (o *origEdge) timeline(t *testing.T, id string) []string {
+	t.Helper()
+	evs, err := o.db.ListCallEvents(t.Context(), o.orgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	return types
+}
+
+// scenario is the path of one of this package's SIPp scenarios.
+func scenario(name string) string {
+	p, _ := filepath.Abs(filepath.Join("testdata", "sipp", name+".xml"))
+	return p
+}
+
+// sipURI is a sip: URI for a SIPp at addr.
+func sipURI(user, addr string) string { return "sip:" + user + "@" + addr }
+
+// deadAddr is an address on which nothing answers SIP over UDP.
+func deadAddr(t *testing.T, ip string) string {
+	return net.JoinHostPort(ip, strconv.Itoa(sipptest.FreePort(t, "udp", ip)))
+}
+
+// ackPorts returns the media ports of the SDP in the ACK the carrier
+// received.
+func ackPorts(t *testing.T, r sipptest.Result) []int {
+	t.Helper()
+	acks := r.Requests("ACK")
+	if len(acks) == 0 {
+		t.Fatalf("the carrier got no ACK\n%s", r.Diagnostics())
+	}
+	return mediaPorts([]byte(acks[len(acks)-1].Body))
+}
+
+// TestOriginateCompleted: the callee answers with an offer, the agent
+// gets it (with the outbound headers, and our number as the Request-URI
+// user for a provider that routes by number) and answers, the callee
+// gets that answer in its ACK; then either side's BYE completes the call.
+func TestOriginateCompleted(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ip       string
+		carrier, agent string
+		by, cause      string
+	}{
+		{"callee hangs up", "127.0.2.1", scenario("carrier_bye_first"), "uas_answer", switchboard.HangupByCaller, switchboard.HangupUser},
+		{"agent hangs up", "127.0.2.2", "uas_carrier_late_offer", "uas_bye_first", switchboard.HangupByAgent, switchboard.HangupAgent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := startOrigEdge(t, nil)
+			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.carrier, IP: tc.ip, Calls: 1,
+				ExtraArgs: []string{"-d", "300"}})
+			agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.agent, IP: tc.ip, Calls: 1})
+			oc := o.outbound(sipURI("agent", agent.Addr()), carrier.Addr())
+			oc.Endpoint.ProviderConfig = &switchboard.ProviderConfig{Provider: switchboard.ProviderLiveKit}
+			c := o.originate(t, oc)
+
+			cr := carrier.Wait(20 * time.Second)
+			cr.ExpectCalls(t, 1, 0)
+			ar := agent.Wait(20 * time.Second)
+			ar.ExpectCalls(t, 1, 0)
+			if ports := ackPorts(t, cr); len(ports) != 1 || ports[0] == 0 {
+				t.Errorf("the callee's ACK answers with ports %v, want the agent's", ports)
+			}
+			inv := cr.Requests("INVITE")[0]
+			if inv.Body != "" || inv.Header("X-Switchboard-Call-Id") != c.ID {
+				t.Errorf("callee INVITE body %q, X-Switchboard-Call-Id %q", inv.Body, inv.Header("X-Switchboard-Call-Id"))
+			}
+			ainv := ar.Requests("INVITE")[0]
+			if u := sipptest.URIUser(ainv.RequestURI); u != oc.Number.E164 {
+				t.Errorf("agent Request-URI user %q, want our number %s", u, oc.Number.E164)
+			}
+			for h, want := range map[string]string{"X-Switchboard-Direction": "outbound", "X-Switchboard-To": oc.To, "X-Switchboard-Call-Id": c.ID} {
+				if got := ainv.Header(h); got != want {
+					t.Errorf("agent INVITE %s: %q, want %q", h, got, want)
+				}
+			}
+			if !strings.Contains(ainv.Body, "o=callee") {
+				t.Errorf("the agent's INVITE does not carry the callee's offer:\n%s", ainv.Body)
+			}
+
+			got := o.waitStatus(t, c.ID, switchboard.CallCompleted)
+			if got.HangupBy != tc.by || got.HangupCause != tc.cause || got.AnsweredAt == nil || got.CompletedAt == nil ||
+				got.Direction != switchboard.DirectionOutbound {
+				t.Errorf("record %+v, want completed by %s (%s)", got, tc.by, tc.cause)
+			}
+			want := []string{switchboard.EventCallInitiated, switchboard.EventCallRinging, switchboard.EventCallAnswered,
+				eventAgentConnected, switchboard.EventCallCompleted}
+			if tl := o.timeline(t, c.ID); !slices.Equal(tl, want) {
+				t.Errorf("timeline %v, want %v", tl, want)
+			}
+			o.waitIdle(t)
+		})
+	}
+}
