@@ -2,6 +2,7 @@ package sipedge
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -232,6 +233,242 @@ func TestOriginateCompleted(t *testing.T) {
 				t.Errorf("timeline %v, want %v", tl, want)
 			}
 			o.waitIdle(t)
+		})
+	}
+}
+
+// TestOriginateNotAnswered: the callee is busy, does not answer in time,
+// or is hung up on through the API while it rings (the 200 crossing the
+// CANCEL too); the agent is never called.
+func TestOriginateNotAnswered(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ip, carrier string
+		ring              time.Duration
+		hangup            bool // through the API once the callee rings
+		status, reason    string
+		sipStatus         int
+		refusedACK        bool // the callee's 200 crossed our CANCEL
+	}{
+		{"busy", "127.0.2.10", "uas_busy", 0, false, switchboard.CallBusy, "busy", 486, false},
+		{"no answer", "127.0.2.11", "uas_ring", time.Second, false, switchboard.CallNoAnswer, "ring_timeout", 480, false},
+		{"hangup API while ringing", "127.0.2.12", "uas_ring", 0, true, switchboard.CallCanceled, "hangup_api", 487, false},
+		{"answer crosses the CANCEL", "127.0.2.13", scenario("carrier_answer_on_cancel"), 0, true, switchboard.CallCanceled, "hangup_api", 487, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := startOrigEdge(t, nil)
+			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.carrier, IP: tc.ip, Calls: 1})
+			// An agent that would fail the test if it were called.
+			agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: tc.ip, Calls: 1})
+			oc := o.outbound(sipURI("agent", agent.Addr()), carrier.Addr())
+			if tc.ring > 0 {
+				oc.RingTimeout = tc.ring
+			}
+			c := o.originate(t, oc)
+			if tc.hangup {
+				o.waitStatus(t, c.ID, switchboard.CallRinging)
+				if err := o.Hangup(t.Context(), o.orgID, c.ID); err != nil {
+					t.Fatalf("hangup: %v", err)
+				}
+			}
+			cr := carrier.Wait(20 * time.Second)
+			cr.ExpectCalls(t, 1, 0)
+			got := o.waitStatus(t, c.ID, tc.status)
+			if got.FailureReason != tc.reason || got.SIPStatus != tc.sipStatus || got.AnsweredAt != nil || got.CompletedAt == nil {
+				t.Errorf("record %+v, want %s (%s, %d)", got, tc.status, tc.reason, tc.sipStatus)
+			}
+			if tc.refusedACK {
+				if ports := ackPorts(t, cr); !slices.Equal(ports, []int{0}) {
+					t.Errorf("the callee's ACK has ports %v, want the refusal [0]", ports)
+				}
+			}
+			o.waitIdle(t)
+			if n := len(agent.Stop().Requests("INVITE")); n != 0 {
+				t.Errorf("the agent got %d INVITEs, want none", n)
+			}
+			if n := o.perTrunk.live("trk_test"); n != 0 {
+				t.Errorf("%d trunk slots still taken", n)
+			}
+		})
+	}
+}
+
+// TestOriginateAgentFails: once the callee answered, an agent that fails
+// (503, or unreachable) leaves the callee with an ACK that refuses its
+// offer and a BYE; the call fails as agent_unreachable.
+func TestOriginateAgentFails(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ip string
+		agent    string // a scenario, or "" for an address nobody answers
+	}{
+		{"agent answers 503", "127.0.2.20", "uas_503"},
+		{"agent unreachable", "127.0.2.21", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := startOrigEdge(t, nil)
+			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: tc.ip, Calls: 1})
+			agentAddr := deadAddr(t, tc.ip)
+			var agent *sipptest.Process
+			if tc.agent != "" {
+				agent = sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.agent, IP: tc.ip, Calls: 1})
+				agentAddr = agent.Addr()
+			}
+			c := o.originate(t, o.outbound(sipURI("agent", agentAddr), carrier.Addr()))
+			cr := carrier.Wait(20 * time.Second)
+			cr.ExpectCalls(t, 1, 0)
+			if ports := ackPorts(t, cr); !slices.Equal(ports, []int{0}) {
+				t.Errorf("the callee's ACK has ports %v, want the refusal [0]", ports)
+			}
+			if n := len(cr.Requests("BYE")); n != 1 {
+				t.Errorf("the callee got %d BYEs, want 1", n)
+			}
+			if agent != nil {
+				agent.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+			}
+			got := o.waitStatus(t, c.ID, switchboard.CallFailed)
+			if got.FailureReason != "agent_unreachable" || got.HangupCause != switchboard.HangupNetworkError {
+				t.Errorf("record %+v, want failed agent_unreachable", got)
+			}
+			tl := o.timeline(t, c.ID)
+			if !slices.Contains(tl, switchboard.EventCallAnswered) || !slices.Contains(tl, "call.target_failed") ||
+				tl[len(tl)-1] != switchboard.EventCallFailed {
+				t.Errorf("timeline %v", tl)
+			}
+			o.waitIdle(t)
+		})
+	}
+}
+
+// TestOriginateHangupConnected: the hangup API on a connected outbound
+// call BYEs both sides and completes it.
+func TestOriginateHangupConnected(t *testing.T) {
+	t.Parallel()
+	const ip = "127.0.2.30"
+	o := startOrigEdge(t, nil)
+	carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: ip, Calls: 1})
+	agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: ip, Calls: 1})
+	c := o.originate(t, o.outbound(sipURI("agent", agent.Addr()), carrier.Addr()))
+	o.waitStatus(t, c.ID, switchboard.CallInProgress)
+	if err := o.Hangup(t.Context(), o.orgID, c.ID); err != nil {
+		t.Fatalf("hangup: %v", err)
+	}
+	carrier.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+	agent.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+	got := o.waitStatus(t, c.ID, switchboard.CallCompleted)
+	if got.HangupBy != switchboard.HangupByAPI || got.HangupCause != switchboard.HangupNormalClearing {
+		t.Errorf("record %+v, want completed through the API", got)
+	}
+	o.waitIdle(t)
+	var se *switchboard.Error
+	if err := o.Hangup(t.Context(), o.orgID, c.ID); !errors.As(err, &se) || se.Code != switchboard.ECodeCallNotFound {
+		t.Errorf("hangup of an ended call: %v, want %s", err, switchboard.ECodeCallNotFound)
+	}
+}
+
+// TestOriginateTrunk: the callee is reached through the trunk's failover
+// address when the first is down, and with the trunk's credentials when
+// the carrier challenges (401 and 407).
+func TestOriginateTrunk(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ip, carrier string
+		vars              map[string]string
+		failover          bool
+	}{
+		{"failover", "127.0.2.40", "uas_carrier_late_offer", nil, true},
+		{"digest 401", "127.0.2.41", "uas_auth_401", map[string]string{"username": "trunkuser", "password": "trunkpass"}, false},
+		{"digest 407", "127.0.2.42", "uas_auth", map[string]string{"username": "trunkuser"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := startOrigEdge(t, nil)
+			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.carrier, IP: tc.ip, Calls: 1, Vars: tc.vars})
+			agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_bye_first", IP: tc.ip, Calls: 1})
+			addrs := []string{carrier.Addr()}
+			if tc.failover {
+				addrs = []string{deadAddr(t, tc.ip), carrier.Addr()}
+			}
+			oc := o.outbound(sipURI("agent", agent.Addr()), addrs...)
+			oc.Trunk.AuthUsername, oc.Trunk.AuthPassword = "trunkuser", "trunkpass"
+			c := o.originate(t, oc)
+			cr := carrier.Wait(20 * time.Second)
+			cr.ExpectCalls(t, 1, 0)
+			agent.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+			got := o.waitStatus(t, c.ID, switchboard.CallCompleted)
+			if got.HangupBy != switchboard.HangupByAgent {
+				t.Errorf("record %+v, want completed by the agent", got)
+			}
+			if tc.name == "digest 407" {
+				invs := cr.Requests("INVITE")
+				if len(invs) != 2 {
+					t.Fatalf("the carrier got %d INVITEs, want 2", len(invs))
+				}
+				if err := invs[1].VerifyDigest("trunkuser", "trunkpass"); err != nil {
+					t.Errorf("digest of the second INVITE: %v", err)
+				}
+			}
+			tl := o.timeline(t, c.ID)
+			if tc.failover != slices.Contains(tl, "call.target_failed") {
+				t.Errorf("timeline %v: a failed target %v, want %v", tl, !tc.failover, tc.failover)
+			}
+			o.waitIdle(t)
+		})
+	}
+}
+
+// TestOriginateLimits: at the trunk's max_concurrent_calls, or the
+// number's limit of live calls, a call is refused with
+// CONCURRENT_LIMIT_EXCEEDED, places nothing and records nothing; the
+// slot is free again once the live call ended. A draining node refuses
+// with SERVICE_UNAVAILABLE.
+func TestOriginateLimits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ip string
+		tweak    func(*Config)
+		trunkMax int
+	}{
+		{"trunk", "127.0.2.50", nil, 1},
+		{"number", "127.0.2.51", func(c *Config) { c.MaxCallsPerNumber = 1 }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := startOrigEdge(t, tc.tweak)
+			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_ring", IP: tc.ip, Calls: 1})
+			oc := o.outbound(sipURI("agent", deadAddr(t, tc.ip)), carrier.Addr())
+			oc.Trunk.MaxConcurrentCalls = tc.trunkMax
+			first := o.originate(t, oc)
+			o.waitStatus(t, first.ID, switchboard.CallRinging)
+
+			_, err := o.Originate(t.Context(), oc)
+			var se *switchboard.Error
+			if !errors.As(err, &se) || se.Code != switchboard.ECodeConcurrentLimit {
+				t.Fatalf("second call: %v, want %s", err, switchboard.ECodeConcurrentLimit)
+			}
+			if _, n, err := o.db.ListCalls(t.Context(), o.orgID, switchboard.CallFilter{}); err != nil || n != 1 {
+				t.Errorf("%d calls recorded (%v), want only the first", n, err)
+			}
+
+			if err := o.Hangup(t.Context(), o.orgID, first.ID); err != nil {
+				t.Fatal(err)
+			}
+			carrier.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+			o.waitStatus(t, first.ID, switchboard.CallCanceled)
+			o.waitIdle(t)
+			if !o.acquireTrunk(oc.Trunk) || !o.acquireNumber(oc.Number.E164) {
+				t.Fatal("the slots were not given back")
+			}
+			o.releaseTrunk(oc.Trunk)
+			o.releaseNumber(oc.Number.E164)
+
+			o.Drain(t.Context())
+			_, err = o.Originate(t.Context(), oc)
+			if !errors.As(err, &se) || se.Code != switchboard.ECodeUnavailable {
+				t.Errorf("call while draining: %v, want %s", err, switchboard.ECodeUnavailable)
+			}
 		})
 	}
 }
