@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of an outbound call request.
@@ -109,7 +110,10 @@ func metadataObject(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
 	}
-	if raw[0] != '{' || !json.Valid(raw) {
+	// json.Valid does not look at the bytes inside strings, and the
+	// metadata is stored as sent: invalid UTF-8 would be refused by
+	// PostgreSQL, and returned garbled by either store.
+	if raw[0] != '{' || !json.Valid(raw) || !utf8.Valid(raw) {
 		return nil, FieldError("metadata", "metadata must be a JSON object")
 	}
 	var buf bytes.Buffer
