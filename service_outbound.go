@@ -70,7 +70,7 @@ func (req OutboundCallRequest) check() (outboundRequest, error) {
 		return out, err
 	}
 	if req.EndpointID != "" && !ValidID(PrefixEndpoint, req.EndpointID) {
-		return out, Errorf(ECodeEndpointNotFound, "Endpoint %s not found.", req.EndpointID)
+		return out, endpointNotFound(req.EndpointID) // an ID of another kind, as lookup answers it
 	}
 	out.endpointID = req.EndpointID
 	if req.MaxDuration < 0 || req.MaxDuration > MaxOutboundDuration {
