@@ -480,6 +480,8 @@ func TestOperations(t *testing.T) {
 		"PATCH /v1/webhooks/{id}",
 		"POST /v1/calls/{id}/hangup",
 		"POST /v1/endpoints",
+		"POST /v1/outbound-call",
+		"POST /v1/outbound-calls",
 		"POST /v1/phone-numbers",
 		"POST /v1/phone-numbers/{id}/sip-credentials/rotate",
 		"POST /v1/trunks",

@@ -611,6 +611,9 @@ var (
 		// a number's SIP credentials: no endpoint refers to them, and
 		// numbers are not cached
 		"RotateSIPCredentials", "SIPCredentials",
+		// an outbound call's checks: they change nothing, and read the
+		// endpoint, with its secrets, from the database
+		"PrepareOutboundCall",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}
