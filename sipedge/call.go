@@ -51,6 +51,9 @@ type call struct {
 	// it) once an outbound call's callee answered: its 200 waits for our
 	// ACK.
 	calleeAnswered bool
+	// agentRang is set (by the setup goroutine) once an outbound call's
+	// agent first rang.
+	agentRang bool
 	// sdes is set when the caller's offer carries SRTP keys (a=crypto):
 	// only TLS targets may then be dialled (tls.go).
 	sdes     bool
@@ -102,9 +105,15 @@ func (c *call) orgID() string {
 // transaction already ended, as after a CANCEL, where the transaction
 // layer answered 487) and the record is final. An outbound call's callee
 // has been told already (CANCEL, or nothing to say) unless it answered:
-// then it gets an ACK that refuses its offer, and a BYE (abandonCallee).
+// then it gets an ACK that refuses its offer, and a BYE (abandonCallee),
+// and a failure of the agent's setup is recorded as agent_unreachable; a
+// hangup, a cancel or the drain keeps its own outcome.
 func (c *call) fail(in input, o outcome) {
 	if c.a.uac {
+		if c.calleeAnswered && (errors.Is(context.Cause(c.setup), errAgentSetup) || !isStopOutcome(o)) {
+			// The agent's setup failed (the timeline says how).
+			o = outcomeAgentUnreachable
+		}
 		c.abandonCallee(in, o)
 		return
 	}

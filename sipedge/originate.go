@@ -124,6 +124,13 @@ func (c *call) originate(targets []target, oc *switchboard.OutboundCall) {
 		return
 	}
 	c.calleeAnswered = true
+	if len(c.a.res.Body()) == 0 {
+		// A 200 without the offer our INVITE asked for: nothing to give
+		// the agent, and nothing to answer.
+		c.event("call.target_failed", "the callee answered without an SDP offer", true)
+		c.abandonCallee(inFail, outcomeNoOffer)
+		return
+	}
 	c.sdes = hasSDESKeys(c.a.res.Body())
 	// The agent's setup is bounded as a whole. Only this goroutine reads
 	// c.setup (dial, askWebhook, stopOutcome), so it may be replaced here;
@@ -197,9 +204,9 @@ func (c *call) callTrunk(t target, deadline time.Time) dialResult {
 				a.res, a.inviteTx = res, tx
 				c.save(c.fire(inAnswerA, evt{}))
 				return dialResult{answered: true}
-			case (res.StatusCode == 401 || res.StatusCode == 407) && !authTried && t.trunk != nil && t.trunk.AuthUsername != "":
+			case (res.StatusCode == 401 || res.StatusCode == 407) && !authTried && t.credentials() != nil:
 				authTried = true
-				next, err := withDigest(a.req, res, &switchboard.SIPCredentials{Username: t.trunk.AuthUsername, Password: t.trunk.AuthPassword})
+				next, err := withDigest(a.req, res, t.credentials())
 				if err != nil {
 					e.log.Info("carrier digest challenge not answerable", "call_id", c.record.ID, "err", err)
 					return dialResult{final: true, out: calleeOutcome(res.StatusCode)}
@@ -245,24 +252,18 @@ func (c *call) callTrunk(t target, deadline time.Time) dialResult {
 	}
 }
 
-// abandonCallee is fail for an outbound call. While the callee rings, the
-// setup has told it already (CANCEL) or there is nothing to tell; once it
-// answered, its 200 waits for our ACK: the ACK goes with an answer that
-// refuses every stream of its offer, then a BYE ends the dialog. A
-// failure of the agent's setup then is recorded as agent_unreachable
-// (the timeline says what the agent did); a hangup, a cancel or the drain
-// keeps its own outcome.
+// abandonCallee is fail for an outbound call, with o as fail made it.
+// While the callee rings, the setup has told it already (CANCEL) or there
+// is nothing to tell; once it answered, its 200 waits for our ACK: the
+// ACK goes with an answer that refuses every stream of its offer, then a
+// BYE ends the dialog.
 func (c *call) abandonCallee(in input, o outcome) {
-	held := c.calleeAnswered
-	if held && (errors.Is(context.Cause(c.setup), errAgentSetup) || !isStopOutcome(o)) {
-		o = outcomeAgentUnreachable
-	}
 	s := c.fire(in, evt{out: o})
 	if !s.taken {
 		return
 	}
 	c.save(s)
-	if held {
+	if c.calleeAnswered {
 		c.a.ack(c.a.inviteTx) // no answer given: the refusal
 		c.a.bye()
 	}

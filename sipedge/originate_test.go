@@ -2,6 +2,7 @@ package sipedge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -40,7 +41,7 @@ func startOrigEdge(t *testing.T, tweak func(*Config)) *origEdge {
 	}
 	cfg := Config{
 		Addr: "127.0.0.1:0", Node: "test-node", Routing: db, Logger: log,
-		TryingTimeout: time.Second,
+		TryingTimeout: 2 * time.Second, // short, for the dead addresses; not too short for a busy machine
 		OpenRecorder: func(ctx context.Context, node string) (switchboard.CallRecorder, error) {
 			return callrec.Open(ctx, callrec.Config{Store: db, Node: node, Logger: log})
 		},
@@ -149,7 +150,8 @@ func (o *origEdge) timeline(t *testing.T, id string) []string {
 	return types
 }
 
-// scenario is the path of one of this package's SIPp scenarios.
+// scenario is the absolute path of one of this package's SIPp scenarios
+// (SIPp runs in a directory of its own).
 func scenario(name string) string {
 	p, _ := filepath.Abs(filepath.Join("testdata", "sipp", name+".xml"))
 	return p
@@ -183,18 +185,31 @@ func TestOriginateCompleted(t *testing.T) {
 	for _, tc := range []struct {
 		name, ip       string
 		carrier, agent string
+		agentVars      map[string]string
+		maxDuration    time.Duration
 		by, cause      string
 	}{
-		{"callee hangs up", "127.0.2.1", scenario("carrier_bye_first"), "uas_answer", switchboard.HangupByCaller, switchboard.HangupUser},
-		{"agent hangs up", "127.0.2.2", "uas_carrier_late_offer", "uas_bye_first", switchboard.HangupByAgent, switchboard.HangupAgent},
+		{"callee hangs up", "127.0.2.1", scenario("carrier_bye_first"), "uas_answer", nil, 0, switchboard.HangupByCaller, switchboard.HangupUser},
+		{"agent hangs up", "127.0.2.2", "uas_carrier_late_offer", "uas_bye_first", nil, 0, switchboard.HangupByAgent, switchboard.HangupAgent},
+		// The agent answers after the callee's INVITE transaction is
+		// gone (Timer M, the transaction linger): the ACK still goes.
+		{"slow agent", "127.0.2.3", scenario("carrier_bye_first"), "uas_answer", map[string]string{"ring": "5000"}, 0,
+			switchboard.HangupByCaller, switchboard.HangupUser},
+		{"maximum duration", "127.0.2.4", "uas_carrier_late_offer", "uas_answer", nil, 500 * time.Millisecond,
+			switchboard.HangupBySystem, switchboard.HangupTimeout},
+		// The callee puts the call on hold (a re-INVITE relayed to the
+		// agent, its answer back), then hangs up.
+		{"callee re-INVITE", "127.0.2.5", scenario("carrier_reinvite"), scenario("../../../cmd/switchboard/testdata/sipp/uas_reinvite"), nil, 0,
+			switchboard.HangupByCaller, switchboard.HangupUser},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			o := startOrigEdge(t, nil)
 			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.carrier, IP: tc.ip, Calls: 1,
 				ExtraArgs: []string{"-d", "300"}})
-			agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.agent, IP: tc.ip, Calls: 1})
+			agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: tc.agent, IP: tc.ip, Calls: 1, Vars: tc.agentVars})
 			oc := o.outbound(sipURI("agent", agent.Addr()), carrier.Addr())
+			oc.MaxDuration = tc.maxDuration
 			oc.Endpoint.ProviderConfig = &switchboard.ProviderConfig{Provider: switchboard.ProviderLiveKit}
 			c := o.originate(t, oc)
 
@@ -228,7 +243,7 @@ func TestOriginateCompleted(t *testing.T) {
 				t.Errorf("record %+v, want completed by %s (%s)", got, tc.by, tc.cause)
 			}
 			want := []string{switchboard.EventCallInitiated, switchboard.EventCallRinging, switchboard.EventCallAnswered,
-				eventAgentConnected, switchboard.EventCallCompleted}
+				eventAgentRinging, eventAgentConnected, switchboard.EventCallCompleted}
 			if tl := o.timeline(t, c.ID); !slices.Equal(tl, want) {
 				t.Errorf("timeline %v, want %v", tl, want)
 			}
@@ -471,4 +486,114 @@ func TestOriginateLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOriginateBridging: what ends a call while its agent is being
+// dialled (the callee answered): the hangup API cancels the ringing agent
+// and the callee gets the refused ACK and a BYE (canceled); a callee 200
+// without an offer is refused at once (failed, callee_no_offer).
+func TestOriginateBridging(t *testing.T) {
+	t.Parallel()
+	t.Run("hangup API", func(t *testing.T) {
+		t.Parallel()
+		const ip = "127.0.2.60"
+		o := startOrigEdge(t, nil)
+		carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: ip, Calls: 1})
+		agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_ring", IP: ip, Calls: 1})
+		c := o.originate(t, o.outbound(sipURI("agent", agent.Addr()), carrier.Addr()))
+		o.waitStatus(t, c.ID, switchboard.CallAnswered)
+		// Hung up once the agent rings.
+		deadline := time.Now().Add(10 * time.Second)
+		for !slices.Contains(o.timeline(t, c.ID), eventAgentRinging) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the agent never rang: %v", o.timeline(t, c.ID))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := o.Hangup(t.Context(), o.orgID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		agent.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+		cr := carrier.Wait(20 * time.Second)
+		cr.ExpectCalls(t, 1, 0)
+		if ports := ackPorts(t, cr); !slices.Equal(ports, []int{0}) {
+			t.Errorf("the callee's ACK has ports %v, want the refusal [0]", ports)
+		}
+		got := o.waitStatus(t, c.ID, switchboard.CallCanceled)
+		if got.FailureReason != "hangup_api" || got.HangupBy != switchboard.HangupByAPI {
+			t.Errorf("record %+v", got)
+		}
+		o.waitIdle(t)
+	})
+	t.Run("no offer", func(t *testing.T) {
+		t.Parallel()
+		const ip = "127.0.2.61"
+		o := startOrigEdge(t, nil)
+		carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: scenario("carrier_no_offer"), IP: ip, Calls: 1})
+		agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: ip, Calls: 1})
+		c := o.originate(t, o.outbound(sipURI("agent", agent.Addr()), carrier.Addr()))
+		carrier.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+		got := o.waitStatus(t, c.ID, switchboard.CallFailed)
+		if got.FailureReason != "callee_no_offer" {
+			t.Errorf("record %+v", got)
+		}
+		o.waitIdle(t)
+		if n := len(agent.Stop().Requests("INVITE")); n != 0 {
+			t.Errorf("the agent got %d INVITEs", n)
+		}
+	})
+}
+
+// TestOriginateWebhookEndpoint: a webhook endpoint is asked, once the
+// callee answered, with call.initiated for an outbound call, and the
+// target of its reply gets the agent INVITE with the reply's headers.
+func TestOriginateWebhookEndpoint(t *testing.T) {
+	t.Parallel()
+	const ip = "127.0.2.70"
+	agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_bye_first", IP: ip, Calls: 1})
+	asked := make(chan []byte, 1)
+	o := startOrigEdge(t, func(c *Config) {
+		c.Ask = func(_ context.Context, url, secret, _ string, body []byte) ([]byte, error) {
+			if url != "https://hooks.example/route" || secret != "whsec_test" {
+				t.Errorf("asked %s with secret %q", url, secret)
+			}
+			asked <- body
+			return []byte(`{"action":"dial","targets":[{"uri":"` + sipURI("agent", agent.Addr()) + `","headers":{"X-Lead":"42"}}]}`), nil
+		}
+	})
+	carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: ip, Calls: 1})
+	oc := o.outbound("", carrier.Addr())
+	oc.Endpoint.Type, oc.Endpoint.URL, oc.Endpoint.Secret = switchboard.EndpointWebhook, "https://hooks.example/route", "whsec_test"
+	c := o.originate(t, oc)
+
+	var body []byte
+	select {
+	case body = <-asked:
+	case <-time.After(20 * time.Second):
+		got, _ := o.db.FindCall(t.Context(), o.orgID, c.ID)
+		t.Fatalf("the webhook endpoint was never asked; record %+v, timeline %v", got, o.timeline(t, c.ID))
+	}
+	var msg struct {
+		Event string `json:"event"`
+		Data  struct {
+			switchboard.CallEventData
+			SIP webhookSIP `json:"sip"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if d := msg.Data; msg.Event != switchboard.EventCallInitiated || d.CallID != c.ID || d.Direction != switchboard.DirectionOutbound ||
+		d.ToNumber != oc.To || d.FromNumber != oc.Number.E164 || d.Status != switchboard.CallAnswered || d.SIP.CallID != c.SIPCallID ||
+		d.SIP.SourceIP != "" || len(d.SIP.Headers) != 0 {
+		t.Errorf("call.initiated asked: %s", body)
+	}
+	carrier.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+	ar := agent.Wait(20 * time.Second)
+	ar.ExpectCalls(t, 1, 0)
+	if inv := ar.Requests("INVITE")[0]; inv.Header("X-Lead") != "42" || inv.Header("X-Switchboard-Direction") != "outbound" {
+		t.Errorf("agent INVITE headers %v", inv.Headers)
+	}
+	o.waitStatus(t, c.ID, switchboard.CallCompleted)
+	o.waitIdle(t)
 }

@@ -103,10 +103,13 @@ func (c *call) calleeAnswerLocked(e evt) evt {
 	return e
 }
 
-// eventAgentConnected is the timeline entry of an outbound call whose
-// agent answered: in_progress. It is the timeline's own (KrosAI's
-// catalogue has no event for it; call.answered was the callee's).
-const eventAgentConnected = "call.agent_connected"
+// The timeline's own entries of an outbound call's agent (KrosAI's
+// catalogue has no event for them; call.ringing and call.answered were
+// the callee's): it rang, and it answered (in_progress).
+const (
+	eventAgentRinging   = "call.agent_ringing"
+	eventAgentConnected = "call.agent_connected"
+)
 
 // agentAnswerLocked: the agent of an outbound call answered; its answer
 // is made durable before the callee gets it.

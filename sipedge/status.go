@@ -122,10 +122,13 @@ func calleeOutcome(status int) outcome {
 // Outcomes of API-originated calls that are not a SIP status: no address
 // of the trunk answered; the agent could not be connected once the callee
 // had answered (whatever the agent's own failure, which the timeline
-// tells).
+// tells); the callee answered without an offer.
 var (
 	outcomeTrunkUnreachable = outcome{call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "trunk_unreachable"}
 	outcomeAgentUnreachable = outcome{call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_unreachable"}
+	// outcomeNoOffer: the callee's 200 had no SDP offer (its carrier does
+	// not take an INVITE without one as RFC 3261 §13.2.1 says it must).
+	outcomeNoOffer = outcome{call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "callee_no_offer"}
 )
 
 // hangupBy is who the record says ended a call that failed with o.
