@@ -106,13 +106,18 @@ func (c *call) orgID() string {
 // layer answered 487) and the record is final. An outbound call's callee
 // has been told already (CANCEL, or nothing to say) unless it answered:
 // then it gets an ACK that refuses its offer, and a BYE (abandonCallee),
-// and a failure of the agent's setup is recorded as agent_unreachable; a
-// hangup, a cancel or the drain keeps its own outcome.
+// and a failure of the agent's setup is recorded as agent_unreachable, a
+// hangup through the API as completed (the callee did answer); a cancel
+// or the drain keeps its own outcome.
 func (c *call) fail(in input, o outcome) {
 	if c.a.uac {
-		if c.calleeAnswered && (errors.Is(context.Cause(c.setup), errAgentSetup) || !isStopOutcome(o)) {
+		switch {
+		case !c.calleeAnswered:
+		case errors.Is(context.Cause(c.setup), errAgentSetup) || !isStopOutcome(o):
 			// The agent's setup failed (the timeline says how).
 			o = outcomeAgentUnreachable
+		case o == outcomeAPI:
+			o = outcomeAPIAnswered
 		}
 		c.abandonCallee(in, o)
 		return

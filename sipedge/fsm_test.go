@@ -124,3 +124,22 @@ func TestTransitionRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestTransitionAPIAfterCalleeAnswer: an outbound call hung up through the
+// API once its callee answered, before its agent was connected, ends as an
+// answered call hung up: completed, answered_at kept.
+func TestTransitionAPIAfterCalleeAnswer(t *testing.T) {
+	t.Parallel()
+	e := &Edge{now: switchboard.SystemClock, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{e: e, record: switchboard.Call{ID: "call_test", Status: switchboard.CallInitiated}}
+	c.fire(inRouted, evt{})
+	c.fire(inAnswerA, evt{})
+	s := c.fire(inFail, evt{out: outcomeAPIAnswered})
+	if s.to != stEnded || s.n != 1 || s.upd[0].Events[0].Type != switchboard.EventCallCompleted {
+		t.Fatalf("step %+v", s)
+	}
+	if r := c.record; r.Status != switchboard.CallCompleted || r.AnsweredAt == nil || r.CompletedAt == nil ||
+		r.HangupBy != switchboard.HangupByAPI || r.HangupCause != switchboard.HangupNormalClearing {
+		t.Errorf("record %+v", r)
+	}
+}

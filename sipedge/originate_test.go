@@ -490,8 +490,9 @@ func TestOriginateLimits(t *testing.T) {
 
 // TestOriginateBridging: what ends a call while its agent is being
 // dialled (the callee answered): the hangup API cancels the ringing agent
-// and the callee gets the refused ACK and a BYE (canceled); a callee 200
-// without an offer is refused at once (failed, callee_no_offer).
+// and the callee gets the refused ACK and a BYE (completed: the callee
+// had answered); a callee 200 without an offer is refused at once
+// (failed, callee_no_offer).
 func TestOriginateBridging(t *testing.T) {
 	t.Parallel()
 	t.Run("hangup API", func(t *testing.T) {
@@ -519,9 +520,12 @@ func TestOriginateBridging(t *testing.T) {
 		if ports := ackPorts(t, cr); !slices.Equal(ports, []int{0}) {
 			t.Errorf("the callee's ACK has ports %v, want the refusal [0]", ports)
 		}
-		got := o.waitStatus(t, c.ID, switchboard.CallCanceled)
-		if got.FailureReason != "hangup_api" || got.HangupBy != switchboard.HangupByAPI {
-			t.Errorf("record %+v", got)
+		got := o.waitStatus(t, c.ID, switchboard.CallCompleted)
+		if got.HangupCause != switchboard.HangupNormalClearing || got.HangupBy != switchboard.HangupByAPI || got.AnsweredAt == nil {
+			t.Errorf("record %+v, want completed through the API, answered", got)
+		}
+		if tl := o.timeline(t, c.ID); tl[len(tl)-1] != switchboard.EventCallCompleted {
+			t.Errorf("timeline %v", tl)
 		}
 		o.waitIdle(t)
 	})

@@ -135,9 +135,17 @@ func (c *call) agentGoneLocked(e evt) evt {
 }
 
 // failLocked: a call that was never connected ends with e.out. An answer
-// that was not made durable, or not passed on, is no answer.
+// that was not made durable, or not passed on, is no answer; but an
+// outbound callee who answered did (outcomeAPIAnswered).
 func (c *call) failLocked(e evt) evt {
 	o := e.out
+	if o.call == switchboard.CallCompleted {
+		// An outbound call hung up through the API once its callee had
+		// answered, its agent not yet connected (outcomeAPIAnswered):
+		// an answered call, hung up.
+		e.cause, e.by = o.cause, o.hangupBy()
+		return c.completeLocked(e)
+	}
 	now := c.e.now()
 	c.record.Status, c.record.HangupCause, c.record.FailureReason, c.record.SIPStatus = o.call, o.cause, o.reason, o.status
 	c.record.AnsweredAt = nil

@@ -129,6 +129,10 @@ var (
 	// outcomeNoOffer: the callee's 200 had no SDP offer (its carrier does
 	// not take an INVITE without one as RFC 3261 §13.2.1 says it must).
 	outcomeNoOffer = outcome{call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "callee_no_offer"}
+	// outcomeAPIAnswered: hung up through the API after the callee
+	// answered, before the agent was connected: completed, as any
+	// answered call hung up through the API.
+	outcomeAPIAnswered = outcome{call: switchboard.CallCompleted, cause: switchboard.HangupNormalClearing}
 )
 
 // hangupBy is who the record says ended a call that failed with o.

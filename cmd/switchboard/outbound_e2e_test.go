@@ -20,9 +20,11 @@ func TestOutboundCallE2E(t *testing.T) {
 	for _, tc := range []struct {
 		name, ip, carrier, agent string
 		connect                  bool
+		path                     string
 	}{
-		{"hangup when connected", "127.0.0.140", "uas_carrier_late_offer", "uas_answer", true},
-		{"hangup while ringing", "127.0.0.141", "uas_ring", "uas_answer", false},
+		{"hangup when connected", "127.0.0.140", "uas_carrier_late_offer", "uas_answer", true, "/v1/outbound-calls"},
+		// KrosAI's other spelling of the route.
+		{"hangup while ringing", "127.0.0.141", "uas_ring", "uas_answer", false, "/v1/outbound-call"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -38,7 +40,7 @@ func TestOutboundCallE2E(t *testing.T) {
 			c.must(201, c.do("POST", "/v1/phone-numbers", map[string]any{
 				"number": from, "endpoint_id": ep.str("id"), "allow_outbound": true}))
 
-			r := c.must(201, c.do("POST", "/v1/outbound-calls", map[string]any{
+			r := c.must(201, c.do("POST", tc.path, map[string]any{
 				"from_number": from, "to_number": to, "metadata": map[string]any{"lead": "42"}, "ring_timeout": 30}))
 			id := r.str("call_id")
 			if r.str("status") != "initiated" || r.str("id") != id || r.str("from_number") != from || r.str("to_number") != to ||
