@@ -113,7 +113,10 @@ func (c *call) fail(in input, o outcome) {
 	if c.a.uac {
 		switch {
 		case !c.calleeAnswered:
-		case errors.Is(context.Cause(c.setup), errAgentSetup) || !isStopOutcome(o):
+		case errors.Is(context.Cause(c.setup), errAgentSetup):
+			c.event("call.target_failed", "the agent was not connected within "+c.e.agentSetup.String(), true)
+			o = outcomeAgentUnreachable
+		case !isStopOutcome(o):
 			// The agent's setup failed (the timeline says how).
 			o = outcomeAgentUnreachable
 		case o == outcomeAPI:

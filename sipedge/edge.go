@@ -132,6 +132,9 @@ type Edge struct {
 	drain     atomic.Bool
 	drainOnce sync.Once
 	closing   chan struct{}
+	// agentSetup bounds an outbound call's agent setup: agentSetupLimit
+	// (tests shorten it).
+	agentSetup time.Duration
 }
 
 // New builds the edge and loads the routing table; Serve starts it.
@@ -165,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		closing:  make(chan struct{}),
 	}
 	close(e.idle)
+	e.agentSetup = agentSetupLimit
 	if err := e.table.Reload(ctx, ""); err != nil {
 		return nil, err
 	}

@@ -29,7 +29,8 @@ import (
 // agentSetupLimit bounds the agent's setup once the callee answered (the
 // webhook's answer, every target's INVITE, their ringing): the callee
 // retransmits its 200 until our ACK, and gives up after 64×T1 (32 s, RFC
-// 3261 §13.3.1.4), so the agent gets well under that.
+// 3261 §13.3.1.4), so the agent gets well under that. Edge.agentSetup
+// holds it (tests shorten it).
 const agentSetupLimit = 20 * time.Second
 
 // errAgentSetup ends an agent's setup that outlasted agentSetupLimit.
@@ -135,7 +136,7 @@ func (c *call) originate(targets []target, oc *switchboard.OutboundCall) {
 	// The agent's setup is bounded as a whole. Only this goroutine reads
 	// c.setup (dial, askWebhook, stopOutcome), so it may be replaced here;
 	// the hangup API and the drain still cancel it through its parent.
-	setup, cancel := context.WithTimeoutCause(c.setup, agentSetupLimit, errAgentSetup)
+	setup, cancel := context.WithTimeoutCause(c.setup, c.e.agentSetup, errAgentSetup)
 	defer cancel()
 	c.setup = setup
 	c.run([]switchboard.RouteTarget{{Endpoint: oc.Endpoint}})
