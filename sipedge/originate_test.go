@@ -165,15 +165,15 @@ func deadAddr(t *testing.T, ip string) string {
 	return net.JoinHostPort(ip, strconv.Itoa(sipptest.FreePort(t, "udp", ip)))
 }
 
-// ackPorts returns the media ports of the SDP in the ACK the carrier
-// received.
+// ackPorts returns the media ports of the SDP in the first ACK the
+// carrier received: the one of its 200 to our INVITE.
 func ackPorts(t *testing.T, r sipptest.Result) []int {
 	t.Helper()
 	acks := r.Requests("ACK")
 	if len(acks) == 0 {
 		t.Fatalf("the carrier got no ACK\n%s", r.Diagnostics())
 	}
-	return mediaPorts([]byte(acks[len(acks)-1].Body))
+	return mediaPorts([]byte(acks[0].Body))
 }
 
 // TestOriginateCompleted: the callee answers with an offer, the agent
@@ -200,6 +200,10 @@ func TestOriginateCompleted(t *testing.T) {
 		// The callee puts the call on hold (a re-INVITE relayed to the
 		// agent, its answer back), then hangs up.
 		{"callee re-INVITE", "127.0.2.5", scenario("carrier_reinvite"), scenario("../../../cmd/switchboard/testdata/sipp/uas_reinvite"), nil, 0,
+			switchboard.HangupByCaller, switchboard.HangupUser},
+		// The agent puts the callee on hold (a re-INVITE relayed to the
+		// callee, a leg we placed), then the callee hangs up.
+		{"agent re-INVITE", "127.0.2.7", scenario("carrier_take_reinvite"), scenario("agent_reinvite"), nil, 0,
 			switchboard.HangupByCaller, switchboard.HangupUser},
 		// The trunk on TCP: the callee's BYE comes over our connection.
 		{"trunk over TCP", "127.0.2.6", scenario("carrier_bye_first"), "uas_answer", nil, 0, switchboard.HangupByCaller, switchboard.HangupUser},
@@ -377,29 +381,45 @@ func TestOriginateAgentFails(t *testing.T) {
 	}
 }
 
-// TestOriginateHangupConnected: the hangup API on a connected outbound
-// call BYEs both sides and completes it.
+// TestOriginateHangupConnected: the hangup API, or the node's drain, on
+// a connected outbound call BYEs both sides and completes it.
 func TestOriginateHangupConnected(t *testing.T) {
 	t.Parallel()
-	const ip = "127.0.2.30"
-	o := startOrigEdge(t, nil)
-	carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: ip, Calls: 1})
-	agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: ip, Calls: 1})
-	c := o.originate(t, o.outbound(sipURI("agent", agent.Addr()), carrier.Addr()))
-	o.waitStatus(t, c.ID, switchboard.CallInProgress)
-	if err := o.Hangup(t.Context(), o.orgID, c.ID); err != nil {
-		t.Fatalf("hangup: %v", err)
-	}
-	carrier.Wait(20*time.Second).ExpectCalls(t, 1, 0)
-	agent.Wait(20*time.Second).ExpectCalls(t, 1, 0)
-	got := o.waitStatus(t, c.ID, switchboard.CallCompleted)
-	if got.HangupBy != switchboard.HangupByAPI || got.HangupCause != switchboard.HangupNormalClearing {
-		t.Errorf("record %+v, want completed through the API", got)
-	}
-	o.waitIdle(t)
-	var se *switchboard.Error
-	if err := o.Hangup(t.Context(), o.orgID, c.ID); !errors.As(err, &se) || se.Code != switchboard.ECodeCallNotFound {
-		t.Errorf("hangup of an ended call: %v, want %s", err, switchboard.ECodeCallNotFound)
+	for _, tc := range []struct {
+		name, ip  string
+		drain     bool
+		by, cause string
+	}{
+		{"hangup API", "127.0.2.30", false, switchboard.HangupByAPI, switchboard.HangupNormalClearing},
+		{"drain", "127.0.2.31", true, switchboard.HangupBySystem, switchboard.HangupShutdown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := startOrigEdge(t, nil)
+			carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: tc.ip, Calls: 1})
+			agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: tc.ip, Calls: 1})
+			c := o.originate(t, o.outbound(sipURI("agent", agent.Addr()), carrier.Addr()))
+			o.waitStatus(t, c.ID, switchboard.CallInProgress)
+			if tc.drain {
+				// Calls may go on for no time at all: they are hung up at once.
+				ctx, cancel := context.WithCancel(t.Context())
+				cancel()
+				o.Drain(ctx)
+			} else if err := o.Hangup(t.Context(), o.orgID, c.ID); err != nil {
+				t.Fatalf("hangup: %v", err)
+			}
+			carrier.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+			agent.Wait(20*time.Second).ExpectCalls(t, 1, 0)
+			got := o.waitStatus(t, c.ID, switchboard.CallCompleted)
+			if got.HangupBy != tc.by || got.HangupCause != tc.cause {
+				t.Errorf("record %+v, want completed by %s (%s)", got, tc.by, tc.cause)
+			}
+			o.waitIdle(t)
+			var se *switchboard.Error
+			if err := o.Hangup(t.Context(), o.orgID, c.ID); !errors.As(err, &se) || se.Code != switchboard.ECodeCallNotFound {
+				t.Errorf("hangup of an ended call: %v, want %s", err, switchboard.ECodeCallNotFound)
+			}
+		})
 	}
 }
 
