@@ -36,23 +36,27 @@ type call struct {
 	// the other's ACK comes.
 	reinviteWaits map[string]chan struct{}
 
-	// called is the number whose per-number slot the call holds: the
-	// called number inbound, our from_number outbound (and the agent's
-	// Request-URI user for providers that route by number, either way).
+	// called is the number whose per-number slot the call takes (hasSlot):
+	// the called number, or the calling one of an agent's call, or our
+	// from_number of an API-originated call (also the agent's
+	// Request-URI user for providers that route by number).
 	called  string
 	hasSlot bool
-	// trunk is the trunk whose call slot the call holds (acquireTrunk),
-	// as it was acquired; nil when none.
-	trunk *switchboard.Trunk
+	// trunkSlot is the trunk whose call slot the call holds (nil none):
+	// released as it was taken, whatever reloads changed since.
+	trunkSlot *switchboard.Trunk
+	// agentIsA is set on a call an agent placed (agentcall.go): its first
+	// leg is the agent's, the second the person called.
+	agentIsA bool
 	// maxDuration ends the call this long after it is connected; 0 means
 	// no limit.
 	maxDuration time.Duration
 	// calleeAnswered is set (by the setup goroutine, which alone reads
-	// it) once an outbound call's callee answered: its 200 waits for our
-	// ACK.
+	// it) once an API-originated call's callee answered: its 200 waits
+	// for our ACK.
 	calleeAnswered bool
-	// agentRang is set (by the setup goroutine) once an outbound call's
-	// agent first rang.
+	// agentRang is set (by the setup goroutine) once an API-originated
+	// call's agent first rang.
 	agentRang bool
 	// sdes is set when the caller's offer carries SRTP keys (a=crypto):
 	// only TLS targets may then be dialled (tls.go).
@@ -129,7 +133,7 @@ func (c *call) fail(in input, o outcome) {
 	if !s.taken {
 		return
 	}
-	if o != outcomeCanceled {
+	if o != outcomeCanceled && o != outcomeAgentCanceled { // the transaction layer answered 487
 		var hdrs []sip.Header
 		if o.retryLater() {
 			hdrs = append(hdrs, sip.NewHeader("Retry-After", retryAfterDraining))
@@ -152,8 +156,8 @@ func (c *call) release() {
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
 	}
-	if c.trunk != nil {
-		c.e.releaseTrunk(c.trunk)
+	if c.trunkSlot != nil {
+		c.e.releaseTrunk(c.trunkSlot)
 	}
 	if !c.a.uac {
 		// Remembered before the call is forgotten, so a late
@@ -187,7 +191,7 @@ func (c *call) hangup(in input, cause, by string) {
 // bye takes a BYE from one leg (legA or legB). It reports the step, for
 // the caller to finish the call when it ends it.
 func (c *call) bye(from int) step {
-	if from == legB {
+	if (from == legB) != c.agentIsA {
 		return c.fire(inByeB, evt{cause: switchboard.HangupAgent, by: switchboard.HangupByAgent})
 	}
 	return c.fire(inByeA, evt{cause: switchboard.HangupUser, by: switchboard.HangupByCaller})

@@ -97,7 +97,7 @@ func (e *Edge) newOutboundCall(oc *switchboard.OutboundCall) *call {
 	}
 	numberID, endpointID := oc.Number.ID, oc.Endpoint.ID
 	c := &call{
-		e: e, called: oc.Number.E164, hasSlot: true, trunk: oc.Trunk, received: time.Now(), maxDuration: maxDuration,
+		e: e, called: oc.Number.E164, hasSlot: true, trunkSlot: oc.Trunk, received: time.Now(), maxDuration: maxDuration,
 		a: leg{e: e, uac: true, first: true, lateOffer: true, callID: callID, cseq: 1},
 		record: switchboard.Call{
 			ID:             switchboard.NewID(switchboard.PrefixCall),

@@ -647,3 +647,31 @@ func TestOriginateWebhookEndpoint(t *testing.T) {
 	o.waitStatus(t, c.ID, switchboard.CallCompleted)
 	o.waitIdle(t)
 }
+
+// TestCalleeOutcome: a callee's final status is recorded as any carrier's
+// (busy, no_answer, the carrier_ reasons), with the status itself kept.
+func TestCalleeOutcome(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status         int
+		call, reason   string
+		wantCauseOfRec string
+	}{
+		{486, switchboard.CallBusy, "busy", switchboard.HangupBusy},
+		{600, switchboard.CallBusy, "busy", switchboard.HangupBusy},
+		{480, switchboard.CallNoAnswer, "no_answer", switchboard.HangupNoAnswer},
+		{408, switchboard.CallNoAnswer, "no_answer", switchboard.HangupNoAnswer},
+		{603, switchboard.CallFailed, "declined", switchboard.HangupRejected},
+		{404, switchboard.CallFailed, "carrier_rejected", switchboard.HangupRejected},
+		{407, switchboard.CallFailed, "carrier_rejected", switchboard.HangupRejected},
+		{503, switchboard.CallFailed, "carrier_error", switchboard.HangupNetworkError},
+	} {
+		o := calleeOutcome(tc.status)
+		if o.status != tc.status || o.call != tc.call || o.reason != tc.reason || o.cause != tc.wantCauseOfRec {
+			t.Errorf("calleeOutcome(%d) = %+v, want %s %s %s", tc.status, o, tc.call, tc.reason, tc.wantCauseOfRec)
+		}
+	}
+	if o := outcomeTrunkUnreachable; o.reason != "carrier_unreachable" || o.status != 0 || o.call != switchboard.CallFailed {
+		t.Errorf("outcomeTrunkUnreachable = %+v", o)
+	}
+}

@@ -309,6 +309,10 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
 		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout, TransactionLinger: cfg.SIPTxLinger,
 		OpenRecorder: m.openCallRecorder, Ask: asker.Ask, Routing: m.store, Logger: m.logger,
+		// Agents placing calls through their numbers' trunks authenticate
+		// with the numbers' SIP credentials, in the realm they were
+		// issued for.
+		SIPUser: m.store.SIPCredentials, SIPRealm: cfg.sipDomain(),
 		Registerer: met.registry,
 	})
 	if err != nil {
