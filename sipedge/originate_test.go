@@ -653,9 +653,9 @@ func TestOriginateWebhookEndpoint(t *testing.T) {
 func TestCalleeOutcome(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		status         int
-		call, reason   string
-		wantCauseOfRec string
+		status       int
+		call, reason string
+		cause        string
 	}{
 		{486, switchboard.CallBusy, "busy", switchboard.HangupBusy},
 		{600, switchboard.CallBusy, "busy", switchboard.HangupBusy},
@@ -667,8 +667,8 @@ func TestCalleeOutcome(t *testing.T) {
 		{503, switchboard.CallFailed, "carrier_error", switchboard.HangupNetworkError},
 	} {
 		o := calleeOutcome(tc.status)
-		if o.status != tc.status || o.call != tc.call || o.reason != tc.reason || o.cause != tc.wantCauseOfRec {
-			t.Errorf("calleeOutcome(%d) = %+v, want %s %s %s", tc.status, o, tc.call, tc.reason, tc.wantCauseOfRec)
+		if o.status != tc.status || o.call != tc.call || o.reason != tc.reason || o.cause != tc.cause {
+			t.Errorf("calleeOutcome(%d) = %+v, want %s %s %s", tc.status, o, tc.call, tc.reason, tc.cause)
 		}
 	}
 	if o := outcomeTrunkUnreachable; o.reason != "carrier_unreachable" || o.status != 0 || o.call != switchboard.CallFailed {
