@@ -186,31 +186,16 @@ func (s *Service) heldNumber(ctx context.Context, orgID, e164 string) (*PhoneNum
 	return list[0], nil
 }
 
-// outboundTrunk returns the trunk SelectTrunk picks for the number, with
-// its password, or NO_TRUNK with SelectTrunk's reason. It reads only what
-// SelectTrunk looks at: the number's own trunk when it names one, else the
-// organisation's active trunks.
+// outboundTrunk returns the trunk SelectTrunk picks for the number among
+// the organisation's trunks (the edge's routing table reads the same
+// ones), with its password, or NO_TRUNK with SelectTrunk's reason.
 func (s *Service) outboundTrunk(ctx context.Context, orgID string, pn *PhoneNumber) (*Trunk, error) {
-	var trunks []*Trunk
-	if pn.TrunkID != nil {
-		t, err := s.d.Trunk(ctx, orgID, *pn.TrunkID)
-		switch {
-		case err == nil:
-			trunks = []*Trunk{t}
-		case !errors.Is(err, ErrNoRows):
-			return nil, fmt.Errorf("outbound call: trunk %s: %w", *pn.TrunkID, err)
-		}
-	} else {
-		for page := (Page{Limit: MaxLimit}); ; page.Offset += MaxLimit {
-			list, total, err := s.d.ListTrunks(ctx, orgID, TrunkFilter{Status: StatusActive, Page: page})
-			if err != nil {
-				return nil, fmt.Errorf("outbound call: trunks: %w", err)
-			}
-			trunks = append(trunks, list...)
-			if len(list) < MaxLimit || len(trunks) >= total {
-				break
-			}
-		}
+	if orgID == "" {
+		return nil, errors.New("outbound call: no organisation") // RoutingTrunks("") is every organisation's
+	}
+	trunks, err := s.d.RoutingTrunks(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("outbound call: trunks: %w", err)
 	}
 	t, reason := SelectTrunk(pn, trunks)
 	if t == nil {
