@@ -46,6 +46,7 @@ type Store interface {
 	WebhookService
 	DeliveryQueue
 	CallService
+	OutboundCallService
 	HangupRelay
 	RoutingService
 	ChangeFeed

@@ -150,6 +150,9 @@ type Edge struct {
 	drain     atomic.Bool
 	drainOnce sync.Once
 	closing   chan struct{}
+	// agentSetup bounds an outbound call's agent setup: agentSetupLimit
+	// (tests shorten it).
+	agentSetup time.Duration
 }
 
 // New builds the edge and loads the routing table; Serve starts it.
@@ -183,6 +186,7 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		closing:  make(chan struct{}),
 	}
 	close(e.idle)
+	e.agentSetup = agentSetupLimit
 	if cfg.SIPUser != nil && cfg.SIPRealm != "" {
 		// The nonces' key lives as long as the process: nonces issued
 		// before a restart, or by another node, are answered with a fresh

@@ -136,6 +136,38 @@ func carrierOutcome(o outcome) outcome {
 	return o
 }
 
+// calleeOutcome maps the final status of an API-originated call's callee
+// (through the trunk, originate.go) as any carrier's final status is
+// mapped (targetOutcome, carrierOutcome): busy on 486/600, no_answer on
+// 408/480, failed with a reason otherwise. The record keeps the status
+// itself as its sip_status: there is no caller to answer with another.
+func calleeOutcome(status int) outcome {
+	o := carrierOutcome(targetOutcome(status))
+	o.status = status
+	return o
+}
+
+// Outcomes of API-originated calls that are not a SIP status: no address
+// of the trunk answered; the agent could not be connected once the callee
+// had answered (whatever the agent's own failure, which the timeline
+// tells); the callee answered without an offer; the hangup API after the
+// callee answered.
+var (
+	outcomeTrunkUnreachable = func() outcome {
+		o := carrierOutcome(outcomeUnreachable)
+		o.status = 0 // no carrier answered
+		return o
+	}()
+	outcomeAgentUnreachable = outcome{call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_unreachable"}
+	// outcomeNoOffer: the callee's 200 had no SDP offer (its carrier does
+	// not take an INVITE without one as RFC 3261 §13.2.1 says it must).
+	outcomeNoOffer = outcome{call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "callee_no_offer"}
+	// outcomeAPIAnswered: hung up through the API after the callee
+	// answered, before the agent was connected: completed, as any
+	// answered call hung up through the API.
+	outcomeAPIAnswered = outcome{call: switchboard.CallCompleted, cause: switchboard.HangupNormalClearing}
+)
+
 // hangupBy is who the record says ended a call that failed with o.
 func (o outcome) hangupBy() string {
 	switch o.cause {

@@ -279,10 +279,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
-		Calls:     m.edge,
-		Node:      m.Config.Node,
-		RateLimit: m.Config.RateLimit,
-		OpenAPI:   spec,
+		Calls:      m.edge,
+		Originator: m.edge,
+		Node:       m.Config.Node,
+		RateLimit:  m.Config.RateLimit,
+		OpenAPI:    spec,
 		CheckWebhookURL: func(ctx context.Context, url string) error {
 			return webhook.CheckURL(ctx, url, allowPrivate, net.DefaultResolver)
 		},
