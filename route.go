@@ -2,7 +2,6 @@ package switchboard
 
 import (
 	"context"
-	"net/netip"
 )
 
 // RouteReject is the decision name of a rejected call, beside the endpoint
@@ -131,11 +130,11 @@ type RoutingService interface {
 	// endpoints that receive events only, and every node reloads its
 	// organisation's entries after each change.
 	RoutingEntries(ctx context.Context, orgID string) ([]*PhoneNumber, []*Endpoint, error)
-	// TrunkNetworks returns the inbound networks of the active trunks of
-	// one organisation or, when orgID is "", of all, by organisation
-	// (DESIGN §10: an INVITE from them to that organisation's numbers is
-	// trusted). Organisations without any are left out.
-	TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error)
+	// RoutingTrunks returns every trunk, whatever its status and with its
+	// password, of one organisation or, when orgID is "", of all: what
+	// the edge needs to trust a carrier's networks (TrunkNetworks) and to
+	// send a number's outbound calls (SelectTrunk) without a read per call.
+	RoutingTrunks(ctx context.Context, orgID string) ([]*Trunk, error)
 }
 
 // RoutedEndpointIDs returns, once each, the IDs of the endpoints the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 )
 
@@ -136,8 +135,8 @@ func (s *Service) RoutingEntries(ctx context.Context, orgID string) ([]*PhoneNum
 	return s.d.RoutingEntries(ctx, orgID)
 }
 
-// TrunkNetworks returns the inbound networks of the active trunks, by
-// organisation (RoutingService).
-func (s *Service) TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error) {
-	return s.d.TrunkNetworks(ctx, orgID)
+// RoutingTrunks returns every trunk of one organisation, or of all, with
+// its password (RoutingService).
+func (s *Service) RoutingTrunks(ctx context.Context, orgID string) ([]*Trunk, error) {
+	return s.d.RoutingTrunks(ctx, orgID)
 }

@@ -478,29 +478,40 @@ func (s *TrunkScan) Trunk() (*Trunk, error) {
 	return &t, nil
 }
 
-// TrunkNetworksSQL selects the inbound networks of the active trunks
-// (TrunkNetworks): the stores append their organisation condition.
-const TrunkNetworksSQL = `SELECT organization_id, inbound_addresses FROM trunks WHERE status = 'active'`
+// RoutingTrunksSQL selects every trunk (RoutingTrunks): the stores append
+// their organisation condition.
+const RoutingTrunksSQL = `SELECT ` + TrunkColumns + ` FROM trunks`
 
-// CollectTrunkNetworks reads the rows of TrunkNetworksSQL into the map
-// TrunkNetworks returns. The caller closes rows.
-func CollectTrunkNetworks(rows Rows, c *ColumnCodec) (map[string][]netip.Prefix, error) {
+// TrunkNetworks returns the inbound networks of the active trunks among
+// trunks, by organisation (DESIGN §10: an INVITE from them to that
+// organisation's numbers is trusted). Organisations without any are left
+// out. The networks were validated when stored, so one that does not
+// parse is a damaged row, reported rather than skipped.
+func TrunkNetworks(trunks []*Trunk) (map[string][]netip.Prefix, error) {
 	out := map[string][]netip.Prefix{}
-	for rows.Next() {
-		var orgID string
-		var cidrs []string
-		if err := rows.Scan(&orgID, c.ListDest(&cidrs)); err != nil {
-			return nil, err
+	for _, t := range trunks {
+		if t.Status != StatusActive {
+			continue
 		}
-		for _, s := range cidrs {
+		for _, s := range t.InboundAddresses {
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
-				return nil, fmt.Errorf("trunk network %q of %s: %w", s, orgID, err)
+				return nil, fmt.Errorf("trunk network %q of %s: %w", s, t.ID, err)
 			}
-			out[orgID] = append(out[orgID], p)
+			out[t.OrganizationID] = append(out[t.OrganizationID], p)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// FormatTrunkNumber returns the E.164 number as the trunk wants it in a
+// Request-URI or From: with its + (e164) or without (no_plus). The tech
+// prefix, which goes before the callee's number only, is the caller's.
+func FormatTrunkNumber(t *Trunk, e164 string) string {
+	if t.NumberFormat == NumberFormatNoPlus {
+		return strings.TrimPrefix(e164, "+")
+	}
+	return e164
 }
 
 // trunkNotFound is the error for a trunk the organisation does not have.

@@ -262,3 +262,15 @@ func TestSelectTrunk(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatTrunkNumber: e164 keeps the +, no_plus drops it.
+func TestFormatTrunkNumber(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ format, want string }{
+		{NumberFormatE164, "+14155550100"}, {NumberFormatNoPlus, "14155550100"}, {"", "+14155550100"},
+	} {
+		if got := FormatTrunkNumber(&Trunk{NumberFormat: tt.format}, "+14155550100"); got != tt.want {
+			t.Errorf("FormatTrunkNumber(%q) = %q, want %q", tt.format, got, tt.want)
+		}
+	}
+}

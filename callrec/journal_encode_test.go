@@ -49,6 +49,8 @@ func fill(t *testing.T, v any) {
 		case **time.Time:
 			x := when.Add(time.Duration(i) * time.Minute)
 			*p = &x
+		case *json.RawMessage:
+			*p = json.RawMessage(` {"k": "<&> é",` + "\n" + ` "n": [1, 2.50, null]} `)
 		case **switchboard.CallEventData:
 			// CallEvent.Data: the caller fills one and sets it.
 		default:

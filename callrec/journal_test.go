@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -308,7 +309,8 @@ func callsEqual(a, b *switchboard.Call) bool {
 	a2.AnsweredAt, a2.CompletedAt, b2.AnsweredAt, b2.CompletedAt = nil, nil, nil, nil
 	a2.CreatedAt, a2.UpdatedAt, b2.CreatedAt, b2.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	a2.PhoneNumberID, a2.EndpointID, b2.PhoneNumberID, b2.EndpointID = nil, nil, nil, nil
-	return a2 == b2 && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+	a2.Metadata, b2.Metadata = nil, nil
+	return reflect.DeepEqual(a2, b2) && bytes.Equal(a.Metadata, b.Metadata) && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		eqt(a.AnsweredAt, b.AnsweredAt) && eqt(a.CompletedAt, b.CompletedAt) &&
 		(a.PhoneNumberID == nil) == (b.PhoneNumberID == nil) && (a.EndpointID == nil) == (b.EndpointID == nil)
 }

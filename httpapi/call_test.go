@@ -269,7 +269,7 @@ func TestListCallsValidation(t *testing.T) {
 	e := newCallEnv(t)
 	h := e.api(nil)
 	cases := []struct{ query, field string }{
-		{"status=answered", "status"},
+		{"status=picked_up", "status"},
 		{"status=COMPLETED", "status"},
 		{"direction=sideways", "direction"},
 		{"from_date=yesterday", "from_date"},

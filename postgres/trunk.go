@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,17 +46,20 @@ func (t *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() time
 	return t.detachNumbers(ctx, orgID, id, now, `trunk_id = $2`, `trunk_id = NULL`)
 }
 
-// TrunkNetworks returns the inbound networks of the active trunks of one
-// organisation, or of all when orgID is "", in one query.
-func (db *Driver) TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error) {
-	query, args := switchboard.TrunkNetworksSQL, []any{}
+// RoutingTrunks returns every trunk of one organisation, or of all when
+// orgID is "", password included, in one query.
+func (db *Driver) RoutingTrunks(ctx context.Context, orgID string) ([]*switchboard.Trunk, error) {
+	query, args := switchboard.RoutingTrunksSQL, []any{}
 	if orgID != "" {
-		query, args = query+` AND organization_id = $1`, append(args, orgID)
+		query, args = query+` WHERE organization_id = $1`, append(args, orgID)
 	}
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("trunk networks of %q: %w", orgID, err)
+		return nil, fmt.Errorf("routing trunks of %q: %w", orgID, err)
 	}
-	defer rows.Close()
-	return switchboard.CollectTrunkNetworks(rows, &codec)
+	trunks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*switchboard.Trunk, error) { return codec.ScanTrunk(r) })
+	if err != nil {
+		return nil, fmt.Errorf("routing trunks of %q: %w", orgID, err)
+	}
+	return trunks, nil
 }

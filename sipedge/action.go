@@ -29,11 +29,25 @@ type action struct {
 	status  int      // for reject
 }
 
-// target is one place to send the B-leg INVITE.
+// target is one place to send an INVITE: an agent (endpoint, or a
+// webhook's answer) or one address of a carrier's trunk.
 type target struct {
 	uri      switchboard.SIPURI
 	headers  [][2]string // extra X- headers, in the order given
 	endpoint *switchboard.Endpoint
+	trunk    *switchboard.Trunk
+}
+
+// credentials are what the target's digest challenge is answered with:
+// the endpoint's, or the trunk's; nil when there are none.
+func (t target) credentials() *switchboard.SIPCredentials {
+	switch {
+	case t.endpoint != nil:
+		return t.endpoint.Credentials
+	case t.trunk != nil && t.trunk.AuthUsername != "":
+		return &switchboard.SIPCredentials{Username: t.trunk.AuthUsername, Password: t.trunk.AuthPassword}
+	}
+	return nil
 }
 
 // parseAction validates a webhook reply:

@@ -4,34 +4,28 @@ import (
 	"net/netip"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // This file decides whether a new call may come in: from a trusted
 // carrier, and within its number's limit of live calls.
 
 // acquireNumber takes a per-number call slot, or reports the limit hit.
-func (e *Edge) acquireNumber(n string) bool {
-	if e.cfg.MaxCallsPerNumber <= 0 {
-		return true
-	}
-	e.numMu.Lock()
-	defer e.numMu.Unlock()
-	if e.perNum[n] >= e.cfg.MaxCallsPerNumber {
-		return false
-	}
-	e.perNum[n]++
-	return true
+func (e *Edge) acquireNumber(n string) bool { return e.perNum.acquire(n, e.cfg.MaxCallsPerNumber) }
+
+func (e *Edge) releaseNumber(n string) { e.perNum.release(n, e.cfg.MaxCallsPerNumber) }
+
+// acquireTrunk takes a slot of the trunk's max_concurrent_calls on this
+// node, or reports the limit hit.
+func (e *Edge) acquireTrunk(tr *switchboard.Trunk) bool {
+	return e.perTrunk.acquire(tr.ID, tr.MaxConcurrentCalls)
 }
 
-func (e *Edge) releaseNumber(n string) {
-	if e.cfg.MaxCallsPerNumber <= 0 {
-		return
-	}
-	e.numMu.Lock()
-	defer e.numMu.Unlock()
-	if e.perNum[n]--; e.perNum[n] <= 0 {
-		delete(e.perNum, n)
-	}
+// releaseTrunk gives back the slot acquireTrunk took. It takes the trunk
+// as acquired: a reload may have changed its limit since.
+func (e *Edge) releaseTrunk(tr *switchboard.Trunk) {
+	e.perTrunk.release(tr.ID, tr.MaxConcurrentCalls)
 }
 
 // trustedAddr reports whether a source address is a carrier's, for every

@@ -17,6 +17,13 @@ var carrierHeaders = []string{"P-Asserted-Identity", "Diversion", "History-Info"
 // endpoint's and the target's headers, and X-Switchboard-Call-Id.
 func (c *call) buildInvite(t target, callID string) *sip.Request {
 	e := c.e
+	if t.trunk != nil {
+		req := e.trunkInvite(t, callID, c.record.FromNumber, c.record.ID, c.a.req.Body())
+		if h := c.a.req.ContentType(); h != nil && len(c.a.req.Body()) > 0 {
+			req.ReplaceHeader(sip.NewHeader("Content-Type", h.Value()))
+		}
+		return req
+	}
 	ruri := toSIPUri(t.uri)
 	req := sip.NewRequest(sip.INVITE, ruri)
 	req.SetTransport(targetTransport(t.uri))

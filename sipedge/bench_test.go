@@ -2,7 +2,6 @@ package sipedge
 
 import (
 	"context"
-	"net/netip"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -14,15 +13,21 @@ import (
 type staticRouting struct {
 	numbers   []*switchboard.PhoneNumber
 	endpoints []*switchboard.Endpoint
-	networks  map[string][]netip.Prefix // trunk networks by organisation
+	trunks    []*switchboard.Trunk
 }
 
 func (s staticRouting) RoutingEntries(context.Context, string) ([]*switchboard.PhoneNumber, []*switchboard.Endpoint, error) {
 	return s.numbers, s.endpoints, nil
 }
 
-func (s staticRouting) TrunkNetworks(context.Context, string) (map[string][]netip.Prefix, error) {
-	return s.networks, nil
+func (s staticRouting) RoutingTrunks(_ context.Context, orgID string) ([]*switchboard.Trunk, error) {
+	var out []*switchboard.Trunk
+	for _, t := range s.trunks {
+		if orgID == "" || t.OrganizationID == orgID {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // BenchmarkCallSetup is the edge's own work per call before the network:

@@ -71,9 +71,9 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 			case res.StatusCode < 300:
 				b.res = res
 				return c.answer(b, tx)
-			case (res.StatusCode == 401 || res.StatusCode == 407) && !authTried && t.endpoint != nil && t.endpoint.Credentials != nil:
+			case (res.StatusCode == 401 || res.StatusCode == 407) && !authTried && t.credentials() != nil:
 				authTried = true
-				next, err := withDigest(b.req, res, t.endpoint.Credentials)
+				next, err := withDigest(b.req, res, t.credentials())
 				if err != nil {
 					e.log.Info("agent digest challenge not answerable", "call_id", c.record.ID, "err", err)
 					forget()

@@ -124,8 +124,8 @@ type Edge struct {
 	// sipLog rate-limits sipgo's log lines (siplog.go).
 	sipLog *logLimiter
 
-	numMu     sync.Mutex
-	perNum    map[string]int // live calls per called number
+	perNum    slots // live calls per called number (MaxCallsPerNumber)
+	perTrunk  slots // live calls per trunk (max_concurrent_calls)
 	live      atomic.Int64
 	idle      chan struct{} // closed and replaced as live calls reach zero
 	idleMu    sync.Mutex
@@ -161,7 +161,6 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		refusals: newSourceLimiter(cfg.Clock, refusalRate, refusalBurst, refusalSources),
 		parser:   sip.NewParser(),
 		table:    NewTable(cfg.Routing),
-		perNum:   map[string]int{},
 		idle:     make(chan struct{}),
 		closing:  make(chan struct{}),
 	}

@@ -12,8 +12,9 @@ import (
 )
 
 // Table is the in-memory routing table: every held number with its
-// endpoints and its organisation's trunk networks, so that an INVITE is
-// admitted and routed without a database read. It is rebuilt per
+// endpoints, its organisation's trunk networks and the trunk its outbound
+// calls take, so that an INVITE is admitted and routed without a database
+// read. It is rebuilt per
 // organisation whenever the change feed says that organisation's numbers,
 // endpoints or trunks changed.
 //
@@ -49,6 +50,10 @@ type entry struct {
 	// trunkNets are the inbound networks of the number's organisation's
 	// trunks: an INVITE from them to this number is a carrier's.
 	trunkNets []netip.Prefix
+	// trunk is the trunk the number's outbound calls go out through, nil
+	// when there is none; trunkWhy is switchboard.SelectTrunk's reason.
+	trunk    *switchboard.Trunk
+	trunkWhy string
 }
 
 // unheld is the decision for a number the table does not hold.
@@ -74,9 +79,17 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 	if err != nil {
 		return fmt.Errorf("load routing entries of %q: %w", orgID, err)
 	}
-	nets, err := t.src.TrunkNetworks(ctx, orgID)
+	trunks, err := t.src.RoutingTrunks(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("load trunks of %q: %w", orgID, err)
+	}
+	nets, err := switchboard.TrunkNetworks(trunks)
 	if err != nil {
 		return fmt.Errorf("load trunk networks of %q: %w", orgID, err)
+	}
+	trunksOf := map[string][]*switchboard.Trunk{}
+	for _, tr := range trunks {
+		trunksOf[tr.OrganizationID] = append(trunksOf[tr.OrganizationID], tr)
 	}
 	byID := make(map[string]*switchboard.Endpoint, len(endpoints))
 	for _, e := range endpoints {
@@ -93,6 +106,7 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 		}
 		en.decision = switchboard.Route(switchboard.RouteInput{Number: n, Endpoint: en.endpoint, Fallback: en.fallback})
 		en.trunkNets = nets[n.OrganizationID]
+		en.trunk, en.trunkWhy = switchboard.SelectTrunk(n, trunksOf[n.OrganizationID])
 		org := fresh[n.OrganizationID]
 		if org == nil {
 			org = orgEntries{}
@@ -228,6 +242,18 @@ func (t *Table) Route(e164 string) (*switchboard.PhoneNumber, switchboard.Decisi
 		return nil, unheld
 	}
 	return en.number, en.decision
+}
+
+// Outbound returns the E.164 number as the table holds it (nil when it
+// does not), and the trunk its outbound calls go out through with
+// switchboard.SelectTrunk's reason, or a nil trunk and the reason there is
+// none. The number and trunk are shared: read them, never change them.
+func (t *Table) Outbound(e164 string) (*switchboard.PhoneNumber, *switchboard.Trunk, string) {
+	en := (*t.cur.Load())[e164]
+	if en == nil {
+		return nil, nil, ""
+	}
+	return en.number, en.trunk, en.trunkWhy
 }
 
 // TrunkTrusts reports whether an INVITE from src to the E.164 number comes

@@ -19,7 +19,7 @@ func TestScreenTrunkNetworks(t *testing.T) {
 			{ID: "pn_1", OrganizationID: "org_a", E164: ours, AllowInbound: true},
 			{ID: "pn_2", OrganizationID: "org_b", E164: theirs, AllowInbound: true},
 		},
-		networks: map[string][]netip.Prefix{"org_a": {netip.MustParsePrefix("127.0.0.0/8")}},
+		trunks: []*switchboard.Trunk{{ID: "tr_a", OrganizationID: "org_a", Status: switchboard.StatusActive, InboundAddresses: []string{"127.0.0.0/8"}}},
 	}
 	to := func(data []byte, num string) []byte { return bytes.ReplaceAll(data, []byte(ours), []byte(num)) }
 	tests := []struct {
@@ -63,9 +63,10 @@ func TestTableTrunkNetworks(t *testing.T) {
 			{ID: "pn_1", OrganizationID: "org_a", E164: "+2348030000001"},
 			{ID: "pn_2", OrganizationID: "org_b", E164: "+2348030000002"},
 		},
-		networks: map[string][]netip.Prefix{
-			"org_a": {netip.MustParsePrefix("192.0.2.0/24")},
-			"org_b": {netip.MustParsePrefix("198.51.100.0/24")},
+		trunks: []*switchboard.Trunk{
+			{ID: "tr_a", OrganizationID: "org_a", Status: switchboard.StatusActive, InboundAddresses: []string{"192.0.2.0/24"}},
+			{ID: "tr_b", OrganizationID: "org_b", Status: switchboard.StatusActive, InboundAddresses: []string{"198.51.100.0/24"}},
+			{ID: "tr_off", OrganizationID: "org_b", Status: switchboard.StatusInactive, InboundAddresses: []string{"192.0.2.0/24"}},
 		},
 	}
 	tb := NewTable(src)
@@ -88,7 +89,7 @@ func TestTableTrunkNetworks(t *testing.T) {
 	}
 
 	// org_a's trunk goes: a reload of org_a forgets its network only.
-	src.networks = map[string][]netip.Prefix{"org_b": src.networks["org_b"]}
+	src.trunks = src.trunks[1:]
 	if err := tb.Reload(t.Context(), "org_a"); err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +98,54 @@ func TestTableTrunkNetworks(t *testing.T) {
 	if tb.TrunkSource(a) || !tb.TrunkSource(b) {
 		t.Errorf("TrunkSource after the reload: %v %v", tb.TrunkSource(a), tb.TrunkSource(b))
 	}
+}
+
+// TestTableOutbound: the table gives each number the trunk SelectTrunk
+// chose among its own organisation's trunks, decided at load, and a
+// reload follows a change of trunks.
+func TestTableOutbound(t *testing.T) {
+	t.Parallel()
+	pinned := "tr_b2"
+	src := &staticRouting{
+		numbers: []*switchboard.PhoneNumber{
+			{ID: "pn_1", OrganizationID: "org_a", E164: "+2348030000001"},
+			{ID: "pn_2", OrganizationID: "org_b", E164: "+2348030000002"},
+			{ID: "pn_3", OrganizationID: "org_b", E164: "+2348030000003", TrunkID: &pinned},
+			{ID: "pn_4", OrganizationID: "org_c", E164: "+2348030000004"},
+		},
+		trunks: []*switchboard.Trunk{
+			{ID: "tr_a", OrganizationID: "org_a", Status: switchboard.StatusActive},
+			{ID: "tr_b1", OrganizationID: "org_b", Status: switchboard.StatusActive, Default: true},
+			{ID: "tr_b2", OrganizationID: "org_b", Status: switchboard.StatusActive},
+		},
+	}
+	tb := NewTable(src)
+	if err := tb.Reload(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	check := func(num, wantTrunk, wantWhy string) {
+		t.Helper()
+		pn, tr, why := tb.Outbound(num)
+		got := ""
+		if tr != nil {
+			got = tr.ID
+		}
+		if pn == nil || pn.E164 != num || got != wantTrunk || why != wantWhy {
+			t.Errorf("Outbound(%s) = %v, %q, %q; want the number, %q, %q", num, pn, got, why, wantTrunk, wantWhy)
+		}
+	}
+	check("+2348030000001", "tr_a", switchboard.TrunkOnlyActive)
+	check("+2348030000002", "tr_b1", switchboard.TrunkDefault)
+	check("+2348030000003", "tr_b2", switchboard.TrunkOfNumber)
+	check("+2348030000004", "", switchboard.NoTrunkNone) // org_a's trunk is not org_c's
+	if pn, tr, _ := tb.Outbound("+2348030000009"); pn != nil || tr != nil {
+		t.Errorf("Outbound of a number nobody holds = %v, %v", pn, tr)
+	}
+
+	src.trunks[2] = &switchboard.Trunk{ID: "tr_b2", OrganizationID: "org_b", Status: switchboard.StatusInactive}
+	if err := tb.Reload(t.Context(), "org_b"); err != nil {
+		t.Fatal(err)
+	}
+	check("+2348030000003", "", switchboard.NoTrunkInactive)
+	check("+2348030000001", "tr_a", switchboard.TrunkOnlyActive)
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -40,17 +39,16 @@ func (tx *txn) DetachTrunk(ctx context.Context, orgID, id string, now func() tim
 // scanTrunk reads one row of switchboard.TrunkColumns.
 func scanTrunk(s scanner) (*switchboard.Trunk, error) { return codec.ScanTrunk(s) }
 
-// TrunkNetworks returns the inbound networks of the active trunks of one
-// organisation, or of all when orgID is "", in one query.
-func (db *Driver) TrunkNetworks(ctx context.Context, orgID string) (map[string][]netip.Prefix, error) {
-	query, args := switchboard.TrunkNetworksSQL, []any{}
+// RoutingTrunks returns every trunk of one organisation, or of all when
+// orgID is "", password included, in one query.
+func (db *Driver) RoutingTrunks(ctx context.Context, orgID string) ([]*switchboard.Trunk, error) {
+	query, args := switchboard.RoutingTrunksSQL, []any{}
 	if orgID != "" {
-		query, args = query+` AND organization_id = ?`, append(args, orgID)
+		query, args = query+` WHERE organization_id = ?`, append(args, orgID)
 	}
-	rows, err := db.reader.QueryContext(ctx, query, args...)
+	trunks, err := routingRows(ctx, db.reader, query, args, scanTrunk)
 	if err != nil {
-		return nil, fmt.Errorf("trunk networks of %q: %w", orgID, err)
+		return nil, fmt.Errorf("routing trunks of %q: %w", orgID, err)
 	}
-	defer rows.Close()
-	return switchboard.CollectTrunkNetworks(rows, &codec)
+	return trunks, nil
 }

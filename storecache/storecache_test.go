@@ -601,7 +601,7 @@ var (
 		"ClaimDeliveries", "FinishDeliveries",
 		// the call plane's routing snapshot and change feed: not endpoint reads
 		// the API makes, and the feed is what Invalidate is fed from
-		"RoutingEntries", "TrunkNetworks", "SubscribeChanges",
+		"RoutingEntries", "RoutingTrunks", "SubscribeChanges",
 		// call records: they never change an endpoint
 		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls",
 		"RequestHangup", "SubscribeHangups",

@@ -53,7 +53,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"TrunkIsolation", testTrunkIsolation},
 		{"NumberTrunk", testNumberTrunk},
 		{"ConcurrentTrunkDefault", testConcurrentTrunkDefault},
-		{"TrunkNetworks", testTrunkNetworks},
+		{"RoutingTrunks", testRoutingTrunks},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyAbort", testIdempotencyAbort},
 		{"IdempotencyExpiry", testIdempotencyExpiry},

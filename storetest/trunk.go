@@ -347,17 +347,44 @@ func testConcurrentTrunkDefault(f *fixture) {
 	}
 }
 
-// testTrunkNetworks: the routing snapshot of the trunks' inbound networks
-// holds the active trunks' only, by organisation.
-func testTrunkNetworks(f *fixture) {
+// testRoutingTrunks: the routing snapshot holds every trunk of the
+// organisation asked for (all of them for ""), whatever its status, with
+// its password, and nobody else's; TrunkNetworks over it keeps the active
+// trunks' networks only.
+func testRoutingTrunks(f *fixture) {
 	t := f.t
 	orgID, other, none := f.org("acme"), f.org("globex"), f.org("initech")
 	a := f.carrier(orgID, "a", false) // 198.51.100.7/32, 203.0.113.0/24
-	f.trunk(orgID, switchboard.TrunkInput{Name: "b", Address: "b.example", InboundAddresses: []string{"192.0.2.0/25"}})
-	f.trunk(orgID, switchboard.TrunkInput{Name: "off", Address: "off.example", Status: switchboard.StatusInactive,
+	b := f.trunk(orgID, switchboard.TrunkInput{Name: "b", Address: "b.example", InboundAddresses: []string{"192.0.2.0/25"}})
+	off := f.trunk(orgID, switchboard.TrunkInput{Name: "off", Address: "off.example", Status: switchboard.StatusInactive,
 		InboundAddresses: []string{"10.9.0.0/16"}})
-	f.trunk(other, switchboard.TrunkInput{Name: "c", Address: "c.example", InboundAddresses: []string{"2001:db8::/48"}})
-	f.trunk(none, switchboard.TrunkInput{Name: "d", Address: "d.example"})
+	c := f.trunk(other, switchboard.TrunkInput{Name: "c", Address: "c.example", InboundAddresses: []string{"2001:db8::/48"}})
+	d := f.trunk(none, switchboard.TrunkInput{Name: "d", Address: "d.example"})
+
+	ids := func(ts []*switchboard.Trunk) []string {
+		out := make([]string, len(ts))
+		for i, tr := range ts {
+			out[i] = tr.ID
+		}
+		slices.Sort(out)
+		return out
+	}
+	sorted := func(s ...string) []string { slices.Sort(s); return s }
+	all, err := f.s.RoutingTrunks(f.ctx, "")
+	must(t, "RoutingTrunks", err)
+	if got, want := ids(all), sorted(a.ID, b.ID, off.ID, c.ID, d.ID); !slices.Equal(got, want) {
+		t.Errorf("RoutingTrunks(\"\") = %v, want %v", got, want)
+	}
+	for _, tr := range all {
+		if tr.ID == a.ID {
+			equalTrunk(t, "RoutingTrunks "+a.Name, tr, a)
+		}
+	}
+	mine, err := f.s.RoutingTrunks(f.ctx, orgID)
+	must(t, "RoutingTrunks(acme)", err)
+	if got, want := ids(mine), sorted(a.ID, b.ID, off.ID); !slices.Equal(got, want) {
+		t.Errorf("RoutingTrunks(acme) = %v, want only its own %v", got, want)
+	}
 
 	str := func(ps []netip.Prefix) []string {
 		out := make([]string, len(ps))
@@ -367,30 +394,27 @@ func testTrunkNetworks(f *fixture) {
 		slices.Sort(out)
 		return out
 	}
-	all, err := f.s.TrunkNetworks(f.ctx, "")
+	nets, err := switchboard.TrunkNetworks(all)
 	must(t, "TrunkNetworks", err)
 	want := map[string][]string{
 		orgID: {"192.0.2.0/25", "198.51.100.7/32", "203.0.113.0/24"},
 		other: {"2001:db8::/48"},
 	}
-	if len(all) != len(want) {
-		t.Errorf("TrunkNetworks covers %d organisations, want %d: %v", len(all), len(want), all)
+	if len(nets) != len(want) {
+		t.Errorf("TrunkNetworks covers %d organisations, want %d: %v", len(nets), len(want), nets)
 	}
 	for org, w := range want {
-		if got := str(all[org]); !slices.Equal(got, w) {
+		if got := str(nets[org]); !slices.Equal(got, w) {
 			t.Errorf("TrunkNetworks[%s] = %v, want %v", org, got, w)
 		}
 	}
-	one, err := f.s.TrunkNetworks(f.ctx, other)
-	must(t, "TrunkNetworks(other)", err)
-	if len(one) != 1 || !slices.Equal(str(one[other]), want[other]) {
-		t.Errorf("TrunkNetworks(%s) = %v, want only its own", other, one)
-	}
 	_, err = f.s.UpdateTrunk(f.ctx, orgID, a.ID, switchboard.TrunkPatch{Status: switchboard.Optional[string]{Set: true, Value: switchboard.StatusInactive}})
 	must(t, "UpdateTrunk inactive", err)
-	mine, err := f.s.TrunkNetworks(f.ctx, orgID)
+	mine, err = f.s.RoutingTrunks(f.ctx, orgID)
+	must(t, "RoutingTrunks(acme) again", err)
+	nets, err = switchboard.TrunkNetworks(mine)
 	must(t, "TrunkNetworks(acme)", err)
-	if got := str(mine[orgID]); !slices.Equal(got, []string{"192.0.2.0/25"}) {
+	if got := str(nets[orgID]); !slices.Equal(got, []string{"192.0.2.0/25"}) {
 		t.Errorf("TrunkNetworks after a trunk went inactive = %v", got)
 	}
 }

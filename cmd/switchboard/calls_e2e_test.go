@@ -110,7 +110,7 @@ func TestCalls(t *testing.T) {
 	if r := c.must(200, c.do("GET", "/api/v1/calls?limit=1", nil)); r.Body["total"] != float64(3) || r.Body["limit"] != float64(1) {
 		t.Errorf("envelope: %s", r.Raw)
 	}
-	for q, field := range map[string]string{"status=answered": "status", "direction=up": "direction",
+	for q, field := range map[string]string{"status=picked_up": "status", "direction=up": "direction",
 		"from_date=last+week": "from_date", "to_date=2025-01-10T10:00:00": "to_date", "limit=101": "limit", "sort=id": "sort"} {
 		if r := c.mustErr(400, "VALIDATION_ERROR", c.do("GET", "/v1/calls?"+q, nil)); r.field() != field {
 			t.Errorf("?%s: details.field = %v, want %s", q, r.field(), field)
