@@ -36,8 +36,16 @@ type call struct {
 	// the other's ACK comes.
 	reinviteWaits map[string]chan struct{}
 
+	// called is the number whose per-number slot the call takes (hasSlot):
+	// the called number, or the calling one of an agent's call.
 	called  string
 	hasSlot bool
+	// trunkSlot is the trunk whose call slot the call holds (nil none):
+	// released as it was taken, whatever reloads changed since.
+	trunkSlot *switchboard.Trunk
+	// agentIsA is set on a call an agent placed (agentcall.go): its first
+	// leg is the agent's, the second the person called.
+	agentIsA bool
 	// sdes is set when the caller's offer carries SRTP keys (a=crypto):
 	// only TLS targets may then be dialled (tls.go).
 	sdes     bool
@@ -92,7 +100,7 @@ func (c *call) fail(in input, o outcome) {
 	if !s.taken {
 		return
 	}
-	if o != outcomeCanceled {
+	if o != outcomeCanceled && o != outcomeAgentCanceled { // the transaction layer answered 487
 		var hdrs []sip.Header
 		if o.retryLater() {
 			hdrs = append(hdrs, sip.NewHeader("Retry-After", retryAfterDraining))
@@ -114,6 +122,9 @@ func (c *call) release() {
 	c.mu.Unlock()
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
+	}
+	if c.trunkSlot != nil {
+		c.e.releaseTrunk(c.trunkSlot)
 	}
 	// Remembered before the call is forgotten, so a late retransmission
 	// of its INVITE finds one or the other.
@@ -145,7 +156,7 @@ func (c *call) hangup(in input, cause, by string) {
 // bye takes a BYE from one leg (legA or legB). It reports the step, for
 // the caller to finish the call when it ends it.
 func (c *call) bye(from int) step {
-	if from == legB {
+	if (from == legB) != c.agentIsA {
 		return c.fire(inByeB, evt{cause: switchboard.HangupAgent, by: switchboard.HangupByAgent})
 	}
 	return c.fire(inByeA, evt{cause: switchboard.HangupUser, by: switchboard.HangupByCaller})

@@ -611,6 +611,9 @@ var (
 		// a number's SIP credentials: no endpoint refers to them, and
 		// numbers are not cached
 		"RotateSIPCredentials", "SIPCredentials",
+		// API keys: no endpoint refers to one, and keys are not cached
+		// here (httpapi keeps its own cache, fed by the change feed)
+		"IssueAPIKey", "FindAPIKey", "FindAPIKeyByID", "FindOrganization", "ListAPIKeys", "RevokeAPIKey", "TouchAPIKey",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}
