@@ -102,3 +102,30 @@ func TestOutboundCallE2E(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboundCallRateFlag: --outbound-call-rate limits POST
+// /v1/outbound-calls per organisation before the request is even checked,
+// and 0 lifts the limit.
+func TestOutboundCallRateFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rate     float64
+		want429s bool
+	}{{1, true}, {0, false}} {
+		ts := startServer(t, func(c *ServeConfig) { c.OutboundCallRate = tc.rate })
+		c := ts.client(ts.BootstrapKey)
+		got429 := false
+		for range 5 {
+			r := c.do("POST", "/v1/outbound-calls", map[string]any{"from_number": "nope", "to_number": "+2348098765432"})
+			switch {
+			case r.Status == 429 && r.str("code") == "RATE_LIMIT_EXCEEDED":
+				got429 = true
+			case r.Status != 400:
+				t.Fatalf("rate %v: %d %s", tc.rate, r.Status, r.Raw)
+			}
+		}
+		if got429 != tc.want429s {
+			t.Errorf("--outbound-call-rate %v: a 429 among 5 requests at once = %v, want %v", tc.rate, got429, tc.want429s)
+		}
+	}
+}
