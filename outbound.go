@@ -51,8 +51,8 @@ type OutboundCall struct {
 // CallOriginator places API-originated calls: the SIP edge.
 type CallOriginator interface {
 	// Originate starts placing the call and returns its record (status
-	// initiated, direction outbound) once that record is durable; the call
-	// goes on after it returns. An *Error with ECodeConcurrentLimit means
+	// initiated, direction outbound) once that record is in the store, so
+	// that a GET which follows finds it; the call goes on after it returns. An *Error with ECodeConcurrentLimit means
 	// the trunk or the number is at its limit of live calls.
 	Originate(ctx context.Context, oc *OutboundCall) (*Call, error)
 }

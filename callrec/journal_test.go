@@ -411,3 +411,47 @@ func TestJournalFullQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveStored: with a journal or without, SaveStored returns only once
+// the database has the update (the call an API answer names is found by
+// the GET that follows), where SaveDurable may return with it in the
+// journal alone; and it gives up with ctx when the database commits
+// nothing.
+func TestSaveStored(t *testing.T) {
+	t.Parallel()
+	for _, journaled := range []bool{false, true} {
+		db, orgID := dbtest.SQLite(t)
+		var j *journal
+		if journaled {
+			var err error
+			if j, err = openJournal(t.TempDir(), "host/10.0.0.1:5060", discardLog()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := newRecorder(db, j, discardLog())
+		steps := callSteps(orgID, time.Now().UTC())
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		if err := r.SaveStored(ctx, steps[0]); err != nil {
+			t.Fatalf("journal %v: SaveStored: %v", journaled, err)
+		}
+		if _, err := db.FindCall(t.Context(), orgID, steps[0].Call.ID); err != nil {
+			t.Errorf("journal %v: the call is not in the database when SaveStored returns: %v", journaled, err)
+		}
+		r.Close(ctx)
+		cancel()
+	}
+
+	db, orgID := dbtest.SQLite(t)
+	gate := gatedCalls{db, make(chan struct{})}
+	defer close(gate.dead)
+	j, err := openJournal(t.TempDir(), "host/10.0.0.1:5060", discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecorder(gate, j, discardLog())
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if err := r.SaveStored(ctx, callSteps(orgID, time.Now().UTC())[0]); err == nil {
+		t.Error("SaveStored returned without error while the database committed nothing")
+	}
+}

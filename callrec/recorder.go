@@ -136,6 +136,17 @@ func (r *Recorder) SaveDurable(ctx context.Context, upd switchboard.CallUpdate) 
 	return r.await(ctx, recItem{upd: upd})
 }
 
+// SaveStored hands an update over and returns once it is committed to the
+// store, so that a read which follows finds it; or when ctx ends. It goes
+// through the journal as Save does, then waits for the batch it is in.
+func (r *Recorder) SaveStored(ctx context.Context, upd switchboard.CallUpdate) error {
+	if r.j == nil {
+		return r.await(ctx, recItem{upd: upd})
+	}
+	r.Save(upd)
+	return r.await(ctx, recItem{})
+}
+
 // await hands it over with a done channel and waits for its batch to be
 // committed (its error, if any), or for ctx to end. An item without a
 // call is a marker: its batch holds every update handed over before it.

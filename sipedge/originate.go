@@ -75,7 +75,7 @@ func (e *Edge) Originate(ctx context.Context, oc *switchboard.OutboundCall) (*sw
 	c.mu.Lock()
 	upd := c.eventLocked(switchboard.EventCallInitiated, "", oc.Endpoint.Type == switchboard.EndpointWebhook)
 	c.mu.Unlock()
-	if err := e.recorder.SaveDurable(ctx, upd); err != nil {
+	if err := e.recorder.SaveStored(ctx, upd); err != nil {
 		// The update may yet be stored: the record must not stay
 		// initiated.
 		c.fail(inFail, outcomeNotSaved)

@@ -52,8 +52,11 @@ func TestOutboundCallE2E(t *testing.T) {
 			if tc.connect {
 				want = "in_progress"
 			}
-			// The record is durable when the 201 leaves (in the call
-			// journal); the database has it a moment later.
+			// The record is stored when the 201 leaves: the GET that
+			// follows at once finds it.
+			if g := c.do("GET", "/v1/calls/"+id, nil); g.Status != 200 || g.str("direction") != "outbound" {
+				t.Fatalf("GET right after the 201: %d %s", g.Status, g.Raw)
+			}
 			eventually(t, 10*time.Second, "the call to be "+want, func() bool {
 				r := c.do("GET", "/v1/calls/"+id, nil)
 				return r.Status == 200 && r.str("status") == want
