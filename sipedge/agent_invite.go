@@ -17,9 +17,9 @@ var carrierHeaders = []string{"P-Asserted-Identity", "Diversion", "History-Info"
 // buildInvite builds the B-leg INVITE: the target's Request-URI and
 // transport, the caller's SDP unchanged, the carrier's X- headers, the
 // endpoint's and the target's headers, and X-Switchboard-Call-Id. For an
-// API-originated call the SDP is the callee's offer (from its 200), no
-// carrier header passes, and X-Switchboard-Direction: outbound and
-// X-Switchboard-To (the callee) say who the agent talks to.
+// API-originated call the SDP is the callee's offer (from its 200), From
+// is the callee, no carrier header passes, and X-Switchboard-Direction:
+// outbound and X-Switchboard-To (the callee) say who the agent talks to.
 func (c *call) buildInvite(t target, callID string) *sip.Request {
 	e := c.e
 	if t.trunk != nil {
@@ -33,7 +33,15 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, ruri)
 	req.SetTransport(targetTransport(t.uri))
 
-	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: c.record.FromNumber, Host: e.host}}
+	// The agent's caller is the person on the other leg: the carrier's
+	// caller, or, for an API-originated call, the callee, so that the
+	// provider's caller-ID variable (ElevenLabs' system__caller_id,
+	// Retell's from_number) names whom the agent talks to.
+	caller := c.record.FromNumber
+	if c.a.uac {
+		caller = c.record.ToNumber
+	}
+	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: caller, Host: e.host}}
 	if dn := c.a.req.From().DisplayName; dn != "" {
 		from.DisplayName = dn
 	}

@@ -242,6 +242,9 @@ func TestOriginateCompleted(t *testing.T) {
 			if u := sipptest.URIUser(ainv.RequestURI); u != oc.Number.E164 {
 				t.Errorf("agent Request-URI user %q, want our number %s", u, oc.Number.E164)
 			}
+			if u := sipptest.URIUser(ainv.Header("From")); u != oc.To {
+				t.Errorf("agent INVITE From user %q (%s), want the callee %s", u, ainv.Header("From"), oc.To)
+			}
 			for h, want := range map[string]string{"X-Switchboard-Direction": "outbound", "X-Switchboard-To": oc.To, "X-Switchboard-Call-Id": c.ID} {
 				if got := ainv.Header(h); got != want {
 					t.Errorf("agent INVITE %s: %q, want %q", h, got, want)
