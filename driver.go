@@ -78,6 +78,10 @@ type Driver interface {
 	CountOrganizations(ctx context.Context) (int, error)
 	// APIKeyByHash returns the unrevoked key with this hash, or ErrNoRows.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// SessionByHash returns the session with this token hash that expires
+	// after now, and its key, in one statement; ErrNoRows when there is
+	// none or its key is revoked.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, *APIKey, error)
 	// FinishIdempotent stores the response of an in-flight key and reports
 	// false when none is in flight; AbortIdempotent deletes an in-flight
 	// key. Each is one statement.
@@ -232,6 +236,13 @@ type Tx interface {
 	// PurgeIdempotencyKeys deletes up to limit records created at or
 	// before expired.
 	PurgeIdempotencyKeys(ctx context.Context, expired time.Time, limit int) error
+
+	// InsertSession stores a dashboard session; DeleteSession deletes the
+	// one with this token hash, if any; PurgeSessions deletes up to limit
+	// sessions that expired at or before now.
+	InsertSession(ctx context.Context, s *Session) error
+	DeleteSession(ctx context.Context, hash string) error
+	PurgeSessions(ctx context.Context, now time.Time, limit int) error
 
 	// ActiveSubscriptions returns the organisation's active subscriptions,
 	// in ID order.

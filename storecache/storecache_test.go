@@ -611,6 +611,8 @@ var (
 		// a number's SIP credentials: no endpoint refers to them, and
 		// numbers are not cached
 		"RotateSIPCredentials", "SIPCredentials",
+		// dashboard sessions: no endpoint refers to one
+		"CreateSession", "FindSession", "DeleteSession",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}
