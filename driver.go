@@ -61,6 +61,9 @@ type Driver interface {
 	ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error)
 	// ListCalls pages through the organisation's calls.
 	ListCalls(ctx context.Context, orgID string, f CallFilter) ([]*Call, int, error)
+	// CountCallsByStatus counts the organisation's calls created at or
+	// after since, by status, in one statement.
+	CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error)
 	// CallEvents returns the call's timeline, oldest first, or ErrNoRows
 	// when the organisation has no such call.
 	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)

@@ -59,6 +59,15 @@ func (f CallFilter) Conds(orgID string) []Cond {
 		"phone_number_id", f.PhoneNumberID, "endpoint_id", f.EndpointID)
 }
 
+// Where are the conditions of the filter on the organisation's calls that
+// take no parameter: Live's, the statuses that are not final (CallEnded).
+func (f CallFilter) Where() []string {
+	if !f.Live {
+		return nil
+	}
+	return []string{"status IN ('" + CallInitiated + "', '" + CallRinging + "', '" + CallAnswered + "', '" + CallInProgress + "')"}
+}
+
 // InventoryConds name an inventory number by ID, by number, or by both.
 func InventoryConds(id, number string) []Cond {
 	return conds(nil, "id", id, "number", number)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -634,6 +635,8 @@ func testCallList(f *fixture) {
 			EndpointID: epB, From: t0.Add(time.Second), To: t0.Add(5 * time.Second), Page: full}, sel(c3)},
 		{"filters that exclude each other", switchboard.CallFilter{Status: switchboard.CallCompleted, EndpointID: epA,
 			From: t0.Add(time.Second), Page: full}, sel()},
+		{"live", switchboard.CallFilter{Live: true, Page: full}, sel(c4)},
+		{"live and a number", switchboard.CallFilter{Live: true, PhoneNumberID: pn2, Page: full}, sel()},
 	} {
 		got, total := f.listCalls(orgID, tc.filter)
 		equalIDs(t, "ListCalls "+tc.name, got, tc.want)
@@ -663,6 +666,20 @@ func testCallList(f *fixture) {
 		equalIDs(t, "ListCalls "+tc.name, got, tc.want)
 		if total != tc.wantTotal {
 			t.Errorf("ListCalls %s: total %d, want %d", tc.name, total, tc.wantTotal)
+		}
+	}
+	for _, tc := range []struct {
+		since time.Time
+		want  map[string]int
+	}{
+		{t0, map[string]int{switchboard.CallCompleted: 2, switchboard.CallFailed: 1, switchboard.CallInProgress: 1, switchboard.CallNoAnswer: 1}},
+		{t0.Add(2 * time.Second), map[string]int{switchboard.CallCompleted: 1, switchboard.CallInProgress: 1, switchboard.CallNoAnswer: 1}},
+		{t0.Add(time.Hour), map[string]int{}},
+	} {
+		got, err := f.s.CountCallsByStatus(f.ctx, orgID, tc.since)
+		must(t, "CountCallsByStatus", err)
+		if !maps.Equal(got, tc.want) {
+			t.Errorf("CountCallsByStatus(since %v) = %v, want %v", tc.since.Sub(t0), got, tc.want)
 		}
 	}
 	list, _, err := f.s.ListCalls(f.ctx, orgID, switchboard.CallFilter{PhoneNumberID: pn2})
