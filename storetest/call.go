@@ -482,6 +482,26 @@ func testCallEvents(f *fixture) {
 	if n := f.countDeliveries(orgID); n != 12 {
 		t.Errorf("the organisation has %d deliveries, want 12", n)
 	}
+	// The deliveries each call caused: c's 4 to "calls", 1 to "ended", 3
+	// to the webhook endpoint; a's 2; x's none in this organisation.
+	for _, tc := range []struct {
+		org, call string
+		want      int
+	}{{orgID, c.ID, 8}, {orgID, a.ID, 2}, {orgID, x.ID, 0}, {other, x.ID, 1}, {other, c.ID, 0}, {orgID, "call_none", 0}} {
+		ds, total, err := f.s.ListDeliveries(f.ctx, tc.org, switchboard.DeliveryFilter{CallID: tc.call, Page: switchboard.Page{Limit: switchboard.MaxLimit}})
+		must(t, "ListDeliveries by call", err)
+		if total != tc.want || len(ds) != tc.want {
+			t.Errorf("ListDeliveries(call %s) = %d rows, total %d; want %d", tc.call, len(ds), total, tc.want)
+		}
+		for _, d := range ds {
+			if !strings.HasPrefix(d.Event, "call.") {
+				t.Errorf("ListDeliveries(call %s) lists a %s delivery", tc.call, d.Event)
+			}
+		}
+	}
+	if ds, _, err := f.s.ListDeliveries(f.ctx, orgID, switchboard.DeliveryFilter{CallID: c.ID, Status: switchboard.DeliveryDelivered}); err != nil || len(ds) != 0 {
+		t.Errorf("ListDeliveries(call, delivered) = %d, %v; want none yet", len(ds), err)
+	}
 	for _, org := range []string{orgID, other, ""} {
 		if _, err := f.s.FindCall(f.ctx, org, lost.ID); switchboard.ErrorCode(err) != switchboard.ECodeCallNotFound {
 			t.Errorf("FindCall(%q) of a call of no organisation = %v, want CALL_NOT_FOUND", org, err)

@@ -98,6 +98,9 @@ type callView struct {
 	Call     *switchboard.Call
 	Timeline []*switchboard.CallEvent
 	Failover bool
+	// Deliveries are the webhook deliveries of the call's events.
+	Deliveries      []*switchboard.Delivery
+	DeliveriesTotal int
 	choices
 }
 
@@ -119,6 +122,12 @@ func (h *Handler) handleCall(w http.ResponseWriter, r *http.Request, c *session)
 	}
 	if v.choices, err = h.loadChoices(r.Context(), c); err != nil {
 		return err
+	}
+	if c.can(switchboard.ScopeWebhooksRead) {
+		if v.Deliveries, v.DeliveriesTotal, err = h.store.ListDeliveries(r.Context(), org,
+			switchboard.DeliveryFilter{CallID: call.ID, Page: switchboard.Page{Limit: pageSize}}); err != nil {
+			return err
+		}
 	}
 	h.render(w, r, c, http.StatusOK, "call", "Call "+call.ID, v)
 	return nil

@@ -218,6 +218,7 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request, c *se
 		WebhookID: strings.TrimSpace(q.Get("webhook_id")),
 		Status:    oneOf(q.Get("status"), switchboard.DeliveryPending, switchboard.DeliveryDelivered, switchboard.DeliveryFailed),
 		Event:     oneOf(q.Get("event"), append([]string{switchboard.EventWebhookTest}, switchboard.EventTypes...)...),
+		CallID:    strings.TrimSpace(q.Get("call_id")),
 		Page:      page,
 	}
 	ds, total, err := h.store.ListDeliveries(r.Context(), c.key.OrganizationID, f)
