@@ -207,6 +207,7 @@ type deliveriesView struct {
 	Deliveries               []*switchboard.Delivery
 	Pager                    pager
 	WebhookID, Status, Event string
+	CallID                   string
 	Webhooks                 []*switchboard.Webhook
 	EventTypes               []string
 }
@@ -230,7 +231,7 @@ func (h *Handler) handleDeliveries(w http.ResponseWriter, r *http.Request, c *se
 		return err
 	}
 	h.render(w, r, c, http.StatusOK, "deliveries", "Deliveries", deliveriesView{
-		Deliveries: ds, Pager: newPager(r, n, len(ds), total), WebhookID: f.WebhookID, Status: f.Status, Event: f.Event,
+		Deliveries: ds, Pager: newPager(r, n, len(ds), total), WebhookID: f.WebhookID, Status: f.Status, Event: f.Event, CallID: f.CallID,
 		Webhooks: hooks, EventTypes: append([]string{switchboard.EventWebhookTest}, switchboard.EventTypes...)})
 	return nil
 }
