@@ -61,14 +61,15 @@ func (h *Handler) auth(scope switchboard.Scope, fn pageFunc) http.HandlerFunc {
 		}
 		if c == nil {
 			signin := Prefix + "signin"
-			if r.Method == http.MethodGet && r.URL.Path != Prefix {
-				signin += "?next=" + url.QueryEscape(r.URL.RequestURI())
-			}
 			switch {
 			case r.Header.Get("HX-Request") != "":
+				// A fragment htmx polls for: the whole page goes to sign in.
 				w.Header().Set("HX-Redirect", signin)
 				w.WriteHeader(http.StatusUnauthorized)
 			case r.Method == http.MethodGet || r.Method == http.MethodHead:
+				if r.URL.Path != Prefix {
+					signin += "?next=" + url.QueryEscape(r.URL.RequestURI())
+				}
 				http.Redirect(w, r, signin, http.StatusSeeOther)
 			default:
 				h.fail(w, r, nil, switchboard.Errorf(switchboard.ECodeMissingAPIKey, "You are not signed in."))
