@@ -25,6 +25,11 @@ type ColumnCodec struct {
 	// strings.
 	List     func([]string) any
 	ListDest func(*[]string) any
+	// Scopes and ScopesDest are the value and scan destination of an API
+	// key's scopes, which SQLite keeps comma-separated (the form of its
+	// first migration), not as JSON.
+	Scopes     func([]string) any
+	ScopesDest func(*[]string) any
 }
 
 // optTime is the value of a time column that may be NULL.
@@ -136,6 +141,33 @@ func (c *ColumnCodec) ScanCall(s Scanner, extra ...any) (*Call, error) {
 		return nil, err
 	}
 	return cs.Call(), nil
+}
+
+// APIKeyColumns are the stored columns of an API key, in the order of
+// ScanAPIKey and APIKeyValues.
+const APIKeyColumns = `id, organization_id, name, key_prefix, hash, scopes, live, created_at, expires_at, last_used_at, revoked_at`
+
+// ScanAPIKey reads a row of APIKeyColumns, then extra.
+func (c *ColumnCodec) ScanAPIKey(s Scanner, extra ...any) (*APIKey, error) {
+	var k APIKey
+	var scopes []string
+	dest := []any{&k.ID, &k.OrganizationID, &k.Name, &k.KeyPrefix, &k.Hash, c.ScopesDest(&scopes), &k.Live,
+		c.TimeDest(&k.CreatedAt), c.OptTimeDest(&k.ExpiresAt), c.OptTimeDest(&k.LastUsedAt), c.OptTimeDest(&k.RevokedAt)}
+	if err := s.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	for _, sc := range scopes {
+		if sc != "" {
+			k.Scopes = append(k.Scopes, Scope(sc))
+		}
+	}
+	return &k, nil
+}
+
+// APIKeyValues are the values of APIKeyColumns for k.
+func (c *ColumnCodec) APIKeyValues(k *APIKey) []any {
+	return []any{k.ID, k.OrganizationID, k.Name, k.KeyPrefix, k.Hash, c.Scopes(k.ScopeNames()), k.Live,
+		c.Time(k.CreatedAt), c.optTime(k.ExpiresAt), c.optTime(k.LastUsedAt), c.optTime(k.RevokedAt)}
 }
 
 // InventoryColumns are the stored columns of an inventory number (alias

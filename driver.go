@@ -79,12 +79,27 @@ type Driver interface {
 	// created at, unless one has the name, and returns the one that does.
 	EnsureOrganization(ctx context.Context, id, name string, at time.Time) (*Organization, bool, error)
 	CountOrganizations(ctx context.Context) (int, error)
-	// APIKeyByHash returns the unrevoked key with this hash, or ErrNoRows.
+	// OrganizationByName returns the organisation named name, or ErrNoRows.
+	OrganizationByName(ctx context.Context, name string) (*Organization, error)
+	// APIKeyByID returns the key with this ID, whatever its organisation,
+	// or ErrNoRows.
+	APIKeyByID(ctx context.Context, id string) (*APIKey, error)
+	// APIKeyByHash returns the key with this hash, revoked or expired
+	// keys included (the Service words why they are refused), or ErrNoRows.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	// SessionByHash returns the session with this token hash that expires
-	// after now, and its key, in one statement; ErrNoRows when there is
-	// none or its key is revoked.
+	// after now, and its key whatever its state (the Service checks it), in
+	// one statement; ErrNoRows when there is none.
 	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, *APIKey, error)
+	// APIKey returns the organisation's key, or ErrNoRows.
+	APIKey(ctx context.Context, orgID, id string) (*APIKey, error)
+	// ListAPIKeys pages through the organisation's keys.
+	ListAPIKeys(ctx context.Context, orgID string, f APIKeyFilter) ([]*APIKey, int, error)
+	// TouchAPIKey sets the organisation's key's last_used_at to now unless
+	// it is after since, in one conditional UPDATE (so that nodes
+	// racing to record the same minute write once), and reports nothing
+	// about a missing key.
+	TouchAPIKey(ctx context.Context, orgID, id string, now, since time.Time) error
 	// FinishIdempotent stores the response of an in-flight key and reports
 	// false when none is in flight; AbortIdempotent deletes an in-flight
 	// key. Each is one statement.
@@ -232,6 +247,9 @@ type Tx interface {
 
 	// InsertAPIKey stores a key.
 	InsertAPIKey(ctx context.Context, key *APIKey) error
+	// RevokeAPIKey sets the organisation's key's revoked_at to now unless
+	// it is set already, and returns the key as it then is, or ErrNoRows.
+	RevokeAPIKey(ctx context.Context, orgID, id string, now time.Time) (*APIKey, error)
 	// ClaimIdempotencyKey records rec as in flight at now unless a record
 	// created after expired holds its key, and returns that record, or nil
 	// when rec now holds the key (an expired record is replaced).

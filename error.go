@@ -22,6 +22,7 @@ const (
 	ECodeDeliveryNotFound  = "DELIVERY_NOT_FOUND"
 	ECodeCallNotFound      = "CALL_NOT_FOUND"
 	ECodeTrunkNotFound     = "TRUNK_NOT_FOUND"
+	ECodeAPIKeyNotFound    = "API_KEY_NOT_FOUND"
 	ECodeConflict          = "CONFLICT"
 	ECodeIdempotencyReused = "IDEMPOTENCY_KEY_REUSED"
 	ECodeIdempotencyBusy   = "IDEMPOTENCY_KEY_IN_USE"

@@ -32,6 +32,26 @@ func (f TrunkFilter) Conds(orgID string) []Cond {
 	return conds([]Cond{{"organization_id", orgID}}, "status", f.Status)
 }
 
+// Conds are the organisation's keys that match the filter's mode; where
+// adds its revoked condition.
+func (f APIKeyFilter) Conds(orgID string) []Cond {
+	cs := []Cond{{"organization_id", orgID}}
+	if f.Mode != "" {
+		cs = append(cs, Cond{"live", f.Mode == ModeLive})
+	}
+	return cs
+}
+
+func (f APIKeyFilter) where() []string {
+	switch {
+	case f.Revoked == nil:
+		return nil
+	case *f.Revoked:
+		return []string{"revoked_at IS NOT NULL"}
+	}
+	return []string{"revoked_at IS NULL"}
+}
+
 // Conds are the organisation's numbers (p, with inventory row i) that match
 // the filter; EndpointID matches the primary endpoint.
 func (f PhoneNumberFilter) Conds(orgID string) []Cond {
@@ -177,6 +197,13 @@ func (l Lists) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilte
 func (l Lists) ListTrunks(ctx context.Context, orgID string, f TrunkFilter) ([]*Trunk, int, error) {
 	return CollectPage(l.page(ctx, ListQuery{Columns: TrunkColumns, From: "trunks", Conds: f.Conds(orgID),
 		CreatedAt: "created_at", ID: "id", Page: f.Page}), l.Codec.ScanTrunk)
+}
+
+// ListAPIKeys returns one page of the organisation's keys, newest first,
+// and the total that match the filter.
+func (l Lists) ListAPIKeys(ctx context.Context, orgID string, f APIKeyFilter) ([]*APIKey, int, error) {
+	return CollectPage(l.page(ctx, ListQuery{Columns: APIKeyColumns, From: "api_keys", Where: f.where(), Conds: f.Conds(orgID),
+		CreatedAt: "created_at", ID: "id", Page: f.Page}), l.Codec.ScanAPIKey)
 }
 
 func (l Lists) page(ctx context.Context, q ListQuery) func(each func(Scanner, ...any) error) (int, error) {

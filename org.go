@@ -23,4 +23,7 @@ type OrganizationService interface {
 	EnsureOrganization(ctx context.Context, name string) (*Organization, bool, error)
 	// CountOrganizations returns how many organisations exist.
 	CountOrganizations(ctx context.Context) (int, error)
+	// FindOrganization returns the organisation with this name, or
+	// NOT_FOUND (operator tools: the CLI names organisations).
+	FindOrganization(ctx context.Context, name string) (*Organization, error)
 }

@@ -155,7 +155,8 @@ func RoutedEndpointIDs(numbers []*PhoneNumber) []string {
 }
 
 // ChangeFeed tells every node that an organisation's routing data (its
-// numbers or endpoints) changed, whichever node made the change.
+// numbers, endpoints or trunks) or its API keys (a revocation) changed,
+// whichever node made the change.
 type ChangeFeed interface {
 	// SubscribeChanges calls fn with the organisation's ID after each
 	// committed change to its numbers or endpoints, until ctx ends. It

@@ -29,6 +29,18 @@ func (s *Service) EnsureOrganization(ctx context.Context, name string) (*Organiz
 	return org, created, nil
 }
 
+// FindOrganization returns the organisation with this name, or NOT_FOUND.
+func (s *Service) FindOrganization(ctx context.Context, name string) (*Organization, error) {
+	org, err := s.d.OrganizationByName(ctx, name)
+	if errors.Is(err, ErrNoRows) {
+		return nil, Errorf(ECodeNotFound, "no organization named %q", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find organization %q: %w", name, err)
+	}
+	return org, nil
+}
+
 // CountOrganizations returns how many organisations exist.
 func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
 	n, err := s.d.CountOrganizations(ctx)
@@ -36,32 +48,6 @@ func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count organizations: %w", err)
 	}
 	return n, nil
-}
-
-// CreateAPIKey stores key, setting its ID and CreatedAt once stored. The
-// caller sets OrganizationID; only the hash of the secret is stored.
-func (s *Service) CreateAPIKey(ctx context.Context, key *APIKey) error {
-	k := *key
-	k.ID, k.CreatedAt = NewID(PrefixAPIKey), s.now()
-	if err := s.d.Write(ctx, func(tx Tx) error { return tx.InsertAPIKey(ctx, &k) }); err != nil {
-		return fmt.Errorf("create api key: %w", err)
-	}
-	key.ID, key.CreatedAt = k.ID, k.CreatedAt
-	return nil
-}
-
-// FindAPIKeyByHash returns the unrevoked key with this hash, or an
-// INVALID_API_KEY error. It runs on every API request: one lookup on the
-// unique hash index.
-func (s *Service) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
-	k, err := s.d.APIKeyByHash(ctx, hash)
-	if errors.Is(err, ErrNoRows) {
-		return nil, Errorf(ECodeInvalidAPIKey, "Invalid API key.")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find api key: %w", err)
-	}
-	return k, nil
 }
 
 // BeginIdempotent records rec as in flight and returns (nil, true), or, when

@@ -75,18 +75,22 @@ func (s *Service) CreateSession(ctx context.Context, key *APIKey) (string, *Sess
 }
 
 // FindSession returns the live session of token and its key in one
-// lookup: the store joins the key, so a revoked key ends its sessions on
-// their next request.
+// lookup: the store reads the key with the session, so a key that is
+// revoked or expires ends its sessions at their next request.
 func (s *Service) FindSession(ctx context.Context, token string) (*Session, *APIKey, error) {
 	if len(token) != sessionTokenLen {
 		return nil, nil, errSessionEnded() // not one of ours: no lookup
 	}
-	sess, key, err := s.d.SessionByHash(ctx, HashSessionToken(token), s.now())
+	now := s.now()
+	sess, key, err := s.d.SessionByHash(ctx, HashSessionToken(token), now)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil, errSessionEnded()
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("find session: %w", err)
+	}
+	if key.CheckUsable(now) != nil {
+		return nil, nil, errSessionEnded()
 	}
 	return sess, key, nil
 }

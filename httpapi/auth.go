@@ -42,9 +42,16 @@ func (s *Server) authenticate(scope switchboard.Scope, next handlerFunc) handler
 		if !switchboard.CheckAPIKeyFormat(secret) {
 			return switchboard.Errorf(switchboard.ECodeInvalidAPIKey, "invalid API key")
 		}
-		key, err := s.keys.lookup(r.Context(), secret)
+		key, touch, err := s.keys.lookup(r.Context(), secret)
 		if err != nil {
 			return err
+		}
+		if touch {
+			// The key's last use, once a minute at most (keyCache.lookup);
+			// a failure to record it costs the request nothing.
+			if err := s.store.TouchAPIKey(r.Context(), key.OrganizationID, key.ID); err != nil {
+				s.logger.WarnContext(r.Context(), "record the API key's last use", "key_id", key.ID, "err", err)
+			}
 		}
 		if st := stateOf(r.Context()); st != nil {
 			st.key = key // seen by the handler and by withRequest's log line

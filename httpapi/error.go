@@ -21,7 +21,8 @@ func statusOf(code string) int {
 	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
 		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail,
 		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound,
-		switchboard.ECodeCallNotFound, switchboard.ECodeTrunkNotFound:
+		switchboard.ECodeCallNotFound, switchboard.ECodeTrunkNotFound,
+		switchboard.ECodeAPIKeyNotFound:
 		return http.StatusNotFound
 	case switchboard.ECodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed

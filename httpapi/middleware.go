@@ -142,6 +142,9 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 					slog.String("path", r.URL.Path), slog.Int("status", rec.status),
 					slog.Duration("duration", time.Since(start)),
 				}
+				if c := ClientAddr(r); c.IsValid() { // a trusted proxy's client, else the peer
+					attrs = append(attrs, slog.String("client", c.String()))
+				}
 				if k := apiKey(r.Context()); k != nil {
 					attrs = append(attrs, slog.String("org", k.OrganizationID), slog.String("key_id", k.ID))
 				}

@@ -51,6 +51,11 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/webhook-deliveries/{id}", switchboard.ScopeWebhooksRead, s.handleGetDelivery)
 	m.write("POST {api}/webhook-deliveries/{id}/retry", switchboard.ScopeWebhooksWrite, s.handleRetryDelivery)
 
+	m.read("GET {api}/api-keys", switchboard.ScopeKeysRead, s.handleListAPIKeys)
+	m.write("POST {api}/api-keys", switchboard.ScopeKeysWrite, s.handleCreateAPIKey)
+	m.read("GET {api}/api-keys/{id}", switchboard.ScopeKeysRead, s.handleGetAPIKey)
+	m.write("DELETE {api}/api-keys/{id}", switchboard.ScopeKeysWrite, s.handleRevokeAPIKey)
+
 	m.read("GET {api}/calls", switchboard.ScopeCallsRead, s.handleListCalls)
 	m.read("GET {api}/calls/{id}", switchboard.ScopeCallsRead, s.handleGetCall)
 	m.read("GET {api}/calls/{id}/events", switchboard.ScopeCallsRead, s.handleListCallEvents)

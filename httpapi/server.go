@@ -20,7 +20,9 @@ type Config struct {
 	// RateBurst is how many requests may arrive at once; default 2×RateLimit.
 	RateBurst float64
 	// KeyCacheTTL is how long a verified key is trusted without a lookup;
-	// negative disables the cache. Default 10 s.
+	// negative disables the cache. Default 10 s: the longest a key
+	// revoked through another node stays usable here if the change feed
+	// (Server.KeysChanged) is not wired or is down.
 	KeyCacheTTL time.Duration
 	// OpenAPI is the JSON spec served at /v1/openapi.json.
 	OpenAPI []byte
@@ -95,7 +97,7 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		store:   store,
 		bodies:  bodies,
 		logger:  logger,
-		keys:    &keyCache{store: store, ttl: cfg.KeyCacheTTL, now: cfg.Clock, entries: map[string]keyCacheEntry{}},
+		keys:    &keyCache{store: store, ttl: cfg.KeyCacheTTL, now: cfg.Clock, entries: map[string]*keyCacheEntry{}},
 		limiter: &limiter{rate: cfg.RateLimit, burst: cfg.RateBurst, now: cfg.Clock, buckets: map[string]*bucket{}},
 		openapi: cfg.OpenAPI,
 

@@ -50,7 +50,7 @@ func TestSpecValidates(t *testing.T) {
 // shared error responses.
 func TestOperationConventions(t *testing.T) {
 	doc := loadDoc(t)
-	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Trunks", "Webhooks", "Webhook Deliveries", "System"}
+	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Trunks", "API Keys", "Webhooks", "Webhook Deliveries", "System"}
 	ids := map[string]bool{}
 	public := map[string]bool{"/healthz": true, "/openapi.json": true}
 	for path, item := range doc.Paths.Map() {
@@ -453,11 +453,14 @@ func TestOperations(t *testing.T) {
 	v := openapitest.New(t)
 	got := v.Operations()
 	want := []string{
+		"DELETE /v1/api-keys/{id}",
 		"DELETE /v1/endpoints/{id}",
 		"DELETE /v1/phone-numbers/{id}",
 		"DELETE /v1/trunks/{id}",
 		"DELETE /v1/webhooks/{id}",
 		"GET /healthz",
+		"GET /v1/api-keys",
+		"GET /v1/api-keys/{id}",
 		"GET /v1/calls",
 		"GET /v1/calls/{id}",
 		"GET /v1/calls/{id}/events",
@@ -478,6 +481,7 @@ func TestOperations(t *testing.T) {
 		"PATCH /v1/phone-numbers/{id}",
 		"PATCH /v1/trunks/{id}",
 		"PATCH /v1/webhooks/{id}",
+		"POST /v1/api-keys",
 		"POST /v1/calls/{id}/hangup",
 		"POST /v1/endpoints",
 		"POST /v1/phone-numbers",

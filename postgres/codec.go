@@ -14,4 +14,6 @@ var codec = switchboard.ColumnCodec{
 	OptTimeDest: func(t **time.Time) any { return t },
 	List:        func(l []string) any { return l },
 	ListDest:    func(l *[]string) any { return l },
+	Scopes:      func(l []string) any { return l },
+	ScopesDest:  func(l *[]string) any { return l },
 }

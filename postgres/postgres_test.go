@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -662,4 +663,45 @@ func fmtRef(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// TestMigrateGivesKeyScopes: 0007 gives the key scopes to the keys that
+// held every scope there was before, and to no other.
+func TestMigrateGivesKeyScopes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := openTest(t, nil)
+	org, _, err := db.EnsureOrganization(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := switchboard.AllScopes[:len(switchboard.AllScopes)-2]
+	var ids []string
+	for _, scopes := range [][]switchboard.Scope{before, before[1:]} {
+		_, key := switchboard.GenerateAPIKey(true)
+		key.OrganizationID, key.Scopes = org.ID, scopes
+		if err := db.CreateAPIKey(ctx, &key); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, key.ID)
+	}
+	// Back to the schema before 0007, then forward again.
+	for _, q := range []string{`ALTER TABLE api_keys DROP COLUMN expires_at, DROP COLUMN last_used_at`,
+		`DELETE FROM schema_migrations WHERE version = '0007_api_keys'`} {
+		if _, err := db.d.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]switchboard.Scope{switchboard.AllScopes, before[1:]} {
+		k, err := db.FindAPIKey(ctx, org.ID, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(k.Scopes, want) {
+			t.Errorf("scopes after 0007 = %v, want %v", k.Scopes, want)
+		}
+	}
 }

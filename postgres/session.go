@@ -32,28 +32,26 @@ func (t *txn) PurgeSessions(ctx context.Context, now time.Time, limit int) error
 	return err
 }
 
-// SessionByHash reads a live session and its unrevoked key in one
-// statement: it runs on every dashboard request.
+// sessionByHashSQL reads a live session and its key in one statement: the
+// session's columns are renamed in a derived table, so the key's columns
+// are named as APIKeyColumns names them.
+const sessionByHashSQL = `SELECT ` + switchboard.APIKeyColumns + `, s_created, s_expires
+	FROM api_keys, (SELECT api_key_id AS s_key, created_at AS s_created, expires_at AS s_expires
+		FROM ui_sessions WHERE token_hash = $1 AND expires_at > $2) AS s
+	WHERE id = s_key`
+
+// SessionByHash reads a live session and its key: it runs on every
+// dashboard request.
 func (db *Driver) SessionByHash(ctx context.Context, hash string, now time.Time) (*switchboard.Session, *switchboard.APIKey, error) {
 	if !storable(hash) {
 		return nil, nil, switchboard.ErrNoRows
 	}
-	var s switchboard.Session
-	var k switchboard.APIKey
-	var scopes []string
-	err := db.pool.QueryRow(ctx, `SELECT s.token_hash, s.api_key_id, s.organization_id, s.created_at, s.expires_at,
-			k.id, k.organization_id, k.name, k.key_prefix, k.hash, k.scopes, k.live, k.created_at
-		FROM ui_sessions s JOIN api_keys k ON k.id = s.api_key_id
-		WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL`, hash, ts(now)).
-		Scan(&s.TokenHash, &s.APIKeyID, &s.OrganizationID, &s.CreatedAt, &s.ExpiresAt,
-			&k.ID, &k.OrganizationID, &k.Name, &k.KeyPrefix, &k.Hash, &scopes, &k.Live, &k.CreatedAt)
+	s := switchboard.Session{TokenHash: hash}
+	k, err := codec.ScanAPIKey(db.pool.QueryRow(ctx, sessionByHashSQL, hash, ts(now)),
+		codec.TimeDest(&s.CreatedAt), codec.TimeDest(&s.ExpiresAt))
 	if err != nil {
 		return nil, nil, noRows(err)
 	}
-	for _, sc := range scopes {
-		if sc != "" {
-			k.Scopes = append(k.Scopes, switchboard.Scope(sc))
-		}
-	}
-	return &s, &k, nil
+	s.APIKeyID, s.OrganizationID = k.ID, k.OrganizationID
+	return &s, k, nil
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -20,6 +21,9 @@ var codec = switchboard.ColumnCodec{
 		return string(b)
 	},
 	ListDest: func(l *[]string) any { return (*jsonList)(l) },
+	// API key scopes stay comma-separated, as 0001_init.sql keeps them.
+	Scopes:     func(l []string) any { return strings.Join(l, ",") },
+	ScopesDest: func(l *[]string) any { return (*commaList)(l) },
 }
 
 // microsTime scans an INTEGER time column.
@@ -61,6 +65,28 @@ func (l *jsonList) Scan(src any) error {
 		return json.Unmarshal(v, (*[]string)(l))
 	}
 	return errors.New("list column is not text")
+}
+
+// commaList scans a comma-separated list of strings.
+type commaList []string
+
+func (l *commaList) Scan(src any) error {
+	var text string
+	switch v := src.(type) {
+	case string:
+		text = v
+	case []byte:
+		text = string(v)
+	default:
+		return errors.New("list column is not text")
+	}
+	*l = nil
+	for s := range strings.SplitSeq(text, ",") {
+		if s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }
 
 // timeOrNil reads a nullable time column.

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -45,35 +44,55 @@ func (db *Driver) CountOrganizations(ctx context.Context) (int, error) {
 
 // InsertAPIKey stores a key, its scopes comma-separated.
 func (tx *txn) InsertAPIKey(ctx context.Context, key *switchboard.APIKey) error {
-	var revoked any
-	if key.RevokedAt != nil {
-		revoked = micros(*key.RevokedAt)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
-		(id, organization_id, name, key_prefix, hash, scopes, live, created_at, revoked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		key.ID, key.OrganizationID, key.Name, key.KeyPrefix, key.Hash,
-		strings.Join(key.ScopeNames(), ","), key.Live, micros(key.CreatedAt), revoked)
+	_, err := tx.ExecContext(ctx, insertSQL("api_keys", switchboard.APIKeyColumns), codec.APIKeyValues(key)...)
 	return err
 }
 
-// APIKeyByHash reads the unrevoked key with this hash through a statement
-// prepared once on the reader pool: it runs on every API request.
+// RevokeAPIKey stamps the key revoked unless it is, and returns it.
+func (tx *txn) RevokeAPIKey(ctx context.Context, orgID, id string, now time.Time) (*switchboard.APIKey, error) {
+	k, err := codec.ScanAPIKey(tx.QueryRowContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?)
+		WHERE organization_id = ? AND id = ? RETURNING `+switchboard.APIKeyColumns, micros(now), orgID, id))
+	return k, noRows(err)
+}
+
+// APIKeyByHash reads the key with this hash through a statement prepared
+// once on the reader pool: it runs whenever the API's key cache misses.
 func (db *Driver) APIKeyByHash(ctx context.Context, hash string) (*switchboard.APIKey, error) {
-	var k switchboard.APIKey
-	var scopes string
+	k, err := codec.ScanAPIKey(db.queryRow(ctx, `SELECT `+switchboard.APIKeyColumns+` FROM api_keys WHERE hash = ?`, hash))
+	return k, noRows(err)
+}
+
+// APIKey reads the organisation's key.
+func (db *Driver) APIKey(ctx context.Context, orgID, id string) (*switchboard.APIKey, error) {
+	k, err := codec.ScanAPIKey(db.Row(ctx, `SELECT `+switchboard.APIKeyColumns+` FROM api_keys WHERE organization_id = ? AND id = ?`, orgID, id))
+	return k, noRows(err)
+}
+
+// APIKeyByID reads the key with this ID.
+func (db *Driver) APIKeyByID(ctx context.Context, id string) (*switchboard.APIKey, error) {
+	k, err := codec.ScanAPIKey(db.reader.QueryRowContext(ctx, `SELECT `+switchboard.APIKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	return k, noRows(err)
+}
+
+// OrganizationByName reads the organisation with this name.
+func (db *Driver) OrganizationByName(ctx context.Context, name string) (*switchboard.Organization, error) {
+	var o switchboard.Organization
 	var createdAt int64
-	err := db.queryRow(ctx, `SELECT id, organization_id, name, key_prefix, hash, scopes, live, created_at
-		FROM api_keys WHERE hash = ? AND revoked_at IS NULL`, hash).
-		Scan(&k.ID, &k.OrganizationID, &k.Name, &k.KeyPrefix, &k.Hash, &scopes, &k.Live, &createdAt)
+	err := db.reader.QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE name = ?`, name).
+		Scan(&o.ID, &o.Name, &createdAt)
 	if err != nil {
 		return nil, noRows(err)
 	}
-	for s := range strings.SplitSeq(scopes, ",") {
-		if s != "" {
-			k.Scopes = append(k.Scopes, switchboard.Scope(s))
-		}
-	}
-	k.CreatedAt = fromMicros(createdAt) // RevokedAt stays nil: revoked keys are not found
-	return &k, nil
+	o.CreatedAt = fromMicros(createdAt)
+	return &o, nil
+}
+
+// TouchAPIKey records a use of the key unless one since is recorded.
+func (db *Driver) TouchAPIKey(ctx context.Context, orgID, id string, now, since time.Time) error {
+	return db.write(ctx, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?
+			WHERE organization_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+			micros(now), orgID, id, micros(since))
+		return err
+	})
 }

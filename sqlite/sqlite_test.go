@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/switchboard-voice/switchboard"
@@ -147,4 +148,50 @@ func TestOpenRejectsNonFilePaths(t *testing.T) {
 			t.Errorf("Open(%q) succeeded, want an error", dsn)
 		}
 	}
+}
+
+// TestMigrateGivesKeyScopes: 0008 gives the key scopes to the keys that
+// held every scope there was before, and to no other.
+func TestMigrateGivesKeyScopes(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
+	defer db.Close()
+	org, _, err := db.EnsureOrganization(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := switchboard.AllScopes[:len(switchboard.AllScopes)-2]
+	full, partial := migrationKey(t, db, org.ID, before), migrationKey(t, db, org.ID, before[1:])
+	// Back to the schema before 0008, then forward again.
+	for _, q := range []string{`ALTER TABLE api_keys DROP COLUMN expires_at`, `ALTER TABLE api_keys DROP COLUMN last_used_at`,
+		`DELETE FROM schema_migrations WHERE version = '0008_api_keys'`} {
+		if _, err := db.d.writer.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id   string
+		want []switchboard.Scope
+	}{{full, switchboard.AllScopes}, {partial, before[1:]}} {
+		k, err := db.FindAPIKey(ctx, org.ID, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(k.Scopes, tc.want) {
+			t.Errorf("scopes after 0008 = %v, want %v", k.Scopes, tc.want)
+		}
+	}
+}
+
+func migrationKey(t *testing.T, db *DB, orgID string, scopes []switchboard.Scope) string {
+	t.Helper()
+	_, key := switchboard.GenerateAPIKey(true)
+	key.OrganizationID, key.Scopes = orgID, scopes
+	if err := db.CreateAPIKey(t.Context(), &key); err != nil {
+		t.Fatal(err)
+	}
+	return key.ID
 }

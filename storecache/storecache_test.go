@@ -613,6 +613,9 @@ var (
 		"RotateSIPCredentials", "SIPCredentials",
 		// dashboard sessions: no endpoint refers to one
 		"CreateSession", "FindSession", "DeleteSession",
+		// API keys: no endpoint refers to one, and keys are not cached
+		// here (httpapi keeps its own cache, fed by the change feed)
+		"IssueAPIKey", "FindAPIKey", "FindAPIKeyByID", "FindOrganization", "ListAPIKeys", "RevokeAPIKey", "TouchAPIKey",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}

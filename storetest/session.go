@@ -71,10 +71,33 @@ func testSessions(f *fixture) {
 	must(t, "DeleteSession(again)", f.s.DeleteSession(f.ctx, t1))
 	must(t, "DeleteSession(junk)", f.s.DeleteSession(f.ctx, "\x00junk"))
 
-	// A revoked key's sessions find nothing.
+	// Revoking the key ends every session of it, and only of it.
+	other := newKey(false)
+	t4, _, err := f.s.CreateSession(f.ctx, other)
+	must(t, "CreateSession(other key)", err)
+	_, err = f.s.RevokeAPIKey(f.ctx, orgID, key.ID)
+	must(t, "RevokeAPIKey", err)
+	_, _, err = f.s.FindSession(f.ctx, t2)
+	wantCode(t, "FindSession(revoked key)", err, switchboard.ECodeInvalidAPIKey)
+	if _, _, err := f.s.FindSession(f.ctx, t4); err != nil {
+		t.Errorf("FindSession(another key's session) after a revocation: %v", err)
+	}
+
+	// A key revoked before, or one that expires, ends its sessions too.
 	revoked := newKey(true)
 	t3, _, err := f.s.CreateSession(f.ctx, revoked)
 	must(t, "CreateSession(revoked key)", err)
 	_, _, err = f.s.FindSession(f.ctx, t3)
-	wantCode(t, "FindSession(revoked key)", err, switchboard.ECodeInvalidAPIKey)
+	wantCode(t, "FindSession(key revoked before)", err, switchboard.ECodeInvalidAPIKey)
+	_, exp := switchboard.GenerateAPIKey(true)
+	exp.OrganizationID, exp.Scopes, exp.ExpiresAt = orgID, key.Scopes, ptr(f.clock.Now().Add(time.Hour))
+	must(t, "CreateAPIKey(expiring)", f.s.CreateAPIKey(f.ctx, &exp))
+	t5, _, err := f.s.CreateSession(f.ctx, &exp)
+	must(t, "CreateSession(key that expires)", err)
+	if _, _, err := f.s.FindSession(f.ctx, t5); err != nil {
+		t.Errorf("FindSession before the key expires: %v", err)
+	}
+	f.clock.Advance(time.Hour)
+	_, _, err = f.s.FindSession(f.ctx, t5)
+	wantCode(t, "FindSession(key expired)", err, switchboard.ECodeInvalidAPIKey)
 }

@@ -276,12 +276,11 @@ func TestSessionEnds(t *testing.T) {
 	c1, c2 := e.client(), e.client()
 	e.signIn(c1, other)
 	e.signIn(c2, other)
-	raw, err := sql.Open("sqlite", e.path)
+	k, err := e.store.FindAPIKeyByHash(t.Context(), switchboard.HashAPIKey(other))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
-	if _, err := raw.ExecContext(t.Context(), `UPDATE api_keys SET revoked_at = 1 WHERE name = 'support'`); err != nil {
+	if _, err := e.store.RevokeAPIKey(t.Context(), e.orgID, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	signedOut(c1, "revoked key, first session")

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
 
+	"github.com/switchboard-voice/switchboard/httpapi"
 	"github.com/switchboard-voice/switchboard/web"
 	"github.com/switchboard-voice/switchboard/webhook"
 )
@@ -26,6 +28,9 @@ func (m *Main) newDashboard(onQueued func()) (*web.Handler, error) {
 			return webhook.CheckURL(ctx, url, allowPrivate, net.DefaultResolver)
 		},
 		OnDeliveriesQueued: onQueued,
-		Logger:             m.logger,
+		// The origin TrustedProxies.Wrap resolved for the whole listener.
+		IsHTTPS:    httpapi.RequestIsHTTPS,
+		ClientAddr: func(r *http.Request) string { return httpapi.ClientAddr(r).String() },
+		Logger:     m.logger,
 	})
 }

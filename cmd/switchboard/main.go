@@ -2,6 +2,8 @@
 //
 //	switchboard serve     [--database URL] [--http ADDR] [--sip ADDR] [--sip-trusted CIDR,...] [--webhook-allow-private]
 //	switchboard keys create --org NAME [--scopes a:b,c:d] [--test]
+//	switchboard keys list --org NAME [--mode live|test] [--revoked true|false]
+//	switchboard keys revoke KEY_ID
 //	switchboard inventory add [--country CC] [--type local|mobile|toll_free] NUMBER... | --file CSV
 //	switchboard migrate   [--database URL]
 //
@@ -49,6 +51,8 @@ const usage = `Usage: switchboard <command> [flags]
 Commands:
   serve                  run the API (and, as they land, the SIP and event planes)
   keys create            create an API key and print it on stdout
+  keys list              list an organisation's API keys (never their secrets)
+  keys revoke            revoke an API key
   inventory add          load numbers the carrier delivers into the inventory
   migrate                apply database migrations
 
@@ -67,10 +71,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "keys":
-		if len(rest) == 0 || rest[0] != "create" {
-			return usageError{"usage: switchboard keys create --org NAME [--scopes a:b,c:d] [--test]"}
+		switch {
+		case len(rest) > 0 && rest[0] == "create":
+			return runKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "list":
+			return runKeysList(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "revoke":
+			return runKeysRevoke(ctx, rest[1:], getenv, stdout, stderr)
 		}
-		return runKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+		return usageError{"usage: switchboard keys create --org NAME [--scopes a:b,c:d] [--test] | keys list --org NAME | keys revoke KEY_ID"}
 	case "inventory":
 		if len(rest) == 0 || rest[0] != "add" {
 			return usageError{"usage: switchboard inventory add [--country CC] [--type TYPE] NUMBER... | --file CSV"}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,6 +37,9 @@ type ServeConfig struct {
 	SIPTLSCert          string
 	SIPTLSKey           string
 	SIPTLSCA            string
+	HTTPTLSCert         string // "" when the API is plain HTTP
+	HTTPTLSKey          string
+	TrustedProxies      []netip.Prefix
 	WebhookAllowPrivate bool
 	WebhookSchedule     []time.Duration
 	WebhookTimeout      time.Duration
@@ -72,6 +76,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.SIPTLSKey, "sip-tls-key", "", "PEM private key of the TLS listener; re-read on SIGHUP")
 	fs.StringVar(&c.SIPTLSCA, "sip-tls-ca", "", "PEM bundle of CAs trusted for agents dialled over TLS, besides the system's")
 	trusted := fs.String("sip-trusted", defaultSIPTrusted, "comma-separated carrier networks whose INVITEs are accepted")
+	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", "", "PEM certificate (chain) to serve the API and dashboard over HTTPS on --http; re-read on SIGHUP (default: plain HTTP, e.g. behind a reverse proxy)")
+	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", "", "PEM private key of --http-tls-cert; re-read on SIGHUP")
+	proxies := fs.String("trusted-proxies", "", "comma-separated networks of the reverse proxies in front of --http, whose X-Forwarded-For and X-Forwarded-Proto are believed (default: none)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "allow webhook URLs on private and loopback addresses (development only)")
 	schedule := fs.String("webhook-retry-schedule", webhook.DefaultScheduleSpec, "delay before each webhook delivery attempt, comma-separated")
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook POST may take")
@@ -96,19 +103,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
-	for _, s := range strings.Split(*trusted, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return c, usageError{fmt.Sprintf("--sip-trusted: %q is not a CIDR or address", s)}
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		c.SIPTrusted = append(c.SIPTrusted, p.Masked())
+	var err error
+	if c.SIPTrusted, err = parsePrefixes("--sip-trusted", *trusted); err != nil {
+		return c, err
+	}
+	if c.TrustedProxies, err = parsePrefixes("--trusted-proxies", *proxies); err != nil {
+		return c, err
 	}
 	sched, err := webhook.ParseSchedule(*schedule)
 	if err != nil {
@@ -141,6 +141,27 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	c.CallJournal = callJournalDir(c.CallJournal, c.Database)
 	return c, nil
+}
+
+// parsePrefixes reads the comma-separated networks (CIDRs or single
+// addresses) of the flag name.
+func parsePrefixes(name, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, usageError{fmt.Sprintf("%s: %q is not a CIDR or address", name, s)}
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -189,6 +210,7 @@ type Main struct {
 	workerDone chan struct{}
 	edge       *sipedge.Edge
 	tlsCert    *certReloader // nil without --sip-tls
+	httpCert   *certReloader // nil without --http-tls-cert
 	edgeDone   chan error
 	stopFeed   context.CancelFunc
 	feeds      sync.WaitGroup // the change feed and hangup relay goroutines
@@ -244,7 +266,17 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger:       m.logger,
 		Observe:      met.observeAttempt,
 	})
-	if err := m.openEdge(ctx, met, cache.Invalidate); err != nil {
+	// The change feed also carries key revocations made through any node:
+	// the API's key cache follows it (once the API exists; before, it has
+	// nothing cached).
+	var keysChanged atomic.Pointer[httpapi.Server]
+	invalidate := func(orgID string) {
+		cache.Invalidate(orgID)
+		if api := keysChanged.Load(); api != nil {
+			api.KeysChanged(orgID)
+		}
+	}
+	if err := m.openEdge(ctx, met, invalidate); err != nil {
 		return err
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
@@ -263,6 +295,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	keysChanged.Store(api)
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(met.registry, promhttp.HandlerOpts{}))
 	root.Handle(web.Prefix, dashboard)
@@ -276,16 +309,25 @@ func (m *Main) Open(ctx context.Context) error {
 		worker.Run(workerCtx)
 	}()
 
+	httpTLS, err := m.openHTTPTLS()
+	if err != nil {
+		return err
+	}
 	m.httpLn, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTPAddr, err)
 	}
-	m.httpSrv = newHTTPServer(root, m.logger, m.Config.HTTPLimits)
+	m.httpSrv = newHTTPServer(httpapi.TrustedProxies(m.Config.TrustedProxies).Wrap(root), m.logger, m.Config.HTTPLimits)
 	m.httpDone = make(chan error, 1)
-	go func() { m.httpDone <- m.httpSrv.Serve(m.httpLn) }()
+	if httpTLS != nil {
+		m.httpSrv.TLSConfig = httpTLS // ServeTLS adds HTTP/2 to it
+		go func() { m.httpDone <- m.httpSrv.ServeTLS(m.httpLn, "", "") }()
+	} else {
+		go func() { m.httpDone <- m.httpSrv.Serve(m.httpLn) }()
+	}
 	m.edgeDone = make(chan error, 1)
 	go func() { m.edgeDone <- m.edge.Serve() }()
-	m.logger.Info("switchboard serving", "version", switchboard.Version, "http", m.httpLn.Addr().String(),
+	m.logger.Info("switchboard serving", "version", switchboard.Version, "http", m.httpLn.Addr().String(), "https", httpTLS != nil,
 		"sip", m.edge.Addr(), "sip_tls", m.edge.TLSAddr(), "node", m.Config.Node, "database", redactDSN(m.Config.Database))
 	return nil
 }
@@ -366,8 +408,14 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 // SIPAddr is the address the SIP edge listens on once Open has returned.
 func (m *Main) SIPAddr() string { return m.edge.Addr() }
 
-// HTTPURL is the base URL of the API once Open has returned.
-func (m *Main) HTTPURL() string { return "http://" + m.httpLn.Addr().String() }
+// HTTPURL is the base URL of the API once Open has returned: https://
+// with --http-tls-cert.
+func (m *Main) HTTPURL() string {
+	if m.httpCert != nil {
+		return "https://" + m.httpLn.Addr().String()
+	}
+	return "http://" + m.httpLn.Addr().String()
+}
 
 // bootstrap gives a fresh database organisation "default" and one live key,
 // printed once on stdout so a newcomer can call the API right away.

@@ -80,20 +80,38 @@ func loadRoots(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// ReloadTLS re-reads the SIP TLS certificate and key (what SIGHUP does);
-// without --sip-tls there is nothing to reload.
-func (m *Main) ReloadTLS() error {
-	if m.tlsCert == nil {
-		return errors.New("no TLS listener (--sip-tls) to reload")
+// certs are the node's reloadable certificates: the SIP TLS listener's
+// and the HTTPS listener's, those it has.
+func (m *Main) certs() []*certReloader {
+	var out []*certReloader
+	for _, r := range []*certReloader{m.tlsCert, m.httpCert} {
+		if r != nil {
+			out = append(out, r)
+		}
 	}
-	return m.tlsCert.Reload()
+	return out
 }
 
-// waitReloading waits for ctx to end, reloading the TLS certificate on
-// each SIGHUP meanwhile. Without --sip-tls SIGHUP keeps its default
+// ReloadTLS re-reads every TLS certificate and key, SIP's and HTTPS's
+// (what SIGHUP does); without --sip-tls or --http-tls-cert there is
+// nothing to reload.
+func (m *Main) ReloadTLS() error {
+	certs := m.certs()
+	if len(certs) == 0 {
+		return errors.New("no TLS listener (--sip-tls, --http-tls-cert) to reload")
+	}
+	var errs []error
+	for _, r := range certs {
+		errs = append(errs, r.Reload())
+	}
+	return errors.Join(errs...)
+}
+
+// waitReloading waits for ctx to end, reloading the TLS certificates on
+// each SIGHUP meanwhile. Without a TLS listener SIGHUP keeps its default
 // meaning (the process ends).
 func (m *Main) waitReloading(ctx context.Context) {
-	if m.tlsCert == nil {
+	if len(m.certs()) == 0 {
 		<-ctx.Done()
 		return
 	}
@@ -105,20 +123,36 @@ func (m *Main) waitReloading(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_ = m.tlsCert.Reload() // logged by Reload
+			_ = m.ReloadTLS() // each failure logged by Reload
 		}
 	}
 }
 
+// openHTTPTLS loads the HTTPS certificate (--http-tls-cert) and returns
+// the listener's TLS configuration, or nil for plain HTTP.
+func (m *Main) openHTTPTLS() (*tls.Config, error) {
+	if m.Config.HTTPTLSCert == "" {
+		return nil, nil
+	}
+	r, err := newCertReloader(m.Config.HTTPTLSCert, m.Config.HTTPTLSKey, m.logger)
+	if err != nil {
+		return nil, fmt.Errorf("--http-tls-cert/--http-tls-key: %w", err)
+	}
+	m.httpCert = r
+	return &tls.Config{GetCertificate: r.GetCertificate, MinVersion: tls.VersionTLS12}, nil
+}
+
 // checkTLSFlags refuses a TLS listener without its certificate and key,
-// and a certificate or key without the listener (one that would be
-// silently unused).
+// a certificate or key without the listener (one that would be silently
+// unused), and an HTTPS certificate without its key or the reverse.
 func checkTLSFlags(c ServeConfig) error {
 	switch {
 	case c.SIPTLSAddr != "" && (c.SIPTLSCert == "" || c.SIPTLSKey == ""):
 		return usageError{"--sip-tls needs --sip-tls-cert and --sip-tls-key (PEM files of the node's certificate and private key)"}
 	case c.SIPTLSAddr == "" && (c.SIPTLSCert != "" || c.SIPTLSKey != ""):
 		return usageError{"--sip-tls-cert and --sip-tls-key are used only with --sip-tls ADDR"}
+	case (c.HTTPTLSCert == "") != (c.HTTPTLSKey == ""):
+		return usageError{"--http-tls-cert and --http-tls-key go together: set both (HTTPS) or neither (plain HTTP)"}
 	}
 	return nil
 }
