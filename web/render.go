@@ -99,15 +99,9 @@ var funcs = template.FuncMap{
 		}
 		return strconv.Itoa(*p)
 	},
-	"join":  strings.Join,
-	"ended": switchboard.CallEnded,
-	"scopes": func(sc []switchboard.Scope) string {
-		out := make([]string, len(sc))
-		for i, s := range sc {
-			out[i] = string(s)
-		}
-		return strings.Join(out, ", ")
-	},
+	"join":   strings.Join,
+	"ended":  switchboard.CallEnded,
+	"scopes": joinScopes,
 	"contains": func(list []string, s string) bool {
 		for _, v := range list {
 			if v == s {
@@ -127,6 +121,15 @@ var funcs = template.FuncMap{
 		}
 		return "muted"
 	},
+}
+
+// joinScopes is the scopes, comma-separated.
+func joinScopes(sc []switchboard.Scope) string {
+	out := make([]string, len(sc))
+	for i, s := range sc {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ", ")
 }
 
 // parsePages parses each page template with the layout and the shared

@@ -17,6 +17,7 @@ func (h *Handler) routes() http.Handler {
 		callW      = switchboard.ScopeCallsWrite
 		whR, whW   = switchboard.ScopeWebhooksRead, switchboard.ScopeWebhooksWrite
 		trR, trW   = switchboard.ScopeTrunksRead, switchboard.ScopeTrunksWrite
+		keyR, keyW = switchboard.ScopeKeysRead, switchboard.ScopeKeysWrite
 	)
 	m := http.NewServeMux()
 	m.Handle("GET /ui/static/", h.staticFiles())
@@ -69,6 +70,11 @@ func (h *Handler) routes() http.Handler {
 	m.HandleFunc("POST /ui/trunks/{id}", h.auth(trW, h.handleUpdateTrunk))
 	m.HandleFunc("GET /ui/trunks/{id}/delete", h.auth(trW, h.handleConfirmDeleteTrunk))
 	m.HandleFunc("POST /ui/trunks/{id}/delete", h.auth(trW, h.handleDeleteTrunk))
+
+	m.HandleFunc("GET /ui/keys", h.auth(keyR, h.handleKeys))
+	m.HandleFunc("POST /ui/keys", h.auth(keyW, h.handleCreateKey))
+	m.HandleFunc("GET /ui/keys/{id}/revoke", h.auth(keyW, h.handleConfirmRevoke))
+	m.HandleFunc("POST /ui/keys/{id}/revoke", h.auth(keyW, h.handleRevoke))
 
 	m.HandleFunc("/ui/", h.auth("", func(w http.ResponseWriter, r *http.Request, c *session) error {
 		return switchboard.Errorf(switchboard.ECodeNotFound, "There is no page at %s.", r.URL.Path)

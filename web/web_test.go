@@ -407,6 +407,7 @@ func TestScopes(t *testing.T) {
 		{"POST", "/ui/endpoints"}, {"GET", "/ui/endpoints/new"}, {"GET", "/ui/numbers"},
 		{"POST", "/ui/numbers"}, {"GET", "/ui/webhooks"}, {"POST", "/ui/calls/call_x/hangup"},
 		{"GET", "/ui/calls/call_x/hangup"}, {"GET", "/ui/trunks"}, {"POST", "/ui/trunks"},
+		{"GET", "/ui/keys"}, {"POST", "/ui/keys"}, {"POST", "/ui/keys/key_x/revoke"},
 	} {
 		resp, body := e.do(c, tc.method, tc.path, url.Values{"provider": {"sip"}, "name": {"x"}, "ring_timeout": {"30"}})
 		wantStatus(t, tc.method+" "+tc.path, resp, http.StatusForbidden)
@@ -490,7 +491,8 @@ func TestEveryPageRenders(t *testing.T) {
 	}
 	for _, path := range []string{"/ui/", "/ui/endpoints", "/ui/endpoints/" + ep.ID, "/ui/numbers", "/ui/calls", "/ui/calls?status=ringing&from=2025-06-01&to=2025-06-01",
 		"/ui/calls/live", "/ui/calls/live/rows", "/ui/calls/" + call.ID, "/ui/calls/" + call.ID + "/hangup", "/ui/webhooks", "/ui/webhooks/" + hooks[0].ID,
-		"/ui/deliveries", "/ui/deliveries/" + ds[0].ID, "/ui/deliveries?call_id=" + call.ID, "/ui/trunks", "/ui/endpoints/" + ep.ID + "/delete"} {
+		"/ui/deliveries", "/ui/deliveries/" + ds[0].ID, "/ui/deliveries?call_id=" + call.ID, "/ui/trunks", "/ui/endpoints/" + ep.ID + "/delete",
+		"/ui/keys", "/ui/keys?state=active&mode=live"} {
 		resp, body := e.do(c, "GET", path, nil)
 		wantStatus(t, path, resp, http.StatusOK)
 		if m := inline.FindString(body); m != "" {
@@ -511,5 +513,51 @@ func TestEveryPageRenders(t *testing.T) {
 	wantStatus(t, "hangup without a call plane", resp, http.StatusServiceUnavailable)
 	if !strings.Contains(body, "call plane is not running") {
 		t.Errorf("hangup without a call plane says:\n%s", body)
+	}
+}
+
+// TestKeys: a key made on the page is shown once and works; a key cannot
+// grant a scope it lacks; revoking a key from the page ends its sessions.
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, web.Config{})
+	manager := e.key("manager", switchboard.ScopeKeysRead, switchboard.ScopeKeysWrite, switchboard.ScopeEndpointsRead)
+	c := e.client()
+	e.signIn(c, manager)
+	resp, body := e.do(c, "GET", "/ui/keys", nil)
+	wantStatus(t, "keys", resp, http.StatusOK)
+	if strings.Contains(body, `value="endpoints:write"`) {
+		t.Errorf("the form offers a scope the key lacks")
+	}
+	resp, body = e.do(c, "POST", "/ui/keys", url.Values{"name": {"too strong"}, "scopes": {"endpoints:write"}, "mode": {"live"}})
+	wantStatus(t, "a key with a scope its maker lacks", resp, http.StatusUnprocessableEntity)
+	if !strings.Contains(html.UnescapeString(body), "cannot grant scopes it does not hold") {
+		t.Errorf("the refusal does not say why:\n%s", body)
+	}
+	resp, body = e.do(c, "POST", "/ui/keys", url.Values{"name": {"reader"}, "scopes": {"endpoints:read"}, "mode": {"test"}, "expires_at": {"2030-01-02T03:04"}})
+	wantStatus(t, "create key", resp, http.StatusOK)
+	secret := regexp.MustCompile(`kros_test_[0-9A-Za-z]+`).FindString(body)
+	if secret == "" || !strings.Contains(body, "shown only this once") {
+		t.Fatalf("the new key is not shown once:\n%s", body)
+	}
+	k, err := e.store.FindAPIKeyByHash(t.Context(), switchboard.HashAPIKey(secret))
+	if err != nil || k.Name != "reader" || k.Live || k.ExpiresAt == nil || k.ExpiresAt.Format(time.RFC3339) != "2030-01-02T03:04:00Z" {
+		t.Fatalf("the stored key: %+v, %v", k, err)
+	}
+	_, body = e.do(c, "GET", "/ui/keys", nil)
+	if strings.Contains(body, secret) || !strings.Contains(body, k.KeyPrefix) {
+		t.Errorf("the list shows the secret, or not the prefix")
+	}
+	reader := e.client()
+	e.signIn(reader, secret)
+	resp, _ = e.do(c, "POST", "/ui/keys/"+k.ID+"/revoke", url.Values{})
+	wantStatus(t, "revoke", resp, http.StatusSeeOther)
+	resp, _ = e.do(reader, "GET", "/ui/endpoints", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a session of the revoked key still opens pages: %d", resp.StatusCode)
+	}
+	_, body = e.do(c, "GET", "/ui/keys?state=revoked", nil)
+	if !strings.Contains(body, "key-"+k.ID) {
+		t.Errorf("the revoked filter does not list the revoked key")
 	}
 }
