@@ -28,9 +28,11 @@ func (b *tab) signIn(base, key string) {
 
 // TestDashboardJourney walks the dashboard as an operator does, in a real
 // browser against the real program: sign in, create an endpoint, claim a
-// number and attach it, place a call with SIPp and watch it in the live
-// calls, open its timeline, hang up a second live call from the page,
-// and sign out.
+// number and attach it, subscribe a webhook and send it a test, add a
+// trunk, place a call with SIPp and watch it in the live calls, open its
+// timeline and the deliveries it caused, hang up a second live call from
+// the page, create and revoke an API key, check the pages fit a 375 px
+// screen, and sign out.
 func TestDashboardJourney(t *testing.T) {
 	t.Parallel()
 	sipptest.Require(t)
@@ -43,7 +45,6 @@ func TestDashboardJourney(t *testing.T) {
 	agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: "127.0.0.47", Calls: 2})
 
 	b.signIn(base, ts.BootstrapKey)
-	b.shoot("overview")
 
 	// An endpoint: the SIP agent SIPp plays.
 	b.open(base, "/ui/endpoints/new")
@@ -77,6 +78,40 @@ func TestDashboardJourney(t *testing.T) {
 	b.waitText("main table", "Support agent", 5*time.Second)
 	b.shoot("numbers")
 
+	// A webhook subscription, its secret shown once, and a test delivery.
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer receiver.Close()
+	b.open(base, "/ui/webhooks/new")
+	b.do("subscribe",
+		chromedp.SendKeys(chromedp.CSS("#wh-url"), receiver.URL+"/hooks"),
+		chromedp.SendKeys(chromedp.CSS("#wh-desc"), "CRM"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")))
+	b.waitText("h1", "Webhook created", 10*time.Second)
+	if secret := b.text("#secret"); !strings.HasPrefix(secret, "whsec_") {
+		t.Errorf("the webhook's secret shown once: %q", secret)
+	}
+	b.do("go to the webhook", chromedp.Click(chromedp.CSS("main a.button")))
+	b.waitText("h1", "Webhook", 10*time.Second)
+	b.do("send a test", chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)))
+	b.waitText(".flash", "Test event queued.", 10*time.Second)
+	b.waitText("main table", "webhook.test", 5*time.Second)
+	b.shoot("deliveries")
+	b.open(base, "/ui/webhooks")
+	b.waitText("main table", receiver.URL+"/hooks", 5*time.Second)
+	b.shoot("webhooks")
+
+	// A carrier trunk.
+	b.open(base, "/ui/trunks/new")
+	b.do("add a trunk",
+		chromedp.SendKeys(chromedp.CSS("#t-name"), "Carrier A"),
+		chromedp.SendKeys(chromedp.CSS("#t-addr"), "sip.carrier.example.com"),
+		chromedp.SendKeys(chromedp.CSS("#t-max"), "0"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")))
+	b.waitText(".flash", "Created.", 10*time.Second)
+	b.open(base, "/ui/trunks")
+	b.waitText("main table", "Carrier A", 5*time.Second)
+	b.shoot("trunks")
+
 	eventually(t, 10*time.Second, "the routing table to hold "+number, func() bool {
 		return ts.edge.Table().Lookup(number).Endpoint != nil
 	})
@@ -91,6 +126,10 @@ func TestDashboardJourney(t *testing.T) {
 	b.waitText("#live", "+14155550102", 15*time.Second)
 	b.waitNoText("#live", "ringing", 15*time.Second) // both answered
 	b.shoot("live-calls")
+	b.open(base, "/ui/")
+	b.waitText("#live-now ~ .big", "2", 5*time.Second)
+	b.waitText("#calls-today ~ ul", "in_progress 2", 5*time.Second)
+	b.shoot("overview")
 	ids := map[string]string{}
 	for _, it := range api.must(200, api.do("GET", "/v1/calls?status=in_progress", nil)).items("calls") {
 		ids[it["from_number"].(string)] = it["id"].(string)
@@ -100,12 +139,14 @@ func TestDashboardJourney(t *testing.T) {
 	}
 
 	// The first call's timeline.
+	b.open(base, "/ui/calls/live")
 	b.do("open the first call", chromedp.Click(chromedp.CSS("#row-"+ids["+14155550101"]+" a")))
 	b.waitText("h1", "Call from +14155550101 to "+number, 10*time.Second)
 	b.waitText(".timeline", "call.answered", 5*time.Second)
 	if facts := b.text(".facts"); !strings.Contains(facts, "answered (200)") || !strings.Contains(facts, "Support agent") {
 		t.Errorf("the call's facts: %q", facts)
 	}
+	b.waitText("#caused ~ div", "call.answered", 10*time.Second) // the deliveries its events caused
 	b.shoot("call")
 
 	// Hang up the second from the live page, after the confirmation.
@@ -134,6 +175,39 @@ func TestDashboardJourney(t *testing.T) {
 
 	b.open(base, "/ui/endpoints")
 	b.shoot("endpoints")
+
+	// An API key, shown once, then revoked: the API refuses it at once.
+	b.open(base, "/ui/keys")
+	b.do("create a key",
+		chromedp.SendKeys(chromedp.CSS("#k-name"), "support desk"),
+		chromedp.Click(chromedp.CSS("#new-key ~ form button[type=submit]")))
+	b.waitText("h1", "API key support desk created", 10*time.Second)
+	secret := strings.TrimSpace(b.text("#secret"))
+	desk := ts.client(secret)
+	desk.must(200, desk.do("GET", "/v1/endpoints", nil))
+	b.do("back to the keys", chromedp.Click(chromedp.CSS("main a.button")))
+	b.do("revoke it", chromedp.Click(chromedp.CSS(`a[aria-label="Revoke support desk"]`)))
+	b.waitText("h1", "Revoke the key support desk", 10*time.Second)
+	b.do("confirm", chromedp.Click(chromedp.CSS("main form button.danger")))
+	b.waitText(".flash", "Key revoked.", 10*time.Second)
+	b.waitText("main table", "revoked", 5*time.Second)
+	b.shoot("keys")
+	desk.mustErr(401, "INVALID_API_KEY", desk.do("GET", "/v1/endpoints", nil))
+
+	// Every page fits a 375 px phone: nothing wider than the screen.
+	b.do("a phone's screen", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+	for _, path := range []string{"/ui/", "/ui/numbers", "/ui/endpoints", "/ui/calls/live", "/ui/calls",
+		"/ui/calls/" + ids["+14155550101"], "/ui/webhooks", "/ui/deliveries", "/ui/trunks", "/ui/keys", "/ui/endpoints/new?provider=vapi"} {
+		b.open(base, path)
+		width, err := chromedp.Run(b.ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+		if err != nil || width > 375 {
+			t.Errorf("%s is %d px wide on a 375 px screen (%v)", path, width, err)
+		}
+		if path == "/ui/calls" {
+			b.shoot("call-log-375px")
+		}
+	}
+	b.do("a desktop's screen", chromedp.EmulateViewport(1280, 900))
 
 	// Sign out: the session is gone, pages send the browser to sign in.
 	b.do("sign out", chromedp.Click(chromedp.CSS(".signout button")))
