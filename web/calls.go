@@ -44,7 +44,7 @@ func (h *Handler) handleCalls(w http.ResponseWriter, r *http.Request, c *session
 		return err
 	}
 	v.Calls, v.Pager = calls, newPager(r, n, len(calls), total)
-	if v.choices, err = h.loadChoices(r.Context(), c); err != nil {
+	if v.choices, err = h.loadChoices(r.Context(), c, false); err != nil {
 		return err
 	}
 	if c.can(switchboard.ScopeNumbersRead) {
@@ -120,8 +120,10 @@ func (h *Handler) handleCall(w http.ResponseWriter, r *http.Request, c *session)
 			v.Failover = true
 		}
 	}
-	if v.choices, err = h.loadChoices(r.Context(), c); err != nil {
-		return err
+	if call.EndpointID != nil && c.can(switchboard.ScopeEndpointsRead) {
+		if ep := h.findEndpoint(r.Context(), c, *call.EndpointID); ep != nil {
+			v.Endpoints = []*switchboard.Endpoint{ep} // for its name
+		}
 	}
 	if c.can(switchboard.ScopeWebhooksRead) {
 		if v.Deliveries, v.DeliveriesTotal, err = h.store.ListDeliveries(r.Context(), org,

@@ -41,8 +41,9 @@ func (c choices) TrunkName(id *string) string {
 	return *id
 }
 
-// loadChoices reads the first page of endpoints and trunks the key may read.
-func (h *Handler) loadChoices(ctx context.Context, c *session) (choices, error) {
+// loadChoices reads the first page of the endpoints, and of the trunks
+// when the page shows them, that the key may read: one query each.
+func (h *Handler) loadChoices(ctx context.Context, c *session, trunks bool) (choices, error) {
 	var ch choices
 	all := switchboard.Page{Limit: switchboard.MaxLimit}
 	var err error
@@ -51,7 +52,7 @@ func (h *Handler) loadChoices(ctx context.Context, c *session) (choices, error) 
 			return ch, err
 		}
 	}
-	if c.can(switchboard.ScopeTrunksRead) {
+	if trunks && c.can(switchboard.ScopeTrunksRead) {
 		if ch.Trunks, _, err = h.store.ListTrunks(ctx, c.key.OrganizationID, switchboard.TrunkFilter{Page: all}); err != nil {
 			return ch, err
 		}
@@ -76,7 +77,7 @@ func (h *Handler) handleNumbers(w http.ResponseWriter, r *http.Request, c *sessi
 	if err != nil {
 		return err
 	}
-	ch, err := h.loadChoices(r.Context(), c)
+	ch, err := h.loadChoices(r.Context(), c, true)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (h *Handler) handleNumber(w http.ResponseWriter, r *http.Request, c *sessio
 // same pure function the SIP edge routes with (switchboard.Route), over
 // the endpoints already read for the form.
 func (h *Handler) showNumber(w http.ResponseWriter, r *http.Request, c *session, pn *switchboard.PhoneNumber, formErr string, status int) error {
-	ch, err := h.loadChoices(r.Context(), c)
+	ch, err := h.loadChoices(r.Context(), c, true)
 	if err != nil {
 		return err
 	}

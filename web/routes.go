@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -86,6 +87,10 @@ func (h *Handler) routes() http.Handler {
 // with the binary, so browsers may keep them for an hour.
 func (h *Handler) staticFiles() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // files only, no directory listings
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.static.ServeHTTP(w, r)
 	})

@@ -142,9 +142,12 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, tc := range []struct{ method, path string }{
 		{"GET", "/ui/signin"}, {"GET", "/ui/"}, {"GET", "/ui/endpoints"}, {"GET", "/ui/calls/live/rows"},
 		{"GET", "/ui/static/style.css"}, {"GET", "/ui/static/htmx.min.js"}, {"GET", "/ui/no-such-page"},
-		{"POST", "/ui/endpoints"}, {"GET", "/ui/static/none.js"},
+		{"POST", "/ui/endpoints"}, {"GET", "/ui/static/none.js"}, {"GET", "/ui/static/"},
 	} {
 		resp, _ := e.do(c, tc.method, tc.path, url.Values{})
+		if tc.path == "/ui/static/" {
+			wantStatus(t, "the static directory", resp, http.StatusNotFound) // no listing
+		}
 		h := resp.Header
 		csp := h.Get("Content-Security-Policy")
 		for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'", "script-src 'self'", "style-src 'self'"} {
