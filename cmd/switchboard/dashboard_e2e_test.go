@@ -338,3 +338,93 @@ func TestDashboardHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardBehindTLSAndProxies: the session cookie is Secure when the
+// browser spoke HTTPS, to the node (--http-tls-cert) or to a trusted
+// proxy (X-Forwarded-Proto), and only then; failed sign-ins count per
+// client address as the trusted proxy names it.
+func TestDashboardBehindTLSAndProxies(t *testing.T) {
+	t.Parallel()
+	signIn := func(t *testing.T, hc *http.Client, base, key string, hdr map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/ui/signin", strings.NewReader(url.Values{"api_key": {key}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	secure := func(resp *http.Response) (bool, bool) {
+		for _, c := range resp.Cookies() {
+			if c.Name == "switchboard_session" {
+				return c.Secure, true
+			}
+		}
+		return false, false
+	}
+	noFollow := func(hc *http.Client) *http.Client {
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return hc
+	}
+
+	t.Run("https", func(t *testing.T) {
+		t.Parallel()
+		ca := newTestCA(t)
+		ts := startServer(t, withHTTPTLS(newTLSFiles(t, ca, "ui-1")))
+		resp := signIn(t, noFollow(httpsClient(ca)), ts.HTTPURL(), ts.BootstrapKey, nil)
+		if s, ok := secure(resp); !ok || !s {
+			t.Errorf("sign-in over HTTPS: cookie set %v, Secure %v; want a Secure cookie", ok, s)
+		}
+	})
+	t.Run("proxies", func(t *testing.T) {
+		t.Parallel()
+		ts := startServer(t, func(c *ServeConfig) {
+			var err error
+			if c.TrustedProxies, err = parsePrefixes("--trusted-proxies", "127.0.0.1/32"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		hc := noFollow(&http.Client{})
+		for _, tc := range []struct {
+			proto      string
+			wantSecure bool
+		}{{"https", true}, {"http", false}, {"", false}} {
+			resp := signIn(t, hc, ts.HTTPURL(), ts.BootstrapKey, map[string]string{"X-Forwarded-Proto": tc.proto})
+			if s, ok := secure(resp); !ok || s != tc.wantSecure {
+				t.Errorf("X-Forwarded-Proto %q from a trusted proxy: cookie set %v, Secure %v; want Secure %v", tc.proto, ok, s, tc.wantSecure)
+			}
+		}
+		// Five failures from one client behind the proxy; the sixth waits,
+		// whatever key it brings; another client behind it does not.
+		for i := range 6 {
+			resp := signIn(t, hc, ts.HTTPURL(), "kros_live_wrong", map[string]string{"X-Forwarded-For": "203.0.113.7"})
+			want := http.StatusUnauthorized
+			if i == 5 {
+				want = http.StatusTooManyRequests
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("failed sign-in %d from 203.0.113.7: %d, want %d", i+1, resp.StatusCode, want)
+			}
+		}
+		if resp := signIn(t, hc, ts.HTTPURL(), ts.BootstrapKey, map[string]string{"X-Forwarded-For": "203.0.113.7"}); resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("the right key from a client past the limit: %d, want 429", resp.StatusCode)
+		}
+		if resp := signIn(t, hc, ts.HTTPURL(), ts.BootstrapKey, map[string]string{"X-Forwarded-For": "203.0.113.8"}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("another client behind the same proxy: %d, want 303", resp.StatusCode)
+		}
+	})
+	t.Run("untrusted peer", func(t *testing.T) {
+		t.Parallel()
+		ts := startServer(t)
+		resp := signIn(t, noFollow(&http.Client{}), ts.HTTPURL(), ts.BootstrapKey, map[string]string{"X-Forwarded-Proto": "https"})
+		if s, ok := secure(resp); !ok || s {
+			t.Errorf("X-Forwarded-Proto from a peer that is no trusted proxy: cookie set %v, Secure %v; want not Secure", ok, s)
+		}
+	})
+}
