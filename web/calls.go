@@ -71,7 +71,7 @@ func (h *Handler) liveCalls(r *http.Request, c *session) (liveView, error) {
 	if err != nil {
 		return liveView{}, err
 	}
-	return liveView{Calls: calls, Pager: newPager(r, n, len(calls), total), Now: h.cfg.Clock()}, nil
+	return liveView{Calls: calls, Pager: newPagerAt(r, "/ui/calls/live", n, len(calls), total), Now: h.cfg.Clock()}, nil
 }
 
 func (h *Handler) handleLive(w http.ResponseWriter, r *http.Request, c *session) error {

@@ -119,23 +119,39 @@ func (h *Handler) handleClaim(w http.ResponseWriter, r *http.Request, c *session
 		return err
 	}
 	if pn.SIPCredentials != nil && pn.SIPCredentials.Password != "" {
-		return h.showSecret(w, r, c, secretView{
-			Heading: "Number " + pn.Number + " claimed",
-			What: "Agent providers place calls from this number with these SIP credentials (domain " + h.cfg.SIPDomain +
-				"). The password is shown only this once: copy it now.",
-			Extra:  []secretLine{{"Username", pn.SIPCredentials.Username}},
-			Secret: pn.SIPCredentials.Password, Next: "/ui/numbers/" + pn.ID, NextLabel: "Attach an endpoint",
-		})
+		return h.showSIPPassword(w, r, c, pn, "Number "+pn.Number+" claimed", "Attach an endpoint")
 	}
 	redirect(w, r, "/ui/numbers/"+pn.ID, "claimed")
 	return nil
 }
 
+// showSIPPassword shows the number's new SIP password, once.
+func (h *Handler) showSIPPassword(w http.ResponseWriter, r *http.Request, c *session, pn *switchboard.PhoneNumber, heading, next string) error {
+	return h.showSecret(w, r, c, secretView{
+		Heading: heading,
+		What: "Agent providers place calls from this number with these SIP credentials (domain " + h.cfg.SIPDomain +
+			"). The password is shown only this once: copy it now.",
+		Extra:  []secretLine{{"Username", pn.SIPCredentials.Username}},
+		Secret: pn.SIPCredentials.Password, Next: "/ui/numbers/" + pn.ID, NextLabel: next,
+	})
+}
+
+// handleRotateSIP gives the number a new SIP password (the old one stops
+// working at once) and shows it once.
+func (h *Handler) handleRotateSIP(w http.ResponseWriter, r *http.Request, c *session) error {
+	pn, err := h.store.RotateSIPCredentials(r.Context(), c.key.OrganizationID, r.PathValue("id"), h.cfg.SIPDomain)
+	if err != nil {
+		return err
+	}
+	return h.showSIPPassword(w, r, c, pn, "New SIP password for "+pn.Number, "Back to the number")
+}
+
 // numberView is one number: its routing form and the route it explains.
 type numberView struct {
-	Number *switchboard.PhoneNumber
-	Route  *switchboard.Decision
-	Error  string
+	Number    *switchboard.PhoneNumber
+	Route     *switchboard.Decision
+	Error     string
+	SIPDomain string // "": the node issues no SIP credentials
 	choices
 }
 
@@ -155,7 +171,7 @@ func (h *Handler) showNumber(w http.ResponseWriter, r *http.Request, c *session,
 	if err != nil {
 		return err
 	}
-	v := numberView{Number: pn, Error: formErr, choices: ch}
+	v := numberView{Number: pn, Error: formErr, SIPDomain: h.cfg.SIPDomain, choices: ch}
 	if c.can(switchboard.ScopeEndpointsRead) {
 		in := switchboard.RouteInput{Number: pn}
 		for _, e := range ch.Endpoints {

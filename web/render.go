@@ -223,6 +223,11 @@ func pageOf(q url.Values) (switchboard.Page, int) {
 // newPager describes page n of a list of total rows, shown rows of,
 // under the request's path and filters.
 func newPager(r *http.Request, n, shown, total int) pager {
+	return newPagerAt(r, r.URL.Path, n, shown, total)
+}
+
+// newPagerAt is newPager with links to path (a fragment's page).
+func newPagerAt(r *http.Request, path string, n, shown, total int) pager {
 	p := pager{Page: n, Total: total}
 	if shown > 0 {
 		p.First = (n-1)*pageSize + 1
@@ -232,7 +237,7 @@ func newPager(r *http.Request, n, shown, total int) pager {
 		q := r.URL.Query()
 		q.Del("done")
 		q.Set("page", strconv.Itoa(page))
-		return r.URL.Path + "?" + q.Encode()
+		return path + "?" + q.Encode()
 	}
 	if n > 1 {
 		p.Prev = link(n - 1)

@@ -40,6 +40,7 @@ func (h *Handler) routes() http.Handler {
 	m.HandleFunc("POST /ui/numbers", h.auth(numW, h.handleClaim))
 	m.HandleFunc("GET /ui/numbers/{id}", h.auth(numR, h.handleNumber))
 	m.HandleFunc("POST /ui/numbers/{id}", h.auth(numW, h.handleUpdateNumber))
+	m.HandleFunc("POST /ui/numbers/{id}/sip-credentials", h.auth(numW, h.handleRotateSIP))
 	m.HandleFunc("GET /ui/numbers/{id}/release", h.auth(numW, h.handleConfirmRelease))
 	m.HandleFunc("POST /ui/numbers/{id}/release", h.auth(numW, h.handleRelease))
 

@@ -564,3 +564,61 @@ func TestKeys(t *testing.T) {
 		t.Errorf("the revoked filter does not list the revoked key")
 	}
 }
+
+// TestNumberSIPPassword: a claim and a rotation each show the number's SIP
+// password once; the number page never does.
+func TestNumberSIPPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, web.Config{SIPDomain: "sip.example.com"})
+	c := e.client()
+	e.signIn(c, e.secret)
+	if _, err := e.store.AddInventory(t.Context(), []*switchboard.InventoryNumber{{Number: "+2348012345600", Country: "NG", Type: "mobile"}}); err != nil {
+		t.Fatal(err)
+	}
+	inv, _, _ := e.store.ListAvailable(t.Context(), switchboard.AvailableFilter{})
+	password := regexp.MustCompile(`<output id="secret" class="secret"><code>([^<]+)</code>`)
+	resp, body := e.do(c, "POST", "/ui/numbers", url.Values{"inventory_id": {inv[0].ID}})
+	wantStatus(t, "claim", resp, http.StatusOK)
+	first := password.FindStringSubmatch(body)
+	if first == nil || !strings.Contains(body, "domain sip.example.com") {
+		t.Fatalf("the claim does not show the SIP password:\n%s", body)
+	}
+	pns, _, _ := e.store.ListPhoneNumbers(t.Context(), e.orgID, switchboard.PhoneNumberFilter{})
+	_, body = e.do(c, "GET", "/ui/numbers/"+pns[0].ID, nil)
+	if strings.Contains(body, first[1]) || !strings.Contains(body, "Rotate the SIP password") {
+		t.Errorf("the number page shows the password, or offers no rotation")
+	}
+	resp, body = e.do(c, "POST", "/ui/numbers/"+pns[0].ID+"/sip-credentials", url.Values{})
+	wantStatus(t, "rotate", resp, http.StatusOK)
+	second := password.FindStringSubmatch(body)
+	if second == nil || second[1] == first[1] {
+		t.Errorf("the rotation shows no new password: %v after %v", second, first)
+	}
+}
+
+// TestLivePolling: the live page polls its own page of the table, and the
+// table's page links lead to the page, not to the fragment.
+func TestLivePolling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, web.Config{})
+	c := e.client()
+	e.signIn(c, e.secret)
+	var updates []switchboard.CallUpdate
+	for i := range 30 {
+		now := e.clock.Now().Add(time.Duration(i) * time.Second)
+		updates = append(updates, switchboard.CallUpdate{Call: &switchboard.Call{ID: switchboard.NewID(switchboard.PrefixCall),
+			OrganizationID: e.orgID, Direction: "inbound", FromNumber: "+15551230000", ToNumber: "+2348012345678",
+			Status: switchboard.CallInProgress, SIPCallID: switchboard.RandomBase62(10), Node: "n1", CreatedAt: now, UpdatedAt: now}})
+	}
+	if err := e.store.SaveCalls(t.Context(), updates); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.do(c, "GET", "/ui/calls/live?page=2", nil)
+	if !strings.Contains(body, `hx-get="/ui/calls/live/rows?page=2"`) || !strings.Contains(body, `hx-trigger="every 2s"`) {
+		t.Errorf("the live page does not poll its page every 2 s")
+	}
+	_, body = e.do(c, "GET", "/ui/calls/live/rows?page=1", nil)
+	if !strings.Contains(body, `href="/ui/calls/live?page=2"`) || strings.Contains(body, "/rows?page") {
+		t.Errorf("the fragment's page links do not lead to the live page:\n%s", body)
+	}
+}
