@@ -79,7 +79,10 @@ func TestDashboardJourney(t *testing.T) {
 	b.shoot("numbers")
 
 	// A webhook subscription, its secret shown once, and a test delivery.
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"received":true}`)
+	}))
 	defer receiver.Close()
 	b.open(base, "/ui/webhooks/new")
 	b.do("subscribe",
@@ -95,7 +98,17 @@ func TestDashboardJourney(t *testing.T) {
 	b.do("send a test", chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)))
 	b.waitText(".flash", "Test event queued.", 10*time.Second)
 	b.waitText("main table", "webhook.test", 5*time.Second)
+	deliveries := b.location()
+	eventually(t, 15*time.Second, "the test delivery to be delivered", func() bool {
+		b.open(deliveries, "")
+		return strings.Contains(b.text("main table"), "delivered")
+	})
 	b.shoot("deliveries")
+	b.do("open the delivery", chromedp.Click(chromedp.CSS("main table tbody a")))
+	b.waitText("h1", "Delivery of webhook.test", 10*time.Second)
+	if attempts := b.text("#attempts ~ div"); !strings.Contains(attempts, "200") {
+		t.Errorf("the delivery's attempts: %q", attempts)
+	}
 	b.open(base, "/ui/webhooks")
 	b.waitText("main table", receiver.URL+"/hooks", 5*time.Second)
 	b.shoot("webhooks")
