@@ -10,7 +10,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -199,7 +198,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *session, err e
 	})
 }
 
-// errf is a plain validation error for a form.
+// errf is a validation error of a form's field.
 func errf(field, format string, args ...any) error {
-	return switchboard.FieldError(field, "%s", fmt.Sprintf(format, args...))
+	return switchboard.FieldError(field, format, args...)
 }

@@ -290,6 +290,21 @@ func TestDashboardRefusals(t *testing.T) {
 	if n := len(api.must(200, api.do("GET", "/v1/endpoints", nil)).items("endpoints")); n != 0 {
 		t.Errorf("the read-only key created %d endpoints", n)
 	}
+
+	// Revoking a key ends its sessions: the live page, polling, is sent
+	// to the sign-in page by its next poll.
+	watcher := ts.newKey("default", "calls:read")
+	b3 := newTab(t)
+	b3.signIn(base, watcher.key)
+	b3.open(base, "/ui/calls/live")
+	var keyID string
+	for _, k := range api.must(200, api.do("GET", "/v1/api-keys", nil)).items("api_keys") {
+		if strings.HasPrefix(watcher.key, k["prefix"].(string)) {
+			keyID = k["id"].(string)
+		}
+	}
+	api.must(200, api.do("DELETE", "/v1/api-keys/"+keyID, nil))
+	b3.waitText("h1", "Sign in", 10*time.Second)
 }
 
 // TestDashboardHTTP: / redirects to the dashboard, which carries its
