@@ -213,10 +213,14 @@ func (h *Handler) handleUpdateNumber(w http.ResponseWriter, r *http.Request, c *
 		return switchboard.Optional[string]{Set: true, Null: v == "", Value: v}
 	}
 	p := switchboard.PhoneNumberPatch{
-		EndpointID: ref("endpoint_id"), FallbackEndpointID: ref("fallback_endpoint_id"),
 		AllowInbound: set(pf.Get("allow_inbound") != ""), AllowOutbound: set(pf.Get("allow_outbound") != ""),
 	}
-	if c.can(switchboard.ScopeTrunksRead) { // the form offers trunks only then
+	// The form offers endpoints and trunks only to a key that may read
+	// them: without the scope, what the number has is kept.
+	if c.can(switchboard.ScopeEndpointsRead) {
+		p.EndpointID, p.FallbackEndpointID = ref("endpoint_id"), ref("fallback_endpoint_id")
+	}
+	if c.can(switchboard.ScopeTrunksRead) {
 		p.TrunkID = ref("trunk_id")
 	}
 	org, id := c.key.OrganizationID, r.PathValue("id")

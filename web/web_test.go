@@ -622,3 +622,36 @@ func TestLivePolling(t *testing.T) {
 		t.Errorf("the fragment's page links do not lead to the live page:\n%s", body)
 	}
 }
+
+// TestNumberFormKeepsWhatTheKeyCannotSee: a key that may change numbers but
+// not read endpoints or trunks saves the directions without detaching the
+// endpoint and trunk it was not shown.
+func TestNumberFormKeepsWhatTheKeyCannotSee(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, web.Config{})
+	ctx := t.Context()
+	ep, _ := switchboard.NewEndpoint(switchboard.EndpointInput{Name: "Agent", Type: "agent", URL: "sip:a@127.0.0.1",
+		ProviderConfig: map[string]any{"provider": "sip"}})
+	if err := e.store.CreateEndpoint(ctx, e.orgID, ep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AddInventory(ctx, []*switchboard.InventoryNumber{{Number: "+2348012345601", Country: "NG", Type: "mobile"}}); err != nil {
+		t.Fatal(err)
+	}
+	pn, err := e.store.ClaimNumber(ctx, e.orgID, switchboard.ClaimRequest{Number: "+2348012345601", EndpointID: &ep.ID, AllowInbound: true, AllowOutbound: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	e.signIn(c, e.key("numbers only", switchboard.ScopeNumbersRead, switchboard.ScopeNumbersWrite))
+	_, body := e.do(c, "GET", "/ui/numbers/"+pn.ID, nil)
+	if strings.Contains(body, `name="endpoint_id"`) || strings.Contains(body, `name="trunk_id"`) {
+		t.Errorf("the form offers endpoints or trunks to a key that may not read them")
+	}
+	resp, _ := e.do(c, "POST", "/ui/numbers/"+pn.ID, url.Values{"allow_inbound": {"1"}})
+	wantStatus(t, "save directions", resp, http.StatusSeeOther)
+	got, err := e.store.FindPhoneNumber(ctx, e.orgID, pn.ID)
+	if err != nil || got.EndpointID == nil || *got.EndpointID != ep.ID || got.AllowOutbound {
+		t.Errorf("after saving: %+v, %v; want the endpoint kept and outbound off", got, err)
+	}
+}
