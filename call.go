@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -251,14 +252,17 @@ type HangupRelay interface {
 }
 
 // CallColumns are the stored columns of a call, in the order of
-// AppendColumnValues and CallScan.Dest.
+// AppendColumnValues and CallScan.Dest. metadata is written by a call's
+// first save and kept: an update does not change it (the stores' upserts
+// leave it out of their SET).
 const CallColumns = `id, organization_id, direction, from_number, to_number, phone_number_id, endpoint_id,
 	status, hangup_cause, hangup_by, failure_reason, sip_status, duration, sip_call_id, node,
-	created_at, answered_at, completed_at, updated_at`
+	created_at, answered_at, completed_at, updated_at, metadata`
 
 // AppendColumnValues appends c's stored columns, in CallColumns order, to
-// dst; a call of no organisation has a NULL organization_id. A batch
-// reuses one dst for all its calls.
+// dst; a call of no organisation has a NULL organization_id, and one
+// without metadata a NULL metadata. A batch reuses one dst for all its
+// calls.
 func (c *Call) AppendColumnValues(dst []any, cc *ColumnCodec) []any {
 	var org any
 	if c.OrganizationID != "" {
@@ -266,13 +270,24 @@ func (c *Call) AppendColumnValues(dst []any, cc *ColumnCodec) []any {
 	}
 	return append(dst, c.ID, org, c.Direction, c.FromNumber, c.ToNumber, c.PhoneNumberID, c.EndpointID,
 		c.Status, c.HangupCause, c.HangupBy, c.FailureReason, c.SIPStatus, c.Duration, c.SIPCallID, c.Node,
-		cc.Time(c.CreatedAt), cc.optTime(c.AnsweredAt), cc.optTime(c.CompletedAt), cc.Time(c.UpdatedAt))
+		cc.Time(c.CreatedAt), cc.optTime(c.AnsweredAt), cc.optTime(c.CompletedAt), cc.Time(c.UpdatedAt),
+		c.MetadataColumn())
+}
+
+// MetadataColumn is the value of the call's metadata column: its JSON
+// object as text, or nil (NULL) when it has none.
+func (c *Call) MetadataColumn() *string {
+	if len(c.Metadata) == 0 {
+		return nil
+	}
+	m := string(c.Metadata)
+	return &m
 }
 
 // CallScan reads one row of CallColumns.
 type CallScan struct {
-	c   Call
-	org nullText
+	c         Call
+	org, meta nullText
 }
 
 // Dest returns the scan destinations of CallColumns, in order.
@@ -280,13 +295,17 @@ func (s *CallScan) Dest(cc *ColumnCodec) []any {
 	c := &s.c
 	return []any{&c.ID, &s.org, &c.Direction, &c.FromNumber, &c.ToNumber, &c.PhoneNumberID, &c.EndpointID,
 		&c.Status, &c.HangupCause, &c.HangupBy, &c.FailureReason, &c.SIPStatus, &c.Duration, &c.SIPCallID, &c.Node,
-		cc.TimeDest(&c.CreatedAt), cc.OptTimeDest(&c.AnsweredAt), cc.OptTimeDest(&c.CompletedAt), cc.TimeDest(&c.UpdatedAt)}
+		cc.TimeDest(&c.CreatedAt), cc.OptTimeDest(&c.AnsweredAt), cc.OptTimeDest(&c.CompletedAt), cc.TimeDest(&c.UpdatedAt),
+		&s.meta}
 }
 
 // Call returns the call scanned.
 func (s *CallScan) Call() *Call {
 	c := s.c
 	c.OrganizationID = string(s.org.b)
+	if s.meta.valid {
+		c.Metadata = json.RawMessage(bytes.Clone(s.meta.b))
+	}
 	return &c
 }
 

@@ -53,9 +53,11 @@ func (f APIKeyFilter) where() []string {
 }
 
 // Conds are the organisation's numbers (p, with inventory row i) that match
-// the filter; EndpointID matches the primary endpoint.
+// the filter; EndpointID matches the primary endpoint, Number the E.164
+// number.
 func (f PhoneNumberFilter) Conds(orgID string) []Cond {
-	return conds([]Cond{{"p.organization_id", orgID}}, "p.status", f.Status, "i.country", f.Country, "p.endpoint_id", f.EndpointID)
+	return conds([]Cond{{"p.organization_id", orgID}}, "p.status", f.Status, "i.country", f.Country,
+		"p.endpoint_id", f.EndpointID, "i.number", f.Number)
 }
 
 // Conds are the inventory numbers (i) that match the filter; that no

@@ -129,6 +129,9 @@ type PhoneNumberFilter struct {
 	Status     string
 	Country    string
 	EndpointID string
+	// Number is an E.164 number: at most one of the organisation's numbers
+	// matches (PrepareOutboundCall's lookup; the API has no such filter).
+	Number string
 	Page
 }
 

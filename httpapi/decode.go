@@ -105,8 +105,9 @@ func (e *wholeNumberError) Error() string {
 // rewritten as an integer, or nil when there is none. JSON has one number
 // type, so 30.0 is 30; encoding/json only refuses it for Go integer fields.
 // Fields of other types decode both spellings to the same float64, and
-// request bodies have no json.Number or RawMessage field that would keep
-// the spelling, so the rewrite changes nothing but integer fields.
+// request bodies have no json.Number field that would keep the spelling;
+// the one RawMessage field (an outbound call's metadata) may keep 30 for
+// 30.0, the same JSON number. So the rewrite changes no value.
 func wholeNumbers(body []byte) []byte {
 	var out []byte
 	last, inString := 0, false

@@ -16,17 +16,17 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case switchboard.ECodeMissingAPIKey, switchboard.ECodeInvalidAPIKey:
 		return http.StatusUnauthorized
-	case switchboard.ECodeInsufficientScope, switchboard.ECodeForbidden:
+	case switchboard.ECodeInsufficientScope, switchboard.ECodeForbidden, switchboard.ECodeOutboundDisabled:
 		return http.StatusForbidden
 	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
 		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail,
 		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound,
 		switchboard.ECodeCallNotFound, switchboard.ECodeTrunkNotFound,
-		switchboard.ECodeAPIKeyNotFound:
+		switchboard.ECodeAPIKeyNotFound, switchboard.ECodeNumberNotOwned:
 		return http.StatusNotFound
 	case switchboard.ECodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case switchboard.ECodeConflict, switchboard.ECodeIdempotencyBusy:
+	case switchboard.ECodeConflict, switchboard.ECodeIdempotencyBusy, switchboard.ECodeNoTrunk:
 		return http.StatusConflict
 	case switchboard.ECodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
@@ -34,7 +34,7 @@ func statusOf(code string) int {
 		return http.StatusUnsupportedMediaType
 	case switchboard.ECodeIdempotencyReused:
 		return http.StatusUnprocessableEntity
-	case switchboard.ECodeRateLimited:
+	case switchboard.ECodeRateLimited, switchboard.ECodeConcurrentLimit:
 		return http.StatusTooManyRequests
 	case switchboard.ECodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -63,6 +63,15 @@ type retryAfterError struct {
 func (e *retryAfterError) Error() string { return e.err.Error() }
 func (e *retryAfterError) Unwrap() error { return e.err }
 
+// concurrentRetryAfter is the Retry-After, in seconds, of
+// CONCURRENT_LIMIT_EXCEEDED (a trunk or number at its limit of live
+// calls). A slot frees when one of those calls ends, which nothing
+// predicts: calls that fail to connect end within seconds, answered ones
+// last minutes. 5 s lets the short ones clear without a client hammering
+// the carrier's limit in a loop, and is short enough for a dialler to
+// keep its pace.
+const concurrentRetryAfter = 5
+
 // writeError answers with the envelope for err. Internal errors are logged
 // here, once, with the request id; callers only see a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -73,7 +82,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Details = e.Details
 	}
 	var ra *retryAfterError
-	if errors.As(err, &ra) {
+	if !errors.As(err, &ra) && code == switchboard.ECodeConcurrentLimit {
+		ra = &retryAfterError{err: err, wait: concurrentRetryAfter}
+	}
+	if ra != nil {
 		body.RetryAfter = &ra.wait
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.wait))))
 	}

@@ -58,12 +58,13 @@ func newAPI(t testing.TB) (http.Handler, string, string, string) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// The rate limit is on (and far away) so responses carry the headers
-	// the spec requires, for tests that check them.
-	return httpapi.NewServer(db, logger, httpapi.Config{RateLimit: 1e6}), secret, ep.ID, pn.ID
+	// the spec requires, for tests that check them; outbound calls' own
+	// limit is off, for a fuzzer sends thousands a second.
+	return httpapi.NewServer(db, logger, httpapi.Config{RateLimit: 1e6, OutboundCallRate: -1}), secret, ep.ID, pn.ID
 }
 
 // routes is how many routes FuzzRequestBodies aims at.
-const routes = 7
+const routes = 8
 
 // createTrunk creates a trunk through the API and returns its ID.
 func createTrunk(t testing.TB, h http.Handler, key string) string {
@@ -99,6 +100,9 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"name":"t","address":"sip.example.com:5060","auth_username":"u","auth_password":"p","inbound_addresses":["192.0.2.1"]}`,
 		`{"address":null,"failover_addresses":["[::1]:5060"],"max_concurrent_calls":1e3,"default":true,"tech_prefix":"1#"}`,
 		`{"trunk_id":"trk_1","trunkId":null}`,
+		`{"from_number":"+2348012345678","to_number":"+14155550101","metadata":{"a":{"b":[1,"\u0000"]}},"ring_timeout":30}`,
+		`{"fromNumber":"+2348012345678","toNumber":"+1","metadata":[1],"ringTimeout":0,"maxDuration":-1}`,
+		`{"from_number":"+2348012345678","to_number":"+14155550101","metadata":{"\u0085":1},"endpoint_id":"trk_1"}`,
 		`[`, `{}`, `null`, `"x"`, `{"a":1}{"b":2}`, "\xff\xfe",
 	} {
 		for route := range routes {
@@ -122,6 +126,10 @@ func FuzzRequestBodies(f *testing.F) {
 			method, path = "POST", "/v1/trunks"
 		case 6:
 			method, path = "PATCH", "/v1/trunks/"+trunkID
+		case 7:
+			// The number does not allow outbound calls and the server has
+			// no originator: a valid body ends in 403 (or 503).
+			method, path = "POST", "/v1/outbound-calls"
 		}
 		req := httptest.NewRequest(method, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -135,7 +143,7 @@ func FuzzRequestBodies(f *testing.F) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || hasControl(out) {
 				t.Fatalf("%s %s with %q -> %d with a control character: %s", method, path, body, rec.Code, rec.Body)
 			}
-		case 400, 404, 413:
+		case 400, 404, 413, 403, 409, 503:
 			var env struct{ Error, Code, RequestID string }
 			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error == "" || env.Code == "" {
 				t.Fatalf("%s %s -> %d without the error envelope: %s", method, path, rec.Code, rec.Body)

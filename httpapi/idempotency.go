@@ -50,8 +50,10 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 // idempotent makes a write route honour Idempotency-Key: the first response
 // for a key is stored and replayed for IdempotencyTTL; the same key with a
 // different request is 422, and while the first is still running, 409.
-// Keys are scoped to the organisation and API key. 5xx responses are not
-// stored, so a client can retry after a server fault. next is already
+// Keys are scoped to the organisation and API key. 5xx and 429 responses
+// are not stored, so a client can retry after a server fault or once a
+// limit lets it through (a 429 replayed for a day would make the key
+// useless). next is already
 // adapted (Server.h), so its error responses are captured like any other;
 // the errors of idempotent itself are returned, never stored.
 func (s *Server) idempotent(next http.HandlerFunc) handlerFunc {
@@ -110,7 +112,7 @@ func (s *Server) idempotent(next http.HandlerFunc) handlerFunc {
 			}
 		}()
 		next(cw, r)
-		if cw.status >= 500 || cw.status == 0 || cw.unstorable {
+		if cw.status >= 500 || cw.status == http.StatusTooManyRequests || cw.status == 0 || cw.unstorable {
 			return nil
 		}
 		rec.Status, rec.Body, rec.ContentType = cw.status, cw.buf.Bytes(), cw.Header().Get("Content-Type")

@@ -60,6 +60,9 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/calls/{id}", switchboard.ScopeCallsRead, s.handleGetCall)
 	m.read("GET {api}/calls/{id}/events", switchboard.ScopeCallsRead, s.handleListCallEvents)
 	m.write("POST {api}/calls/{id}/hangup", switchboard.ScopeCallsWrite, s.handleHangupCall)
+	// KrosAI's guides spell it both ways.
+	m.writeLimited("POST {api}/outbound-calls", switchboard.ScopeCallsWrite, s.outboundLimiter, s.handleCreateOutboundCall)
+	m.writeLimited("POST {api}/outbound-call", switchboard.ScopeCallsWrite, s.outboundLimiter, s.handleCreateOutboundCall)
 
 	m.fallbacks()
 	return m.mux
@@ -122,6 +125,14 @@ func (m *router) read(pattern string, scope switchboard.Scope, h handlerFunc) {
 // before idempotent wraps it, so that its error responses are stored and
 // replayed like any other.
 func (m *router) write(pattern string, scope switchboard.Scope, h handlerFunc) {
+	m.writeLimited(pattern, scope, nil, h)
+}
+
+// writeLimited is write with a rate limit of the route's own, per
+// organisation, on top of the key's (nil: none). It is checked before the
+// Idempotency-Key, so that a refused request costs no write and is never
+// stored to be replayed.
+func (m *router) writeLimited(pattern string, scope switchboard.Scope, l *limiter, h handlerFunc) {
 	notify := m.s.onDeliveriesQueued
 	if notify != nil {
 		inner := h
@@ -131,7 +142,17 @@ func (m *router) write(pattern string, scope switchboard.Scope, h handlerFunc) {
 			return err
 		}
 	}
-	m.handle(pattern, m.s.authenticate(scope, m.s.idempotent(m.s.h(h))))
+	inner := m.s.idempotent(m.s.h(h))
+	if l != nil {
+		idem := inner
+		inner = func(w http.ResponseWriter, r *http.Request) error {
+			if err := l.allow(w, apiKey(r.Context()).OrganizationID); err != nil {
+				return err
+			}
+			return idem(w, r)
+		}
+	}
+	m.handle(pattern, m.s.authenticate(scope, inner))
 }
 
 // fallbacks answers unmatched requests with the JSON envelope: 405 when the

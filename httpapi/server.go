@@ -39,6 +39,14 @@ type Config struct {
 	// not running, and then POST /v1/calls/{id}/hangup answers 503. Call
 	// records are read from the store either way.
 	Calls switchboard.CallControl
+	// Originator places API-originated calls (the SIP edge); nil when the
+	// call plane is not running, and then POST /v1/outbound-calls answers
+	// 503 once the request is checked.
+	Originator switchboard.CallOriginator
+	// OutboundCallRate is POST /v1/outbound-calls' own limit, in requests
+	// per second per organisation (burst: as many), on top of RateLimit;
+	// 0 means DefaultOutboundCallRate, negative disables it.
+	OutboundCallRate float64
 	// Node is this node's name in call records: a hangup of a call live
 	// on another node is relayed to that node through the store.
 	Node string
@@ -69,12 +77,15 @@ type Server struct {
 	logger  *slog.Logger
 	keys    *keyCache
 	limiter *limiter
-	openapi []byte
-	handler http.Handler
+	// outboundLimiter is POST /v1/outbound-calls' bucket per organisation.
+	outboundLimiter *limiter
+	openapi         []byte
+	handler         http.Handler
 
 	checkWebhookURL    func(ctx context.Context, url string) error
 	onDeliveriesQueued func()
 	calls              switchboard.CallControl
+	originator         switchboard.CallOriginator
 	node               string
 	sipDomain          string
 	sipTransports      []string
@@ -92,6 +103,12 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 	if cfg.KeyCacheTTL == 0 {
 		cfg.KeyCacheTTL = 10 * time.Second
 	}
+	switch {
+	case cfg.OutboundCallRate == 0:
+		cfg.OutboundCallRate = DefaultOutboundCallRate
+	case cfg.OutboundCallRate < 0:
+		cfg.OutboundCallRate = 0 // the limiter's "no limit"
+	}
 	bodies, _ := store.(endpointBodies)
 	s := &Server{
 		store:   store,
@@ -99,11 +116,14 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		logger:  logger,
 		keys:    &keyCache{store: store, ttl: cfg.KeyCacheTTL, now: cfg.Clock, entries: map[string]*keyCacheEntry{}},
 		limiter: &limiter{rate: cfg.RateLimit, burst: cfg.RateBurst, now: cfg.Clock, buckets: map[string]*bucket{}},
+		outboundLimiter: &limiter{rate: cfg.OutboundCallRate, burst: max(1, cfg.OutboundCallRate),
+			now: cfg.Clock, buckets: map[string]*bucket{}},
 		openapi: cfg.OpenAPI,
 
 		checkWebhookURL:    cfg.CheckWebhookURL,
 		onDeliveriesQueued: cfg.OnDeliveriesQueued,
 		calls:              cfg.Calls,
+		originator:         cfg.Originator,
 		node:               cfg.Node,
 		sipDomain:          cfg.SIPDomain,
 		sipTransports:      cfg.SIPTransports,

@@ -484,6 +484,8 @@ func TestOperations(t *testing.T) {
 		"POST /v1/api-keys",
 		"POST /v1/calls/{id}/hangup",
 		"POST /v1/endpoints",
+		"POST /v1/outbound-call",
+		"POST /v1/outbound-calls",
 		"POST /v1/phone-numbers",
 		"POST /v1/phone-numbers/{id}/sip-credentials/rotate",
 		"POST /v1/trunks",

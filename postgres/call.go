@@ -17,13 +17,13 @@ import (
 // and timeline entries, in one statement (arrays unnested), and reads what
 // the fan-out needs in one query per kind rather than one per event.
 
-// saveCallsSQL upserts the calls ($1-$19, one array per column, one
+// saveCallsSQL upserts the calls ($1-$20, one array per column, one
 // element per call, in ID order so that two batches lock shared rows in the
-// same order) and appends the timeline entries ($20-$26, in batch order,
+// same order) and appends the timeline entries ($21-$27, in batch order,
 // which seq keeps). A conflict replaces every field an update can change;
 // the call's identity (organisation, direction, numbers, phone number, SIP
-// Call-ID, node, creation time) is set when it is first saved and never
-// changes: a call whose update would change it is not written, and not
+// Call-ID, node, creation time) and its metadata are set when it is first
+// saved and never change: a call whose update would change it is not written, and not
 // returned, so saveCalls fails the batch and a call's events never go to
 // another organisation than its record's. An entry already written (a
 // batch retried after an error that hid its commit) is skipped. It
@@ -34,7 +34,7 @@ const saveCallsSQL = `WITH c AS (
 		INSERT INTO calls (` + switchboard.CallColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::text[], $15::text[],
-			$16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[])
+			$16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[], $20::text[])
 		ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status,
 			hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 			failure_reason = excluded.failure_reason, sip_status = excluded.sip_status,
@@ -50,7 +50,7 @@ const saveCallsSQL = `WITH c AS (
 	), e AS (
 		INSERT INTO call_events (id, call_id, organization_id, type, occurred_at, status, detail)
 		SELECT id, call_id, organization_id, type, occurred_at, status, detail
-		FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz[], $25::text[], $26::text[])
+		FROM unnest($21::text[], $22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::text[], $27::text[])
 			WITH ORDINALITY AS e(id, call_id, organization_id, type, occurred_at, status, detail, ord)
 		ORDER BY ord
 		ON CONFLICT (call_id, id) DO NOTHING
@@ -71,7 +71,7 @@ const callEventsSQL = `SELECT e.id, e.type, e.occurred_at, e.status, e.detail
 // openCallsSQL locks a node's calls that are not final. Its condition is
 // the partial index calls_open's, so it reads that small index only.
 const openCallsSQL = `SELECT ` + switchboard.CallColumns + ` FROM calls
-	WHERE node = $1 AND status IN ('initiated', 'ringing', 'in_progress')
+	WHERE node = $1 AND status IN ('initiated', 'ringing', 'answered', 'in_progress')
 	ORDER BY id FOR UPDATE`
 
 // webhookEndpointsSQL picks, from (organisation, endpoint) pairs, the
@@ -169,12 +169,14 @@ func (t *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate,
 		sipStatuses, durations       = make([]int, n), make([]int, n)
 		created, updated             = make([]time.Time, n), make([]time.Time, n)
 		answered, completed          = make([]*time.Time, n), make([]*time.Time, n)
+		metadata                     = make([]*string, n)
 	)
 	for i, c := range calls {
 		ids[i], orgs[i], directions[i], froms[i], tos[i] = c.ID, orgParam(c.OrganizationID), c.Direction, c.FromNumber, c.ToNumber
 		numberIDs[i], endpointIDs[i], statuses[i] = c.PhoneNumberID, c.EndpointID, c.Status
 		causes[i], bys[i], reasons[i], sipStatuses[i], durations[i] = c.HangupCause, c.HangupBy, c.FailureReason, c.SIPStatus, c.Duration
 		sipCallIDs[i], nodes[i], created[i], answered[i], completed[i], updated[i] = c.SIPCallID, c.Node, c.CreatedAt, c.AnsweredAt, c.CompletedAt, c.UpdatedAt
+		metadata[i] = c.MetadataColumn()
 	}
 	var (
 		evIDs, evCalls, evTypes, evStatuses, evDetails = make([]string, 0, nEvents), make([]string, 0, nEvents),
@@ -191,7 +193,7 @@ func (t *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate,
 		}
 	}
 	rows, err := t.Query(ctx, saveCallsSQL, ids, orgs, directions, froms, tos, numberIDs, endpointIDs,
-		statuses, causes, bys, reasons, sipStatuses, durations, sipCallIDs, nodes, created, answered, completed, updated,
+		statuses, causes, bys, reasons, sipStatuses, durations, sipCallIDs, nodes, created, answered, completed, updated, metadata,
 		evIDs, evCalls, evOrgs, evTypes, evAt, evStatuses, evDetails)
 	if err != nil {
 		return nil, err

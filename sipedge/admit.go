@@ -1,7 +1,10 @@
 package sipedge
 
 import (
+	"context"
+	"errors"
 	"net/netip"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -45,4 +48,102 @@ func (e *Edge) admitsInvite(req *sip.Request, src netip.Addr) bool {
 	}
 	called, err := calledNumber(req, e.cfg.DefaultCountry)
 	return err == nil && e.table.TrunkTrusts(called, src)
+}
+
+// Agent-originated calls (DESIGN §10): an agent platform (ElevenLabs,
+// Vapi, Retell, LiveKit) places a call through Switchboard as its SIP
+// trunk, with the digest credentials of one of our numbers. An INVITE from
+// outside the trusted networks is challenged (407), statelessly: the
+// nonce is a MAC of time, call and source (authserver.go), so a flood of
+// unauthenticated INVITEs is answered (within each source's share of
+// refusals) and forgotten. Over UDP that happens in sipgo's read filter
+// (refuse.go), before any transaction exists; over TCP in onInvite,
+// written straight to the transport as every refusal there is.
+//
+// Only an INVITE whose credentials answer a fresh nonce of ours reaches
+// the lookup of its username (Config.SIPUser) and the password check. A
+// source that answered one challenge rightly is remembered for a while
+// (agentSourceTTL): an agent platform places many calls from one address,
+// and each needs a challenge, so its challenges are not held to the share
+// of refusals that keeps an unknown sender's answers to a few a second.
+
+// Bounds of the addresses remembered as agents'.
+const (
+	agentSourceTTL = 10 * time.Minute
+	agentSources   = 10_000
+	// sipUserTimeout bounds the lookup of a username's credentials.
+	sipUserTimeout = 3 * time.Second
+)
+
+// agentUser is who an agent's credentials belong to: a number of an
+// organisation.
+type agentUser struct {
+	username, orgID, numberID string
+}
+
+// carriesCredentials reports whether req has digest credentials for our
+// realm: an agent's INVITE, even from a trusted network.
+func (e *Edge) carriesCredentials(req *sip.Request) bool {
+	if e.auth == nil || (req.GetHeader("Proxy-Authorization") == nil && req.GetHeader("Authorization") == nil) {
+		return false
+	}
+	_, r := e.auth.credentials(req, netip.Addr{})
+	return r != authNoCredentials
+}
+
+// refuseAuth answers an agent's INVITE whose credentials were not
+// accepted for r: a fresh challenge when the agent may not have had a
+// nonce of ours (stale=true when its nonce expired), 400 for malformed
+// credentials, 403 for a wrong password or an unknown user, 503 when the
+// lookup failed, nothing to a source out of failed attempts. Every answer
+// counts against src's share of refusals, but for challenges to a source
+// that recently authenticated.
+func (e *Edge) refuseAuth(req *sip.Request, src netip.Addr, r authReason, send func(*sip.Response) error) {
+	switch r {
+	case authNoCredentials, authBadNonce, authStale:
+		ref := refusedChallenged
+		if e.agentSources.has(src) {
+			ref.limited = false
+		}
+		e.refuseWith(req, src, ref, func() *sip.Response {
+			return e.auth.challenge(req, src, challengeProxy, r == authStale)
+		}, send)
+	case authMalformed:
+		e.refuse(req, src, refusedBadCredentials, send)
+	case authUnknownUser, authWrongPassword:
+		e.refuse(req, src, refusedAuthFailed, send)
+	case authLookupFailed:
+		e.refuse(req, src, refusedAuthUnavailable, send)
+	default: // authRateLimited: a password guesser, dropped
+		e.m.rejected.WithLabelValues(refusedRateLimited).Inc()
+	}
+}
+
+// authenticate checks an agent's INVITE's credentials against the stored
+// ones of its username. When they are wrong it answers (refuseAuth,
+// statelessly) and reports false.
+func (e *Edge) authenticate(req *sip.Request, src netip.Addr) (agentUser, bool) {
+	var u agentUser
+	user, r := e.auth.verify(req, src, func(username string) (string, string, bool, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), sipUserTimeout)
+		defer cancel()
+		orgID, numberID, ha1MD5, ha1SHA256, err := e.cfg.SIPUser(ctx, username)
+		switch {
+		case errors.Is(err, switchboard.ErrNoRows):
+			return "", "", false, nil
+		case err != nil:
+			e.log.Error("look up SIP credentials", "username", username, "err", err)
+			return "", "", false, err
+		}
+		u.orgID, u.numberID = orgID, numberID
+		return ha1MD5, ha1SHA256, true, nil
+	})
+	if r != authAccepted {
+		e.log.Debug("agent INVITE not authenticated", "source", src.String(), "username", user, "reason", r.String())
+		e.refuseAuth(req, src, r, e.srv.WriteResponse)
+		return agentUser{}, false
+	}
+	e.agentSources.add(src)
+	u.username = user
+	return u, true
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard"
 )
 
 // carrierHeaders are the carrier's headers passed to the agent besides X-
@@ -14,7 +16,10 @@ var carrierHeaders = []string{"P-Asserted-Identity", "Diversion", "History-Info"
 
 // buildInvite builds the B-leg INVITE: the target's Request-URI and
 // transport, the caller's SDP unchanged, the carrier's X- headers, the
-// endpoint's and the target's headers, and X-Switchboard-Call-Id.
+// endpoint's and the target's headers, and X-Switchboard-Call-Id. For an
+// API-originated call the SDP is the callee's offer (from its 200), no
+// carrier header passes, and X-Switchboard-Direction: outbound and
+// X-Switchboard-To (the callee) say who the agent talks to.
 func (c *call) buildInvite(t target, callID string) *sip.Request {
 	e := c.e
 	if t.trunk != nil {
@@ -47,9 +52,16 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	req.AppendHeader(&mf)
 	req.AppendHeader(e.contact(req))
 
-	for _, name := range carrierHeaders {
-		for _, h := range c.a.req.GetHeaders(name) {
-			req.AppendHeader(sip.NewHeader(name, h.Value()))
+	// The carrier's INVITE passes its headers on; an outbound call's first
+	// leg is our own INVITE to the callee, whose headers are ours (the
+	// trunk's credentials among them), so it passes none.
+	var carrier []sip.Header
+	if !c.a.uac {
+		carrier = c.a.req.Headers()
+		for _, name := range carrierHeaders {
+			for _, h := range c.a.req.GetHeaders(name) {
+				req.AppendHeader(sip.NewHeader(name, h.Value()))
+			}
 		}
 	}
 	// The endpoint's and the webhook's headers win over the carrier's.
@@ -73,7 +85,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 			}
 		}
 	}
-	for _, h := range c.a.req.Headers() {
+	for _, h := range carrier {
 		name := h.Name()
 		if len(name) >= 2 && strings.EqualFold(name[:2], "x-") && !isSeen(name) &&
 			!strings.EqualFold(name, "X-Switchboard-Call-Id") {
@@ -81,9 +93,17 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 		}
 	}
 	req.AppendHeader(sip.NewHeader("X-Switchboard-Call-Id", c.record.ID))
-	if body := c.a.req.Body(); len(body) > 0 {
+	offer := &c.a.req.MessageData
+	if c.a.uac {
+		// An API-originated call (originate.go): the agent learns who it
+		// talks to, and gets the offer the callee's 200 carried.
+		req.AppendHeader(sip.NewHeader("X-Switchboard-Direction", switchboard.DirectionOutbound))
+		req.AppendHeader(sip.NewHeader("X-Switchboard-To", c.record.ToNumber))
+		offer = &c.a.res.MessageData
+	}
+	if body := offer.Body(); len(body) > 0 {
 		ct := "application/sdp"
-		if h := c.a.req.ContentType(); h != nil {
+		if h := offer.ContentType(); h != nil {
 			ct = h.Value()
 		}
 		req.AppendHeader(sip.NewHeader("Content-Type", ct))

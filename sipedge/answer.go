@@ -14,7 +14,8 @@ import (
 const durableTimeout = 3 * time.Second
 
 // answer connects an agent's 200: ACK it, record the answer durably, then
-// pass the 200 on to the caller.
+// pass the 200 on to the caller (outbound: the agent's answer goes to the
+// callee in the ACK of its 200).
 func (c *call) answer(b *leg, tx sip.ClientTransaction) dialResult {
 	e := c.e
 	b.ack(tx)
@@ -50,7 +51,7 @@ func (c *call) answer(b *leg, tx sip.ClientTransaction) dialResult {
 		go b.bye()
 		return dialResult{final: true, out: outcomeCanceled}
 	}
-	if err := c.a.respond(200, "OK", b.res.Body()); err != nil {
+	if err := c.a.accept(b.res.Body()); err != nil {
 		// The caller went away (a CANCEL crossed the answer), or the
 		// 200 could not be sent: either way the agent is hung up.
 		e.log.Info("answer not relayed to the caller; hanging up the agent", "call_id", c.record.ID, "err", err)
@@ -58,13 +59,16 @@ func (c *call) answer(b *leg, tx sip.ClientTransaction) dialResult {
 		c.fail(inNotRelayed, outcomeCanceled)
 		return dialResult{final: true, out: outcomeCanceled}
 	}
-	if d := e.cfg.MaxCallDuration; d > 0 {
+	if d := c.maxDuration; d > 0 {
 		c.mu.Lock()
 		c.maxTimer = time.AfterFunc(d, func() { c.hangup(inTimeout, switchboard.HangupTimeout, switchboard.HangupBySystem) })
 		c.mu.Unlock()
 	}
-	e.m.setup.Observe(time.Since(c.received).Seconds())
-	if !sip.IsReliable(c.a.req.Transport()) {
+	if !c.a.uac {
+		// An outbound call's setup time is mostly its callee's ringing.
+		e.m.setup.Observe(time.Since(c.received).Seconds())
+	}
+	if !c.a.uac && !sip.IsReliable(c.a.req.Transport()) {
 		body := b.res.Body()
 		go c.retransmit2xx(func() *sip.Response { return c.a.response(200, "OK", body) },
 			c.a.acked, "caller never acknowledged the answer; hanging up")

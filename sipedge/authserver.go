@@ -64,9 +64,10 @@ const (
 	authUnknownUser              // no such username
 	authWrongPassword            // the response does not match the user's HA1
 	authRateLimited              // the source has used up its failed attempts
+	authLookupFailed             // the credentials could not be looked up (the store failed)
 )
 
-var authReasonNames = [...]string{"accepted", "no_credentials", "malformed", "bad_nonce", "stale", "unknown_user", "wrong_password", "rate_limited"}
+var authReasonNames = [...]string{"accepted", "no_credentials", "malformed", "bad_nonce", "stale", "unknown_user", "wrong_password", "rate_limited", "lookup_failed"}
 
 // String is the reason as a metric label or failure reason.
 func (r authReason) String() string {
@@ -86,9 +87,10 @@ func (r authReason) rechallenge() bool {
 
 // digestLookup returns the HA1 hashes of username (lower-case hex, as
 // switchboard.HA1MD5 and HA1SHA256 make them for the node's realm); ok is
-// false when there is no such user. A hash may be empty when the
-// credentials were stored without it: answers in that algorithm fail.
-type digestLookup func(username string) (ha1MD5, ha1SHA256 string, ok bool)
+// false when there is no such user, and err says the lookup itself failed
+// (then nobody is let in, and nobody blamed). A hash may be empty when
+// the credentials were stored without it: answers in that algorithm fail.
+type digestLookup func(username string) (ha1MD5, ha1SHA256 string, ok bool, err error)
 
 // digestAuth challenges and verifies SIP digest credentials for one realm.
 type digestAuth struct {
@@ -153,59 +155,86 @@ func (a *digestAuth) challenge(req *sip.Request, src netip.Addr, proxy, stale bo
 // Authorization; credentials for other realms are ignored), returning the
 // authenticated username, or why there is none. Every comparison of a
 // secret-derived value is constant-time. Unknown users and wrong
-// passwords count against src's failed attempts.
+// passwords count against src's failed attempts; a lookup that fails
+// (authLookupFailed) does not.
 func (a *digestAuth) verify(req *sip.Request, src netip.Addr, lookup digestLookup) (string, authReason) {
+	cred, r := a.credentials(req, src)
+	if r != authAccepted {
+		return cred.Username, r
+	}
+	return cred.Username, a.match(req, src, cred, lookup)
+}
+
+// precheck is verify without the lookup: the stateless part, cheap enough
+// for sipgo's read filter. authAccepted means req carries well-formed
+// credentials for our realm, answering a fresh nonce of ours for its call
+// and source, from a source with failed attempts left: only the password
+// remains to be checked.
+func (a *digestAuth) precheck(req *sip.Request, src netip.Addr) authReason {
+	_, r := a.credentials(req, src)
+	return r
+}
+
+// credentials finds req's credentials for our realm and checks all but
+// the password (authAccepted when only that is left).
+func (a *digestAuth) credentials(req *sip.Request, src netip.Addr) (*digest.Credentials, authReason) {
 	id := callID(req)
 	for _, name := range [...]string{"Proxy-Authorization", "Authorization"} {
 		for _, h := range req.GetHeaders(name) {
-			if user, r := a.check(string(req.Method), &req.Recipient, id, src, h.Value(), lookup); r != authNoCredentials {
-				return user, r
+			if cred, r := a.check(&req.Recipient, id, src, h.Value()); r != authNoCredentials {
+				return cred, r
 			}
 		}
 	}
-	return "", authNoCredentials
+	return &digest.Credentials{}, authNoCredentials
 }
 
-// check verifies one credentials header value of a method request to ruri.
-func (a *digestAuth) check(method string, ruri *sip.Uri, callID string, src netip.Addr, value string, lookup digestLookup) (string, authReason) {
+// check verifies one credentials header value of a request to ruri, all
+// but the password; cred is never nil.
+func (a *digestAuth) check(ruri *sip.Uri, callID string, src netip.Addr, value string) (*digest.Credentials, authReason) {
+	none := &digest.Credentials{}
 	if !digest.IsDigest(value) {
-		return "", authNoCredentials
+		return none, authNoCredentials
 	}
 	cred, err := digest.ParseCredentials(value)
 	if err != nil {
-		return "", authMalformed
+		return none, authMalformed
 	}
 	if cred.Realm != a.realm {
-		return "", authNoCredentials
+		return none, authNoCredentials
 	}
 	if a.failures.exhausted(src) {
-		return cred.Username, authRateLimited
+		return cred, authRateLimited
 	}
 	// qop=auth is what we offered; nc must then be 8LHEX, which is how the
 	// response is recomputed from the parsed count.
 	if cred.Username == "" || cred.Nonce == "" || cred.Response == "" || cred.Userhash ||
 		cred.QOP != "auth" || cred.Cnonce == "" || cred.Nc <= 0 {
-		return cred.Username, authMalformed
+		return cred, authMalformed
 	}
-	var newHash func() hash.Hash
-	var useSHA256 bool
 	switch strings.ToUpper(cred.Algorithm) {
-	case "", "MD5":
-		newHash = md5.New
-	case "SHA-256":
-		newHash, useSHA256 = sha256.New, true
+	case "", "MD5", "SHA-256":
 	default:
-		return cred.Username, authMalformed
+		return cred, authMalformed
 	}
 	var uri sip.Uri
 	if sip.ParseUri(cred.URI, &uri) != nil || !sameURI(&uri, ruri) {
-		return cred.Username, authMalformed
+		return cred, authMalformed
 	}
-	if r := a.checkNonce(cred.Nonce, callID, src); r != authAccepted {
-		return cred.Username, r
-	}
+	return cred, a.checkNonce(cred.Nonce, callID, src)
+}
 
-	ha1MD5, ha1SHA256, known := lookup(cred.Username)
+// match checks the password behind cred, which check accepted, against
+// the user's stored HA1.
+func (a *digestAuth) match(req *sip.Request, src netip.Addr, cred *digest.Credentials, lookup digestLookup) authReason {
+	newHash, useSHA256 := md5.New, false
+	if strings.EqualFold(cred.Algorithm, "SHA-256") {
+		newHash, useSHA256 = sha256.New, true
+	}
+	ha1MD5, ha1SHA256, known, err := lookup(cred.Username)
+	if err != nil {
+		return authLookupFailed
+	}
 	ha1 := ha1MD5
 	if useSHA256 {
 		ha1 = ha1SHA256
@@ -216,17 +245,17 @@ func (a *digestAuth) check(method string, ruri *sip.Uri, callID string, src neti
 		// which usernames exist.
 		ha1 = strings.Repeat("0", 2*newHash().Size())
 	}
-	want := digestResponse(newHash, strings.ToLower(ha1), cred.Nonce, fmt.Sprintf("%08x", cred.Nc), cred.Cnonce, cred.QOP, method, cred.URI)
+	want := digestResponse(newHash, strings.ToLower(ha1), cred.Nonce, fmt.Sprintf("%08x", cred.Nc), cred.Cnonce, cred.QOP, string(req.Method), cred.URI)
 	match := subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(cred.Response))) == 1
 	switch {
 	case !known:
 		a.failures.allow(src)
-		return cred.Username, authUnknownUser
+		return authUnknownUser
 	case !match || !usable:
 		a.failures.allow(src)
-		return cred.Username, authWrongPassword
+		return authWrongPassword
 	}
-	return cred.Username, authAccepted
+	return authAccepted
 }
 
 // nonce is the nonce issued at t to the call callID from src:

@@ -84,9 +84,9 @@ func (u *authUAS) seen() []authReason {
 func TestDigestSIPp(t *testing.T) {
 	t.Parallel()
 	sipptest.Require(t)
-	lookup := func(user string) (string, string, bool) {
+	lookup := func(user string) (string, string, bool, error) {
 		if user != "alice" {
-			return "", "", false
+			return "", "", false, nil
 		}
 		return testLookup(user)
 	}

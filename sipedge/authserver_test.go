@@ -27,14 +27,14 @@ var testSource = netip.MustParseAddr("192.0.2.7")
 
 // testUsers are the credentials the lookup knows: alice with both hashes,
 // carol with the MD5 one only.
-func testLookup(user string) (string, string, bool) {
+func testLookup(user string) (string, string, bool, error) {
 	switch user {
 	case "alice":
-		return switchboard.HA1MD5("alice", testRealm, "s3cret"), switchboard.HA1SHA256("alice", testRealm, "s3cret"), true
+		return switchboard.HA1MD5("alice", testRealm, "s3cret"), switchboard.HA1SHA256("alice", testRealm, "s3cret"), true, nil
 	case "carol":
-		return switchboard.HA1MD5("carol", testRealm, "pa55"), "", true
+		return switchboard.HA1MD5("carol", testRealm, "pa55"), "", true, nil
 	}
-	return "", "", false
+	return "", "", false, nil
 }
 
 // agentInvite is an agent's INVITE of call callID with the given extra
@@ -357,8 +357,8 @@ func FuzzDigestVerify(f *testing.F) {
 	f.Add(`Digest a=b,,c="d\"e",f`)
 	// Every user's password differs from the fuzzer's guesses: an
 	// accepted answer would be a forged one.
-	lookup := func(user string) (string, string, bool) {
-		return switchboard.HA1MD5(user, testRealm, "unguessable"), switchboard.HA1SHA256(user, testRealm, "unguessable"), user != ""
+	lookup := func(user string) (string, string, bool, error) {
+		return switchboard.HA1MD5(user, testRealm, "unguessable"), switchboard.HA1SHA256(user, testRealm, "unguessable"), user != "", nil
 	}
 	f.Fuzz(func(t *testing.T, header string) {
 		req, err := parseAgentInvite(testCallID, "Proxy-Authorization: "+header)
@@ -393,8 +393,8 @@ func BenchmarkDigestVerify(b *testing.B) {
 	a := newTestAuth(c)
 	res := a.challenge(agentInvite(b, testCallID), testSource, challengeProxy, false)
 	req := agentInvite(b, testCallID, "Proxy-Authorization: "+answer(b, res, "SHA-256", "alice", "s3cret", testRURI))
-	ha1MD5, ha1SHA, _ := testLookup("alice")
-	lookup := func(string) (string, string, bool) { return ha1MD5, ha1SHA, true }
+	ha1MD5, ha1SHA, _, _ := testLookup("alice")
+	lookup := func(string) (string, string, bool, error) { return ha1MD5, ha1SHA, true, nil }
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, r := a.verify(req, testSource, lookup); r != authAccepted {

@@ -36,8 +36,28 @@ type call struct {
 	// the other's ACK comes.
 	reinviteWaits map[string]chan struct{}
 
+	// called is the number whose per-number slot the call takes (hasSlot):
+	// the called number, or the calling one of an agent's call, or our
+	// from_number of an API-originated call (also the agent's
+	// Request-URI user for providers that route by number).
 	called  string
 	hasSlot bool
+	// trunkSlot is the trunk whose call slot the call holds (nil none):
+	// released as it was taken, whatever reloads changed since.
+	trunkSlot *switchboard.Trunk
+	// agentIsA is set on a call an agent placed (agentcall.go): its first
+	// leg is the agent's, the second the person called.
+	agentIsA bool
+	// maxDuration ends the call this long after it is connected; 0 means
+	// no limit.
+	maxDuration time.Duration
+	// calleeAnswered is set (by the setup goroutine, which alone reads
+	// it) once an API-originated call's callee answered: its 200 waits
+	// for our ACK.
+	calleeAnswered bool
+	// agentRang is set (by the setup goroutine) once an API-originated
+	// call's agent first rang.
+	agentRang bool
 	// sdes is set when the caller's offer carries SRTP keys (a=crypto):
 	// only TLS targets may then be dialled (tls.go).
 	sdes     bool
@@ -62,7 +82,8 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
 	c := &call{
 		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
-		a: leg{e: e, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
+		maxDuration: e.cfg.MaxCallDuration,
+		a:           leg{e: e, first: true, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
 		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
@@ -86,13 +107,33 @@ func (c *call) orgID() string {
 // fail ends a call that was never connected with o, for in (inFail,
 // inNotSaved or inNotRelayed): the caller gets o.status (unless its
 // transaction already ended, as after a CANCEL, where the transaction
-// layer answered 487) and the record is final.
+// layer answered 487) and the record is final. An outbound call's callee
+// has been told already (CANCEL, or nothing to say) unless it answered:
+// then it gets an ACK that refuses its offer, and a BYE (abandonCallee),
+// and a failure of the agent's setup is recorded as agent_unreachable, a
+// hangup through the API as completed (the callee did answer); a cancel
+// or the drain keeps its own outcome.
 func (c *call) fail(in input, o outcome) {
+	if c.a.uac {
+		switch {
+		case !c.calleeAnswered:
+		case errors.Is(context.Cause(c.setup), errAgentSetup):
+			c.event("call.target_failed", "the agent was not connected within "+c.e.agentSetup.String(), true)
+			o = outcomeAgentUnreachable
+		case !isStopOutcome(o):
+			// The agent's setup failed (the timeline says how).
+			o = outcomeAgentUnreachable
+		case o == outcomeAPI:
+			o = outcomeAPIAnswered
+		}
+		c.abandonCallee(in, o)
+		return
+	}
 	s := c.fire(in, evt{out: o})
 	if !s.taken {
 		return
 	}
-	if o != outcomeCanceled {
+	if o != outcomeCanceled && o != outcomeAgentCanceled { // the transaction layer answered 487
 		var hdrs []sip.Header
 		if o.retryLater() {
 			hdrs = append(hdrs, sip.NewHeader("Retry-After", retryAfterDraining))
@@ -115,9 +156,14 @@ func (c *call) release() {
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
 	}
-	// Remembered before the call is forgotten, so a late retransmission
-	// of its INVITE finds one or the other.
-	c.e.recent.add(inviteKey(c.a.req))
+	if c.trunkSlot != nil {
+		c.e.releaseTrunk(c.trunkSlot)
+	}
+	if !c.a.uac {
+		// Remembered before the call is forgotten, so a late
+		// retransmission of its INVITE finds one or the other.
+		c.e.recent.add(inviteKey(c.a.req))
+	}
 	c.e.byA.Delete(c.record.SIPCallID)
 	c.e.byID.Delete(c.record.ID)
 	if b != nil {
@@ -145,7 +191,7 @@ func (c *call) hangup(in input, cause, by string) {
 // bye takes a BYE from one leg (legA or legB). It reports the step, for
 // the caller to finish the call when it ends it.
 func (c *call) bye(from int) step {
-	if from == legB {
+	if (from == legB) != c.agentIsA {
 		return c.fire(inByeB, evt{cause: switchboard.HangupAgent, by: switchboard.HangupByAgent})
 	}
 	return c.fire(inByeA, evt{cause: switchboard.HangupUser, by: switchboard.HangupByCaller})

@@ -15,11 +15,15 @@ func noBuild(*sipgo.Client, *sip.Request) error { return nil }
 // cancel abandons a pending INVITE: CANCEL once a provisional response
 // came (RFC 3261 §9.1 allows no CANCEL before), and whatever final answer
 // follows is settled in the background — a 200 that crossed the CANCEL is
-// acknowledged and hung up.
+// acknowledged (a late-offer leg's ACK refusing its offer) and hung up.
+// An agent leg is forgotten then; the first leg (an outbound call's
+// callee) is the call's own, forgotten when the call is released.
 func (b *leg) cancel(tx sip.ClientTransaction, provisional bool) {
 	e := b.e
 	go func() {
-		defer e.byB.Delete(b.callID)
+		if !b.first {
+			defer e.byB.Delete(b.callID)
+		}
 		guard := time.NewTimer(64 * sip.T1)
 		defer guard.Stop()
 		sent := false
@@ -39,7 +43,7 @@ func (b *leg) cancel(tx sip.ClientTransaction, provisional bool) {
 			ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
 			defer cancel()
 			if _, err := e.do(ctx, req, noBuild); err != nil {
-				e.log.Debug("CANCEL to agent", "err", err)
+				e.log.Debug("CANCEL", "sip_call_id", b.callID, "err", err)
 			}
 		}
 		if provisional {

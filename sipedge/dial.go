@@ -120,10 +120,19 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 }
 
 // relayProvisional passes an agent's 18x to the caller (with its SDP,
-// for early media) and records the first as ringing.
+// for early media) and records the first as ringing. An outbound call's
+// agent rings after its callee answered (stBridging): nothing to relay,
+// and its first ringing is a timeline entry of its own.
 func (c *call) relayProvisional(res *sip.Response) {
 	s := c.fire(in1xx, evt{})
 	if !s.taken {
+		return
+	}
+	if c.a.uac {
+		if !c.agentRang {
+			c.agentRang = true
+			c.event(eventAgentRinging, "", true)
+		}
 		return
 	}
 	status := res.StatusCode

@@ -8,6 +8,7 @@ package sipedge
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -53,8 +54,20 @@ type Config struct {
 	// nil means the system's roots.
 	TLSRoots *x509.CertPool
 	// Trusted lists the carrier networks whose INVITEs are accepted;
-	// everyone else gets 403 before any lookup.
+	// everyone else gets 403 before any lookup, or a digest challenge
+	// when SIPUser is set.
 	Trusted []netip.Prefix
+	// SIPUser looks up the number whose SIP credentials have this
+	// username (switchboard.Service.SIPCredentials): its organisation,
+	// its ID and the HA1 hashes of the credentials in SIPRealm. It fails
+	// with switchboard.ErrNoRows for an unknown username. With it (and
+	// SIPRealm), agents place calls from those numbers through their
+	// trunks (admit.go, agentcall.go); without it, INVITEs from outside
+	// the trusted networks get 403.
+	SIPUser func(ctx context.Context, username string) (orgID, numberID, ha1MD5, ha1SHA256 string, err error)
+	// SIPRealm is the digest realm of the numbers' credentials: the
+	// node's SIP domain.
+	SIPRealm string
 	// DefaultCountry is the ISO country for called numbers in national
 	// format (no leading +).
 	DefaultCountry string
@@ -121,6 +134,11 @@ type Edge struct {
 	// parsed by parser in sipgo's read filter.
 	refusals *sourceLimiter
 	parser   *sip.Parser
+	// auth challenges and verifies agents' credentials (nil without
+	// Config.SIPUser); agentSources are the addresses that recently
+	// answered its challenge (admit.go).
+	auth         *digestAuth
+	agentSources *sourceSet
 	// sipLog rate-limits sipgo's log lines (siplog.go).
 	sipLog *logLimiter
 
@@ -132,6 +150,9 @@ type Edge struct {
 	drain     atomic.Bool
 	drainOnce sync.Once
 	closing   chan struct{}
+	// agentSetup bounds an outbound call's agent setup: agentSetupLimit
+	// (tests shorten it).
+	agentSetup time.Duration
 }
 
 // New builds the edge and loads the routing table; Serve starts it.
@@ -165,6 +186,18 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 		closing:  make(chan struct{}),
 	}
 	close(e.idle)
+	e.agentSetup = agentSetupLimit
+	if cfg.SIPUser != nil && cfg.SIPRealm != "" {
+		// The nonces' key lives as long as the process: nonces issued
+		// before a restart, or by another node, are answered with a fresh
+		// challenge (authBadNonce), which costs the agent one round trip.
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("sip digest nonce key: %w", err)
+		}
+		e.auth = newDigestAuth(cfg.SIPRealm, key, cfg.Clock)
+		e.agentSources = newSourceSet(cfg.Clock, agentSourceTTL, agentSources)
+	}
 	if err := e.table.Reload(ctx, ""); err != nil {
 		return nil, err
 	}

@@ -12,17 +12,18 @@ import "github.com/switchboard-voice/switchboard"
 type state uint8
 
 const (
-	stRouting   state = iota // the caller's INVITE taken; where it goes being decided
-	stDialing                // an INVITE sent to an agent; nothing heard of it yet
-	stRinging                // an agent rings, and the caller heard it
+	stRouting   state = iota // the caller's INVITE taken (outbound: the call placed); where it goes being decided
+	stDialing                // an INVITE sent to an agent (outbound: first to the callee); nothing heard of it yet
+	stRinging                // an agent rings, and the caller heard it (outbound: the callee rings)
+	stBridging               // outbound: the callee answered with its offer; the agent is being dialled with it
 	stAnswering              // an agent answered; the answer is being made durable
-	stConnected              // the caller has the answer
+	stConnected              // the caller has the answer (outbound: the callee has it in our ACK)
 	stEnding                 // hanging up: BYE going to the legs still up
 	stEnded                  // over: every input is absorbed
 	numStates
 )
 
-var stateNames = [numStates]string{"routing", "dialing", "ringing", "answering", "connected", "ending", "ended"}
+var stateNames = [numStates]string{"routing", "dialing", "ringing", "bridging", "answering", "connected", "ending", "ended"}
 
 func (s state) String() string {
 	if s < numStates {
@@ -51,11 +52,12 @@ const (
 	inNotSaved                // the answer could not be made durable
 	inNotRelayed              // the answer could not be passed to the caller
 	inByesSent                // every BYE of the hangup has its answer (or gave up)
+	inAnswerA                 // outbound: the callee answered, its 2xx carrying the offer
 	numInputs
 )
 
 var inputNames = [numInputs]string{"routed", "1xx", "2xx", "fail", "cancel", "hangup API", "drain", "timeout",
-	"no ACK", "ACK A", "BYE A", "BYE B", "saved", "not saved", "not relayed", "BYEs sent"}
+	"no ACK", "ACK A", "BYE A", "BYE B", "saved", "not saved", "not relayed", "BYEs sent", "answer A"}
 
 func (i input) String() string {
 	if i < numInputs {
@@ -89,6 +91,13 @@ type transition struct {
 
 // table is every defined (state, input) pair. A pair not in it leaves the
 // state as it is and is logged; stEnded has no row: it absorbs all.
+//
+// An outbound call (originate.go) runs through the same rows with the
+// callee as its first leg: inRouted and in1xx of the callee move it to
+// stDialing and stRinging, the callee's answer (inAnswerA) to stBridging,
+// where the agent is dialled as an inbound call's is (its inRouted and
+// in1xx change nothing: the callee is already talking), and the agent's
+// answer (in2xx) on to stAnswering, stConnected and the rest, as inbound.
 var table = func() (t [numStates][numInputs]transition) {
 	row := func(from state, in input, to state, do func(*call, evt) evt) {
 		t[from][in] = transition{to: to, do: do, ok: true}
@@ -105,16 +114,22 @@ var table = func() (t [numStates][numInputs]transition) {
 	row(stRinging, in1xx, stRinging, nil)
 	row(stDialing, in2xx, stAnswering, (*call).answerLocked)
 	row(stRinging, in2xx, stAnswering, (*call).answerLocked)
+	// Outbound: the callee answered; the agent's answer connects it.
+	row(stDialing, inAnswerA, stBridging, (*call).calleeAnswerLocked)
+	row(stRinging, inAnswerA, stBridging, (*call).calleeAnswerLocked)
+	row(stBridging, inRouted, stBridging, nil)
+	row(stBridging, in1xx, stBridging, nil)
+	row(stBridging, in2xx, stAnswering, (*call).agentAnswerLocked)
 	row(stAnswering, inSaved, stConnected, (*call).connectLocked)
 	row(stAnswering, inNotSaved, stEnded, (*call).failLocked)
 	row(stConnected, inNotRelayed, stEnded, (*call).failLocked)
-	for _, s := range []state{stRouting, stDialing, stRinging, stAnswering} {
+	for _, s := range []state{stRouting, stDialing, stRinging, stBridging, stAnswering} {
 		row(s, inFail, stEnded, (*call).failLocked)
 		for _, in := range []input{inCancel, inHangupAPI, inDrain, inByeA} {
 			row(s, in, s, nil)
 		}
 	}
-	for _, s := range []state{stDialing, stRinging, stAnswering} {
+	for _, s := range []state{stDialing, stRinging, stBridging, stAnswering} {
 		row(s, inByeB, s, (*call).agentGoneLocked)
 	}
 	// Connected, then hung up by either side, the API, the node or a

@@ -14,7 +14,7 @@ import (
 // any input once the call has ended, leave the state as it is.
 func TestTransitions(t *testing.T) {
 	t.Parallel()
-	setup := []state{stRouting, stDialing, stRinging, stAnswering}
+	setup := []state{stRouting, stDialing, stRinging, stBridging, stAnswering}
 	want := map[[2]uint8]state{}
 	def := func(from state, in input, to state) { want[[2]uint8{uint8(from), uint8(in)}] = to }
 	def(stRouting, inRouted, stDialing)
@@ -24,6 +24,11 @@ func TestTransitions(t *testing.T) {
 	def(stRinging, in1xx, stRinging)
 	def(stDialing, in2xx, stAnswering)
 	def(stRinging, in2xx, stAnswering)
+	def(stDialing, inAnswerA, stBridging)
+	def(stRinging, inAnswerA, stBridging)
+	def(stBridging, inRouted, stBridging)
+	def(stBridging, in1xx, stBridging)
+	def(stBridging, in2xx, stAnswering)
 	def(stAnswering, inSaved, stConnected)
 	def(stAnswering, inNotSaved, stEnded)
 	def(stConnected, inNotRelayed, stEnded)
@@ -86,6 +91,15 @@ func TestTransitionRecords(t *testing.T) {
 		{"answer not saved", []fired{{inRouted, nil}, {in2xx, []string{switchboard.EventCallRinging, switchboard.EventCallAnswered}},
 			{inNotSaved, []string{switchboard.EventCallFailed}}}, switchboard.CallFailed},
 		{"failed while routing", []fired{{inFail, []string{switchboard.EventCallFailed}}, {inRouted, nil}}, switchboard.CallFailed},
+		{"outbound: callee rang and answered, agent connected", []fired{{inRouted, nil}, {in1xx, []string{switchboard.EventCallRinging}},
+			{inAnswerA, []string{switchboard.EventCallAnswered}}, {inRouted, nil}, {in1xx, nil}, {in2xx, []string{eventAgentConnected}},
+			{inSaved, nil}}, switchboard.CallInProgress},
+		{"outbound: callee answered without ringing", []fired{{inRouted, nil},
+			{inAnswerA, []string{switchboard.EventCallRinging, switchboard.EventCallAnswered}}}, switchboard.CallAnswered},
+		{"outbound: agent failed after the answer", []fired{{inRouted, nil}, {inAnswerA, []string{switchboard.EventCallRinging, switchboard.EventCallAnswered}},
+			{inRouted, nil}, {inFail, []string{switchboard.EventCallFailed}}}, switchboard.CallFailed},
+		{"outbound: completed", []fired{{inRouted, nil}, {inAnswerA, []string{switchboard.EventCallRinging, switchboard.EventCallAnswered}},
+			{in2xx, []string{eventAgentConnected}}, {inSaved, nil}, {inByeB, []string{switchboard.EventCallCompleted}}, {inByesSent, nil}}, switchboard.CallCompleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,5 +122,24 @@ func TestTransitionRecords(t *testing.T) {
 				t.Errorf("a failed call keeps answered_at %v", c.record.AnsweredAt)
 			}
 		})
+	}
+}
+
+// TestTransitionAPIAfterCalleeAnswer: an outbound call hung up through the
+// API once its callee answered, before its agent was connected, ends as an
+// answered call hung up: completed, answered_at kept.
+func TestTransitionAPIAfterCalleeAnswer(t *testing.T) {
+	t.Parallel()
+	e := &Edge{now: switchboard.SystemClock, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &call{e: e, record: switchboard.Call{ID: "call_test", Status: switchboard.CallInitiated}}
+	c.fire(inRouted, evt{})
+	c.fire(inAnswerA, evt{})
+	s := c.fire(inFail, evt{out: outcomeAPIAnswered})
+	if s.to != stEnded || s.n != 1 || s.upd[0].Events[0].Type != switchboard.EventCallCompleted {
+		t.Fatalf("step %+v", s)
+	}
+	if r := c.record; r.Status != switchboard.CallCompleted || r.AnsweredAt == nil || r.CompletedAt == nil ||
+		r.HangupBy != switchboard.HangupByAPI || r.HangupCause != switchboard.HangupNormalClearing {
+		t.Errorf("record %+v", r)
 	}
 }

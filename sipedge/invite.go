@@ -21,15 +21,27 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// Refused statelessly (refuse.go). Over UDP the read filter refused
 	// most of these already; a drain may have begun since.
 	src, _ := sourceAddr(req)
+	trusted := e.admitsInvite(req, src)
+	// An agent placing a call (admit.go): from outside the trusted
+	// networks, or from inside them with credentials for our realm.
+	agent := e.auth != nil && (!trusted || e.carriesCredentials(req))
 	switch {
-	case !e.admitsInvite(req, src):
+	case !trusted && !agent:
 		e.refuseInvite(req, src, refusedUntrusted)
-		return
-	case e.drain.Load():
-		e.refuseInvite(req, src, refusedDraining)
 		return
 	case req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil:
 		e.refuseInvite(req, src, refusedMalformed)
+		return
+	}
+	var user agentUser
+	if agent {
+		var ok bool
+		if user, ok = e.authenticate(req, src); !ok {
+			return
+		}
+	}
+	if e.drain.Load() {
+		e.refuseInvite(req, src, refusedDraining)
 		return
 	}
 	if _, dup := e.byA.Load(req.CallID().Value()); dup {
@@ -43,6 +55,11 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		// after its transaction was let go (linger.go): not a new call.
 		e.m.rejected.WithLabelValues("retransmission").Inc()
 		e.respond(tx, req, 482, "Loop Detected")
+		return
+	}
+
+	if agent {
+		e.agentCall(req, tx, user)
 		return
 	}
 

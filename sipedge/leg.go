@@ -20,9 +20,16 @@ const (
 // leg is one side of a call: one INVITE dialog, which we either answered
 // (uas) or placed (uac).
 type leg struct {
-	e      *Edge
-	uac    bool   // we sent the INVITE
-	callID string // the dialog's Call-ID
+	e   *Edge
+	uac bool // we sent the INVITE
+	// first is set on the call's first leg (A): byA holds its Call-ID, and
+	// the call's release forgets it; the others are forgotten from byB.
+	first bool
+	// lateOffer is set on a leg we placed without SDP (the callee of an
+	// API-originated call): its 2xx carries the offer, and the ACK must
+	// carry the answer (RFC 3261 §13.2.2.4, RFC 3264 §4).
+	lateOffer bool
+	callID    string // the dialog's Call-ID
 	// req is, as UAS, the INVITE with our To tag, every response is built
 	// from; as UAC, the INVITE as last sent (after a digest retry, the
 	// retry).
@@ -31,6 +38,9 @@ type leg struct {
 	uas sip.ServerTransaction
 	// res is the 2xx that set up the dialog (UAC only).
 	res *sip.Response
+	// inviteTx is the INVITE's transaction whose 2xx is not acknowledged
+	// yet (a late-offer leg while the agent is dialled).
+	inviteTx sip.ClientTransaction
 	// acked is closed by the peer's ACK of our 2xx (UAS only).
 	acked   chan struct{}
 	ackOnce sync.Once
@@ -42,6 +52,9 @@ type leg struct {
 	// since keeping a copy of every call's ACK cost more than the rare
 	// resend.
 	ackSeq uint32
+	// answer is the SDP our ACK carries (late offer only): the agent's
+	// answer, or one that refuses every stream.
+	answer []byte
 
 	// hungUp is set, under the call's mu, when the peer sent BYE before
 	// the call was connected (the agent hung up while its answer was
@@ -144,27 +157,68 @@ func (l *leg) response(status int, reason string, body []byte, hdrs ...sip.Heade
 	return res
 }
 
-// ackReceived notes the peer's ACK of our 2xx (UAS).
-func (l *leg) ackReceived() { l.ackOnce.Do(func() { close(l.acked) }) }
+// ackReceived notes the peer's ACK of our 2xx (UAS). A leg we placed
+// has no such ACK to wait for; an ACK on it (of a 2xx it answered a
+// re-INVITE with) changes nothing here.
+func (l *leg) ackReceived() {
+	if l.acked != nil {
+		l.ackOnce.Do(func() { close(l.acked) })
+	}
+}
+
+// accept gives the leg's peer the answer that connects the call: as UAS,
+// our 200 with body; as a late-offer UAC, the ACK of its 2xx with body,
+// the SDP answer to its offer.
+func (l *leg) accept(body []byte) error {
+	if !l.uac {
+		return l.respond(200, "OK", body)
+	}
+	l.mu.Lock()
+	l.answer = body
+	l.mu.Unlock()
+	l.ack(l.inviteTx)
+	return nil
+}
 
 // ack acknowledges the 2xx that answered the leg's INVITE (UAC), and again
 // whenever the peer retransmits it (our ACK was lost): while the INVITE
 // transaction lasts it passes the retransmission up, and after that
-// onStrayResponse does.
+// onStrayResponse does. A late-offer leg's ACK carries l.answer, or, when
+// it has none (no agent took the call), an answer that refuses every
+// stream.
 func (l *leg) ack(tx sip.ClientTransaction) {
 	seq := l.req.CSeq().SeqNo
-	req := l.inDialog(sip.ACK, seq)
 	l.mu.Lock()
 	l.ackSeq = seq
-	l.mu.Unlock()
-	tx.OnRetransmission(func(r *sip.Response) {
-		if r.IsSuccess() {
-			l.reack(seq)
-		}
-	})
-	if err := l.e.cli.WriteRequest(req, l.e.addVia); err != nil {
-		l.e.log.Debug("ACK to agent", "err", err)
+	if l.lateOffer && l.answer == nil {
+		l.answer = refusedAnswer(l.res.Body())
 	}
+	l.mu.Unlock()
+	req := l.ackRequest(seq)
+	if tx != nil {
+		tx.OnRetransmission(func(r *sip.Response) {
+			if r.IsSuccess() {
+				l.reack(seq)
+			}
+		})
+	}
+	if err := l.e.cli.WriteRequest(req, l.e.addVia); err != nil {
+		l.e.log.Debug("ACK", "sip_call_id", l.callID, "err", err)
+	}
+}
+
+// ackRequest builds the ACK of the 2xx to the INVITE of CSeq seq (UAC),
+// with the leg's answer when it has one.
+func (l *leg) ackRequest(seq uint32) *sip.Request {
+	req := l.inDialog(sip.ACK, seq)
+	l.mu.Lock()
+	answer := l.answer
+	l.mu.Unlock()
+	if len(answer) > 0 {
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(answer)
+	}
+	return req
 }
 
 // reack sends the ACK of the peer's 2xx again (UAC), if that 2xx answered
@@ -176,8 +230,8 @@ func (l *leg) reack(seq uint32) bool {
 	if acked == 0 || acked != seq {
 		return false // not acknowledged yet (ack will), or another INVITE's 2xx
 	}
-	if err := l.e.cli.WriteRequest(l.inDialog(sip.ACK, seq), l.e.addVia); err != nil {
-		l.e.log.Debug("ACK to agent again", "sip_call_id", l.callID, "err", err)
+	if err := l.e.cli.WriteRequest(l.ackRequest(seq), l.e.addVia); err != nil {
+		l.e.log.Debug("ACK again", "sip_call_id", l.callID, "err", err)
 	}
 	return true
 }

@@ -108,7 +108,8 @@ func (r *recentInvites) size() int {
 // onStrayResponse takes the responses no client transaction matches: a
 // retransmitted 2xx whose INVITE transaction is gone, which RFC 3261
 // §13.2.2.4 has the UAC core acknowledge again. That is the agent's 2xx to
-// the connecting INVITE once Timer M has run, and a 2xx to a re-INVITE we
+// the connecting INVITE once Timer M has run (and an outbound call's
+// callee's), and a 2xx to a re-INVITE we
 // relayed (either side), whose transaction ends with its answer. Anything
 // else (a response to nothing we sent, or for a call that has ended) is
 // dropped.
@@ -132,6 +133,9 @@ func (e *Edge) onStrayResponse(res *sip.Response) {
 	c.mu.Unlock()
 	if b != nil && b.callID == id.Value() && b.reack(cseq.SeqNo) {
 		return
+	}
+	if c.a.uac && c.a.callID == id.Value() && c.a.reack(cseq.SeqNo) {
+		return // an outbound call's callee: its 2xx, our ACK lost
 	}
 	if again != nil && again.CSeq().SeqNo == cseq.SeqNo {
 		if err := e.cli.WriteRequest(again.Clone(), e.addVia); err != nil {

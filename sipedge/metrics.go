@@ -18,7 +18,7 @@ func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
 		}, []string{"status"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_sip_invites_refused_total",
-			Help: "INVITEs refused before a call was created: untrusted source, draining node, malformed, a late retransmission of an ended call's INVITE, or rate_limited (from an untrusted source past its share of answers: dropped unanswered).",
+			Help: "INVITEs refused before a call was created: untrusted source (403; challenged with 407 when agents may place calls), bad_credentials, auth_failed (wrong password or unknown username) or auth_unavailable (credentials lookup failed) of an agent's INVITE, draining node, malformed, a late retransmission of an ended call's INVITE, or rate_limited (from an untrusted source past its share of answers, or out of failed digest attempts: dropped unanswered).",
 		}, []string{"reason"}),
 		setup: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchboard_call_setup_seconds",
@@ -33,7 +33,8 @@ func newEdgeMetrics(reg prometheus.Registerer, e *Edge) *edgeMetrics {
 	for _, s := range []string{"completed", "failed", "busy", "no_answer", "canceled"} {
 		m.calls.WithLabelValues(s)
 	}
-	for _, r := range []string{refusedUntrusted.reason, refusedDraining.reason, refusedMalformed.reason, refusedRateLimited, "retransmission"} {
+	for _, r := range []string{refusedUntrusted.reason, refusedDraining.reason, refusedMalformed.reason, refusedRateLimited, "retransmission",
+		refusedChallenged.reason, refusedBadCredentials.reason, refusedAuthFailed.reason, refusedAuthUnavailable.reason} {
 		m.rejected.WithLabelValues(r)
 	}
 	if reg != nil {

@@ -88,6 +88,37 @@ func (c *call) answerLocked(e evt) evt {
 	return e
 }
 
+// calleeAnswerLocked: an outbound call's callee answered (its 2xx holds
+// the offer the agent is dialled with). The record says answered, and the
+// duration counts from here: the callee is on the line. As with
+// answerLocked, a call the timeline never saw ring rings first.
+func (c *call) calleeAnswerLocked(e evt) evt {
+	if c.record.Status == switchboard.CallInitiated {
+		e = c.ringLocked(e)
+	}
+	now := c.e.now()
+	c.record.Status = switchboard.CallAnswered
+	c.record.AnsweredAt = &now
+	e.add(c.eventLocked(switchboard.EventCallAnswered, "", false))
+	return e
+}
+
+// The timeline's own entries of an outbound call's agent (KrosAI's
+// catalogue has no event for them; call.ringing and call.answered were
+// the callee's): it rang, and it answered (in_progress).
+const (
+	eventAgentRinging   = "call.agent_ringing"
+	eventAgentConnected = "call.agent_connected"
+)
+
+// agentAnswerLocked: the agent of an outbound call answered; its answer
+// is made durable before the callee gets it.
+func (c *call) agentAnswerLocked(e evt) evt {
+	c.record.Status = switchboard.CallInProgress
+	e.add(c.eventLocked(eventAgentConnected, "", true))
+	return e
+}
+
 // connectLocked: the answer is durable. An agent that hung up meanwhile
 // is acted on once the caller has the answer.
 func (c *call) connectLocked(e evt) evt {
@@ -104,9 +135,17 @@ func (c *call) agentGoneLocked(e evt) evt {
 }
 
 // failLocked: a call that was never connected ends with e.out. An answer
-// that was not made durable, or not passed on, is no answer.
+// that was not made durable, or not passed on, is no answer; but an
+// outbound callee who answered did (outcomeAPIAnswered).
 func (c *call) failLocked(e evt) evt {
 	o := e.out
+	if o.call == switchboard.CallCompleted {
+		// An outbound call hung up through the API once its callee had
+		// answered, its agent not yet connected (outcomeAPIAnswered):
+		// an answered call, hung up.
+		e.cause, e.by = o.cause, o.hangupBy()
+		return c.completeLocked(e)
+	}
 	now := c.e.now()
 	c.record.Status, c.record.HangupCause, c.record.FailureReason, c.record.SIPStatus = o.call, o.cause, o.reason, o.status
 	c.record.AnsweredAt = nil

@@ -37,9 +37,11 @@ var (
 // INVITEs to its organisation's numbers and its other requests (Table's
 // TrunkTrusts and TrunkSource). From anyone else, only what belongs
 // to a live call (an agent's requests) and responses pass; the rest is
-// answered here, statelessly, and dropped: a new INVITE gets 403, OPTIONS
-// 200 (keep-alives are answered to anyone), an ACK nothing, anything else
-// 481.
+// answered here, statelessly, and dropped: a new INVITE gets 403, or,
+// when agents may place calls (admit.go), a 407 digest challenge unless
+// its credentials answer a fresh nonce of ours; OPTIONS 200 (keep-alives
+// are answered to anyone), an ACK nothing (but the ACK of the final
+// response of an agent's call that has just ended), anything else 481.
 func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	if p.Transport != "UDP" || bytes.HasPrefix(data, responsePrefix) {
 		return data, nil
@@ -87,10 +89,24 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	switch {
 	case invite && trusted:
 		e.refuse(req, src, refusedDraining, send)
+	case invite && e.auth != nil:
+		// Perhaps an agent placing a call (admit.go): what can be checked
+		// without a lookup is checked here; only an INVITE whose
+		// credentials answer a fresh nonce of ours goes on to the handler,
+		// which checks the password.
+		if r := e.auth.precheck(req, src); r != authAccepted {
+			e.refuseAuth(req, src, r, send)
+			return nil, nil
+		}
+		return data, nil
 	case invite:
 		e.refuse(req, src, refusedUntrusted, send)
 	case trusted || e.isLive(req):
 		return data, nil // a re-INVITE, BYE… of a call (an agent's, say): the call decides
+	case req.IsAck() && e.recent.has(inviteKey(req)):
+		// The ACK of the final response an agent's call ended with
+		// (after its authentication): its transaction waits for it.
+		return data, nil
 	case req.IsInvite():
 		// A re-INVITE of no call: its 481 through a transaction would
 		// keep it as long as a 403.
@@ -108,12 +124,23 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 // refuse answers req with r, unless r is rate-limited and src has had its
 // share of refusals: then req is dropped unanswered.
 func (e *Edge) refuse(req *sip.Request, src netip.Addr, r refusal, send func(*sip.Response) error) {
+	e.refuseWith(req, src, r, nil, send)
+}
+
+// refuseWith is refuse with the response made by build (when not nil),
+// which is called only once the response is to be sent.
+func (e *Edge) refuseWith(req *sip.Request, src netip.Addr, r refusal, build func() *sip.Response, send func(*sip.Response) error) {
 	if r.limited && !e.refusals.allow(src) {
 		e.m.rejected.WithLabelValues(refusedRateLimited).Inc()
 		return
 	}
 	e.m.rejected.WithLabelValues(r.reason).Inc()
-	res := statelessResponse(req, r.status, r.phrase)
+	var res *sip.Response
+	if build != nil {
+		res = build()
+	} else {
+		res = statelessResponse(req, r.status, r.phrase)
+	}
 	if r.retryAfter != "" {
 		res.AppendHeader(sip.NewHeader("Retry-After", r.retryAfter))
 	}

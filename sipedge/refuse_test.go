@@ -26,7 +26,8 @@ func screenEdge(t testing.TB, trusted string) *Edge {
 	}
 	t.Cleanup(func() { udp.Close() })
 	e := &Edge{cfg: Config{Trusted: []netip.Prefix{netip.MustParsePrefix(trusted)}}, udp: udp, log: slog.New(slog.DiscardHandler),
-		refusals: newSourceLimiter(switchboard.SystemClock, refusalRate, refusalBurst, refusalSources), parser: sip.NewParser()}
+		refusals: newSourceLimiter(switchboard.SystemClock, refusalRate, refusalBurst, refusalSources), parser: sip.NewParser(),
+		recent: newRecentInvites(switchboard.SystemClock, inviteRetention)}
 	e.m = newEdgeMetrics(nil, e)
 	return e
 }

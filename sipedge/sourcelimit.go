@@ -92,3 +92,37 @@ func (l *sourceLimiter) size() int {
 	defer l.mu.Unlock()
 	return l.buckets.len()
 }
+
+// sourceSet remembers addresses for a while: those that recently proved
+// who they are (an agent platform's signalling address that answered a
+// digest challenge). Like sourceLimiter it forgets by rotating two
+// generations, and holds at most max addresses.
+type sourceSet struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	max   int
+	addrs generations[netip.Addr, struct{}]
+}
+
+func newSourceSet(now func() time.Time, every time.Duration, max int) *sourceSet {
+	return &sourceSet{now: now, max: max, addrs: newGenerations[netip.Addr, struct{}](now(), every)}
+}
+
+// add remembers a, unless the set is full.
+func (s *sourceSet) add(a netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addrs.rotate(s.now())
+	if _, ok := s.addrs.get(a); ok || s.addrs.len() < s.max {
+		s.addrs.put(a, struct{}{})
+	}
+}
+
+// has reports whether a was added lately.
+func (s *sourceSet) has(a netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addrs.rotate(s.now())
+	_, ok := s.addrs.get(a)
+	return ok
+}

@@ -1,26 +1,35 @@
 package sipedge
 
-import "github.com/switchboard-voice/switchboard"
+import (
+	"strings"
+
+	"github.com/switchboard-voice/switchboard"
+)
 
 // This file is the one place that maps outcomes to SIP statuses and call
 // statuses (DESIGN §2: one error→SIP mapping).
 
 // SIP statuses the edge answers with itself.
 const (
-	sipBadRequest      = 400
-	sipForbidden       = 403
-	sipNotFound        = 404
-	sipTimeout         = 408
-	sipUnavailable     = 480
-	sipCallNotExist    = 481
-	sipBusy            = 486
-	sipTerminated      = 487
-	sipNotAcceptable   = 488
-	sipServerError     = 500
-	sipServiceUnavail  = 503
-	sipBusyEverywhere  = 600
-	sipDecline         = 603
-	retryAfterDraining = "30"
+	sipBadRequest        = 400
+	sipForbidden         = 403
+	sipProxyAuthRequired = 407
+	sipNotFound          = 404
+	sipAddressIncomplete = 484
+	sipTimeout           = 408
+	sipUnavailable       = 480
+	sipCallNotExist      = 481
+	sipBusy              = 486
+	sipTerminated        = 487
+	sipNotAcceptable     = 488
+	sipServerError       = 500
+	sipServiceUnavail    = 503
+	sipBusyEverywhere    = 600
+	sipDecline           = 603
+	retryAfterDraining   = "30"
+	// retryAfterAuth is when to try again after the credentials could not
+	// be looked up (the store failed).
+	retryAfterAuth = "5"
 )
 
 // refusal is how an INVITE refused before routing is answered.
@@ -43,6 +52,14 @@ var (
 	refusedDraining    = refusal{reason: "draining", status: sipServiceUnavail, phrase: "Service Unavailable", retryAfter: retryAfterDraining}
 	refusedMalformed   = refusal{reason: "malformed", status: sipBadRequest, phrase: "Bad Request"}
 	refusedRateLimited = "rate_limited"
+
+	// Agent-originated calls (admit.go): an INVITE from outside the
+	// trusted networks is asked for digest credentials (the 407 itself is
+	// authserver.go's challenge), and refused when they are wrong.
+	refusedChallenged      = refusal{reason: "challenged", status: sipProxyAuthRequired, phrase: "Proxy Authentication Required", limited: true}
+	refusedBadCredentials  = refusal{reason: "bad_credentials", status: sipBadRequest, phrase: "Bad Request", limited: true}
+	refusedAuthFailed      = refusal{reason: "auth_failed", status: sipForbidden, phrase: "Forbidden", limited: true}
+	refusedAuthUnavailable = refusal{reason: "auth_unavailable", status: sipServiceUnavail, phrase: "Service Unavailable", retryAfter: retryAfterAuth, limited: true}
 )
 
 // failsOver reports whether a target's final status lets the call move on
@@ -88,10 +105,67 @@ var (
 	outcomeNoTargets = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_target"}
 	outcomeWebhook   = outcome{status: sipUnavailable, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "webhook_no_answer"}
 	outcomeCanceled  = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupUser, reason: "caller_canceled"}
-	outcomeAPI       = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
-	outcomeDraining  = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
-	outcomeNotSaved  = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
-	outcomeLimit     = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
+	// outcomeAgentCanceled is outcomeCanceled of a call an agent placed
+	// (agentcall.go): the caller that cancelled is the agent.
+	outcomeAgentCanceled = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupAgent, reason: "agent_canceled"}
+	outcomeAPI           = outcome{status: sipTerminated, call: switchboard.CallCanceled, cause: switchboard.HangupNormalClearing, reason: "hangup_api"}
+	outcomeDraining      = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupShutdown, reason: "draining"}
+	outcomeNotSaved      = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "record_not_saved"}
+	outcomeLimit         = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "concurrency_limit"}
+
+	// An authenticated agent's call refused (agentcall.go): recorded, as
+	// a failed outbound call of the number, with these reasons.
+	outcomeNumberInactive   = outcome{status: sipForbidden, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "number_inactive"}
+	outcomeCallerMismatch   = outcome{status: sipForbidden, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "caller_id_mismatch"}
+	outcomeOutboundDisabled = outcome{status: sipForbidden, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "outbound_disabled"}
+	// A destination that is no number at all (a name) is not found; one
+	// made of digits that is not a valid E.164 number is incomplete
+	// (RFC 3261 §21.4.22), which tells the agent to check the digits.
+	outcomeNoDestination    = outcome{status: sipNotFound, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "invalid_destination"}
+	outcomeIncompleteNumber = outcome{status: sipAddressIncomplete, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "invalid_destination"}
+	outcomeNoTrunk          = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "no_trunk"}
+	outcomeTrunkLimit       = outcome{status: sipServiceUnavail, call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "trunk_concurrency_limit"}
+)
+
+// carrierOutcome is o for a target that is a carrier's trunk rather than
+// an agent: the failure reasons name the carrier.
+func carrierOutcome(o outcome) outcome {
+	if r, ok := strings.CutPrefix(o.reason, "agent_"); ok {
+		o.reason = "carrier_" + r
+	}
+	return o
+}
+
+// calleeOutcome maps the final status of an API-originated call's callee
+// (through the trunk, originate.go) as any carrier's final status is
+// mapped (targetOutcome, carrierOutcome): busy on 486/600, no_answer on
+// 408/480, failed with a reason otherwise. The record keeps the status
+// itself as its sip_status: there is no caller to answer with another.
+func calleeOutcome(status int) outcome {
+	o := carrierOutcome(targetOutcome(status))
+	o.status = status
+	return o
+}
+
+// Outcomes of API-originated calls that are not a SIP status: no address
+// of the trunk answered; the agent could not be connected once the callee
+// had answered (whatever the agent's own failure, which the timeline
+// tells); the callee answered without an offer; the hangup API after the
+// callee answered.
+var (
+	outcomeTrunkUnreachable = func() outcome {
+		o := carrierOutcome(outcomeUnreachable)
+		o.status = 0 // no carrier answered
+		return o
+	}()
+	outcomeAgentUnreachable = outcome{call: switchboard.CallFailed, cause: switchboard.HangupNetworkError, reason: "agent_unreachable"}
+	// outcomeNoOffer: the callee's 200 had no SDP offer (its carrier does
+	// not take an INVITE without one as RFC 3261 §13.2.1 says it must).
+	outcomeNoOffer = outcome{call: switchboard.CallFailed, cause: switchboard.HangupRejected, reason: "callee_no_offer"}
+	// outcomeAPIAnswered: hung up through the API after the callee
+	// answered, before the agent was connected: completed, as any
+	// answered call hung up through the API.
+	outcomeAPIAnswered = outcome{call: switchboard.CallCompleted, cause: switchboard.HangupNormalClearing}
 )
 
 // hangupBy is who the record says ended a call that failed with o.
@@ -99,6 +173,8 @@ func (o outcome) hangupBy() string {
 	switch o.cause {
 	case switchboard.HangupUser:
 		return switchboard.HangupByCaller
+	case switchboard.HangupAgent:
+		return switchboard.HangupByAgent
 	case switchboard.HangupNormalClearing:
 		return switchboard.HangupByAPI
 	default:
@@ -109,7 +185,7 @@ func (o outcome) hangupBy() string {
 // retryLater reports whether the caller's 503 says when to try again: the
 // node is draining, or the number has all the calls it may.
 func (o outcome) retryLater() bool {
-	return o.status == sipServiceUnavail && (o == outcomeDraining || o == outcomeLimit)
+	return o.status == sipServiceUnavail && (o == outcomeDraining || o == outcomeLimit || o == outcomeTrunkLimit)
 }
 
 // rejectOutcome is the outcome of a routing rejection: the decision's

@@ -28,6 +28,9 @@ type Table struct {
 	orgs map[string]orgEntries
 	nets map[string][]netip.Prefix // trunk networks by organisation
 	cur  atomic.Pointer[map[string]*entry]
+	// byID is cur keyed by number ID, for the agents' calls, which name
+	// their number by its credentials.
+	byID atomic.Pointer[map[string]*entry]
 	// trunkNets is every organisation's trunk networks together: a
 	// source in them is a carrier's for what is not a new call.
 	trunkNets atomic.Pointer[[]netip.Prefix]
@@ -68,6 +71,7 @@ func NewTable(src switchboard.RoutingService) *Table {
 		dirty: map[string]bool{}, kick: make(chan struct{}, 1)}
 	empty := map[string]*entry{}
 	t.cur.Store(&empty)
+	t.byID.Store(&empty)
 	t.trunkNets.Store(new([]netip.Prefix))
 	return t
 }
@@ -141,12 +145,15 @@ func (t *Table) Reload(ctx context.Context, orgID string) error {
 		size += len(org)
 	}
 	all := make(map[string]*entry, size)
+	numIDs := make(map[string]*entry, size)
 	for _, org := range t.orgs {
 		for num, en := range org {
 			all[num] = en
+			numIDs[en.number.ID] = en
 		}
 	}
 	t.cur.Store(&all)
+	t.byID.Store(&numIDs)
 	return nil
 }
 
@@ -242,6 +249,15 @@ func (t *Table) Route(e164 string) (*switchboard.PhoneNumber, switchboard.Decisi
 		return nil, unheld
 	}
 	return en.number, en.decision
+}
+
+// Number returns the active number with this ID, nil if the table holds
+// none.
+func (t *Table) Number(id string) *switchboard.PhoneNumber {
+	if en := (*t.byID.Load())[id]; en != nil {
+		return en.number
+	}
+	return nil
 }
 
 // Outbound returns the E.164 number as the table holds it (nil when it

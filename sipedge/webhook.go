@@ -38,14 +38,18 @@ func (c *call) askWebhook(ep *switchboard.Endpoint) (action, error) {
 	c.mu.Lock()
 	data := webhookCall{CallEventData: c.record.EventData()}
 	c.mu.Unlock()
-	host, _, _ := net.SplitHostPort(c.a.req.Source())
 	data.SIP = webhookSIP{
 		CallID: c.record.SIPCallID, From: c.a.req.From().Value(), To: c.a.req.To().Value(),
-		SourceIP: host, Transport: strings.ToLower(c.a.req.Transport()), Headers: map[string]string{},
+		Transport: strings.ToLower(c.a.req.Transport()), Headers: map[string]string{},
 	}
-	for _, h := range c.a.req.Headers() {
-		if n := h.Name(); len(n) > 2 && strings.EqualFold(n[:2], "x-") {
-			data.SIP.Headers[n] = h.Value()
+	// An outbound call's first leg is our INVITE to the callee: no source,
+	// and its X- headers are ours (the trunk's), not the carrier's.
+	if !c.a.uac {
+		data.SIP.SourceIP, _, _ = net.SplitHostPort(c.a.req.Source())
+		for _, h := range c.a.req.Headers() {
+			if n := h.Name(); len(n) > 2 && strings.EqualFold(n[:2], "x-") {
+				data.SIP.Headers[n] = h.Value()
+			}
 		}
 	}
 	msgID := switchboard.NewID(switchboard.PrefixEvent)

@@ -616,6 +616,9 @@ var (
 		// API keys: no endpoint refers to one, and keys are not cached
 		// here (httpapi keeps its own cache, fed by the change feed)
 		"IssueAPIKey", "FindAPIKey", "FindAPIKeyByID", "FindOrganization", "ListAPIKeys", "RevokeAPIKey", "TouchAPIKey",
+		// an outbound call's checks: they change nothing, and read the
+		// endpoint, with its secrets, from the database
+		"PrepareOutboundCall",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}

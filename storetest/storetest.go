@@ -94,6 +94,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CallIsolation", testCallIsolation},
 		{"CallList", testCallList},
 		{"EndOrphanCalls", testEndOrphanCalls},
+		{"CallMetadata", testCallMetadata},
+		{"PrepareOutboundCall", testPrepareOutboundCall},
 		{"RoutingEntries", testRoutingEntries},
 		{"HangupRelay", testHangupRelay},
 		{"ChangeFeed", testChangeFeed},

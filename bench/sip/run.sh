@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SIP call rate: SIPp carriers place calls at fixed rates through the real
-# `switchboard serve` to SIPp agents, and straight from SIPp to SIPp (the
-# baseline, no switchboard) in the same run, so the cost of SIPp itself on
+# `switchboard serve` to SIPp agents (inbound), SIPp agents place calls with
+# digest credentials through switchboard to SIPp carriers behind trunks
+# (agent-originated, issue 15 §2), and SIPp calls SIPp straight (the
+# baseline, no switchboard), in the same run, so the cost of SIPp itself on
 # this machine is known.
 #
 # Run from the repository root:
@@ -63,6 +65,18 @@
 # The baseline steps are the same with carrier k sending straight to its own
 # agent (K agents at K distinct addresses), no switchboard.
 #
+# The agent-originated steps ("out") are the same through switchboard the
+# other way: K SIPp agents (internal/sipptest/scenarios/uac_call_auth.xml:
+# INVITE, 407, ACK, INVITE with Proxy-Authorization, 200, ACK, HOLD ms, BYE,
+# 200), agent k with the SIP credentials of its own number (-au/-ap; set-up:
+# MAX_K numbers +2348032000001... claimed with allow_outbound, each with a
+# trunk of its own, PATCHed as its trunk_id), calling OUT_DEST; switchboard
+# checks the digest (a SQLite read of the credentials per call) and relays
+# each call to the number's trunk, whose address is SIPp carrier k running
+# uas_answer.xml. The challenge is part of every call: INVITE -> 200 (p50,
+# p99) runs from the first INVITE, so it includes the 407 round trip. Their
+# records count with the inbound ones.
+#
 # Environment (all optional):
 #   RATES="500 1000 2000 3000 4000 5000"  calls/s, ascending
 #   DURATION=10        seconds of calls per step
@@ -77,6 +91,8 @@
 #   AGENTS=            SIPp agent processes behind switchboard (default
 #                      ceil(max rate / PER_SIPP), at least 2)
 #   BASELINE=1         0: skip the SIPp-to-SIPp steps
+#   OUTBOUND=1         0: skip the agent-originated steps
+#   OUT_DEST=+14155550100  the number the agents call
 #   MEM=1              0: skip the memory step. It runs once, after the
 #                      warm-up: MEM_RATE calls/s for MEM_DURATION s, each held
 #                      MEM_HOLD ms, so MEM_RATE x MEM_HOLD / 1000 calls are up
@@ -118,9 +134,13 @@
 #   SWITCHBOARD_BIN=   a prebuilt switchboard binary instead of building
 #                      ./cmd/switchboard
 #   SB_IP=127.0.50.1  AGENT_NET=127.0.51  CARRIER_NET=127.0.52  BASE_NET=127.0.53
+#   OUT_CARRIER_NET=127.0.54  OUT_AGENT_NET=127.0.55
 #                      loopback addresses: switchboard's SIP (port 5060),
 #                      agents .1.. (port 5090), carriers .1.. (port 5070),
-#                      baseline agents .1.. (port 5090)
+#                      baseline agents .1.. (port 5090); agent-originated:
+#                      carriers (trunks) .1.. (port 5090), agents .1.. (port
+#                      5070). switchboard trusts CARRIER_NET.0/24 only
+#                      (--sip-trusted), so the agents are challenged
 #
 # Everything listens on loopback only; every process it started is killed on
 # exit. Results: a line per step as it ends, then markdown tables of the
@@ -143,6 +163,8 @@ NUMBERS=${NUMBERS:-1000}
 PER_SIPP=${PER_SIPP:-1000}
 AGENTS=${AGENTS:-}
 BASELINE=${BASELINE:-1}
+OUTBOUND=${OUTBOUND:-1}
+OUT_DEST=${OUT_DEST:-+14155550100}
 WARMUP=${WARMUP:-3}
 WARMUP_RATE=${WARMUP_RATE:-200}
 SETTLE=${SETTLE:-2}
@@ -164,6 +186,8 @@ SB_IP=${SB_IP:-127.0.50.1}
 AGENT_NET=${AGENT_NET:-127.0.51}
 CARRIER_NET=${CARRIER_NET:-127.0.52}
 BASE_NET=${BASE_NET:-127.0.53}
+OUT_CARRIER_NET=${OUT_CARRIER_NET:-127.0.54}
+OUT_AGENT_NET=${OUT_AGENT_NET:-127.0.55}
 SB_PORT=5060
 AGENT_PORT=5090
 CARRIER_PORT=5070
@@ -171,7 +195,8 @@ CARRIER_PORT=5070
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 log() { echo "== $*" >&2; }
 
-[[ -f go.mod && -d cmd/switchboard && -d bench/sip/provision && -f internal/sipptest/scenarios/uac_call.xml ]] ||
+[[ -f go.mod && -d cmd/switchboard && -d bench/sip/provision && -f internal/sipptest/scenarios/uac_call.xml &&
+	-f internal/sipptest/scenarios/uac_call_auth.xml ]] ||
 	die "run me from the repository root"
 for tool in go sipp curl timeout ss awk sort; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -236,7 +261,7 @@ fi
 
 # addresses_free checks that nothing listens on our SIP addresses yet.
 for a in "$SB_IP:$SB_PORT" $(for i in $(seq "$AGENTS"); do echo "$AGENT_NET.$i:$AGENT_PORT"; done) \
-	$(for i in $(seq "$MAX_K"); do echo "$CARRIER_NET.$i:$CARRIER_PORT $BASE_NET.$i:$AGENT_PORT"; done); do
+	$(for i in $(seq "$MAX_K"); do echo "$CARRIER_NET.$i:$CARRIER_PORT $BASE_NET.$i:$AGENT_PORT $OUT_CARRIER_NET.$i:$AGENT_PORT $OUT_AGENT_NET.$i:$CARRIER_PORT"; done); do
 	if [[ -n $(ss -Hunl "src $a" 2>/dev/null) ]]; then
 		die "UDP $a is in use already"
 	fi
@@ -270,7 +295,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$WORK/steps" "$WORK/scenarios"
-cp internal/sipptest/scenarios/uac_call.xml internal/sipptest/scenarios/uas_answer.xml "$WORK/scenarios/"
+cp internal/sipptest/scenarios/uac_call.xml internal/sipptest/scenarios/uac_call_auth.xml \
+	internal/sipptest/scenarios/uas_answer.xml "$WORK/scenarios/"
 if [[ $AGENT_PAUSE == 0 ]]; then
 	# The agents' 200 follows their 180 at once: SIPp's zero-length
 	# <pause/> waits for its next scheduler tick instead.
@@ -313,7 +339,7 @@ HTTP_PORT=$(free_port)
 API=http://127.0.0.1:$HTTP_PORT
 log "starting switchboard: HTTP $API, SIP $SB_IP:$SB_PORT"
 "$WORK/switchboard" serve --database "sqlite:$DB" --http "127.0.0.1:$HTTP_PORT" --sip "$SB_IP:$SB_PORT" \
-	--log-level warn --log-format json --max-call-duration 0 --rate-limit 0 \
+	--log-level warn --log-format json --max-call-duration 0 --rate-limit 0 --sip-trusted "$CARRIER_NET.0/24" \
 	>"$WORK/serve.stdout.txt" 2>"$WORK/serve.log" &
 SB_PID=$!
 wait_switchboard 10 "$SB_PID" "$API" "$SB_IP:$SB_PORT" "$WORK/serve.log"
@@ -332,6 +358,51 @@ AGENT_ADDRS=$(for i in $(seq "$AGENTS"); do echo "$AGENT_NET.$i:$AGENT_PORT"; do
 "$WORK/provision" -api "$API" -key "$KEY" -numbers "$WORK/numbers.txt" -agents "$AGENT_ADDRS" -c 8 \
 	>"$WORK/provision.txt" 2>&1 || die "provisioning failed: $(cat "$WORK/provision.txt")"
 echo "set-up:  $(cat "$WORK/inventory.txt"); $(cat "$WORK/provision.txt")"
+
+# api METHOD PATH JSON: the API's answer (dies on a non-2xx).
+api() {
+	curl -fsS --max-time 10 -X "$1" -H "x-api-key: $KEY" -H "Content-Type: application/json" -d "$3" "$API$2" ||
+		die "$1 $2 failed"
+}
+# json_str FIELD: the first string value of FIELD in the JSON on stdin.
+json_str() { sed -n "s/^[^{]*{.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -1; }
+
+if [[ $OUTBOUND == 1 ]]; then
+	# Agent-originated set-up: number k (+2348032000001...) with a trunk of
+	# its own to carrier k; its SIP credentials go to agent k.
+	log "agent-originated set-up: $MAX_K numbers with SIP credentials, each with its own trunk"
+	for i in $(seq "$MAX_K"); do printf '+2348032%06d\n' "$i"; done >"$WORK/out-numbers.txt"
+	{
+		echo "number,country,type"
+		sed 's/$/,NG,mobile/' "$WORK/out-numbers.txt"
+	} >"$WORK/out-numbers.csv"
+	timeout 120 "$WORK/switchboard" inventory add --database "sqlite:$DB" --file "$WORK/out-numbers.csv" >"$WORK/out-inventory.txt" 2>&1 ||
+		die "inventory add failed: $(cat "$WORK/out-inventory.txt")"
+	: >"$WORK/out-creds.txt"
+	i=0
+	while read -r n; do
+		i=$((i + 1))
+		trk=$(api POST /v1/trunks "{\"name\":\"bench carrier $i\",\"address\":\"$OUT_CARRIER_NET.$i:$AGENT_PORT\"}" | json_str id)
+		pn=$(api POST /v1/phone-numbers "{\"number\":\"$n\",\"allow_outbound\":true}")
+		id=$(json_str id <<<"$pn")
+		user=$(json_str username <<<"$pn")
+		pw=$(json_str password <<<"$pn")
+		[[ $trk == trk_* && $id == pn_* && -n $user && -n $pw ]] || die "agent-originated set-up of $n: trunk '$trk', number '$pn'"
+		api PATCH "/v1/phone-numbers/$id" "{\"trunk_id\":\"$trk\"}" >/dev/null
+		echo "$n $user $pw" >>"$WORK/out-creds.txt"
+	done <"$WORK/out-numbers.txt"
+	echo "set-up:  agent-originated: $MAX_K numbers with SIP credentials, each its own trunk, calling $OUT_DEST"
+fi
+
+# out_inf_file K: the injection file of agent k: "called;caller" = OUT_DEST
+# and number k.
+out_inf_file() {
+	local f=$WORK/out-inf-$1.csv
+	if [[ ! -f $f ]]; then
+		printf 'SEQUENTIAL\n%s;%s\n' "$OUT_DEST" "$(sed -n "$1p" "$WORK/out-numbers.txt")" >"$f"
+	fi
+	echo "$f"
+}
 
 # inf_file K N: the injection file of carrier k of n: the numbers, rotated so
 # carrier k starts at k * NUMBERS / n, as "called;caller" rows.
@@ -454,8 +525,8 @@ STEP_NO=0
 COLS="mode rate round placed failed retrans answered_per_s p50 p99 rtt_n sb_p50 sb_p99 sb_cpu_us sipp_cpu_us rss_mb active kb_per_call_rss kb_per_call_heap recorded rcvbuf clean note"
 
 # run_step MODE RATE ROUND [DURATION [HOLD]]: one step. MODE is sb
-# (through switchboard), base (SIPp to SIPp), warmup (through switchboard,
-# not reported) or memory (through switchboard, long hold: samples
+# (through switchboard), out (agent-originated, through switchboard), base
+# (SIPp to SIPp), warmup (through switchboard, not reported) or memory (through switchboard, long hold: samples
 # /metrics every 0.25 s before the calls and while all of them are up,
 # and writes $WORK/memory.txt). Appends a line to $RESULTS and prints it.
 run_step() {
@@ -468,6 +539,9 @@ run_step() {
 	if [[ $mode == base ]]; then
 		nuas=$k
 		agent_net=$BASE_NET
+	elif [[ $mode == out ]]; then
+		nuas=$k # the carriers, one per trunk
+		agent_net=$OUT_CARRIER_NET
 	else
 		nuas=$AGENTS
 		agent_net=$AGENT_NET
@@ -516,8 +590,17 @@ run_step() {
 		r_k=$((rate / k + (i <= rate % k ? 1 : 0)))
 		m_k=$((r_k * dur))
 		if [[ $mode == base ]]; then target=$BASE_NET.$i:$AGENT_PORT; else target=$SB_IP:$SB_PORT; fi
-		spawn "$dir/uac$i" "$limit" sipp "$target" -sf "$WORK/scenarios/uac_call.xml" \
-			-inf "$(inf_file $((i - 1)) "$k")" -i "$CARRIER_NET.$i" -p "$CARRIER_PORT" -ci "$CARRIER_NET.$i" \
+		local uac_args=(-sf "$WORK/scenarios/uac_call.xml" -inf "$(inf_file $((i - 1)) "$k")"
+			-i "$CARRIER_NET.$i" -ci "$CARRIER_NET.$i")
+		if [[ $mode == out ]]; then
+			# Agent i, with number i's credentials; the digest covers the
+			# Request-URI, sip:OUT_DEST@switchboard.
+			local user pw
+			read -r _ user pw < <(sed -n "${i}p" "$WORK/out-creds.txt")
+			uac_args=(-sf "$WORK/scenarios/uac_call_auth.xml" -inf "$(out_inf_file "$i")"
+				-i "$OUT_AGENT_NET.$i" -ci "$OUT_AGENT_NET.$i" -au "$user" -ap "$pw" -auth_uri "$OUT_DEST@$target")
+		fi
+		spawn "$dir/uac$i" "$limit" sipp "$target" "${uac_args[@]}" -p "$CARRIER_PORT" \
 			-nostdin -d "$hold" -r "$r_k" -m "$m_k" -l $((r_k * (10 + hold / 1000))) -buff_size 4194304 \
 			-trace_rtt -rtt_freq "$RTT_FREQ" -trace_stat -stf stat.csv -fd 1 \
 			-trace_err -error_file err.log -recv_timeout "$RECV_TIMEOUT" -timeout $((limit - 10))s
@@ -686,7 +769,7 @@ run_step() {
 						printf " heap (smallest heap_alloc) %.1f -> %.1f MB, %.1f KB per call\n", il / 1048576, l / 1048576, (l - il) / act / 1024
 					}' "$dir/idle.txt" "$dir/samples.txt" >"$WORK/memory.txt" || true
 			fi
-			if [[ $mode == sb && $act != 0 ]]; then
+			if [[ ($mode == sb || $mode == out) && $act != 0 ]]; then
 				kb_rss=$(awk -v r="$rss_b" -v i="$RSS_IDLE" -v a="$act" 'BEGIN {printf "%.1f", (r - i) / a / 1024}')
 				kb_heap=$(awk -v r="$heap_b" -v i="$HEAP_IDLE" -v a="$act" 'BEGIN {printf "%.1f", (r - i) / a / 1024}')
 			fi
@@ -764,14 +847,17 @@ fi
 echo "$COLS"
 declare -A STOPPED=()
 MODES=(sb)
+[[ $OUTBOUND == 1 ]] && MODES+=(out)
 [[ $BASELINE == 1 ]] && MODES+=(base)
 for rate in "${RATE_LIST[@]}"; do
 	running=()
 	for m in "${MODES[@]}"; do [[ -z ${STOPPED[$m]:-} ]] && running+=("$m"); done
 	((${#running[@]} > 0)) || break
 	for round in $(seq "$ROUNDS"); do
-		order=("${running[@]}")
-		if ((round % 2 == 0 && ${#running[@]} == 2)); then order=("${running[1]}" "${running[0]}"); fi
+		# Each round starts with the next mode.
+		n_run=${#running[@]}
+		order=()
+		for j in $(seq 0 $((n_run - 1))); do order+=("${running[$(((j + round - 1) % n_run))]}"); done
 		for m in "${order[@]}"; do
 			log "$m: $rate calls/s, round $round of $ROUNDS"
 			run_step "$m" "$rate" "$round"
@@ -797,17 +883,38 @@ highest() { # highest rate whose every round (or: at least one round) was clean
 }
 
 echo
-echo "== through switchboard: medians of $ROUNDS round(s) per rate (clean = 0 failed, 0 retransmissions,"
-echo "   answered/s >= 95 % of the rate, every call recorded)"
+# switchboard_table MODE: the table of medians of a mode through switchboard.
+switchboard_table() {
+	local m=$1 r
+	echo "| calls/s | answered/s | calls | failed | retrans | INVITE→200 p50 / p99 ms (SIPp) | switchboard setup p50 / p99 ms | switchboard CPU µs/call | SIPp CPU µs/call | sb/SIPp CPU | RSS MB | active calls | KB/active call (RSS / heap) | recorded | clean rounds |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"
+	for r in $(rates_of "$m"); do
+		printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
+			"$r" "$(col "$m" "$r" 7)" "$(col "$m" "$r" 4)" "$(col "$m" "$r" 5)" "$(col "$m" "$r" 6)" "$(col "$m" "$r" 8)" "$(col "$m" "$r" 9)" \
+			"≤$(col "$m" "$r" 11)" "≤$(col "$m" "$r" 12)" "$(col "$m" "$r" 13)" "$(col "$m" "$r" 14)" "$(ratio "$m" "$r")" "$(col "$m" "$r" 15)" \
+			"$(col "$m" "$r" 16)" "$(col "$m" "$r" 17)" "$(col "$m" "$r" 18)" "$(colraw "$m" "$r" 19)" "$(clean_count "$m" "$r")"
+	done
+}
+
+echo "== through switchboard, inbound (carrier -> switchboard -> agent): medians of $ROUNDS round(s) per rate"
+echo "   (clean = 0 failed, 0 retransmissions, answered/s >= 95 % of the rate, every call recorded)"
 echo
-echo "| calls/s | answered/s | calls | failed | retrans | INVITE→200 p50 / p99 ms (SIPp) | switchboard setup p50 / p99 ms | switchboard CPU µs/call | SIPp CPU µs/call | sb/SIPp CPU | RSS MB | active calls | KB/active call (RSS / heap) | recorded | clean rounds |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"
-for r in $(rates_of sb); do
-	printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
-		"$r" "$(col sb "$r" 7)" "$(col sb "$r" 4)" "$(col sb "$r" 5)" "$(col sb "$r" 6)" "$(col sb "$r" 8)" "$(col sb "$r" 9)" \
-		"≤$(col sb "$r" 11)" "≤$(col sb "$r" 12)" "$(col sb "$r" 13)" "$(col sb "$r" 14)" "$(ratio sb "$r")" "$(col sb "$r" 15)" \
-		"$(col sb "$r" 16)" "$(col sb "$r" 17)" "$(col sb "$r" 18)" "$(colraw sb "$r" 19)" "$(clean_count sb "$r")"
-done
+switchboard_table sb
+if [[ $OUTBOUND == 1 ]]; then
+	echo
+	echo "== through switchboard, agent-originated (agent with digest -> switchboard -> trunk's carrier):"
+	echo "   medians of $ROUNDS round(s) per rate; INVITE→200 includes the 407 challenge's round trip"
+	echo
+	switchboard_table out
+	echo
+	echo "agent-originated vs inbound, per rate (medians): answered/s ratio, switchboard CPU µs/call ratio"
+	for r in $(rates_of out); do
+		in_a=$(col sb "$r" 7) out_a=$(col out "$r" 7) in_c=$(col sb "$r" 13) out_c=$(col out "$r" 13)
+		awk -v r="$r" -v ia="$in_a" -v oa="$out_a" -v ic="$in_c" -v oc="$out_c" 'BEGIN {
+			printf "  %s calls/s: answered/s %s", r, (ia + 0 > 0 && oa != "-") ? sprintf("%.2f", oa / ia) : "-"
+			printf ", CPU/call %s\n", (ic + 0 > 0 && oc != "-") ? sprintf("%.2f", oc / ic) : "-" }'
+	done
+fi
 if [[ $BASELINE == 1 ]]; then
 	echo
 	echo "== baseline, SIPp carrier straight to SIPp agent: medians of $ROUNDS round(s) per rate"
@@ -822,6 +929,7 @@ if [[ $BASELINE == 1 ]]; then
 fi
 echo
 echo "highest clean rate through switchboard: $(highest sb 1) calls/s in every round; $(highest sb 0) in at least one"
+[[ $OUTBOUND == 1 ]] && echo "highest clean agent-originated rate:     $(highest out 1) calls/s in every round; $(highest out 0) in at least one"
 [[ $BASELINE == 1 ]] && echo "highest clean rate of the baseline:      $(highest base 1) calls/s in every round; $(highest base 0) in at least one"
 p99_1000=$(col sb 1000 9)
 if [[ $p99_1000 != - ]]; then

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -85,11 +87,21 @@ func floodRequest(method string, i int, target, local string) []byte {
 		"Content-Length: 0\r\n\r\n", target, local, i, method)
 }
 
+// floodCredentials is a well-formed Proxy-Authorization, for the node's
+// realm (127.0.0.1, the default SIP domain) and the Request-URI of
+// floodINVITE, whose nonce the node never issued.
+func floodCredentials(target string) []byte {
+	return []byte(`Proxy-Authorization: Digest username="sbflood", realm="127.0.0.1", nonce="AAAAAGsV-W46XSuIBGFsTVqVir7MjO44g7h-MmBZiTEzdwxcNyl6vQ", ` +
+		`uri="sip:+2348030000001@` + target + `", response="00000000000000000000000000000000", algorithm=MD5, qop=auth, nc=00000001, cnonce="c"` + "\r\n")
+}
+
 // TestSIPInviteFloodKeepsNoMemory: 50,000 INVITEs from a source outside
-// --sip-trusted are refused without a transaction, a timer or anything
-// else kept, beyond a few per second they are not even answered, and the
-// node still answers OPTIONS and the API afterwards. OPTIONS and BYEs of
-// no call mixed in keep nothing either.
+// --sip-trusted are challenged (agents place calls with digest
+// credentials) without a transaction, a timer or anything else kept,
+// beyond a few per second they are not even answered, and the node still
+// answers OPTIONS and the API afterwards. A quarter of them carry forged
+// credentials for the node's realm, which are refused just as cheaply;
+// OPTIONS and BYEs of no call mixed in keep nothing either.
 //
 // Not parallel: it measures the heap of the process the server runs in.
 func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
@@ -106,7 +118,7 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var forbidden atomic.Int64
+	var challenged, other atomic.Int64
 	go func() {
 		buf := make([]byte, 2048)
 		for {
@@ -114,8 +126,11 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(string(buf[:n]), "SIP/2.0 403 ") {
-				forbidden.Add(1)
+			switch res := string(buf[:n]); {
+			case strings.HasPrefix(res, "SIP/2.0 407 ") && strings.Contains(res, "\r\nCSeq: 1 INVITE\r\n"):
+				challenged.Add(1)
+			case strings.Contains(res, "\r\nCSeq: 1 INVITE\r\n"):
+				other.Add(1)
 			}
 		}
 	}()
@@ -123,6 +138,7 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 	before := heapInuse()
 	start := time.Now()
 	local := conn.LocalAddr().String()
+	forged := floodCredentials(target)
 	// At most window INVITEs ahead of what the node has counted, so the
 	// socket's receive buffer does not overflow and every INVITE is taken.
 	const window = 2000
@@ -133,7 +149,11 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 				return n >= float64(i-window)
 			})
 		}
-		if _, err := conn.WriteToUDP(floodINVITE(i, target, local), dst); err != nil {
+		invite := floodINVITE(i, target, local)
+		if i%4 == 1 {
+			invite = bytes.Replace(invite, []byte("Content-Length:"), slices.Concat(forged, []byte("Content-Length:")), 1)
+		}
+		if _, err := conn.WriteToUDP(invite, dst); err != nil {
 			t.Fatal(err)
 		}
 		if i%4 == 0 {
@@ -154,16 +174,18 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 	after := heapInuse()
 	total, byReason := refusedINVITEs(t, ts)
 	grown := int64(after) - int64(before)
-	t.Logf("%d INVITEs refused in %v (%v), %d OPTIONS and as many BYEs; %d answered 403; heap in use %d → %d MB: %d bytes kept per INVITE",
-		int(total), sent.Round(time.Millisecond), byReason, invites/4, forbidden.Load(), before>>20, after>>20, grown/int64(total))
+	t.Logf("%d INVITEs refused in %v (%v), %d OPTIONS and as many BYEs; %d answered 407, %d otherwise; heap in use %d → %d MB: %d bytes kept per INVITE",
+		int(total), sent.Round(time.Millisecond), byReason, invites/4, challenged.Load(), other.Load(), before>>20, after>>20, grown/int64(total))
 	if grown > 20<<20 {
 		t.Errorf("heap in use grew by %d MB after %d refused INVITEs (and %d OPTIONS and BYEs) and a GC; want at most 20 MB", grown>>20, int(total), invites/2)
 	}
-	if byReason["untrusted"] < 1 || byReason["rate_limited"] < invites/2 {
-		t.Errorf("refusals by reason %v: want a few untrusted, most rate_limited", byReason)
+	if byReason["challenged"] < 1 || byReason["rate_limited"] < invites/2 || byReason["untrusted"] != 0 {
+		t.Errorf("refusals by reason %v: want a few challenged, most rate_limited, none untrusted (403)", byReason)
 	}
-	if n := forbidden.Load(); n < 1 || float64(n) > byReason["untrusted"] {
-		t.Errorf("%d answers 403 for %v refused as untrusted", n, byReason["untrusted"])
+	// Forged credentials get a fresh challenge, not a transaction: every
+	// answer to an INVITE is a 407, within the source's share.
+	if n := challenged.Load(); n < 1 || float64(n) > byReason["challenged"] || other.Load() != 0 {
+		t.Errorf("%d answers 407 and %d others for %v refused as challenged", n, other.Load(), byReason["challenged"])
 	}
 
 	// The node still serves: a keep-alive OPTIONS (not rate-limited: it is
@@ -186,16 +208,16 @@ func TestSIPInviteFloodKeepsNoMemory(t *testing.T) {
 	}
 }
 
-// TestSIPRefusedStatelessly: an untrusted INVITE is refused over UDP and
-// TCP, with the same answer (same To tag) each time it is retransmitted
-// over UDP.
+// TestSIPRefusedStatelessly: an untrusted INVITE is challenged over UDP
+// and TCP, with the same answer (same To tag; the nonce changes with the
+// second it is made in) each time it is retransmitted over UDP.
 func TestSIPRefusedStatelessly(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, func(c *ServeConfig) { c.SIPTrusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")} })
 	target := ts.SIPAddr()
 	for _, tc := range []struct{ name, network, from, want string }{
-		{"udp", "udp", "127.0.0.3", "SIP/2.0 403 "},
-		{"tcp", "tcp", "127.0.0.4", "SIP/2.0 403 "},
+		{"udp", "udp", "127.0.0.3", "SIP/2.0 407 "},
+		{"tcp", "tcp", "127.0.0.4", "SIP/2.0 407 "},
 		// An INVITE within a dialog that is not a live call's: 481.
 		{"udp re-INVITE", "udp", "127.0.0.5", "SIP/2.0 481 "},
 	} {
@@ -225,7 +247,10 @@ func TestSIPRefusedStatelessly(t *testing.T) {
 				}
 				answers = append(answers, res)
 			}
-			if !strings.HasPrefix(answers[0], tc.want) || !strings.Contains(answers[0], ";tag=") || answers[0] != answers[len(answers)-1] {
+			same := func(res string) string { // the answer but its nonces
+				return regexp.MustCompile(`nonce="[^"]*"`).ReplaceAllString(res, `nonce=""`)
+			}
+			if !strings.HasPrefix(answers[0], tc.want) || !strings.Contains(answers[0], ";tag=") || same(answers[0]) != same(answers[len(answers)-1]) {
 				t.Errorf("want the same %q with a To tag each time, got:\n%s", tc.want, strings.Join(answers, "\n---\n"))
 			}
 		})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -45,6 +46,7 @@ type ServeConfig struct {
 	WebhookTimeout      time.Duration
 	WebhookConcurrency  int
 	RateLimit           float64
+	OutboundCallRate    float64
 	ShutdownTimeout     time.Duration
 	HTTPLimits          httpLimits // not flags; zero means defaultHTTPLimits
 	SIPAdvertise        string
@@ -84,6 +86,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook POST may take")
 	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight at once")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 100, "API requests per second per key (0 disables)")
+	fs.Float64Var(&c.OutboundCallRate, "outbound-call-rate", httpapi.DefaultOutboundCallRate,
+		"POST /v1/outbound-calls requests per second per organisation (0 disables)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight work finish on SIGTERM")
 	fs.StringVar(&c.SIPAdvertise, "sip-advertise", "", "host[:port] this node puts in Via and Contact (default: the --sip address; set it when listening on a wildcard address)")
 	fs.StringVar(&c.SIPDomain, "sip-domain", "", "SIP domain of the numbers' credentials for agent-originated calls, and their digest realm (default: the host of --sip-advertise, else of --sip); changing it invalidates every number's credentials until rotated")
@@ -133,8 +137,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if c.MaxCallDuration < 0 || c.MaxCallsPerNumber < 0 || c.CallWebhookTimeout <= 0 || c.SIPTryingTimeout <= 0 || c.SIPTxLinger <= 0 {
 		return c, usageError{"--max-call-duration and --max-calls-per-number must not be negative; --call-webhook-timeout, --sip-trying-timeout and --sip-transaction-linger must be positive"}
 	}
-	if c.RateLimit < 0 {
-		return c, usageError{"--rate-limit must not be negative"}
+	if c.RateLimit < 0 || c.OutboundCallRate < 0 {
+		return c, usageError{"--rate-limit and --outbound-call-rate must not be negative"}
 	}
 	if err := checkTLSFlags(c); err != nil {
 		return c, err
@@ -280,10 +284,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
-		Calls:     m.edge,
-		Node:      m.Config.Node,
-		RateLimit: m.Config.RateLimit,
-		OpenAPI:   spec,
+		Calls:      m.edge,
+		Originator: m.edge,
+		Node:       m.Config.Node,
+		RateLimit:  m.Config.RateLimit,
+		// The flag's 0 (no limit) is the Config's negative: its 0 is the default.
+		OutboundCallRate: cmp.Or(m.Config.OutboundCallRate, -1),
+		OpenAPI:          spec,
 		CheckWebhookURL: func(ctx context.Context, url string) error {
 			return webhook.CheckURL(ctx, url, allowPrivate, net.DefaultResolver)
 		},
@@ -357,6 +364,10 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		MaxCallDuration: cfg.MaxCallDuration, MaxCallsPerNumber: cfg.MaxCallsPerNumber,
 		TryingTimeout: cfg.SIPTryingTimeout, WebhookTimeout: cfg.CallWebhookTimeout, TransactionLinger: cfg.SIPTxLinger,
 		OpenRecorder: m.openCallRecorder, Ask: asker.Ask, Routing: m.store, Logger: m.logger,
+		// Agents placing calls through their numbers' trunks authenticate
+		// with the numbers' SIP credentials, in the realm they were
+		// issued for.
+		SIPUser: m.store.SIPCredentials, SIPRealm: cfg.sipDomain(),
 		Registerer: met.registry,
 	})
 	if err != nil {

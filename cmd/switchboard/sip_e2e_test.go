@@ -424,9 +424,10 @@ func TestSIPRejections(t *testing.T) {
 		t.Errorf("agent got %d INVITEs for rejected calls", n)
 	}
 
-	// A carrier outside --sip-trusted: 403 before any lookup.
+	// A carrier outside --sip-trusted: challenged for an agent's
+	// credentials (407) before any lookup.
 	g := newSIPFixture(t, func(c *ServeConfig) { c.SIPTrusted = nil })
-	g.carrier(sipptest.UACOptions{Scenario: "uac_expect", Vars: map[string]string{"status": "403"}}).ExpectCalls(t, 1, 0)
+	g.carrier(sipptest.UACOptions{Scenario: "uac_expect", Vars: map[string]string{"status": "407"}}).ExpectCalls(t, 1, 0)
 	if l := g.c.must(200, g.c.do("GET", "/v1/calls", nil)); len(l.list("calls")) != 0 {
 		t.Errorf("an untrusted INVITE was recorded: %s", l.Raw)
 	}

@@ -177,8 +177,9 @@ func TestTrunkInboundNetworks(t *testing.T) {
 	target := ts.SIPAddr()
 
 	// status sends one INVITE to num from the address from and returns the
-	// final status code: 403 when the source is refused, 480 when the
-	// call is let in (the number has no endpoint, so it is unrouted).
+	// final status code: 407 when the source is refused (challenged for
+	// an agent's credentials, which it has not), 480 when the call is let
+	// in (the number has no endpoint, so it is unrouted).
 	seq := 0
 	status := func(network, from, num string) string {
 		t.Helper()
@@ -202,23 +203,23 @@ func TestTrunkInboundNetworks(t *testing.T) {
 			}
 		}
 	}
-	if got := status("udp", "127.0.0.3", "+2348030000001"); got != "403" {
-		t.Fatalf("before any trunk: %s, want 403", got)
+	if got := status("udp", "127.0.0.3", "+2348030000001"); got != "407" {
+		t.Fatalf("before any trunk: %s, want 407", got)
 	}
 
 	tr := c.must(201, c.do("POST", "/v1/trunks", map[string]any{"name": "carrier", "address": "carrier.example", "inbound_addresses": []string{"127.0.0.0/29"}}))
 	// The node's table picks the trunk up from the change feed.
 	eventually(t, 10*time.Second, "the trunk's network to be trusted", func() bool {
-		return status("udp", "127.0.0.3", "+2348030000001") != "403"
+		return status("udp", "127.0.0.3", "+2348030000001") != "407"
 	})
 	// Refusals are rate-limited per source: each refused try comes from
 	// an address of its own.
 	for _, tc := range []struct{ network, from, num, want string }{
 		{"udp", "127.0.0.3", "+2348030000001", "480"},
 		{"tcp", "127.0.0.4", "+2348030000001", "480"},
-		{"udp", "127.0.0.5", "+2348030000002", "403"}, // another organisation's number
-		{"tcp", "127.0.0.6", "+2348030000002", "403"},
-		{"udp", "127.0.0.9", "+2348030000001", "403"}, // not the trunk's network
+		{"udp", "127.0.0.5", "+2348030000002", "407"}, // another organisation's number
+		{"tcp", "127.0.0.6", "+2348030000002", "407"},
+		{"udp", "127.0.0.9", "+2348030000001", "407"}, // not the trunk's network
 	} {
 		if got := status(tc.network, tc.from, tc.num); got != tc.want {
 			t.Errorf("%s from %s to %s: %s, want %s", tc.network, tc.from, tc.num, got, tc.want)
@@ -227,6 +228,6 @@ func TestTrunkInboundNetworks(t *testing.T) {
 
 	c.must(200, c.do("DELETE", "/v1/trunks/"+tr.str("id"), nil))
 	eventually(t, 10*time.Second, "the deleted trunk's network to be refused", func() bool {
-		return status("udp", "127.0.0.7", "+2348030000001") == "403"
+		return status("udp", "127.0.0.7", "+2348030000001") == "407"
 	})
 }

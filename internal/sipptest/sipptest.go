@@ -44,6 +44,17 @@
 //	               username, password (-au, -ap), required; hold as uac_call.
 //	uac_expect     INVITE, 1xx, the expected final status, ACK.
 //	               status: the non-2xx code expected, required (template).
+//	uac_call_auth_expect
+//	               uac_call_auth whose authenticated INVITE gets the
+//	               expected final status, then ACK.
+//	               status as uac_expect; username, password as uac_call_auth.
+//	uac_call_auth_cancel
+//	               uac_cancel after uac_call_auth's challenge: the
+//	               authenticated INVITE rings and is cancelled.
+//	               ring as uac_cancel; username, password as uac_call_auth.
+//	uac_call_auth_wait_bye
+//	               uac_call_auth then waiting for the network's BYE, 200.
+//	               wait as uac_wait_bye; username, password as uac_call_auth.
 //	uac_cancel     INVITE, 180, CANCEL, 200, 487, ACK.
 //	               ring: ms between 180 and CANCEL (-d), default 0.
 //	uac_wait_bye   INVITE, 1xx, 200, ACK, then a BYE from the network, 200.

@@ -1,0 +1,13 @@
+-- 0007_call_metadata: the metadata of API-originated calls, and the
+-- answered status among the calls a restarting node ends.
+--
+-- metadata is the JSON object a call was placed with (POST
+-- /v1/outbound-calls), as the Service compacted it, returned on the call
+-- and in its events; NULL for calls without one (every inbound call).
+ALTER TABLE calls ADD COLUMN metadata TEXT;
+
+-- An outbound call is answered (the callee picked up) while its agent is
+-- being connected: it is still open, and a node that restarts must end it
+-- like the others. calls_open's condition is openCallsSQL's.
+DROP INDEX calls_open;
+CREATE INDEX calls_open ON calls (node) WHERE status IN ('initiated', 'ringing', 'answered', 'in_progress');
