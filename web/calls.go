@@ -116,7 +116,7 @@ func (h *Handler) handleCall(w http.ResponseWriter, r *http.Request, c *session)
 	}
 	v := callView{Call: call, Timeline: evs}
 	for _, ev := range evs {
-		if strings.Contains(ev.Type, "failover") || strings.Contains(ev.Detail, "fallback") {
+		if ev.Type == "call.failover" { // the SIP edge's entry when it rings the fallback
 			v.Failover = true
 		}
 	}

@@ -487,9 +487,11 @@ func TestEveryPageRenders(t *testing.T) {
 	wantStatus(t, "create trunk", resp, http.StatusSeeOther)
 	call := &switchboard.Call{ID: switchboard.NewID(switchboard.PrefixCall), OrganizationID: e.orgID, Direction: "inbound",
 		FromNumber: "+15551230000", ToNumber: "+2348012345678", EndpointID: &ep.ID, Status: switchboard.CallRinging,
-		SIPCallID: "abc@carrier", Node: "n1", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+		SIPCallID: "abc@carrier", Node: "n1", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now(),
+		Metadata: []byte(`{"crm_ticket":"T-42"}`)}
 	if err := e.store.SaveCalls(ctx, []switchboard.CallUpdate{{Call: call, Events: []*switchboard.CallEvent{
-		{Type: switchboard.EventCallInitiated, Timestamp: call.CreatedAt, Status: call.Status}}}}); err != nil {
+		{Type: switchboard.EventCallInitiated, Timestamp: call.CreatedAt, Status: call.Status},
+		{Type: "call.failover", Timestamp: call.CreatedAt, Status: call.Status, Detail: "to fallback endpoint " + ep.ID}}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/ui/", "/ui/endpoints", "/ui/endpoints/" + ep.ID, "/ui/numbers", "/ui/calls", "/ui/calls?status=ringing&from=2025-06-01&to=2025-06-01",
@@ -500,6 +502,13 @@ func TestEveryPageRenders(t *testing.T) {
 		wantStatus(t, path, resp, http.StatusOK)
 		if m := inline.FindString(body); m != "" {
 			t.Errorf("%s has %q, which the CSP blocks", path, m)
+		}
+	}
+	_, body = e.do(c, "GET", "/ui/calls/"+call.ID, nil)
+	body = html.UnescapeString(body)
+	for _, want := range []string{"<dt>Failover</dt><dd>yes", `{"crm_ticket":"T-42"}`, "call.failover", "Support"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the call page lacks %q", want)
 		}
 	}
 	_, body = e.do(c, "GET", "/ui/calls/live/rows", nil)
