@@ -61,6 +61,9 @@ type Driver interface {
 	ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error)
 	// ListCalls pages through the organisation's calls.
 	ListCalls(ctx context.Context, orgID string, f CallFilter) ([]*Call, int, error)
+	// CountCallsByStatus counts the organisation's calls created at or
+	// after since, by status, in one statement.
+	CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error)
 	// CallEvents returns the call's timeline, oldest first, or ErrNoRows
 	// when the organisation has no such call.
 	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
@@ -84,6 +87,10 @@ type Driver interface {
 	// APIKeyByHash returns the key with this hash, revoked or expired
 	// keys included (the Service words why they are refused), or ErrNoRows.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// SessionByHash returns the session with this token hash that expires
+	// after now, and its key whatever its state (the Service checks it), in
+	// one statement; ErrNoRows when there is none.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, *APIKey, error)
 	// APIKey returns the organisation's key, or ErrNoRows.
 	APIKey(ctx context.Context, orgID, id string) (*APIKey, error)
 	// ListAPIKeys pages through the organisation's keys.
@@ -250,6 +257,13 @@ type Tx interface {
 	// PurgeIdempotencyKeys deletes up to limit records created at or
 	// before expired.
 	PurgeIdempotencyKeys(ctx context.Context, expired time.Time, limit int) error
+
+	// InsertSession stores a dashboard session; DeleteSession deletes the
+	// one with this token hash, if any; PurgeSessions deletes up to limit
+	// sessions that expired at or before now.
+	InsertSession(ctx context.Context, s *Session) error
+	DeleteSession(ctx context.Context, hash string) error
+	PurgeSessions(ctx context.Context, now time.Time, limit int) error
 
 	// ActiveSubscriptions returns the organisation's active subscriptions,
 	// in ID order.

@@ -85,6 +85,14 @@ var providerRules = map[string]providerRule{
 // Providers lists the providers an agent endpoint may name, sorted.
 func Providers() []string { return slices.Sorted(maps.Keys(providerRules)) }
 
+// ProviderFields returns the provider_config keys a provider's endpoint
+// must and may carry (the dashboard's form asks for these), and the key
+// that may carry the endpoint's URL instead of url ("" when none).
+func ProviderFields(provider string) (required, optional []string, urlKey string) {
+	r := providerRules[provider]
+	return slices.Clone(r.required), slices.Clone(r.optional), r.urlKey
+}
+
 // providerTypeAliases maps the provider-named endpoint types of KrosAI's
 // OpenAPI generation to our provider names.
 var providerTypeAliases = map[string]string{

@@ -81,6 +81,15 @@ func (f CallFilter) Conds(orgID string) []Cond {
 		"phone_number_id", f.PhoneNumberID, "endpoint_id", f.EndpointID)
 }
 
+// Where are the conditions of the filter on the organisation's calls that
+// take no parameter: Live's, the statuses that are not final (CallEnded).
+func (f CallFilter) Where() []string {
+	if !f.Live {
+		return nil
+	}
+	return []string{"status IN ('" + CallInitiated + "', '" + CallRinging + "', '" + CallAnswered + "', '" + CallInProgress + "')"}
+}
+
 // InventoryConds name an inventory number by ID, by number, or by both.
 func InventoryConds(id, number string) []Cond {
 	return conds(nil, "id", id, "number", number)
@@ -137,6 +146,9 @@ type Lists struct {
 	// order of PhoneNumberScan; PhoneNumberCountFrom is the CountFrom of
 	// the list, if any.
 	PhoneNumberColumns, PhoneNumberFrom, PhoneNumberCountFrom string
+	// EventCallID is the dialect's expression of the call_id in the data
+	// of event e, for DeliveryFilter.CallID.
+	EventCallID string
 }
 
 // ListEndpoints returns one page of the organisation's endpoints, newest
@@ -171,8 +183,15 @@ func (l Lists) ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webho
 // ListDeliveries returns one page of the organisation's deliveries, newest
 // first, and the total that match the filter.
 func (l Lists) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error) {
-	return CollectPage(l.page(ctx, ListQuery{Columns: DeliveryColumns, From: "deliveries d", Conds: f.Conds(orgID),
-		CreatedAt: "d.created_at", ID: "d.id", Page: f.Page}), l.Codec.ScanDelivery)
+	q := ListQuery{Columns: DeliveryColumns, From: "deliveries d", Conds: f.Conds(orgID),
+		CreatedAt: "d.created_at", ID: "d.id", Page: f.Page}
+	if f.CallID != "" {
+		// A call's events carry its ID in their data; only call events do.
+		q.From = "deliveries d JOIN events e ON e.id = d.event_id"
+		q.Where = []string{"d.event LIKE 'call.%'"}
+		q.Conds = append(q.Conds, Cond{l.EventCallID, f.CallID})
+	}
+	return CollectPage(l.page(ctx, q), l.Codec.ScanDelivery)
 }
 
 // ListTrunks returns one page of the organisation's trunks, newest first,

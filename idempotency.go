@@ -38,6 +38,7 @@ type IdempotencyStore interface {
 type Store interface {
 	OrganizationService
 	APIKeyService
+	SessionService
 	EndpointService
 	PhoneNumberService
 	TrunkService

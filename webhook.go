@@ -161,6 +161,9 @@ type DeliveryFilter struct {
 	WebhookID string
 	Status    string
 	Event     string
+	// CallID keeps the deliveries of the call's events (the dashboard's
+	// call detail).
+	CallID string
 	Page
 }
 

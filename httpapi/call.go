@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -101,67 +100,16 @@ type callHangingUp struct {
 	Status string `json:"status"`
 }
 
-// handleHangupCall asks the SIP edge to end a live call and answers 202.
-// The stored record is read first so that an unknown call is a 404 and an
-// ended one a 409 whether or not the call plane runs here.
+// handleHangupCall asks the SIP edge to end a live call and answers 202
+// (switchboard.HangUp).
 func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) error {
 	if err := s.noBody(r); err != nil {
 		return err
 	}
 	orgID, id := apiKey(r.Context()).OrganizationID, r.PathValue("id")
-	call, err := s.store.FindCall(r.Context(), orgID, id)
-	if err != nil {
-		return err
-	}
-	if switchboard.CallEnded(call.Status) {
-		return callEnded(call)
-	}
-	if s.calls == nil {
-		return switchboard.Errorf(switchboard.ECodeUnavailable,
-			"The call plane is not running: call %s cannot be hung up here.", id)
-	}
-	if call.Node != "" && s.node != "" && call.Node != s.node {
-		// Another node holds the call's dialogs: relay the hangup to it.
-		if err := s.store.RequestHangup(r.Context(), call.Node, orgID, id); err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
-		return nil
-	}
-	if err := s.calls.Hangup(r.Context(), orgID, id); err != nil {
-		if switchboard.ErrorCode(err) == switchboard.ECodeCallNotFound {
-			err = s.notLive(r.Context(), orgID, id)
-		}
+	if err := switchboard.HangUp(r.Context(), s.store, s.calls, s.node, orgID, id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
 	return nil
-}
-
-// notLive explains why this node's SIP edge has no live call that the
-// store holds as not yet ended and as this node's: it ended meanwhile
-// (409, as an ended call), it is gone (404), or an earlier run of this
-// node left it open (409: nobody can end it now).
-func (s *Server) notLive(ctx context.Context, orgID, id string) error {
-	call, err := s.store.FindCall(ctx, orgID, id)
-	if err != nil {
-		return err
-	}
-	if switchboard.CallEnded(call.Status) {
-		return callEnded(call)
-	}
-	return &switchboard.Error{
-		Code:    switchboard.ECodeConflict,
-		Message: "Call " + id + " is not live on node " + call.Node + ": the node stopped before the call ended; it closes the record when it starts again.",
-		Details: map[string]any{"status": call.Status, "node": call.Node},
-	}
-}
-
-// callEnded is the 409 for hanging up a call that is over.
-func callEnded(call *switchboard.Call) error {
-	return &switchboard.Error{
-		Code:    switchboard.ECodeConflict,
-		Message: "Call " + call.ID + " already ended (" + call.Status + ").",
-		Details: map[string]any{"status": call.Status},
-	}
 }

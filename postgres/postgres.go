@@ -109,7 +109,8 @@ func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driv
 	}
 	db := &Driver{pool: pool, clock: clock, schema: schema}
 	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
-	db.Lists = switchboard.Lists{P: db, Codec: &codec, PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom}
+	db.Lists = switchboard.Lists{P: db, Codec: &codec, PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom,
+		EventCallID: "e.data->>'call_id'"}
 	return db, nil
 }
 

@@ -100,7 +100,8 @@ func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 	db := &Driver{path: path, clock: clock}
 	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
 	db.Lists = switchboard.Lists{P: db, Codec: &codec,
-		PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom, PhoneNumberCountFrom: phoneNumberCountFrom}
+		PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom, PhoneNumberCountFrom: phoneNumberCountFrom,
+		EventCallID: "json_extract(e.data, '$.call_id')"}
 	db.txns.New = func() any { return new(txn) }
 
 	var err error

@@ -603,7 +603,7 @@ var (
 		// the API makes, and the feed is what Invalidate is fed from
 		"RoutingEntries", "RoutingTrunks", "SubscribeChanges",
 		// call records: they never change an endpoint
-		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls",
+		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls", "CountCallsByStatus",
 		"RequestHangup", "SubscribeHangups",
 		// trunks: no endpoint refers to one (a deleted trunk detaches
 		// numbers, which are not cached)
@@ -611,6 +611,8 @@ var (
 		// a number's SIP credentials: no endpoint refers to them, and
 		// numbers are not cached
 		"RotateSIPCredentials", "SIPCredentials",
+		// dashboard sessions: no endpoint refers to one
+		"CreateSession", "FindSession", "DeleteSession",
 		// API keys: no endpoint refers to one, and keys are not cached
 		// here (httpapi keeps its own cache, fed by the change feed)
 		"IssueAPIKey", "FindAPIKey", "FindAPIKeyByID", "FindOrganization", "ListAPIKeys", "RevokeAPIKey", "TouchAPIKey",

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -481,6 +482,26 @@ func testCallEvents(f *fixture) {
 	if n := f.countDeliveries(orgID); n != 12 {
 		t.Errorf("the organisation has %d deliveries, want 12", n)
 	}
+	// The deliveries each call caused: c's 4 to "calls", 1 to "ended", 3
+	// to the webhook endpoint; a's 2; x's none in this organisation.
+	for _, tc := range []struct {
+		org, call string
+		want      int
+	}{{orgID, c.ID, 8}, {orgID, a.ID, 2}, {orgID, x.ID, 0}, {other, x.ID, 1}, {other, c.ID, 0}, {orgID, "call_none", 0}} {
+		ds, total, err := f.s.ListDeliveries(f.ctx, tc.org, switchboard.DeliveryFilter{CallID: tc.call, Page: switchboard.Page{Limit: switchboard.MaxLimit}})
+		must(t, "ListDeliveries by call", err)
+		if total != tc.want || len(ds) != tc.want {
+			t.Errorf("ListDeliveries(call %s) = %d rows, total %d; want %d", tc.call, len(ds), total, tc.want)
+		}
+		for _, d := range ds {
+			if !strings.HasPrefix(d.Event, "call.") {
+				t.Errorf("ListDeliveries(call %s) lists a %s delivery", tc.call, d.Event)
+			}
+		}
+	}
+	if ds, _, err := f.s.ListDeliveries(f.ctx, orgID, switchboard.DeliveryFilter{CallID: c.ID, Status: switchboard.DeliveryDelivered}); err != nil || len(ds) != 0 {
+		t.Errorf("ListDeliveries(call, delivered) = %d, %v; want none yet", len(ds), err)
+	}
 	for _, org := range []string{orgID, other, ""} {
 		if _, err := f.s.FindCall(f.ctx, org, lost.ID); switchboard.ErrorCode(err) != switchboard.ECodeCallNotFound {
 			t.Errorf("FindCall(%q) of a call of no organisation = %v, want CALL_NOT_FOUND", org, err)
@@ -634,6 +655,8 @@ func testCallList(f *fixture) {
 			EndpointID: epB, From: t0.Add(time.Second), To: t0.Add(5 * time.Second), Page: full}, sel(c3)},
 		{"filters that exclude each other", switchboard.CallFilter{Status: switchboard.CallCompleted, EndpointID: epA,
 			From: t0.Add(time.Second), Page: full}, sel()},
+		{"live", switchboard.CallFilter{Live: true, Page: full}, sel(c4)},
+		{"live and a number", switchboard.CallFilter{Live: true, PhoneNumberID: pn2, Page: full}, sel()},
 	} {
 		got, total := f.listCalls(orgID, tc.filter)
 		equalIDs(t, "ListCalls "+tc.name, got, tc.want)
@@ -663,6 +686,20 @@ func testCallList(f *fixture) {
 		equalIDs(t, "ListCalls "+tc.name, got, tc.want)
 		if total != tc.wantTotal {
 			t.Errorf("ListCalls %s: total %d, want %d", tc.name, total, tc.wantTotal)
+		}
+	}
+	for _, tc := range []struct {
+		since time.Time
+		want  map[string]int
+	}{
+		{t0, map[string]int{switchboard.CallCompleted: 2, switchboard.CallFailed: 1, switchboard.CallInProgress: 1, switchboard.CallNoAnswer: 1}},
+		{t0.Add(2 * time.Second), map[string]int{switchboard.CallCompleted: 1, switchboard.CallInProgress: 1, switchboard.CallNoAnswer: 1}},
+		{t0.Add(time.Hour), map[string]int{}},
+	} {
+		got, err := f.s.CountCallsByStatus(f.ctx, orgID, tc.since)
+		must(t, "CountCallsByStatus", err)
+		if !maps.Equal(got, tc.want) {
+			t.Errorf("CountCallsByStatus(since %v) = %v, want %v", tc.since.Sub(t0), got, tc.want)
 		}
 	}
 	list, _, err := f.s.ListCalls(f.ctx, orgID, switchboard.CallFilter{PhoneNumberID: pn2})

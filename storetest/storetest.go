@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Ping", testPing},
 		{"Organizations", testOrganizations},
 		{"APIKeys", testAPIKeys},
+		{"Sessions", testSessions},
 		{"APIKeyIssue", testAPIKeyIssue},
 		{"APIKeyUse", testAPIKeyUse},
 		{"APIKeyList", testAPIKeyList},

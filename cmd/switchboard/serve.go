@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-voice/switchboard/openapi"
 	"github.com/switchboard-voice/switchboard/sipedge"
 	"github.com/switchboard-voice/switchboard/storecache"
+	"github.com/switchboard-voice/switchboard/web"
 	"github.com/switchboard-voice/switchboard/webhook"
 )
 
@@ -297,9 +298,15 @@ func (m *Main) Open(ctx context.Context) error {
 		SIPDomain:          m.Config.sipDomain(),
 		SIPTransports:      m.Config.sipTransports(),
 	})
+	dashboard, err := m.newDashboard(worker.Notify)
+	if err != nil {
+		return err
+	}
 	keysChanged.Store(api)
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(met.registry, promhttp.HandlerOpts{}))
+	root.Handle(web.Prefix, dashboard)
+	root.Handle("GET /{$}", http.RedirectHandler(web.Prefix, http.StatusFound))
 	root.Handle("/", api)
 
 	workerCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
