@@ -9,8 +9,9 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// statusOf is the one place that maps domain error codes to HTTP statuses.
-func statusOf(code string) int {
+// StatusOf is the one place that maps domain error codes to HTTP
+// statuses, for the API and the dashboard.
+func StatusOf(code string) int {
 	switch code {
 	case switchboard.ECodeValidation, switchboard.ECodeInvalidJSON:
 		return http.StatusBadRequest
@@ -93,5 +94,5 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.ErrorContext(r.Context(), "request failed", "request_id", body.RequestID,
 			"method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, statusOf(code), body)
+	writeJSON(w, StatusOf(code), body)
 }

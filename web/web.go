@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -51,6 +50,10 @@ type Config struct {
 	CheckWebhookURL func(ctx context.Context, url string) error
 	// OnDeliveriesQueued wakes the delivery worker after a write.
 	OnDeliveriesQueued func()
+	// StatusOf maps a domain error code to its HTTP status: the API's one
+	// mapping (httpapi.StatusOf), which the dashboard shares rather than
+	// keeps a copy of. Required.
+	StatusOf func(code string) int
 	// IsHTTPS reports whether a request reached us over HTTPS (directly or
 	// through a trusted proxy): the session cookie is then Secure. Default:
 	// r.TLS != nil.
@@ -83,6 +86,9 @@ type Handler struct {
 func New(cfg Config) (*Handler, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("web: no store")
+	}
+	if cfg.StatusOf == nil {
+		return nil, errors.New("web: no error status mapping")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = switchboard.SystemClock
@@ -165,31 +171,20 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// statusOf is the dashboard's status for a domain error: the API's mapping
-// (httpapi/error.go) in the few classes a page distinguishes.
-func statusOf(err error) int {
-	switch code := switchboard.ErrorCode(err); {
-	case code == switchboard.ECodeValidation || code == switchboard.ECodeInvalidJSON:
+// statusOf is the dashboard's status for a domain error: the API's one
+// mapping (Config.StatusOf), but for a form's validation errors, which
+// are a page to correct (422) rather than a request to fix (400).
+func (h *Handler) statusOf(err error) int {
+	code := switchboard.ErrorCode(err)
+	if code == switchboard.ECodeValidation || code == switchboard.ECodeInvalidJSON {
 		return http.StatusUnprocessableEntity
-	case code == switchboard.ECodeMissingAPIKey || code == switchboard.ECodeInvalidAPIKey:
-		return http.StatusUnauthorized
-	case code == switchboard.ECodeInsufficientScope || code == switchboard.ECodeForbidden:
-		return http.StatusForbidden
-	case strings.HasSuffix(code, "NOT_FOUND") || code == switchboard.ECodeNumberNotAvail:
-		return http.StatusNotFound
-	case code == switchboard.ECodeConflict:
-		return http.StatusConflict
-	case code == switchboard.ECodeRateLimited:
-		return http.StatusTooManyRequests
-	case code == switchboard.ECodeUnavailable:
-		return http.StatusServiceUnavailable
 	}
-	return http.StatusInternalServerError
+	return h.cfg.StatusOf(code)
 }
 
 // fail renders err as the error page, logging it when it is internal.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *session, err error) {
-	status := statusOf(err)
+	status := h.statusOf(err)
 	if status == http.StatusInternalServerError {
 		h.cfg.Logger.ErrorContext(r.Context(), "dashboard request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

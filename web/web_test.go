@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/switchboard-voice/switchboard"
+	"github.com/switchboard-voice/switchboard/httpapi"
 	"github.com/switchboard-voice/switchboard/sqlite"
 	"github.com/switchboard-voice/switchboard/storetest"
 	"github.com/switchboard-voice/switchboard/web"
@@ -55,7 +56,7 @@ func newEnv(t *testing.T, cfg web.Config) *env {
 	}
 	e.orgID = org.ID
 	e.secret = e.key("admin", switchboard.AllScopes...)
-	cfg.Store, cfg.Clock = db, e.clock.Now
+	cfg.Store, cfg.Clock, cfg.StatusOf = db, e.clock.Now, httpapi.StatusOf
 	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ func (m *Main) newDashboard(onQueued func()) (*web.Handler, error) {
 		},
 		OnDeliveriesQueued: onQueued,
 		// The origin TrustedProxies.Wrap resolved for the whole listener.
+		StatusOf:   httpapi.StatusOf,
 		IsHTTPS:    httpapi.RequestIsHTTPS,
 		ClientAddr: func(r *http.Request) string { return httpapi.ClientAddr(r).String() },
 		Logger:     m.logger,
