@@ -256,3 +256,78 @@ func TestTestCallForgedToken(t *testing.T) {
 		t.Errorf("forged INVITEs recorded %d calls: %s", n, l.Raw)
 	}
 }
+
+// TestCallCommand: `switchboard call NUMBER` on the SDK, against the real
+// server: JSON and table output, the number given as E.164 or as its ID,
+// and exit status 1 when the call is not answered.
+func TestCallCommand(t *testing.T) {
+	t.Parallel()
+	f := newSIPFixture(t, withoutLoopbackTrust)
+	ip := agentIP()
+	uas := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 2})
+	f.attach(f.agent(uas, nil), "")
+	env := envOf(map[string]string{"SWITCHBOARD_URL": f.ts.HTTPURL(), "SWITCHBOARD_API_KEY": f.ts.BootstrapKey})
+	callCmd := func(args ...string) (string, string, error) {
+		var out, errOut strings.Builder
+		err := run(context.Background(), append([]string{"call"}, args...), env, &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+
+	out, stderr, err := callCmd("--output", "json", f.number, "--from", "+14155550123", "--hold", "0s")
+	if err != nil {
+		t.Fatalf("call: %v\n%s", err, stderr)
+	}
+	var tc struct {
+		CallID   string `json:"call_id"`
+		Status   string `json:"status"`
+		Answered bool   `json:"answered"`
+		Call     struct {
+			Test       bool   `json:"test"`
+			FromNumber string `json:"from_number"`
+		} `json:"call"`
+		SIPResponses []struct{ Status int }  `json:"sip_responses"`
+		Events       []struct{ Type string } `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &tc); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if tc.Status != "completed" || !tc.Answered || !tc.Call.Test || tc.Call.FromNumber != "+14155550123" || len(tc.SIPResponses) < 2 || len(tc.Events) != 4 {
+		t.Errorf("call --output json:\n%s", out)
+	}
+
+	out, stderr, err = callCmd(f.pnID, "--output=table", "--hold", "0s")
+	if err != nil {
+		t.Fatalf("call: %v\n%s", err, stderr)
+	}
+	t.Logf("switchboard call %s --output table:\n%s", f.pnID, out)
+	for _, want := range []string{"Route ", "agent (routed) → agent endpoint", "INVITE 200 OK", "BYE 200 OK", "call.answered", "Status ", "completed (call call_"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table output lacks %q:\n%s", want, out)
+		}
+	}
+	uas.Wait(10*time.Second).ExpectCalls(t, 2, 0)
+
+	// The agent is gone: the call is not answered, and the command says so.
+	busy := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_busy", IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
+	f.attach(f.agent(busy, nil), "")
+	out, stderr, err = callCmd("-o", "json", f.number)
+	if err == nil || exitCode(err) != exitError || !strings.Contains(out, `"status": "busy"`) {
+		t.Errorf("an unanswered call: err %v (exit %d)\n%s\n%s", err, exitCode(err), out, stderr)
+	}
+	busy.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{}, exitUsage},
+		{[]string{f.number, "+2348030000000"}, exitUsage},
+		{[]string{f.number, "--hold", "61s"}, exitUsage},
+		{[]string{f.number, "--hold", "1500ms"}, exitUsage},
+		{[]string{"+2348099999999"}, exitNotFound},
+	} {
+		if _, _, err := callCmd(tc.args...); exitCode(err) != tc.code {
+			t.Errorf("call %q: %v (exit %d), want exit %d", tc.args, err, exitCode(err), tc.code)
+		}
+	}
+}
