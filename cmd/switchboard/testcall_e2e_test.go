@@ -152,6 +152,24 @@ func TestTestCall(t *testing.T) {
 			t.Errorf("hung_up_by on a call never answered: %s", r.Raw)
 		}
 	})
+	t.Run("agent hangs up first", func(t *testing.T) {
+		t.Parallel()
+		f := newSIPFixture(t, withoutLoopbackTrust)
+		uas := f.routeToAgent("uas_bye_first")
+		start := time.Now()
+		r := f.testCall(map[string]any{"hold": 30})
+		if took := time.Since(start); took > 15*time.Second {
+			t.Errorf("the answer waited for the hold (%s), not for the agent's BYE", took)
+		}
+		uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+		expectCall(t, r, map[string]any{"status": "completed", "answered": true, "hung_up_by": "node"})
+		if c := r.Body["call"].(map[string]any); c["hangup_by"] != "agent" || c["test"] != true {
+			t.Errorf("call %v", c)
+		}
+		if got := sipStatuses(r); slices.Contains(got, "BYE 200") {
+			t.Errorf("the test user agent sent BYE after the agent's: %v", got)
+		}
+	})
 	t.Run("webhook endpoint decides", func(t *testing.T) {
 		t.Parallel()
 		ip := agentIP()
