@@ -62,7 +62,12 @@ func TestTestCall(t *testing.T) {
 			events <- r.Body
 			return 200, ""
 		})
-		f := newSIPFixture(t, withoutLoopbackTrust)
+		// A write timeout shorter than the call: the test call's request
+		// lifts it for itself.
+		f := newSIPFixture(t, withoutLoopbackTrust, func(c *ServeConfig) {
+			c.HTTPLimits = httpLimits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 500 * time.Millisecond,
+				Idle: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+		})
 		hook := f.c.must(201, f.c.do("POST", "/v1/webhooks", map[string]any{"url": recv.url(), "events": []string{"call.*"}}))
 		recv.setSecrets(hook.str("secret"))
 		uas := f.routeToAgent("uas_answer")
