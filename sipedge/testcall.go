@@ -76,15 +76,13 @@ func (e *Edge) ownAddr(a netip.Addr) bool {
 }
 
 // testTarget is where the test user agent sends its INVITE: the edge's
-// TCP listener, at loopback when it listens on every address.
+// TCP listener, at 127.0.0.1 when it listens on every address (Go's
+// wildcard listeners take IPv4 too, and IPv6 may be off).
 func (e *Edge) testTarget() (host string, port int) {
 	a := e.tcp.Addr().(*net.TCPAddr)
 	host = a.IP.String()
 	if a.IP.IsUnspecified() {
 		host = "127.0.0.1"
-		if a.IP.To4() == nil && a.IP.Equal(net.IPv6unspecified) {
-			host = "::1"
-		}
 	}
 	return host, a.Port
 }

@@ -143,6 +143,14 @@ func TestTestCall(t *testing.T) {
 			t.Errorf("route %v", route)
 		}
 	})
+	t.Run("node listening on every address", func(t *testing.T) {
+		t.Parallel()
+		f := newSIPFixture(t, withoutLoopbackTrust, func(c *ServeConfig) { c.SIPAddr = ":0" })
+		uas := f.routeToAgent("uas_answer")
+		r := f.testCall(map[string]any{"hold": 0})
+		uas.Wait(10*time.Second).ExpectCalls(t, 1, 0)
+		expectCall(t, r, map[string]any{"status": "completed", "answered": true})
+	})
 	t.Run("agent busy: the call fails", func(t *testing.T) {
 		t.Parallel()
 		f := newSIPFixture(t, withoutLoopbackTrust)
