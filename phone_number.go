@@ -45,11 +45,14 @@ func NewInventoryNumber(raw, country, typ string) (*InventoryNumber, error) {
 	if country == "" {
 		country = region
 	}
-	if region != "" && country != "" && region != country {
-		return nil, Errorf(ECodeValidation, "number %s belongs to %s, not %s", e164, region, country)
+	if country == "" {
+		return nil, Errorf(ECodeValidation, "number %s: its country cannot be derived from it; give the country", e164)
 	}
-	if country == "" || !ValidCountry(country) {
+	if !ValidCountry(country) {
 		return nil, Errorf(ECodeValidation, "number %s: country %q is not a valid ISO 3166 alpha-2 code", e164, country)
+	}
+	if region != "" && !InRegion(e164, country) {
+		return nil, Errorf(ECodeValidation, "number %s belongs to %s, not %s", e164, region, country)
 	}
 	if typ == "" {
 		typ = NumberLocal
