@@ -127,6 +127,22 @@ type AvailableFilter struct {
 	Page
 }
 
+// InventoryFilter selects inventory numbers, held or not: the operator's
+// view (`switchboard inventory list`).
+type InventoryFilter struct {
+	Country string
+	// Available keeps only the numbers no organisation holds.
+	Available bool
+	Page
+}
+
+// InventoryEntry is an inventory number with the organisation that holds
+// it, "" while it is available.
+type InventoryEntry struct {
+	InventoryNumber
+	OrganizationID string
+}
+
 // PhoneNumberFilter selects an organisation's numbers.
 type PhoneNumberFilter struct {
 	Status     string
@@ -146,6 +162,13 @@ type PhoneNumberService interface {
 	// skipped and reported by the returned count of added rows.
 	AddInventory(ctx context.Context, nums []*InventoryNumber) (added int, err error)
 	ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error)
+	// ListInventory returns one page of the inventory, held numbers too,
+	// with who holds each: the operator's view.
+	ListInventory(ctx context.Context, f InventoryFilter) ([]*InventoryEntry, int, error)
+	// RemoveInventory takes an available number out of the inventory. A
+	// number an organisation holds is refused (CONFLICT), one not in the
+	// inventory is PHONE_NUMBER_NOT_FOUND.
+	RemoveInventory(ctx context.Context, number string) error
 	// ClaimNumber gives an available number to the organisation, or fails
 	// with NUMBER_NOT_AVAILABLE.
 	ClaimNumber(ctx context.Context, orgID string, req ClaimRequest) (*PhoneNumber, error)

@@ -326,7 +326,12 @@ func (w *where) eqs(cs []switchboard.Cond) {
 	}
 }
 
-func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return "1" // a list without conditions (the whole inventory)
+	}
+	return strings.Join(w.conds, " AND ")
+}
 
 // Page runs one page of a list (switchboard.Pager).
 func (db *Driver) Page(ctx context.Context, q *switchboard.ListQuery, each func(scanner, ...any) error) (int, error) {
