@@ -83,6 +83,12 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 // Migrate applies the migrations not yet applied (Driver.Migrate).
 func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
 
+// ApplyMigrations is Migrate, returning the versions it applied
+// (Driver.ApplyMigrations).
+func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
+	return db.d.ApplyMigrations(ctx)
+}
+
 // OpenDriver opens the database at path as Open does, without the Service.
 func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 	switch {

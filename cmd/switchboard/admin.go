@@ -11,18 +11,27 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// runMigrate applies the migrations of the store named by --database.
+// runMigrate applies the migrations of the store named by --database and
+// names each it applied; "up to date" only when there was none to apply.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", stderr)
 	dsn := fs.String("database", defaultDatabase, "database: sqlite:PATH, PATH or postgres://…")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, *dsn, switchboard.SystemClock)
+	store, applied, err := openStoreMigrated(ctx, *dsn, switchboard.SystemClock)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "database is up to date")
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date: no migration to apply")
+	}
+	for _, v := range applied {
+		fmt.Fprintln(stdout, "applied", v)
+	}
+	if len(applied) > 0 {
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", len(applied))
+	}
 	return store.Close()
 }
 
