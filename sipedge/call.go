@@ -145,14 +145,19 @@ func (c *call) fail(in input, o outcome) {
 	c.release()
 }
 
-// release gives back what a live call holds.
+// release gives back what a live call holds. Every call ends here, once:
+// an ended one is logged, one info line per call.
 func (c *call) release() {
 	c.mu.Lock()
 	if c.maxTimer != nil {
 		c.maxTimer.Stop()
 	}
 	b := c.b
+	r := c.record
 	c.mu.Unlock()
+	if switchboard.CallEnded(r.Status) {
+		c.logEnded(&r)
+	}
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
 	}
@@ -170,6 +175,28 @@ func (c *call) release() {
 		c.e.byB.Delete(b.callID)
 	}
 	c.e.end()
+}
+
+// logEnded writes the call's one info line: who called whom, through
+// which endpoint, and how it ended.
+func (c *call) logEnded(r *switchboard.Call) {
+	endpoint := ""
+	if r.EndpointID != nil {
+		endpoint = *r.EndpointID
+	}
+	attrs := []any{"call_id", r.ID, "org", r.OrganizationID, "direction", r.Direction,
+		"from", r.FromNumber, "to", r.ToNumber, "endpoint_id", endpoint, "status", r.Status,
+		"cause", r.HangupCause, "duration", r.Duration}
+	if r.HangupBy != "" {
+		attrs = append(attrs, "by", r.HangupBy)
+	}
+	if r.FailureReason != "" {
+		attrs = append(attrs, "reason", r.FailureReason)
+	}
+	if r.SIPStatus != 0 {
+		attrs = append(attrs, "sip_status", r.SIPStatus)
+	}
+	c.e.log.Info("call ended", attrs...)
 }
 
 // hangup ends the call for in (inHangupAPI, inDrain or inTimeout), with
