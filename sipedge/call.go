@@ -80,6 +80,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	now := e.now()
 	a := req.Clone()
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
+	from, fromRaw := callerNumber(req, e.cfg.DefaultCountry)
 	c := &call{
 		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
 		maxDuration: e.cfg.MaxCallDuration,
@@ -87,7 +88,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
-			ToNumber:  called, FromNumber: callerNumber(req, e.cfg.DefaultCountry),
+			ToNumber:  called, FromNumber: from, FromRaw: fromRaw,
 			Status:    switchboard.CallInitiated,
 			SIPCallID: req.CallID().Value(),
 			Node:      e.cfg.Node,
@@ -185,7 +186,7 @@ func (c *call) logEnded(r *switchboard.Call) {
 		endpoint = *r.EndpointID
 	}
 	attrs := []any{"call_id", r.ID, "org", r.OrganizationID, "direction", r.Direction,
-		"from", r.FromNumber, "to", r.ToNumber, "endpoint_id", endpoint, "status", r.Status,
+		"from", r.FromNumber, "from_raw", r.FromRaw, "to", r.ToNumber, "endpoint_id", endpoint, "status", r.Status,
 		"cause", r.HangupCause, "duration", r.Duration}
 	if r.HangupBy != "" {
 		attrs = append(attrs, "by", r.HangupBy)

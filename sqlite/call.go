@@ -31,7 +31,7 @@ import (
 // It is an UPSERT, never INSERT OR REPLACE, which would delete the row
 // and, with it, the call's timeline (ON DELETE CASCADE).
 const upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status,
 		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 		failure_reason = excluded.failure_reason, sip_status = excluded.sip_status,

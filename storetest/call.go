@@ -213,6 +213,20 @@ func testCallSaveFind(f *fixture) {
 	f.saveCalls(callUpdate(c))
 	equalCall(t, "call replaced back", f.findCall(orgID, c.ID), c)
 
+	// A caller that is no number: from_number empty, its From user in
+	// from_raw, both read back (and listed).
+	anon := f.newCall(orgID, "node-a")
+	anon.FromNumber, anon.FromRaw = "", "anonymous"
+	f.saveCalls(callUpdate(anon))
+	equalCall(t, "call from a non-number", f.findCall(orgID, anon.ID), anon)
+	listed, _, lerr := f.s.ListCalls(f.ctx, orgID, switchboard.CallFilter{Page: switchboard.Page{Limit: switchboard.MaxLimit}})
+	must(t, "ListCalls", lerr)
+	for _, l := range listed {
+		if want := map[string]string{anon.ID: "anonymous", c.ID: ""}[l.ID]; l.FromRaw != want {
+			t.Errorf("ListCalls: call %s from_raw %q, want %q", l.ID, l.FromRaw, want)
+		}
+	}
+
 	// The identity is fixed by the first save: an update that would change
 	// it fails, with the rest of its batch.
 	otherOrg := f.org("globex")

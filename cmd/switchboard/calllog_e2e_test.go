@@ -60,7 +60,10 @@ func TestCallEndedLogLine(t *testing.T) {
 
 	f.carrier(sipptest.UACOptions{Scenario: "uac_call"}).ExpectCalls(t, 1, 0)
 	call := f.call("")
-	expectCall(t, call, map[string]any{"status": "completed"})
+	expectCall(t, call, map[string]any{"status": "completed", "from_number": "+2348099990000"})
+	if _, ok := call.Body["from_raw"]; ok {
+		t.Errorf("a call from a number has a from_raw: %s", call.Raw)
+	}
 	expectEndedLine(t, f.ts, call.str("id"), map[string]any{
 		"from": "+2348099990000", "to": f.number, "endpoint_id": ep, "direction": "inbound",
 		"status": "completed", "cause": call.str("hangup_cause"), "duration": call.Body["duration"],
@@ -76,4 +79,28 @@ func TestCallEndedLogLine(t *testing.T) {
 	expectEndedLine(t, f.ts, refused.str("id"), map[string]any{
 		"status": "failed", "reason": "inbound_disabled", "sip_status": 404, "duration": 0, "to": f.number,
 	})
+}
+
+// TestCallerNotANumber: a carrier's From user that is not a number
+// ("sipp", anonymous) is kept in from_raw, from_number stays empty, and the
+// agent still sees the caller as it came.
+func TestCallerNotANumber(t *testing.T) {
+	t.Parallel()
+	f := newSIPFixture(t)
+	ip := agentIP()
+	agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_answer", IP: ip, Port: sipptest.FreePort(t, "udp", ip), Calls: 1})
+	f.attach(f.agent(agent, nil), "")
+
+	f.carrier(sipptest.UACOptions{Scenario: "uac_call", Rows: [][]string{{f.number, "sipp"}}}).ExpectCalls(t, 1, 0)
+	call := f.call("")
+	expectCall(t, call, map[string]any{"status": "completed", "from_number": "", "from_raw": "sipp", "to_number": f.number})
+	expectEndedLine(t, f.ts, call.str("id"), map[string]any{"from": "", "from_raw": "sipp"})
+
+	invs := agent.Wait(10 * time.Second).Requests("INVITE")
+	if len(invs) != 1 {
+		t.Fatalf("agent got %d INVITEs", len(invs))
+	}
+	if from := invs[0].Header("From"); !strings.Contains(from, "sip:sipp@") {
+		t.Errorf("agent's From %q should carry the caller as sent", from)
+	}
 }
