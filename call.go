@@ -122,6 +122,15 @@ type CallEventData struct {
 	Metadata      json.RawMessage `json:"metadata,omitempty"`
 }
 
+// Caller is who called, as people read it: the number, else the From user
+// as the carrier sent it.
+func (c *Call) Caller() string {
+	if c.FromNumber != "" {
+		return c.FromNumber
+	}
+	return c.FromRaw
+}
+
 // EventData returns the call as the data of a call.* event.
 func (c *Call) EventData() CallEventData {
 	return CallEventData{

@@ -1,7 +1,6 @@
 package sipedge
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -39,7 +38,7 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	// provider's caller-ID variable (ElevenLabs' system__caller_id,
 	// Retell's from_number) names whom the agent talks to.
 	// A caller that is no number (anonymous) is passed on as it came.
-	caller := cmp.Or(c.record.FromNumber, c.record.FromRaw)
+	caller := c.record.Caller()
 	if c.a.uac {
 		caller = c.record.ToNumber
 	}
