@@ -78,7 +78,8 @@ type Call struct {
 	ID             string  `json:"id"`
 	OrganizationID string  `json:"organization_id"`
 	Direction      string  `json:"direction"`
-	FromNumber     string  `json:"from_number"`
+	FromNumber     string  `json:"from_number"`        // E.164, or "" when the caller's From user is not a number
+	FromRaw        string  `json:"from_raw,omitempty"` // that From user then (printable, ≤ 64 bytes); else ""
 	ToNumber       string  `json:"to_number"`
 	PhoneNumberID  *string `json:"phone_number_id"`
 	EndpointID     *string `json:"endpoint_id"`
@@ -108,6 +109,7 @@ type CallEventData struct {
 	CallID        string          `json:"call_id"`
 	Direction     string          `json:"direction"`
 	FromNumber    string          `json:"from_number"`
+	FromRaw       string          `json:"from_raw,omitempty"`
 	ToNumber      string          `json:"to_number"`
 	PhoneNumberID *string         `json:"phone_number_id"`
 	EndpointID    *string         `json:"endpoint_id"`
@@ -125,10 +127,19 @@ type CallEventData struct {
 	Test bool `json:"test,omitempty"`
 }
 
+// Caller is who called, as people read it: the number, else the From user
+// as the carrier sent it.
+func (c *Call) Caller() string {
+	if c.FromNumber != "" {
+		return c.FromNumber
+	}
+	return c.FromRaw
+}
+
 // EventData returns the call as the data of a call.* event.
 func (c *Call) EventData() CallEventData {
 	return CallEventData{
-		CallID: c.ID, Direction: c.Direction, FromNumber: c.FromNumber, ToNumber: c.ToNumber,
+		CallID: c.ID, Direction: c.Direction, FromNumber: c.FromNumber, FromRaw: c.FromRaw, ToNumber: c.ToNumber,
 		PhoneNumberID: c.PhoneNumberID, EndpointID: c.EndpointID, Status: c.Status,
 		HangupCause: c.HangupCause, HangupBy: c.HangupBy, FailureReason: c.FailureReason,
 		SIPStatus: c.SIPStatus, Duration: c.Duration, CreatedAt: c.CreatedAt,
@@ -262,7 +273,7 @@ type HangupRelay interface {
 // leave it out of their SET); so is test.
 const CallColumns = `id, organization_id, direction, from_number, to_number, phone_number_id, endpoint_id,
 	status, hangup_cause, hangup_by, failure_reason, sip_status, duration, sip_call_id, node,
-	created_at, answered_at, completed_at, updated_at, metadata, test`
+	created_at, answered_at, completed_at, updated_at, metadata, test, from_raw`
 
 // AppendColumnValues appends c's stored columns, in CallColumns order, to
 // dst; a call of no organisation has a NULL organization_id, and one
@@ -276,7 +287,7 @@ func (c *Call) AppendColumnValues(dst []any, cc *ColumnCodec) []any {
 	return append(dst, c.ID, org, c.Direction, c.FromNumber, c.ToNumber, c.PhoneNumberID, c.EndpointID,
 		c.Status, c.HangupCause, c.HangupBy, c.FailureReason, c.SIPStatus, c.Duration, c.SIPCallID, c.Node,
 		cc.Time(c.CreatedAt), cc.optTime(c.AnsweredAt), cc.optTime(c.CompletedAt), cc.Time(c.UpdatedAt),
-		c.MetadataColumn(), c.Test)
+		c.MetadataColumn(), c.Test, c.FromRaw)
 }
 
 // MetadataColumn is the value of the call's metadata column: its JSON
@@ -301,7 +312,7 @@ func (s *CallScan) Dest(cc *ColumnCodec) []any {
 	return []any{&c.ID, &s.org, &c.Direction, &c.FromNumber, &c.ToNumber, &c.PhoneNumberID, &c.EndpointID,
 		&c.Status, &c.HangupCause, &c.HangupBy, &c.FailureReason, &c.SIPStatus, &c.Duration, &c.SIPCallID, &c.Node,
 		cc.TimeDest(&c.CreatedAt), cc.OptTimeDest(&c.AnsweredAt), cc.OptTimeDest(&c.CompletedAt), cc.TimeDest(&c.UpdatedAt),
-		&s.meta, &c.Test}
+		&s.meta, &c.Test, &c.FromRaw}
 }
 
 // Call returns the call scanned.

@@ -55,6 +55,13 @@ type Driver interface {
 	// skipping numbers already there or earlier in nums, and reports which
 	// it added.
 	InsertInventory(ctx context.Context, nums []*InventoryNumber, ids []string, at time.Time) (added []bool, err error)
+	// ListInventory pages through the whole inventory, with each number's
+	// holder.
+	ListInventory(ctx context.Context, f InventoryFilter) ([]*InventoryEntry, int, error)
+	// DeleteInventory deletes the inventory number unless an organisation
+	// holds it: then it returns that organisation and deletes nothing. A
+	// number not in the inventory is ErrNoRows.
+	DeleteInventory(ctx context.Context, number string) (holder string, err error)
 	// ListWebhooks and ListDeliveries page through the organisation's
 	// subscriptions and deliveries (without payloads or attempts).
 	ListWebhooks(ctx context.Context, orgID string, p Page) ([]*Webhook, int, error)

@@ -60,17 +60,44 @@ func NormalizeE164(raw, defaultRegion string) (string, error) {
 }
 
 // RegionOfE164 returns the ISO 3166 alpha-2 region of an E.164 number, or
-// "" when the number belongs to no single region.
+// "" when the number belongs to no single region (+800 freephone). A number
+// libphonenumber knows as valid gets the region of its range; one that is
+// only possible (a range not yet allocated, or reserved for fiction like the
+// UK's +44 7700 900xxx and North America's 555-01xx) gets the main region of
+// its country code, which is where such a number is dialled.
 func RegionOfE164(e164 string) string {
 	num, err := phonenumbers.Parse(e164, "")
 	if err != nil {
 		return ""
 	}
 	r := phonenumbers.GetRegionCodeForNumber(num)
-	if r == "ZZ" || r == "001" {
+	if r == "" && phonenumbers.IsPossibleNumber(num) {
+		r = phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
+	}
+	if r == "" || r == "ZZ" || r == "001" {
 		return ""
 	}
 	return r
+}
+
+// InRegion reports whether the E.164 number may belong to country: the
+// region of a valid number must be country; a number libphonenumber cannot
+// place in a range may belong to any region sharing its country code (+1
+// is the US, Canada and the Caribbean).
+func InRegion(e164, country string) bool {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return false
+	}
+	if r := phonenumbers.GetRegionCodeForNumber(num); r != "" {
+		return r == country
+	}
+	for _, r := range phonenumbers.GetRegionCodesForCountryCode(int(num.GetCountryCode())) {
+		if r == country {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidCountry reports whether cc is a two-letter upper-case region code

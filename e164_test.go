@@ -77,6 +77,8 @@ func TestRegionOfE164(t *testing.T) {
 		{name: "Nigeria", number: "+2348012345678", want: "NG"},
 		{name: "US", number: "+14155551234", want: "US"},
 		{name: "UK", number: "+442071838750", want: "GB"},
+		{name: "UK drama range: possible, not valid", number: "+447700900123", want: "GB"},
+		{name: "NANP fictional 555-01xx: +1's main region", number: "+15555550100", want: "US"},
 		{name: "international freephone has no region", number: "+80012345678", want: ""},
 		{name: "garbage", number: "hello", want: ""},
 		{name: "empty", number: "", want: ""},

@@ -66,6 +66,12 @@ func (f AvailableFilter) Conds() []Cond {
 	return conds(nil, "i.country", f.Country, "i.type", f.Type)
 }
 
+// Conds are the inventory numbers (i) that match the filter's equalities;
+// Available is a condition of the list's join (Lists.ListInventory).
+func (f InventoryFilter) Conds() []Cond {
+	return conds(nil, "i.country", f.Country)
+}
+
 // Conds are the organisation's deliveries (d) that match the filter. The
 // filters match exactly: WebhookID (also a deleted subscription's), Status,
 // and Event, a canonical event type.
@@ -171,6 +177,26 @@ func (l Lists) ListAvailable(ctx context.Context, f AvailableFilter) ([]*Invento
 	return CollectPage(l.page(ctx, ListQuery{Columns: InventoryColumns, From: "inventory_numbers i",
 		Where: []string{"NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.inventory_id = i.id)"}, Conds: f.Conds(),
 		CreatedAt: "i.created_at", ID: "i.id", Page: f.Page}), l.Codec.ScanInventory)
+}
+
+// ListInventory returns one page of the inventory, newest first, each
+// number with the organisation holding it, and the total that match.
+func (l Lists) ListInventory(ctx context.Context, f InventoryFilter) ([]*InventoryEntry, int, error) {
+	q := ListQuery{Columns: InventoryColumns + ", COALESCE(p.organization_id, '')",
+		From: "inventory_numbers i LEFT JOIN phone_numbers p ON p.inventory_id = i.id", Conds: f.Conds(),
+		CreatedAt: "i.created_at", ID: "i.id", Page: f.Page}
+	if f.Available {
+		q.Where = []string{"p.id IS NULL"}
+	}
+	return CollectPage(l.page(ctx, q), func(s Scanner, extra ...any) (*InventoryEntry, error) {
+		var e InventoryEntry
+		n, err := l.Codec.ScanInventory(s, append([]any{&e.OrganizationID}, extra...)...)
+		if err != nil {
+			return nil, err
+		}
+		e.InventoryNumber = *n
+		return &e, nil
+	})
 }
 
 // ListWebhooks returns one page of the organisation's subscriptions,

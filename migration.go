@@ -46,13 +46,19 @@ type MigrationTx interface {
 // nil. A migration recorded by the time its transaction runs is skipped,
 // so that stores which serialise these transactions can migrate from
 // several processes at once.
-func ApplyMigrations(ctx context.Context, fsys fs.FS, inTx func(ctx context.Context, fn func(tx MigrationTx) error) error) error {
+//
+// It returns the versions it applied, in order: none when the database was
+// up to date (or another process applied them first).
+func ApplyMigrations(ctx context.Context, fsys fs.FS, inTx func(ctx context.Context, fn func(tx MigrationTx) error) error) ([]string, error) {
 	ms, err := Migrations(fsys)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	var done []string
 	for _, m := range ms {
+		ran := false
 		err := inTx(ctx, func(tx MigrationTx) error {
+			ran = false // a retried transaction starts over
 			applied, err := tx.Applied(ctx, m.Version)
 			if err != nil || applied {
 				return err
@@ -61,11 +67,15 @@ func ApplyMigrations(ctx context.Context, fsys fs.FS, inTx func(ctx context.Cont
 			if err != nil {
 				return err
 			}
+			ran = true
 			return tx.Apply(ctx, string(body), m.Version)
 		})
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.Version, err)
+			return done, fmt.Errorf("migrate %s: %w", m.Version, err)
+		}
+		if ran {
+			done = append(done, m.Version)
 		}
 	}
-	return nil
+	return done, nil
 }

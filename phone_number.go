@@ -45,11 +45,14 @@ func NewInventoryNumber(raw, country, typ string) (*InventoryNumber, error) {
 	if country == "" {
 		country = region
 	}
-	if region != "" && country != "" && region != country {
-		return nil, Errorf(ECodeValidation, "number %s belongs to %s, not %s", e164, region, country)
+	if country == "" {
+		return nil, Errorf(ECodeValidation, "number %s: its country cannot be derived from it; give the country", e164)
 	}
-	if country == "" || !ValidCountry(country) {
+	if !ValidCountry(country) {
 		return nil, Errorf(ECodeValidation, "number %s: country %q is not a valid ISO 3166 alpha-2 code", e164, country)
+	}
+	if region != "" && !InRegion(e164, country) {
+		return nil, Errorf(ECodeValidation, "number %s belongs to %s, not %s", e164, region, country)
 	}
 	if typ == "" {
 		typ = NumberLocal
@@ -124,6 +127,22 @@ type AvailableFilter struct {
 	Page
 }
 
+// InventoryFilter selects inventory numbers, held or not: the operator's
+// view (`switchboard inventory list`).
+type InventoryFilter struct {
+	Country string
+	// Available keeps only the numbers no organisation holds.
+	Available bool
+	Page
+}
+
+// InventoryEntry is an inventory number with the organisation that holds
+// it, "" while it is available.
+type InventoryEntry struct {
+	InventoryNumber
+	OrganizationID string
+}
+
 // PhoneNumberFilter selects an organisation's numbers.
 type PhoneNumberFilter struct {
 	Status     string
@@ -143,6 +162,13 @@ type PhoneNumberService interface {
 	// skipped and reported by the returned count of added rows.
 	AddInventory(ctx context.Context, nums []*InventoryNumber) (added int, err error)
 	ListAvailable(ctx context.Context, f AvailableFilter) ([]*InventoryNumber, int, error)
+	// ListInventory returns one page of the inventory, held numbers too,
+	// with who holds each: the operator's view.
+	ListInventory(ctx context.Context, f InventoryFilter) ([]*InventoryEntry, int, error)
+	// RemoveInventory takes an available number out of the inventory. A
+	// number an organisation holds is refused (CONFLICT), one not in the
+	// inventory is PHONE_NUMBER_NOT_FOUND.
+	RemoveInventory(ctx context.Context, number string) error
 	// ClaimNumber gives an available number to the organisation, or fails
 	// with NUMBER_NOT_AVAILABLE.
 	ClaimNumber(ctx context.Context, orgID string, req ClaimRequest) (*PhoneNumber, error)

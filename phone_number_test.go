@@ -39,6 +39,19 @@ func TestNewInventoryNumber(t *testing.T) {
 			want: &InventoryNumber{Number: "+14155551234", Country: "US", Type: NumberLocal},
 		},
 		{name: "national number without country", raw: "08012345678"},
+		{name: "international freephone without country", raw: "+80012345678"},
+		{
+			name: "number in a range only possible: the country code's main region",
+			raw:  "+447700900123",
+			want: &InventoryNumber{Number: "+447700900123", Country: "GB", Type: NumberLocal},
+		},
+		{
+			name: "possible number of a shared country code, another region of it",
+			raw:  "+15555550100", country: "CA",
+			want: &InventoryNumber{Number: "+15555550100", Country: "CA", Type: NumberLocal},
+		},
+		{name: "possible number, region outside its country code", raw: "+447700900123", country: "FR"},
+		{name: "valid number of another country", raw: "+33612345678", country: "DE"},
 		{name: "invalid number", raw: "+1234"},
 		{name: "empty number", raw: ""},
 		{name: "invalid type", raw: "+2348012345678", typ: "fax"},
@@ -85,6 +98,40 @@ func TestValidNumberType(t *testing.T) {
 			t.Parallel()
 			if got := ValidNumberType(tt.typ); got != tt.want {
 				t.Fatalf("ValidNumberType(%q) = %v, want %v", tt.typ, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNewInventoryNumberCountries derives the country of numbers of many
+// countries, as `inventory add NUMBER` does without --country.
+func TestNewInventoryNumberCountries(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ raw, want string }{
+		{"+447700900123", "GB"}, // Ofcom's drama range: possible, not valid
+		{"+442071838750", "GB"},
+		{"+4915123456789", "DE"},
+		{"+33612345678", "FR"},
+		{"+919812345678", "IN"},
+		{"+5511987654321", "BR"},
+		{"+27821234567", "ZA"},
+		{"+254712345678", "KE"},
+		{"+14155551234", "US"},
+		{"+15555550100", "US"}, // fictional 555-01xx: +1's main region
+		{"+16135550123", "CA"},
+		{"+2348012345678", "NG"},
+		{"+61412345678", "AU"},
+		{"+819012345678", "JP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			t.Parallel()
+			got, err := NewInventoryNumber(tt.raw, "", "")
+			if err != nil {
+				t.Fatalf("NewInventoryNumber(%q) error: %v", tt.raw, err)
+			}
+			if got.Country != tt.want || got.Number != tt.raw {
+				t.Fatalf("NewInventoryNumber(%q) = %s %s, want %s %s", tt.raw, got.Number, got.Country, tt.raw, tt.want)
 			}
 		})
 	}

@@ -62,6 +62,37 @@ func (s *Service) ListAvailable(ctx context.Context, f AvailableFilter) ([]*Inve
 	return list, total, nil
 }
 
+// ListInventory returns one page of the inventory, held numbers too, newest
+// first, and the total that match the filter.
+func (s *Service) ListInventory(ctx context.Context, f InventoryFilter) ([]*InventoryEntry, int, error) {
+	list, total, err := s.d.ListInventory(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list inventory: %w", err)
+	}
+	return list, total, nil
+}
+
+// RemoveInventory takes an available number out of the inventory. A held
+// number stays: removing it would pull it from under its organisation's
+// routes, so the organisation must release it first.
+func (s *Service) RemoveInventory(ctx context.Context, number string) error {
+	e164, err := NormalizeE164(number, "")
+	if err != nil {
+		return err
+	}
+	holder, err := s.d.DeleteInventory(ctx, e164)
+	if errors.Is(err, ErrNoRows) {
+		return Errorf(ECodeNumberNotFound, "Number %s is not in the inventory.", e164)
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s from the inventory: %w", e164, err)
+	}
+	if holder != "" {
+		return Errorf(ECodeConflict, "Number %s is held by organisation %s; it must release it (DELETE /v1/phone-numbers/{id}) before the number can leave the inventory.", e164, holder)
+	}
+	return nil
+}
+
 // checkEndpoint answers ENDPOINT_NOT_FOUND unless the organisation owns the
 // endpoint (numbers may only point at their own organisation's endpoints),
 // and keeps it from being deleted until the change commits.

@@ -30,6 +30,12 @@ const migrateLockClass = 0x5357_4244 // "SWBD"
 // the schema (pg_advisory_xact_lock), so the nodes take turns, and those
 // after the first find the work done.
 func (db *Driver) Migrate(ctx context.Context) error {
+	_, err := db.ApplyMigrations(ctx)
+	return err
+}
+
+// ApplyMigrations is Migrate, returning the versions it applied.
+func (db *Driver) ApplyMigrations(ctx context.Context) ([]string, error) {
 	if db.schema != "" {
 		// The schema option names a schema that may not exist yet. A lock
 		// common to every schema keeps two nodes from creating it at once
@@ -42,7 +48,7 @@ func (db *Driver) Migrate(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate: create schema %s: %w", db.schema, err)
+			return nil, fmt.Errorf("migrate: create schema %s: %w", db.schema, err)
 		}
 	}
 	err := db.locked(ctx, func(tx pgx.Tx) error {
@@ -53,7 +59,7 @@ func (db *Driver) Migrate(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	return switchboard.ApplyMigrations(ctx, migrations, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
 		return db.locked(ctx, func(tx pgx.Tx) error { return fn(migrationTx{tx, db.now}) })

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -131,4 +132,31 @@ func (db *Driver) SIPCredentials(ctx context.Context, username string) (orgID, p
 	err = db.pool.QueryRow(ctx, `SELECT organization_id, id, sip_ha1_md5, sip_ha1_sha256 FROM phone_numbers
 		WHERE sip_username = $1`, username).Scan(&orgID, &phoneNumberID, &ha1md5, &ha1sha256)
 	return orgID, phoneNumberID, ha1md5, ha1sha256, noRows(err)
+}
+
+// DeleteInventory deletes the number unless a phone_numbers row holds it.
+// The inventory row is locked first: a claim's insert, whose foreign key
+// shares that lock, waits, or is seen holding the number.
+func (db *Driver) DeleteInventory(ctx context.Context, number string) (string, error) {
+	var holder string
+	err := db.write(ctx, func(tx *txn) error {
+		var id string
+		err := tx.QueryRow(ctx, `SELECT id FROM inventory_numbers WHERE number = $1 FOR UPDATE`, number).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return switchboard.ErrNoRows
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT organization_id FROM phone_numbers WHERE inventory_id = $1`, id).Scan(&holder)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM inventory_numbers WHERE id = $1`, id)
+		return err
+	})
+	return holder, err
 }

@@ -74,6 +74,12 @@ func Open(ctx context.Context, dsn string, clock switchboard.Clock) (*DB, error)
 // Migrate applies the migrations not yet applied (Driver.Migrate).
 func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
 
+// ApplyMigrations is Migrate, returning the versions it applied
+// (Driver.ApplyMigrations).
+func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
+	return db.d.ApplyMigrations(ctx)
+}
+
 // OpenDriver connects as Open does, without the Service.
 func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driver, error) {
 	dsn, schema, err := cutSchema(dsn)

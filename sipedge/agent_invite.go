@@ -37,7 +37,8 @@ func (c *call) buildInvite(t target, callID string) *sip.Request {
 	// caller, or, for an API-originated call, the callee, so that the
 	// provider's caller-ID variable (ElevenLabs' system__caller_id,
 	// Retell's from_number) names whom the agent talks to.
-	caller := c.record.FromNumber
+	// A caller that is no number (anonymous) is passed on as it came.
+	caller := c.record.Caller()
 	if c.a.uac {
 		caller = c.record.ToNumber
 	}

@@ -83,6 +83,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	// A test call's token (testcall.go), or a forged one, is passed on to
 	// no one.
 	stripHeader(a, testCallHeader)
+	from, fromRaw := callerNumber(req, e.cfg.DefaultCountry)
 	c := &call{
 		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
 		maxDuration: e.cfg.MaxCallDuration,
@@ -90,7 +91,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
-			ToNumber:  called, FromNumber: callerNumber(req, e.cfg.DefaultCountry),
+			ToNumber:  called, FromNumber: from, FromRaw: fromRaw,
 			Status:    switchboard.CallInitiated,
 			SIPCallID: req.CallID().Value(),
 			Node:      e.cfg.Node,
@@ -148,14 +149,19 @@ func (c *call) fail(in input, o outcome) {
 	c.release()
 }
 
-// release gives back what a live call holds.
+// release gives back what a live call holds. Every call ends here, once:
+// an ended one is logged, one info line per call.
 func (c *call) release() {
 	c.mu.Lock()
 	if c.maxTimer != nil {
 		c.maxTimer.Stop()
 	}
 	b := c.b
+	r := c.record
 	c.mu.Unlock()
+	if switchboard.CallEnded(r.Status) {
+		c.logEnded(&r)
+	}
 	if c.hasSlot {
 		c.e.releaseNumber(c.called)
 	}
@@ -173,6 +179,28 @@ func (c *call) release() {
 		c.e.byB.Delete(b.callID)
 	}
 	c.e.end()
+}
+
+// logEnded writes the call's one info line: who called whom, through
+// which endpoint, and how it ended.
+func (c *call) logEnded(r *switchboard.Call) {
+	endpoint := ""
+	if r.EndpointID != nil {
+		endpoint = *r.EndpointID
+	}
+	attrs := []any{"call_id", r.ID, "org", r.OrganizationID, "direction", r.Direction,
+		"from", r.FromNumber, "from_raw", r.FromRaw, "to", r.ToNumber, "endpoint_id", endpoint, "status", r.Status,
+		"cause", r.HangupCause, "duration", r.Duration}
+	if r.HangupBy != "" {
+		attrs = append(attrs, "by", r.HangupBy)
+	}
+	if r.FailureReason != "" {
+		attrs = append(attrs, "reason", r.FailureReason)
+	}
+	if r.SIPStatus != 0 {
+		attrs = append(attrs, "sip_status", r.SIPStatus)
+	}
+	c.e.log.Info("call ended", attrs...)
 }
 
 // hangup ends the call for in (inHangupAPI, inDrain or inTimeout), with

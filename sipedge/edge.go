@@ -285,6 +285,21 @@ func newContacts(host string, port, tlsPort int) map[string]sip.ContactHeader {
 	return m
 }
 
+// ListenError is New's error when a SIP listener cannot be opened (the
+// address is in use, say), so that the program can name the setting to
+// change: Addr's for udp and tcp, TLSAddr's for tls.
+type ListenError struct {
+	Transport string // udp, tcp or tls
+	Addr      string
+	Err       error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("listen sip %s %s: %v", e.Transport, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // listen opens UDP and TCP on the same port, with a large UDP receive
 // buffer so bursts of INVITEs are not dropped by the kernel.
 func (e *Edge) listen() error {
@@ -295,7 +310,7 @@ func (e *Edge) listen() error {
 	for attempt := 0; ; attempt++ {
 		udp, err := net.ListenPacket("udp", e.cfg.Addr)
 		if err != nil {
-			return fmt.Errorf("listen sip udp %s: %w", e.cfg.Addr, err)
+			return &ListenError{Transport: "udp", Addr: e.cfg.Addr, Err: err}
 		}
 		if uc, ok := udp.(*net.UDPConn); ok {
 			_ = uc.SetReadBuffer(8 << 20) // best effort: the kernel caps it at rmem_max
@@ -307,7 +322,7 @@ func (e *Edge) listen() error {
 			if port == "0" && attempt < 10 {
 				continue // the free UDP port is taken on TCP: pick another
 			}
-			return fmt.Errorf("listen sip tcp: %w", err)
+			return &ListenError{Transport: "tcp", Addr: net.JoinHostPort(host, strconv.Itoa(got)), Err: err}
 		}
 		e.udp, e.tcp, e.port = udp, tcp, got
 		break

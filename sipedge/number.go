@@ -21,17 +21,18 @@ func calledNumber(req *sip.Request, country string) (string, error) {
 	return normalizeUser(user, country)
 }
 
-// callerNumber is the From user in E.164 when it is a number, else as sent
-// (an anonymous or alphanumeric caller).
-func callerNumber(req *sip.Request, country string) string {
+// callerNumber is the From user in E.164 when it is a number; else the
+// number is "" and raw is the user as sent (an anonymous or alphanumeric
+// caller), made printable: a record's from_number is a number or nothing.
+func callerNumber(req *sip.Request, country string) (number, raw string) {
 	from := req.From()
 	if from == nil {
-		return ""
+		return "", ""
 	}
 	if n, err := normalizeUser(from.Address.User, country); err == nil {
-		return n
+		return n, ""
 	}
-	return printableUser(from.Address.User)
+	return "", printableUser(from.Address.User)
 }
 
 // maxRawCaller bounds the caller's From user kept when it is not a number.

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 
@@ -127,7 +126,7 @@ func (e *Edge) listenTLS(addr string) error {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen sip tls %s: %w", addr, err)
+		return &ListenError{Transport: "tls", Addr: addr, Err: err}
 	}
 	e.tlsRaw = ln
 	e.tls = tls.NewListener(ln, tlsListenerConfig(e.cfg.TLSCertificate))

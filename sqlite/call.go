@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -21,17 +22,21 @@ import (
 // numbers, phone number, SIP Call-ID, node, creation time) is set when it
 // is first saved and never changes: an update that would change it
 // changes nothing (no row affected), and SaveCalls fails it, so a call's
-// events never go to another organisation than its record's. Its metadata
-// and its test mark too are kept from the first save (left out of the SET). Leaving the
-// identity out of the SET also spares SQLite index work: it rewrites an
+// events never go to another organisation than its record's. Its
+// metadata, test mark and raw caller too are kept from the first save
+// (left out of the SET). Leaving the identity out of the SET also spares
+// SQLite index work: it rewrites an
 // index's entries whenever the SET names one of its columns (or of its
 // WHERE), changed or not, so an update rewrites calls_org_status,
 // calls_org_endpoint and calls_open rather than every index of the table.
 //
 // It is an UPSERT, never INSERT OR REPLACE, which would delete the row
 // and, with it, the call's timeline (ON DELETE CASCADE).
-const upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+//
+// Its VALUES has one parameter per column of switchboard.CallColumns,
+// counted, so a column added there cannot leave it short.
+var upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `)
+	VALUES (?` + strings.Repeat(", ?", strings.Count(switchboard.CallColumns, ",")) + `)
 	ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status,
 		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 		failure_reason = excluded.failure_reason, sip_status = excluded.sip_status,

@@ -19,26 +19,32 @@ var migrations embed.FS
 // safe to run from two processes at once: the IMMEDIATE transactions
 // serialise them and the second finds the work done.
 func (db *Driver) Migrate(ctx context.Context) error {
+	_, err := db.ApplyMigrations(ctx)
+	return err
+}
+
+// ApplyMigrations is Migrate, returning the versions it applied.
+func (db *Driver) ApplyMigrations(ctx context.Context) ([]string, error) {
 	_, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    TEXT    PRIMARY KEY,
 		applied_at INTEGER NOT NULL
 	) STRICT`)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	err = switchboard.ApplyMigrations(ctx, migrations, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
+	applied, err := switchboard.ApplyMigrations(ctx, migrations, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
 		return db.write(ctx, func(tx *txn) error { return fn(migrationTx{tx}) })
 	})
 	if err != nil {
-		return err
+		return applied, err
 	}
 	// The tables exist now: prepare the statements of the hot write paths.
 	for _, q := range callStmts {
 		if _, err := db.writeStmt(ctx, q); err != nil {
-			return fmt.Errorf("migrate: prepare: %w", err)
+			return applied, fmt.Errorf("migrate: prepare: %w", err)
 		}
 	}
-	return nil
+	return applied, nil
 }
 
 // migrationTx is a write transaction running one migration.

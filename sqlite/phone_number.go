@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -111,4 +113,23 @@ func (db *Driver) SIPCredentials(ctx context.Context, username string) (orgID, p
 	err = db.queryRow(ctx, `SELECT organization_id, id, sip_ha1_md5, sip_ha1_sha256 FROM phone_numbers
 		WHERE sip_username = ?`, username).Scan(&orgID, &phoneNumberID, &ha1md5, &ha1sha256)
 	return orgID, phoneNumberID, ha1md5, ha1sha256, noRows(err)
+}
+
+// DeleteInventory deletes the number unless a phone_numbers row holds it,
+// in one transaction, so a claim cannot slip in between.
+func (db *Driver) DeleteInventory(ctx context.Context, number string) (string, error) {
+	var holder string
+	err := db.write(ctx, func(tx *txn) error {
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(p.organization_id, '') FROM inventory_numbers i
+			LEFT JOIN phone_numbers p ON p.inventory_id = i.id WHERE i.number = ?`, number).Scan(&holder)
+		if errors.Is(err, sql.ErrNoRows) {
+			return switchboard.ErrNoRows
+		}
+		if err != nil || holder != "" {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM inventory_numbers WHERE number = ?`, number)
+		return err
+	})
+	return holder, err
 }

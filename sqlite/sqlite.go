@@ -83,6 +83,12 @@ func Open(path string, clock switchboard.Clock) (*DB, error) {
 // Migrate applies the migrations not yet applied (Driver.Migrate).
 func (db *DB) Migrate(ctx context.Context) error { return db.d.Migrate(ctx) }
 
+// ApplyMigrations is Migrate, returning the versions it applied
+// (Driver.ApplyMigrations).
+func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
+	return db.d.ApplyMigrations(ctx)
+}
+
 // OpenDriver opens the database at path as Open does, without the Service.
 func OpenDriver(path string, clock switchboard.Clock) (*Driver, error) {
 	switch {
@@ -326,7 +332,12 @@ func (w *where) eqs(cs []switchboard.Cond) {
 	}
 }
 
-func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return "1" // a list without conditions (the whole inventory)
+	}
+	return strings.Join(w.conds, " AND ")
+}
 
 // Page runs one page of a list (switchboard.Pager).
 func (db *Driver) Page(ctx context.Context, q *switchboard.ListQuery, each func(scanner, ...any) error) (int, error) {

@@ -597,7 +597,7 @@ var (
 		"CountOrganizations", "FindAPIKeyByHash", "ListAvailable", "FindPhoneNumber", "ListPhoneNumbers",
 		"FindWebhook", "ListWebhooks", "ListDeliveries", "FindDelivery", "CountPendingDeliveries",
 		// writes that cannot change an endpoint or name no organisation
-		"EnsureOrganization", "AddInventory", "BeginIdempotent", "FinishIdempotent", "AbortIdempotent",
+		"EnsureOrganization", "AddInventory", "ListInventory", "RemoveInventory", "BeginIdempotent", "FinishIdempotent", "AbortIdempotent",
 		"ClaimDeliveries", "FinishDeliveries",
 		// the call plane's routing snapshot and change feed: not endpoint reads
 		// the API makes, and the feed is what Invalidate is fed from

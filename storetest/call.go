@@ -225,6 +225,19 @@ func testCallSaveFind(f *fixture) {
 	if got := f.findCall(orgID, tc.ID); !got.Test || got.Status != switchboard.CallFailed {
 		t.Errorf("test call after an update without the mark: test %v, status %s", got.Test, got.Status)
 	}
+	// A caller that is no number: from_number empty, its From user in
+	// from_raw, both read back (and listed).
+	anon := f.newCall(orgID, "node-a")
+	anon.FromNumber, anon.FromRaw = "", "anonymous"
+	f.saveCalls(callUpdate(anon))
+	equalCall(t, "call from a non-number", f.findCall(orgID, anon.ID), anon)
+	listed, _, lerr := f.s.ListCalls(f.ctx, orgID, switchboard.CallFilter{Page: switchboard.Page{Limit: switchboard.MaxLimit}})
+	must(t, "ListCalls", lerr)
+	for _, l := range listed {
+		if want := map[string]string{anon.ID: "anonymous", c.ID: ""}[l.ID]; l.FromRaw != want {
+			t.Errorf("ListCalls: call %s from_raw %q, want %q", l.ID, l.FromRaw, want)
+		}
+	}
 
 	// The identity is fixed by the first save: an update that would change
 	// it fails, with the rest of its batch.

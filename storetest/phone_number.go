@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -447,4 +449,58 @@ func testPhoneNumberIsolation(f *fixture) {
 		wantCode(t, "ReleaseNumber("+id+")", err, switchboard.ECodeNumberNotFound)
 	}
 	equalNumber(t, "B's number after A's attempts", f.findNumber(orgB, theirs.ID), theirs)
+}
+
+// testInventoryListRemove lists the whole inventory with each number's
+// holder, and removes only numbers no organisation holds.
+func testInventoryListRemove(f *fixture) {
+	t := f.t
+	stock := f.stock(numUS1, numNG1, numGB1)
+	org := f.org("acme")
+	f.claim(org, switchboard.ClaimRequest{Number: numNG1})
+
+	list := func(filter switchboard.InventoryFilter) map[string]string {
+		t.Helper()
+		entries, total, err := f.s.ListInventory(f.ctx, filter)
+		must(t, "ListInventory", err)
+		out := map[string]string{}
+		for _, e := range entries {
+			if e.ID != stock[e.Number].ID || e.Country == "" {
+				t.Errorf("ListInventory(%+v): entry %+v, want inventory ID %s and a country", filter, e, stock[e.Number].ID)
+			}
+			out[e.Number] = e.OrganizationID
+		}
+		if total != len(out) {
+			t.Errorf("ListInventory(%+v): total %d, %d rows", filter, total, len(out))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		filter switchboard.InventoryFilter
+		want   map[string]string
+	}{
+		{switchboard.InventoryFilter{}, map[string]string{numUS1: "", numNG1: org, numGB1: ""}},
+		{switchboard.InventoryFilter{Available: true}, map[string]string{numUS1: "", numGB1: ""}},
+		{switchboard.InventoryFilter{Country: "NG"}, map[string]string{numNG1: org}},
+		{switchboard.InventoryFilter{Country: "NG", Available: true}, map[string]string{}},
+	} {
+		if got := list(tc.filter); !maps.Equal(got, tc.want) {
+			t.Errorf("ListInventory(%+v) = %v, want %v", tc.filter, got, tc.want)
+		}
+	}
+
+	err := f.s.RemoveInventory(f.ctx, numNG1)
+	if switchboard.ErrorCode(err) != switchboard.ECodeConflict || !strings.Contains(switchboard.ErrorMessage(err), org) {
+		t.Fatalf("RemoveInventory(held %s) = %v, want CONFLICT naming %s", numNG1, err, org)
+	}
+	must(t, "RemoveInventory", f.s.RemoveInventory(f.ctx, "+1 (415) 555-0101"))
+	if err := f.s.RemoveInventory(f.ctx, numUS1); switchboard.ErrorCode(err) != switchboard.ECodeNumberNotFound {
+		t.Fatalf("RemoveInventory(removed %s) = %v, want PHONE_NUMBER_NOT_FOUND", numUS1, err)
+	}
+	if err := f.s.RemoveInventory(f.ctx, "not a number"); switchboard.ErrorCode(err) != switchboard.ECodeValidation {
+		t.Fatalf("RemoveInventory(garbage) = %v, want VALIDATION_ERROR", err)
+	}
+	if got, want := list(switchboard.InventoryFilter{}), map[string]string{numNG1: org, numGB1: ""}; !maps.Equal(got, want) {
+		t.Errorf("after remove: ListInventory = %v, want %v", got, want)
+	}
 }

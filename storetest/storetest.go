@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"EndpointList", testEndpointList},
 		{"EndpointIsolation", testEndpointIsolation},
 		{"Inventory", testInventory},
+		{"InventoryListRemove", testInventoryListRemove},
 		{"Claim", testClaim},
 		{"ClaimErrors", testClaimErrors},
 		{"PhoneNumberList", testPhoneNumberList},

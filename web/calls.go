@@ -141,7 +141,7 @@ func (h *Handler) handleConfirmHangup(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	return h.confirm(w, r, c, confirmView{
-		Heading: "Hang up the call from " + call.FromNumber + " to " + call.ToNumber + "?",
+		Heading: "Hang up the call from " + call.Caller() + " to " + call.ToNumber + "?",
 		Message: "Both legs end at once: the caller and the agent hear the line drop.",
 		Action:  "/ui/calls/" + call.ID + "/hangup", Button: "Hang up", Back: "/ui/calls/live",
 	})

@@ -38,28 +38,36 @@ func isPostgres(dsn string) bool {
 // sqlite:PATH, a plain path, or postgres://… (migrations take an advisory
 // lock, so several nodes may start at once).
 func openStore(ctx context.Context, dsn string, clock switchboard.Clock) (switchboard.Store, error) {
+	store, _, err := openStoreMigrated(ctx, dsn, clock)
+	return store, err
+}
+
+// openStoreMigrated is openStore, also returning the migrations it applied.
+func openStoreMigrated(ctx context.Context, dsn string, clock switchboard.Clock) (switchboard.Store, []string, error) {
 	if isPostgres(dsn) {
 		db, err := postgres.Open(ctx, dsn, clock)
 		if err != nil {
-			return nil, fmt.Errorf("open database %s: %w", redactDSN(dsn), err)
+			return nil, nil, fmt.Errorf("open database %s: %w", redactDSN(dsn), err)
 		}
-		if err := db.Migrate(ctx); err != nil {
+		applied, err := db.ApplyMigrations(ctx)
+		if err != nil {
 			db.Close()
-			return nil, fmt.Errorf("migrate database %s: %w", redactDSN(dsn), err)
+			return nil, nil, fmt.Errorf("migrate database %s: %w", redactDSN(dsn), err)
 		}
-		return db, nil
+		return db, applied, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite:")
 	if path == "" {
-		return nil, usageError{"--database is empty"}
+		return nil, nil, usageError{"--database is empty"}
 	}
 	db, err := sqlite.Open(path, clock)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := db.Migrate(ctx); err != nil {
+	applied, err := db.ApplyMigrations(ctx)
+	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+		return nil, nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
-	return db, nil
+	return db, applied, nil
 }

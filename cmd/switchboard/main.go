@@ -4,7 +4,9 @@
 //	switchboard keys create --org NAME [--scopes a:b,c:d] [--test]
 //	switchboard keys list --org NAME [--mode live|test] [--revoked true|false]
 //	switchboard keys revoke KEY_ID
-//	switchboard inventory add [--country CC] [--type local|mobile|toll_free] NUMBER... | --file CSV
+//	switchboard inventory add [--country CC] [--type local|mobile|toll_free] [--all-or-nothing] NUMBER... | --file CSV
+//	switchboard inventory list [--country CC] [--available]
+//	switchboard inventory remove NUMBER...
 //	switchboard migrate   [--database URL]
 //
 // Every flag can also be set with the environment variable
@@ -42,6 +44,8 @@ Operator commands (work on the database directly; no API key):
   keys list --org ORG    list an organisation's API keys (never their secrets)
   keys revoke KEY_ID     revoke an API key
   inventory add          load numbers the carrier delivers into the inventory
+  inventory list         list the inventory and who holds each number
+  inventory remove       take numbers no organisation holds out of the inventory
 
 API commands (talk to a running serve with an API key):
 `
@@ -110,10 +114,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			}
 		}
 	case "inventory":
-		if len(rest) == 0 || rest[0] != "add" {
-			return usageError{"usage: switchboard inventory add [--country CC] [--type TYPE] NUMBER... | --file CSV"}
-		}
-		return runInventoryAdd(ctx, rest[1:], getenv, stdout, stderr)
+		return runInventory(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":

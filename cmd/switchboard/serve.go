@@ -241,8 +241,14 @@ func newLogger(cfg ServeConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// Open opens the store, bootstraps an empty database and starts listening.
+// Open opens the listeners and the store, bootstraps an empty database
+// and starts serving. Every listener is open before the bootstrap, so a
+// start that fails on a taken port prints no key it then forgets.
 func (m *Main) Open(ctx context.Context) error {
+	var err error
+	if m.httpLn, err = net.Listen("tcp", m.Config.HTTPAddr); err != nil {
+		return fmt.Errorf("listen HTTP on %s: %w (use --http to choose another address)", m.Config.HTTPAddr, err)
+	}
 	store, err := openStore(ctx, m.Config.Database, switchboard.SystemClock)
 	if err != nil {
 		return err
@@ -253,9 +259,6 @@ func (m *Main) Open(ctx context.Context) error {
 	cache := storecache.New(store, storecache.DefaultTTL, switchboard.SystemClock)
 	store = cache
 	m.store = store
-	if err := m.bootstrap(ctx); err != nil {
-		return err
-	}
 	spec, err := openapi.JSON()
 	if err != nil {
 		return fmt.Errorf("load OpenAPI spec: %w", err)
@@ -281,6 +284,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	if err := m.openEdge(ctx, met, invalidate); err != nil {
+		return err
+	}
+	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
@@ -320,10 +326,6 @@ func (m *Main) Open(ctx context.Context) error {
 	httpTLS, err := m.openHTTPTLS()
 	if err != nil {
 		return err
-	}
-	m.httpLn, err = net.Listen("tcp", m.Config.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen http %s: %w", m.Config.HTTPAddr, err)
 	}
 	m.httpSrv = newHTTPServer(httpapi.TrustedProxies(m.Config.TrustedProxies).Wrap(root), m.logger, m.Config.HTTPLimits)
 	m.httpDone = make(chan error, 1)
@@ -371,6 +373,14 @@ func (m *Main) openEdge(ctx context.Context, met *metrics, invalidate func(orgID
 		SIPUser: m.store.SIPCredentials, SIPRealm: cfg.sipDomain(),
 		Registerer: met.registry,
 	})
+	var lerr *sipedge.ListenError
+	if errors.As(err, &lerr) {
+		flag := "--sip"
+		if lerr.Transport == "tls" {
+			flag = "--sip-tls"
+		}
+		return fmt.Errorf("%w (use %s to choose another address)", err, flag)
+	}
 	if err != nil {
 		return fmt.Errorf("start sip edge: %w", err)
 	}
@@ -486,6 +496,8 @@ func (m *Main) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("serve http: %w", err))
 		}
 		m.httpSrv = nil
+	} else if m.httpLn != nil {
+		m.httpLn.Close() // opened, never served: Open failed after it
 	}
 	if m.stopWorker != nil {
 		// Attempts in flight finish and are recorded before the store closes.
