@@ -112,8 +112,10 @@ func TestSDKEndpoints(t *testing.T) {
 		t.Fatalf("details %v", e.Details)
 	}
 	// Keys: none, a bad one, one without the scope.
-	_, err = ts.sdk("").GetEndpoint(ctx, "ep_x")
-	wantAPIError(t, err, 401, "MISSING_API_KEY")
+	// (client.New would take an empty key from SWITCHBOARD_API_KEY, so
+	// "no key at all" goes through the raw client.)
+	raw := ts.client("")
+	raw.mustErr(401, "MISSING_API_KEY", raw.do("GET", "/v1/endpoints/ep_x", nil))
 	_, err = ts.sdk("kros_live_nope").GetEndpoint(ctx, "ep_x")
 	wantAPIError(t, err, 401, "INVALID_API_KEY")
 	ro := ts.sdk(ts.cli("keys", "create", "--org", "default", "--scopes", "endpoints:read"))
