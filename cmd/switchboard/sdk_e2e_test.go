@@ -373,7 +373,7 @@ func TestSDKTrunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(tr.ID, "trk_") || tr.AuthPassword != "" || !tr.Default || tr.NumberFormat != "e164" {
+	if !strings.HasPrefix(tr.ID, "trk_") || tr.AuthPassword != "" || !tr.HasAuthPassword || !tr.Default || tr.NumberFormat != "e164" {
 		t.Fatalf("created %+v", tr)
 	}
 	got, err := c.GetTrunk(ctx, tr.ID)
