@@ -64,6 +64,9 @@ type Trunk struct {
 	InboundAddresses   []string          `json:"inbound_addresses"`
 	CreatedAt          time.Time         `json:"created_at"`
 	UpdatedAt          time.Time         `json:"updated_at"`
+	// HasAuthPassword is set on a trunk read from the API's JSON
+	// (has_auth_password), which never carries the password itself.
+	HasAuthPassword bool `json:"-"`
 }
 
 // MarshalJSON is the one view of a trunk, in responses and events alike:
@@ -74,7 +77,7 @@ func (t *Trunk) MarshalJSON() ([]byte, error) {
 	v := struct {
 		*plain
 		HasAuthPassword bool `json:"has_auth_password"`
-	}{(*plain)(t), t.AuthPassword != ""}
+	}{(*plain)(t), t.AuthPassword != "" || t.HasAuthPassword}
 	if v.FailoverAddresses == nil || v.InboundAddresses == nil || v.Headers == nil {
 		c := *t
 		c.FailoverAddresses = orEmpty(c.FailoverAddresses)
@@ -85,6 +88,21 @@ func (t *Trunk) MarshalJSON() ([]byte, error) {
 		v.plain = (*plain)(&c)
 	}
 	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads MarshalJSON's view back, has_auth_password included,
+// so that API clients decode into the one Trunk type.
+func (t *Trunk) UnmarshalJSON(b []byte) error {
+	type plain Trunk // without this method
+	v := struct {
+		*plain
+		Has bool `json:"has_auth_password"`
+	}{plain: (*plain)(t)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	t.HasAuthPassword = v.Has
+	return nil
 }
 
 func orEmpty(l []string) []string {

@@ -274,3 +274,23 @@ func TestFormatTrunkNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestTrunkJSONRoundTrip: a trunk read back from the API's view says
+// whether it has a password, without the password.
+func TestTrunkJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, pw := range []string{"", "s3cret"} {
+		b, err := json.Marshal(&Trunk{ID: "trk_1", Name: "t", AuthPassword: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Trunk
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := json.Marshal(&back)
+		if back.HasAuthPassword != (pw != "") || back.AuthPassword != "" || back.ID != "trk_1" || string(again) != string(b) {
+			t.Errorf("password %q: %s read back as %+v, written again as %s", pw, b, back, again)
+		}
+	}
+}
