@@ -568,7 +568,7 @@ var deliveryCommands = map[string]apiCommand{
 				return cl.ListWebhookDeliveries(ctx, p)
 			}
 		}),
-	"get": idCommand("deliveries get", "show a delivery with its attempts and payload", (*sdk.Client).GetWebhookDelivery, showWith(deliveryColumns)),
+	"get":   idCommand("deliveries get", "show a delivery with its attempts and payload", (*sdk.Client).GetWebhookDelivery, showWith(deliveryColumns)),
 	"retry": idCommand("deliveries retry", "queue one more attempt of a delivery", (*sdk.Client).RetryWebhookDelivery, showWith(deliveryColumns)),
 	"replay": {"queue again every failed delivery of a subscription since a time", func(ctx context.Context, c *cli, args []string) error {
 		fs := c.flagSet("deliveries replay", "--webhook-id ID --since TIME|DURATION", "queue one more attempt of every failed delivery of a subscription created since a time")
@@ -696,9 +696,9 @@ var trunkColumns = []column[switchboard.Trunk]{
 // trunkFlags are the flags trunks create and update share.
 type trunkFlags struct {
 	name, address, transport, user, password, format, prefix, status *string
-	max                                                               *int
-	def                                                               *bool
-	failover, inbound                                                 *string
+	max                                                              *int
+	def                                                              *bool
+	failover, inbound                                                *string
 }
 
 func addTrunkFlags(fs *flag.FlagSet) trunkFlags {
