@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -271,4 +272,43 @@ func TestWriteTable(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
+}
+
+// TestDocsCLIReference: docs/cli.md holds the help of every API command
+// as the program prints it, so the page cannot drift from the code. A
+// new command fails here until its help is in the page.
+func TestDocsCLIReference(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for res, verbs := range apiCommands {
+		for v := range verbs {
+			help := commandHelp(t, res, v)
+			if !strings.Contains(string(doc), help) {
+				t.Errorf("docs/cli.md lacks the help of %s %s:\n%s", res, v, help)
+			}
+		}
+	}
+	for name := range topCommands {
+		if help := commandHelp(t, name); !strings.Contains(string(doc), help) {
+			t.Errorf("docs/cli.md lacks the help of %s:\n%s", name, help)
+		}
+	}
+}
+
+// commandHelp is a command's -h without the global flags' line.
+func commandHelp(t *testing.T, args ...string) string {
+	var out bytes.Buffer
+	if err := run(context.Background(), append(args, "-h"), envOf(map[string]string{"SWITCHBOARD_API_KEY": "k"}), &out, io.Discard); err != nil {
+		t.Fatalf("%v -h: %v", args, err)
+	}
+	var lines []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !strings.HasPrefix(l, "Global flags") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

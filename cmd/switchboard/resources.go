@@ -301,8 +301,8 @@ var numberCommands = map[string]apiCommand{
 		endpoint := fs.String("endpoint-id", "", "the endpoint calls go to (\"\" detaches)")
 		fallback := fs.String("fallback-endpoint-id", "", "the endpoint to fail over to (\"\" detaches)")
 		trunk := fs.String("trunk-id", "", "the trunk outbound calls leave by (\"\" detaches)")
-		in := fs.Bool("allow-inbound", true, "the number takes inbound calls")
-		out := fs.Bool("allow-outbound", true, "the number places outbound calls")
+		in := fs.Bool("allow-inbound", false, "whether the number takes inbound calls (--allow-inbound=false refuses them)")
+		out := fs.Bool("allow-outbound", false, "whether the number places outbound calls (--allow-outbound=false stops them)")
 		data := fs.String("data", "", dataHelp)
 		if err := c.parse(fs, args); err != nil {
 			return err
@@ -510,7 +510,7 @@ var webhookCommands = map[string]apiCommand{
 		u := fs.String("webhook-url", "", "a new URL (--url is the API's)")
 		events := fs.String("events", "", "comma-separated event types or patterns")
 		desc := fs.String("description", "", "a new description")
-		active := fs.Bool("active", true, "deliver to it, or pause it (false)")
+		active := fs.Bool("active", false, "deliver to it (--active), or pause it (--active=false)")
 		data := fs.String("data", "", dataHelp)
 		if err := c.parse(fs, args); err != nil {
 			return err
