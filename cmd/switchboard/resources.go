@@ -616,7 +616,7 @@ var keyColumns = []column[switchboard.APIKey]{
 	col("NAME", func(k *switchboard.APIKey) string { return k.Name }),
 	col("PREFIX", func(k *switchboard.APIKey) string { return k.KeyPrefix }),
 	col("MODE", func(k *switchboard.APIKey) string { return k.Mode() }),
-	col("SCOPES", func(k *switchboard.APIKey) string { return cellList(k.ScopeNames()) }),
+	col("SCOPES", func(k *switchboard.APIKey) string { return cellScopes(k.ScopeNames()) }),
 	col("CREATED", func(k *switchboard.APIKey) string { return cellTime(k.CreatedAt) }),
 	col("LAST USED", func(k *switchboard.APIKey) string { return cellTimePtr(k.LastUsedAt) }),
 	col("EXPIRES", func(k *switchboard.APIKey) string { return cellTimePtr(k.ExpiresAt) }),
@@ -627,8 +627,17 @@ var createdKeyColumns = []column[sdk.CreatedAPIKey]{
 	col("ID", func(k *sdk.CreatedAPIKey) string { return k.ID }),
 	col("NAME", func(k *sdk.CreatedAPIKey) string { return k.Name }),
 	col("MODE", func(k *sdk.CreatedAPIKey) string { return k.Mode() }),
-	col("SCOPES", func(k *sdk.CreatedAPIKey) string { return cellList(k.ScopeNames()) }),
+	col("SCOPES", func(k *sdk.CreatedAPIKey) string { return cellScopes(k.ScopeNames()) }),
 	col("KEY", func(k *sdk.CreatedAPIKey) string { return k.Key }),
+}
+
+// cellScopes is a key's scopes, or "all" when it has every one, which
+// would otherwise be the widest cell of the table.
+func cellScopes(names []string) string {
+	if len(names) == len(switchboard.AllScopes) {
+		return "all"
+	}
+	return cellList(names)
 }
 
 var revokeKey = idCommand("keys delete", "revoke an API key", (*sdk.Client).RevokeAPIKey,
