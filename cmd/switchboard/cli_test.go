@@ -242,7 +242,8 @@ func TestHelpExitsZero(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{}, {"frobnicate"}, {"endpoints"}, {"endpoints", "frobnicate"}} {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"endpoints"}, {"endpoints", "frobnicate"},
+		{"--output", "json", "serve"}, {"--url", "http://x", "keys", "create", "--org", "acme"}} {
 		err := run(context.Background(), args, envOf(nil), io.Discard, io.Discard)
 		if exitCode(err) != exitUsage {
 			t.Errorf("switchboard %q: %v (exit %d), want exit 2", args, err, exitCode(err))

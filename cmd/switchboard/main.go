@@ -101,11 +101,16 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{"no command given"}
 	}
 	cmd, rest := args[0], args[1:]
+	operator := cmd == "serve" || cmd == "migrate" || cmd == "inventory" ||
+		cmd == "keys" && len(rest) > 0 && operatorKeys(rest, global, getenv)
+	if operator && len(global) > 0 {
+		return usageError{fmt.Sprintf("%s works on the database: %q is a flag of the API commands", cmd, global)}
+	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "keys":
-		if len(rest) > 0 && operatorKeys(rest, global, getenv) {
+		if operator {
 			switch rest[0] {
 			case "create":
 				return runKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
