@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -463,4 +464,31 @@ func TestCLITrunksE2E(t *testing.T) {
 		t.Errorf("delete: %v", d)
 	}
 	ts.sb(key, "trunks", "get", str(tr, "id")).fails(exitNotFound, "error: TRUNK_NOT_FOUND: ")
+}
+
+// TestCLIListPagesE2E: a list longer than a page (100) is printed whole,
+// and --limit stops across a page boundary.
+func TestCLIListPagesE2E(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	args := []string{"inventory", "add", "--country", "NG"}
+	for i := range 150 {
+		args = append(args, fmt.Sprintf("+2348012346%03d", i))
+	}
+	ts.cli(args...)
+	all := ts.sb(ts.BootstrapKey, "numbers", "available").ok().list()
+	seen := map[string]bool{}
+	for _, n := range all {
+		seen[str(n, "number")] = true
+	}
+	if len(all) != 150 || len(seen) != 150 {
+		t.Errorf("available printed %d numbers (%d distinct), want 150", len(all), len(seen))
+	}
+	if l := ts.sb(ts.BootstrapKey, "numbers", "available", "--limit", "120").ok().list(); len(l) != 120 {
+		t.Errorf("--limit 120 printed %d", len(l))
+	}
+	tbl := ts.sb(ts.BootstrapKey, "numbers", "available", "-o", "table").ok().stdout
+	if n := strings.Count(strings.TrimSpace(tbl), "\n"); n != 150 {
+		t.Errorf("the table has %d rows, want 150", n)
+	}
 }
