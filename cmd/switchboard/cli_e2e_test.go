@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -490,5 +491,49 @@ func TestCLIListPagesE2E(t *testing.T) {
 	tbl := ts.sb(ts.BootstrapKey, "numbers", "available", "-o", "table").ok().stdout
 	if n := strings.Count(strings.TrimSpace(tbl), "\n"); n != 150 {
 		t.Errorf("the table has %d rows, want 150", n)
+	}
+}
+
+// TestCLIBinaryE2E: the real binary's main turns errors into the
+// documented exit statuses and "error: CODE: …" lines on stderr, and
+// prints its version.
+func TestCLIBinaryE2E(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	bin := buildBinary(t)
+	sb := func(args ...string) (stdout, stderr string, code int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "SWITCHBOARD_URL="+ts.HTTPURL(), "SWITCHBOARD_API_KEY="+ts.BootstrapKey, "SWITCHBOARD_OUTPUT=")
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code = cmd.ProcessState.ExitCode()
+		if err != nil && code < 0 {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out.String(), errOut.String(), code
+	}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"--version"}, 0, "switchboard ", ""},
+		{[]string{"version"}, 0, "commit: ", ""},
+		{[]string{"--help"}, 0, "endpoints list", ""},
+		{[]string{"endpoints", "create", "-h"}, 0, "--provider-config", ""},
+		{[]string{"serve", "-h"}, 0, "", "-database"},
+		{[]string{"endpoints", "list"}, 0, "[]", ""},
+		{[]string{"endpoints", "get", "ep_nope"}, 4, "", "error: ENDPOINT_NOT_FOUND: "},
+		{[]string{"endpoints", "list", "--api-key", "kros_live_nonsense"}, 3, "", "error: INVALID_API_KEY: "},
+		{[]string{"endpoints", "create", "--name", "x"}, 1, "", "error: VALIDATION_ERROR: "},
+		{[]string{"endpoints", "lst"}, 2, "", "error: switchboard endpoints: unknown command"},
+	} {
+		out, errOut, code := sb(tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("switchboard %q: exit %d\nstdout: %s\nstderr: %s\nwant exit %d, stdout with %q, stderr with %q",
+				tc.args, code, out, errOut, tc.code, tc.stdout, tc.stderr)
+		}
 	}
 }
