@@ -11,7 +11,7 @@ package main
 //		if err := c.parse(fs, args); err != nil {
 //			return err
 //		}
-//		… c.client.Something(ctx, …) … c.printJSON(v) / c.table(…)
+//		… c.client.Something(ctx, …) … printList(c, cols, items) / printOne / writeJSON
 //	}
 
 import (

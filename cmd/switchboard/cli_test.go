@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -353,4 +354,57 @@ func commandHelp(t *testing.T, args ...string) string {
 		}
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func TestReadData(t *testing.T) {
+	// Not parallel: it swaps readAllStdin.
+	file := filepath.Join(t.TempDir(), "body.json")
+	os.WriteFile(file, []byte(`{"name":"from file","type":"agent"}`), 0o600)
+	old := readAllStdin
+	defer func() { readAllStdin = old }()
+	readAllStdin = func() ([]byte, error) { return []byte(`{"name":"from stdin"}`), nil }
+	for _, tc := range []struct {
+		data, name, err string
+	}{
+		{"", "", ""},
+		{`{"name":"inline"}`, "inline", ""},
+		{"@" + file, "from file", ""},
+		{"@-", "from stdin", ""},
+		{`{"nmae":"x"}`, "", `unknown field "nmae"`},
+		{`{"name":`, "", "not a valid body"},
+		{"@" + file + ".missing", "", "no such file"},
+	} {
+		var in sdk.EndpointCreate
+		err := readData(tc.data, &in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || exitCode(err) != exitUsage {
+				t.Errorf("readData(%q) = %v, want a usage error with %q", tc.data, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || in.Name != tc.name {
+			t.Errorf("readData(%q): name %q, err %v; want %q", tc.data, in.Name, err, tc.name)
+		}
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"24h", now.Add(-24 * time.Hour), true},
+		{"90m", now.Add(-90 * time.Minute), true},
+		{"2026-12-01T00:00:00Z", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), true},
+		{"-1h", time.Time{}, false},
+		{"yesterday", time.Time{}, false},
+	} {
+		got, err := parseSince(tc.in, now)
+		if (err == nil) != tc.ok || !got.Equal(tc.want) {
+			t.Errorf("parseSince(%q) = %v, %v", tc.in, got, err)
+		}
+	}
 }
