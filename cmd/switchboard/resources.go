@@ -107,17 +107,6 @@ func overrideOpt[T any](set map[string]bool, name string, dst *switchboard.Optio
 	}
 }
 
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // ---- endpoints
 
 var endpointColumns = []column[switchboard.Endpoint]{
