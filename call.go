@@ -92,11 +92,14 @@ type Call struct {
 	Node           string  `json:"node,omitempty"`           // the Switchboard node that handled the call
 	// Metadata is the JSON object an API-originated call was placed with,
 	// returned on the call and in its events.
-	Metadata    json.RawMessage `json:"metadata,omitempty"`
-	CreatedAt   time.Time       `json:"created_at"`
-	AnsweredAt  *time.Time      `json:"answered_at"`
-	CompletedAt *time.Time      `json:"completed_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	// Test marks a call placed by the node's own test user agent (POST
+	// /v1/phone-numbers/{id}/test-call), not by a carrier or an agent.
+	Test        bool       `json:"test"`
+	CreatedAt   time.Time  `json:"created_at"`
+	AnsweredAt  *time.Time `json:"answered_at"`
+	CompletedAt *time.Time `json:"completed_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 // CallEventData is the data of a call.* event: the call with KrosAI's
@@ -118,6 +121,8 @@ type CallEventData struct {
 	AnsweredAt    *time.Time      `json:"answered_at,omitempty"`
 	CompletedAt   *time.Time      `json:"completed_at,omitempty"`
 	Metadata      json.RawMessage `json:"metadata,omitempty"`
+	// Test is set (and only then present) on the events of a test call.
+	Test bool `json:"test,omitempty"`
 }
 
 // EventData returns the call as the data of a call.* event.
@@ -127,7 +132,7 @@ func (c *Call) EventData() CallEventData {
 		PhoneNumberID: c.PhoneNumberID, EndpointID: c.EndpointID, Status: c.Status,
 		HangupCause: c.HangupCause, HangupBy: c.HangupBy, FailureReason: c.FailureReason,
 		SIPStatus: c.SIPStatus, Duration: c.Duration, CreatedAt: c.CreatedAt,
-		AnsweredAt: c.AnsweredAt, CompletedAt: c.CompletedAt, Metadata: c.Metadata,
+		AnsweredAt: c.AnsweredAt, CompletedAt: c.CompletedAt, Metadata: c.Metadata, Test: c.Test,
 	}
 }
 
@@ -254,10 +259,10 @@ type HangupRelay interface {
 // CallColumns are the stored columns of a call, in the order of
 // AppendColumnValues and CallScan.Dest. metadata is written by a call's
 // first save and kept: an update does not change it (the stores' upserts
-// leave it out of their SET).
+// leave it out of their SET); so is test.
 const CallColumns = `id, organization_id, direction, from_number, to_number, phone_number_id, endpoint_id,
 	status, hangup_cause, hangup_by, failure_reason, sip_status, duration, sip_call_id, node,
-	created_at, answered_at, completed_at, updated_at, metadata`
+	created_at, answered_at, completed_at, updated_at, metadata, test`
 
 // AppendColumnValues appends c's stored columns, in CallColumns order, to
 // dst; a call of no organisation has a NULL organization_id, and one
@@ -271,7 +276,7 @@ func (c *Call) AppendColumnValues(dst []any, cc *ColumnCodec) []any {
 	return append(dst, c.ID, org, c.Direction, c.FromNumber, c.ToNumber, c.PhoneNumberID, c.EndpointID,
 		c.Status, c.HangupCause, c.HangupBy, c.FailureReason, c.SIPStatus, c.Duration, c.SIPCallID, c.Node,
 		cc.Time(c.CreatedAt), cc.optTime(c.AnsweredAt), cc.optTime(c.CompletedAt), cc.Time(c.UpdatedAt),
-		c.MetadataColumn())
+		c.MetadataColumn(), c.Test)
 }
 
 // MetadataColumn is the value of the call's metadata column: its JSON
@@ -296,7 +301,7 @@ func (s *CallScan) Dest(cc *ColumnCodec) []any {
 	return []any{&c.ID, &s.org, &c.Direction, &c.FromNumber, &c.ToNumber, &c.PhoneNumberID, &c.EndpointID,
 		&c.Status, &c.HangupCause, &c.HangupBy, &c.FailureReason, &c.SIPStatus, &c.Duration, &c.SIPCallID, &c.Node,
 		cc.TimeDest(&c.CreatedAt), cc.OptTimeDest(&c.AnsweredAt), cc.OptTimeDest(&c.CompletedAt), cc.TimeDest(&c.UpdatedAt),
-		&s.meta}
+		&s.meta, &c.Test}
 }
 
 // Call returns the call scanned.

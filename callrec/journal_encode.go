@@ -50,6 +50,7 @@ func appendEntry(dst []byte, upd switchboard.CallUpdate) ([]byte, error) {
 		w.str(`,"sip_call_id":`, c.SIPCallID)
 		w.strOmit(`,"node":`, c.Node)
 		w.rawOmit(`,"metadata":`, c.Metadata)
+		w.bool(`,"test":`, c.Test)
 		w.time(`,"created_at":`, c.CreatedAt)
 		w.optTime(`,"answered_at":`, c.AnsweredAt)
 		w.optTime(`,"completed_at":`, c.CompletedAt)
@@ -91,6 +92,9 @@ func appendEntry(dst []byte, upd switchboard.CallUpdate) ([]byte, error) {
 					w.time(`,"completed_at":`, *d.CompletedAt)
 				}
 				w.rawOmit(`,"metadata":`, d.Metadata)
+				if d.Test {
+					w.b = append(w.b, `,"test":true`...)
+				}
 				w.b = append(w.b, '}')
 			}
 			w.b = append(w.b, '}')
@@ -144,6 +148,10 @@ func (w *jsonWriter) rawOmit(key string, m json.RawMessage) {
 	out := bytes.NewBuffer(append(w.b, key...))
 	json.HTMLEscape(out, compact.Bytes())
 	w.b = out.Bytes()
+}
+
+func (w *jsonWriter) bool(key string, v bool) {
+	w.b = strconv.AppendBool(append(w.b, key...), v)
 }
 
 func (w *jsonWriter) int(key string, n int) {

@@ -104,6 +104,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap gives http.ResponseController the connection's writer: a long
+// response (a test call) lifts the server's write timeout for itself.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 // started reports whether the response has begun: after it, an error can
 // only be logged.
 func (r *statusRecorder) started() bool { return r.status != 0 }

@@ -57,16 +57,27 @@ func (s *Server) handleExplainRoute(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	in := switchboard.RouteInput{Number: pn}
-	if in.Endpoint, err = s.findRouteEndpoint(ctx, org, pn.EndpointID); err != nil {
+	b, err := s.explainRoute(ctx, org, pn)
+	if err != nil {
 		return err
 	}
-	if in.Fallback, err = s.findRouteEndpoint(ctx, org, pn.FallbackEndpointID); err != nil {
-		return err
-	}
-	b := newRouteBody(pn, switchboard.Route(in))
 	writeJSON(w, http.StatusOK, b)
 	return nil
+}
+
+// explainRoute is switchboard.Route's decision for a call to the
+// organisation's number pn now, as GET /phone-numbers/{id}/route answers
+// it.
+func (s *Server) explainRoute(ctx context.Context, org string, pn *switchboard.PhoneNumber) (routeBody, error) {
+	var err error
+	in := switchboard.RouteInput{Number: pn}
+	if in.Endpoint, err = s.findRouteEndpoint(ctx, org, pn.EndpointID); err != nil {
+		return routeBody{}, err
+	}
+	if in.Fallback, err = s.findRouteEndpoint(ctx, org, pn.FallbackEndpointID); err != nil {
+		return routeBody{}, err
+	}
+	return newRouteBody(pn, switchboard.Route(in)), nil
 }
 
 // findRouteEndpoint loads an attached endpoint; nil when none is attached

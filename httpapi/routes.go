@@ -31,6 +31,9 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/phone-numbers/{id}/route", switchboard.ScopeNumbersRead, s.handleExplainRoute)
 	m.write("PATCH {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleUpdatePhoneNumber)
 	m.write("DELETE {api}/phone-numbers/{id}", switchboard.ScopeNumbersWrite, s.handleReleaseNumber)
+	// A test call places a call, like an outbound one: calls:write, and
+	// the outbound calls' rate.
+	m.writeLimited("POST {api}/phone-numbers/{id}/test-call", switchboard.ScopeCallsWrite, s.outboundLimiter, s.handleTestCall)
 	m.write("POST {api}/phone-numbers/{id}/sip-credentials/rotate", switchboard.ScopeNumbersWrite, s.handleRotateSIPCredentials)
 
 	m.read("GET {api}/trunks", switchboard.ScopeTrunksRead, s.handleListTrunks)

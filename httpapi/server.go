@@ -43,6 +43,10 @@ type Config struct {
 	// call plane is not running, and then POST /v1/outbound-calls answers
 	// 503 once the request is checked.
 	Originator switchboard.CallOriginator
+	// TestCaller places test calls (the SIP edge); nil when the call plane
+	// is not running, and then POST /v1/phone-numbers/{id}/test-call
+	// answers 503.
+	TestCaller switchboard.TestCaller
 	// OutboundCallRate is POST /v1/outbound-calls' own limit, in requests
 	// per second per organisation (burst: as many), on top of RateLimit;
 	// 0 means DefaultOutboundCallRate, negative disables it.
@@ -86,6 +90,7 @@ type Server struct {
 	onDeliveriesQueued func()
 	calls              switchboard.CallControl
 	originator         switchboard.CallOriginator
+	testCaller         switchboard.TestCaller
 	node               string
 	sipDomain          string
 	sipTransports      []string
@@ -124,6 +129,7 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		onDeliveriesQueued: cfg.OnDeliveriesQueued,
 		calls:              cfg.Calls,
 		originator:         cfg.Originator,
+		testCaller:         cfg.TestCaller,
 		node:               cfg.Node,
 		sipDomain:          cfg.SIPDomain,
 		sipTransports:      cfg.SIPTransports,

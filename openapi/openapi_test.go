@@ -488,6 +488,7 @@ func TestOperations(t *testing.T) {
 		"POST /v1/outbound-calls",
 		"POST /v1/phone-numbers",
 		"POST /v1/phone-numbers/{id}/sip-credentials/rotate",
+		"POST /v1/phone-numbers/{id}/test-call",
 		"POST /v1/trunks",
 		"POST /v1/webhook-deliveries/{id}/retry",
 		"POST /v1/webhooks",

@@ -22,7 +22,7 @@ import (
 // same order) and appends the timeline entries ($21-$27, in batch order,
 // which seq keeps). A conflict replaces every field an update can change;
 // the call's identity (organisation, direction, numbers, phone number, SIP
-// Call-ID, node, creation time) and its metadata are set when it is first
+// Call-ID, node, creation time), its metadata and its test mark ($28) are set when it is first
 // saved and never change: a call whose update would change it is not written, and not
 // returned, so saveCalls fails the batch and a call's events never go to
 // another organisation than its record's. An entry already written (a
@@ -34,7 +34,7 @@ const saveCallsSQL = `WITH c AS (
 		INSERT INTO calls (` + switchboard.CallColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::text[], $15::text[],
-			$16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[], $20::text[])
+			$16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[], $20::text[], $28::boolean[])
 		ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status,
 			hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 			failure_reason = excluded.failure_reason, sip_status = excluded.sip_status,
@@ -170,13 +170,14 @@ func (t *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate,
 		created, updated             = make([]time.Time, n), make([]time.Time, n)
 		answered, completed          = make([]*time.Time, n), make([]*time.Time, n)
 		metadata                     = make([]*string, n)
+		tests                        = make([]bool, n)
 	)
 	for i, c := range calls {
 		ids[i], orgs[i], directions[i], froms[i], tos[i] = c.ID, orgParam(c.OrganizationID), c.Direction, c.FromNumber, c.ToNumber
 		numberIDs[i], endpointIDs[i], statuses[i] = c.PhoneNumberID, c.EndpointID, c.Status
 		causes[i], bys[i], reasons[i], sipStatuses[i], durations[i] = c.HangupCause, c.HangupBy, c.FailureReason, c.SIPStatus, c.Duration
 		sipCallIDs[i], nodes[i], created[i], answered[i], completed[i], updated[i] = c.SIPCallID, c.Node, c.CreatedAt, c.AnsweredAt, c.CompletedAt, c.UpdatedAt
-		metadata[i] = c.MetadataColumn()
+		metadata[i], tests[i] = c.MetadataColumn(), c.Test
 	}
 	var (
 		evIDs, evCalls, evTypes, evStatuses, evDetails = make([]string, 0, nEvents), make([]string, 0, nEvents),
@@ -194,7 +195,7 @@ func (t *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate,
 	}
 	rows, err := t.Query(ctx, saveCallsSQL, ids, orgs, directions, froms, tos, numberIDs, endpointIDs,
 		statuses, causes, bys, reasons, sipStatuses, durations, sipCallIDs, nodes, created, answered, completed, updated, metadata,
-		evIDs, evCalls, evOrgs, evTypes, evAt, evStatuses, evDetails)
+		evIDs, evCalls, evOrgs, evTypes, evAt, evStatuses, evDetails, tests)
 	if err != nil {
 		return nil, err
 	}

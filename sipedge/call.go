@@ -80,6 +80,9 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	now := e.now()
 	a := req.Clone()
 	a.To().Params.Add("tag", sip.GenerateTagN(16))
+	// A test call's token (testcall.go), or a forged one, is passed on to
+	// no one.
+	stripHeader(a, testCallHeader)
 	c := &call{
 		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
 		maxDuration: e.cfg.MaxCallDuration,

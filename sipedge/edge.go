@@ -128,6 +128,9 @@ type Edge struct {
 	byA  sync.Map // A-leg Call-ID → *call
 	byB  sync.Map // B-leg Call-ID → *call
 	byID sync.Map // call ID → *call
+	// tests are the test calls whose INVITE is awaited, by token
+	// (testcall.go).
+	tests sync.Map
 	// recent holds the INVITE transactions of ended calls (linger.go).
 	recent *recentInvites
 	// refusals rate-limits the INVITEs refused per source (refuse.go),

@@ -121,6 +121,9 @@ func (l *leg) toCaller(method sip.RequestMethod, seq uint32) *sip.Request {
 	req.AppendHeader(&mf)
 	req.AppendHeader(l.e.contact(l.req))
 	req.SetTransport(l.req.Transport())
+	// Content-Length: 0, which a stream transport needs to find the end
+	// of the message: without it a caller over TCP cannot parse our BYE.
+	req.SetBody(nil)
 	if len(l.req.GetHeaders("Record-Route")) == 0 {
 		req.SetDestination(l.req.Source())
 	}

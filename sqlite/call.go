@@ -22,7 +22,7 @@ import (
 // is first saved and never changes: an update that would change it
 // changes nothing (no row affected), and SaveCalls fails it, so a call's
 // events never go to another organisation than its record's. Its metadata
-// too is kept from the first save (left out of the SET). Leaving the
+// and its test mark too are kept from the first save (left out of the SET). Leaving the
 // identity out of the SET also spares SQLite index work: it rewrites an
 // index's entries whenever the SET names one of its columns (or of its
 // WHERE), changed or not, so an update rewrites calls_org_status,
@@ -31,7 +31,7 @@ import (
 // It is an UPSERT, never INSERT OR REPLACE, which would delete the row
 // and, with it, the call's timeline (ON DELETE CASCADE).
 const upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status,
 		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 		failure_reason = excluded.failure_reason, sip_status = excluded.sip_status,

@@ -213,6 +213,19 @@ func testCallSaveFind(f *fixture) {
 	f.saveCalls(callUpdate(c))
 	equalCall(t, "call replaced back", f.findCall(orgID, c.ID), c)
 
+	// A test call's mark reads back, and is kept from the first save, as
+	// the call's identity is (an update cannot unmark it).
+	tc := f.newCall(orgID, "node-a")
+	tc.Test = true
+	f.saveCalls(callUpdate(tc))
+	equalCall(t, "test call", f.findCall(orgID, tc.ID), tc)
+	unmarked := copyCall(tc)
+	unmarked.Test, unmarked.Status = false, switchboard.CallFailed
+	f.saveCalls(callUpdate(unmarked))
+	if got := f.findCall(orgID, tc.ID); !got.Test || got.Status != switchboard.CallFailed {
+		t.Errorf("test call after an update without the mark: test %v, status %s", got.Test, got.Status)
+	}
+
 	// The identity is fixed by the first save: an update that would change
 	// it fails, with the rest of its batch.
 	otherOrg := f.org("globex")

@@ -286,6 +286,7 @@ func (m *Main) Open(ctx context.Context) error {
 	api := httpapi.NewServer(store, m.logger, httpapi.Config{
 		Calls:      m.edge,
 		Originator: m.edge,
+		TestCaller: m.edge,
 		Node:       m.Config.Node,
 		RateLimit:  m.Config.RateLimit,
 		// The flag's 0 (no limit) is the Config's negative: its 0 is the default.
