@@ -11,9 +11,9 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// cliRun runs the real program in-process and returns its stdout, stderr
+// runCLI runs the real program in-process and returns its stdout, stderr
 // and error.
-func cliRun(t *testing.T, args ...string) (string, string, error) {
+func runCLI(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut)
@@ -35,11 +35,11 @@ func TestInventoryAddCountries(t *testing.T) {
 	for n := range numbers {
 		args = append(args, n)
 	}
-	out, errOut, err := cliRun(t, args...)
+	out, errOut, err := runCLI(t, args...)
 	if err != nil || !strings.Contains(out, "added 11, already present 0, bad 0") {
 		t.Fatalf("inventory add: %v\nstdout: %s\nstderr: %s", err, out, errOut)
 	}
-	out, _, err = cliRun(t, "inventory", "list", "--database", db)
+	out, _, err = runCLI(t, "inventory", "list", "--database", db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +49,11 @@ func TestInventoryAddCountries(t *testing.T) {
 		}
 	}
 
-	_, errOut, err = cliRun(t, "inventory", "add", "--database", db, "07700900124")
+	_, errOut, err = runCLI(t, "inventory", "add", "--database", db, "07700900124")
 	if exitCode(err) != 2 || !strings.Contains(errOut, "--country") || !strings.Contains(errOut, "argument 1") {
 		t.Errorf("national number without --country: err %v, stderr %q; want exit 2 and a hint at --country", err, errOut)
 	}
-	out, errOut, err = cliRun(t, "inventory", "add", "--database", db, "--country", "GB", "07700900124")
+	out, errOut, err = runCLI(t, "inventory", "add", "--database", db, "--country", "GB", "07700900124")
 	if err != nil || !strings.Contains(out, "added 1,") {
 		t.Errorf("national number with --country GB: %v %s %s", err, out, errOut)
 	}
@@ -89,15 +89,15 @@ func TestInventoryAddFileBadRows(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out, errOut, err := cliRun(t, "inventory", "add", "--database", db, "--all-or-nothing", "--file", csvPath)
+	out, errOut, err := runCLI(t, "inventory", "add", "--database", db, "--all-or-nothing", "--file", csvPath)
 	if err == nil || exitCode(err) != 1 || !strings.Contains(out, "added 0, already present 0, bad 3") {
 		t.Errorf("--all-or-nothing: err %v, stdout %q", err, out)
 	}
-	if list, _, _ := cliRun(t, "inventory", "list", "--database", db); strings.Count(list, "\n") != 1 {
+	if list, _, _ := runCLI(t, "inventory", "list", "--database", db); strings.Count(list, "\n") != 1 {
 		t.Errorf("--all-or-nothing added numbers:\n%s", list)
 	}
 
-	out, errOut, err = cliRun(t, "inventory", "add", "--database", db, "--file", csvPath)
+	out, errOut, err = runCLI(t, "inventory", "add", "--database", db, "--file", csvPath)
 	if err == nil || exitCode(err) != 1 {
 		t.Errorf("bad rows must fail the command: err %v", err)
 	}
@@ -116,7 +116,7 @@ func TestInventoryAddFileBadRows(t *testing.T) {
 	if n := strings.Count(errOut, "bad row:"); n != 3 {
 		t.Errorf("stderr reports %d bad rows, want 3:\n%s", n, errOut)
 	}
-	list, _, _ := cliRun(t, "inventory", "list", "--database", db)
+	list, _, _ := runCLI(t, "inventory", "list", "--database", db)
 	if strings.Count(list, "\n") != 3 || !lineHas(list, "+2348012345001", "mobile") || !strings.Contains(list, "+2348012345002") {
 		t.Errorf("inventory list after a partial add:\n%s", list)
 	}
@@ -128,7 +128,7 @@ func TestInventoryAddFileBadRows(t *testing.T) {
 func TestInventoryListRemove(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "inv.db")
-	if _, errOut, err := cliRun(t, "inventory", "add", "--database", db, "+2348012345001", "+2348012345002", "+14155551234"); err != nil {
+	if _, errOut, err := runCLI(t, "inventory", "add", "--database", db, "+2348012345001", "+2348012345002", "+14155551234"); err != nil {
 		t.Fatal(err, errOut)
 	}
 	ctx := context.Background()
@@ -155,7 +155,7 @@ func TestInventoryListRemove(t *testing.T) {
 		{[]string{"--country", "ng"}, []string{"+2348012345001", "+2348012345002"}, []string{"+14155551234"}, 2},
 		{[]string{"--country", "NG", "--available"}, []string{"+2348012345002"}, []string{"+2348012345001"}, 1},
 	} {
-		out, errOut, err := cliRun(t, append([]string{"inventory", "list", "--database", db}, tc.args...)...)
+		out, errOut, err := runCLI(t, append([]string{"inventory", "list", "--database", db}, tc.args...)...)
 		if err != nil {
 			t.Fatalf("inventory list %v: %v %s", tc.args, err, errOut)
 		}
@@ -173,11 +173,11 @@ func TestInventoryListRemove(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := cliRun(t, "inventory", "list", "--database", db, "--country", "XX"); exitCode(err) != 2 {
+	if _, _, err := runCLI(t, "inventory", "list", "--database", db, "--country", "XX"); exitCode(err) != 2 {
 		t.Errorf("--country XX: %v", err)
 	}
 
-	out, errOut, err := cliRun(t, "inventory", "remove", "--database", db, "+2348012345001", "+2348012345002", "+2348099999999")
+	out, errOut, err := runCLI(t, "inventory", "remove", "--database", db, "+2348012345001", "+2348012345002", "+2348099999999")
 	if exitCode(err) != 1 {
 		t.Errorf("remove with a held and an unknown number: err %v", err)
 	}
@@ -188,10 +188,10 @@ func TestInventoryListRemove(t *testing.T) {
 		!strings.Contains(errOut, "cannot remove +2348099999999: Number +2348099999999 is not in the inventory") {
 		t.Errorf("remove stderr: %q", errOut)
 	}
-	if out, _, _ := cliRun(t, "inventory", "list", "--database", db); strings.Contains(out, "+2348012345002") || !strings.Contains(out, "+2348012345001") {
+	if out, _, _ := runCLI(t, "inventory", "list", "--database", db); strings.Contains(out, "+2348012345002") || !strings.Contains(out, "+2348012345001") {
 		t.Errorf("after remove:\n%s", out)
 	}
-	if _, _, err := cliRun(t, "inventory", "remove", "--database", db); exitCode(err) != 2 {
+	if _, _, err := runCLI(t, "inventory", "remove", "--database", db); exitCode(err) != 2 {
 		t.Errorf("remove without numbers: %v", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 func TestMigrateSaysWhatItApplied(t *testing.T) {
 	t.Parallel()
 	db := testDatabase(t)
-	out, errOut, err := cliRun(t, "migrate", "--database", db)
+	out, errOut, err := runCLI(t, "migrate", "--database", db)
 	if err != nil {
 		t.Fatalf("migrate: %v %s", err, errOut)
 	}
@@ -28,7 +28,7 @@ func TestMigrateSaysWhatItApplied(t *testing.T) {
 		t.Errorf("migrate: last line %q, want %q", lines[len(lines)-1], want)
 	}
 
-	out, _, err = cliRun(t, "migrate", "--database", db)
+	out, _, err = runCLI(t, "migrate", "--database", db)
 	if err != nil || strings.TrimSpace(out) != "database is up to date: no migration to apply" {
 		t.Errorf("migrate again: %v %q", err, out)
 	}

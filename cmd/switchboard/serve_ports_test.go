@@ -33,7 +33,7 @@ func TestServeTakenPorts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "sb.db")
-			out, _, err := cliRun(t, "serve", "--database", db, "--http", tc.http, "--sip", tc.sip, "--call-journal", "off")
+			out, _, err := runCLI(t, "serve", "--database", db, "--http", tc.http, "--sip", tc.sip, "--call-journal", "off")
 			if err == nil || exitCode(err) != 1 {
 				t.Fatalf("serve on a taken %s port: err %v", tc.name, err)
 			}
