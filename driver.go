@@ -68,6 +68,15 @@ type Driver interface {
 	// when the organisation has no such call.
 	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
 
+	// ListEvents pages through the organisation's event log; Event reads
+	// one of its events, or ErrNoRows; EventsAfter and LastEventSeq read
+	// it by position (EventLog).
+	ListEvents(ctx context.Context, orgID string, f EventFilter) ([]*Event, int, error)
+	Event(ctx context.Context, orgID, id string) (*Event, error)
+	EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*Event, error)
+	LastEventSeq(ctx context.Context, orgID string) (int64, error)
+	EventFeed
+
 	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
 	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
 	// LOCKED), never a read followed by a lease up here.
@@ -274,8 +283,9 @@ type Tx interface {
 	// WebhookEndpointURL returns the URL of the organisation's webhook-type
 	// endpoint, or ErrNoRows when id is not one.
 	WebhookEndpointURL(ctx context.Context, orgID, id string) (string, error)
-	// InsertOutbox writes a batch of events and their pending deliveries
-	// (PostgreSQL: one statement).
+	// InsertOutbox writes a batch of events, at the next positions of the
+	// organisation's log, and their pending deliveries (PostgreSQL: one
+	// statement), and tells the event feed once the transaction commits.
 	InsertOutbox(ctx context.Context, b *OutboxBatch) error
 
 	// NotifyRoutingChanged tells every node that the organisation's numbers,

@@ -80,9 +80,6 @@ func (o *outbox) emit(ctx context.Context, typ string, data any, opts EmitOption
 		id := opts.EndpointID
 		o.deliver(ev, nil, &id, endpointURL)
 	}
-	if len(b.DeliveryIDs) == before && UnobservedWithoutReceiver(typ) {
-		return ev, nil // nobody will read it: not even encoded
-	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		b.truncate(before)

@@ -108,6 +108,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 // only be logged.
 func (r *statusRecorder) started() bool { return r.status != 0 }
 
+// Unwrap gives http.ResponseController the connection's writer, for the
+// event stream's flushes and write deadlines.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// eventColumns are the columns of an event row, in scanEvent's order.
+const eventColumns = `seq, id, organization_id, type, created_at, data::text`
+
+func scanEvent(s scanner, extra ...any) (*switchboard.Event, error) {
+	var e switchboard.Event
+	var data string
+	if err := s.Scan(append([]any{&e.Seq, &e.ID, &e.OrganizationID, &e.Type, &e.Timestamp, &data}, extra...)...); err != nil {
+		return nil, err
+	}
+	e.Timestamp = e.Timestamp.UTC()
+	e.Data = []byte(data)
+	return &e, nil
+}
+
+// ListEvents returns one page of the organisation's events that match the
+// filter, newest first, and their total.
+func (db *Driver) ListEvents(ctx context.Context, orgID string, f switchboard.EventFilter) ([]*switchboard.Event, int, error) {
+	if !storable(orgID) {
+		return nil, 0, nil
+	}
+	var w where
+	w.eq("organization_id", orgID)
+	if c := switchboard.EventTypeWhere("type", f.Types); c != "" {
+		w.add(c)
+	}
+	if !f.Since.IsZero() {
+		w.add("created_at >= " + w.param(fromBound(f.Since)))
+	}
+	return switchboard.CollectPage(func(each func(scanner, ...any) error) (int, error) {
+		return page(ctx, db.pool, eventColumns, "events", w, `created_at DESC, id DESC`, f.Page, each)
+	}, scanEvent)
+}
+
+// Event reads the organisation's event.
+func (db *Driver) Event(ctx context.Context, orgID, id string) (*switchboard.Event, error) {
+	if !storable(orgID) || !storable(id) {
+		return nil, switchboard.ErrNoRows
+	}
+	e, err := scanEvent(db.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE organization_id = $1 AND id = $2`, orgID, id))
+	return e, noRows(err)
+}
+
+// EventsAfter reads the organisation's events after a position, oldest
+// first, over events_org_seq.
+func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*switchboard.Event, error) {
+	if !storable(orgID) {
+		return nil, nil
+	}
+	q := `SELECT ` + eventColumns + ` FROM events WHERE organization_id = $1 AND seq > $2`
+	if c := switchboard.EventTypeWhere("type", types); c != "" {
+		q += ` AND ` + c
+	}
+	rows, err := db.pool.Query(ctx, q+` ORDER BY seq LIMIT $3`, orgID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return switchboard.CollectRows(rows, func(s switchboard.Scanner) (*switchboard.Event, error) { return scanEvent(s) })
+}
+
+// LastEventSeq returns the organisation's last position handed out.
+func (db *Driver) LastEventSeq(ctx context.Context, orgID string) (int64, error) {
+	if !storable(orgID) {
+		return 0, nil
+	}
+	var n int64
+	err := db.pool.QueryRow(ctx, `SELECT last_seq FROM event_seqs WHERE organization_id = $1`, orgID).Scan(&n)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	return n, err
+}

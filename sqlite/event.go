@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/switchboard-voice/switchboard"
+)
+
+// The event log reads the events table. An event's position in its
+// organisation's log (switchboard.Event.Seq) is its rowid: the one writer
+// inserts rows in commit order and a new rowid is above every other. A
+// VACUUM may renumber rowids, in order; a stream resumes from an event's
+// ID, whose current rowid it reads again, so only a stream open across a
+// VACUUM could notice.
+
+// eventColumns are the columns of an event row, in scanEvent's order.
+const eventColumns = `rowid, id, organization_id, type, created_at, data`
+
+func scanEvent(s scanner) (*switchboard.Event, error) {
+	var e switchboard.Event
+	var data string
+	if err := s.Scan(&e.Seq, &e.ID, &e.OrganizationID, &e.Type, codec.TimeDest(&e.Timestamp), &data); err != nil {
+		return nil, err
+	}
+	e.Data = []byte(data)
+	return &e, nil
+}
+
+// ListEvents returns one page of the organisation's events that match the
+// filter, newest first, and their total.
+func (db *Driver) ListEvents(ctx context.Context, orgID string, f switchboard.EventFilter) ([]*switchboard.Event, int, error) {
+	var w where
+	w.add("organization_id = ?", orgID)
+	if c := switchboard.EventTypeWhere("type", f.Types); c != "" {
+		w.add(c)
+	}
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", fromBound(f.Since))
+	}
+	return switchboard.CollectPage(func(each func(scanner, ...any) error) (int, error) {
+		return db.page(ctx, `SELECT COUNT(*) FROM events WHERE `+w.String(),
+			`SELECT `+eventColumns+` FROM events WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`,
+			w.args, f.Page, each)
+	}, func(s scanner, _ ...any) (*switchboard.Event, error) { return scanEvent(s) })
+}
+
+// Event reads the organisation's event.
+func (db *Driver) Event(ctx context.Context, orgID, id string) (*switchboard.Event, error) {
+	e, err := scanEvent(db.reader.QueryRowContext(ctx,
+		`SELECT `+eventColumns+` FROM events WHERE organization_id = ? AND id = ?`, orgID, id))
+	return e, noRows(err)
+}
+
+// EventsAfter reads the organisation's events after a position, oldest
+// first, over the rowid (the events_org_created index narrows by
+// organisation; a stream asks for the few newest rows).
+func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*switchboard.Event, error) {
+	q := `SELECT ` + eventColumns + ` FROM events WHERE rowid > ? AND organization_id = ?`
+	if c := switchboard.EventTypeWhere("type", types); c != "" {
+		q += ` AND ` + c
+	}
+	rows, err := db.reader.QueryContext(ctx, q+` ORDER BY rowid LIMIT ?`, after, orgID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return switchboard.CollectRows(rows, scanEvent)
+}
+
+// LastEventSeq returns the newest rowid of all: rowids are shared by every
+// organisation, so none of the organisation's events is after it, and
+// MAX(rowid) is one step down the table's b-tree.
+func (db *Driver) LastEventSeq(ctx context.Context, _ string) (int64, error) {
+	var n int64
+	err := db.reader.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM events`).Scan(&n)
+	return n, err
+}
