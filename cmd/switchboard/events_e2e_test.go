@@ -295,3 +295,36 @@ func TestEventStreamDrain(t *testing.T) {
 		t.Fatalf("the stream goes on after the drain: %+v", m)
 	}
 }
+
+// TestMultiNodeEventStream: an event written through node A reaches a
+// stream open on node B (PostgreSQL's change feed), and B resumes a stream
+// from an event A wrote.
+func TestMultiNodeEventStream(t *testing.T) {
+	t.Parallel()
+	dsn := sharedSchema(t)
+	a := startNode(t, dsn)
+	key := a.bootstrapKey(t)
+	b := startNode(t, dsn, "--events-heartbeat", "1h") // only the feed can wake B's stream
+	ca := &client{t: t, base: a.httpURL, key: key}
+
+	s := openStream(t, b.httpURL, key, "/v1/events/stream", "")
+	s.next("the stream's opening comment", true)
+	ep := ca.must(201, ca.do("POST", "/v1/endpoints", map[string]any{"name": "A", "type": "webhook", "url": "https://a.example/hook"})).str("id")
+	first, env := s.event("an event written on node A")
+	if env.Event != "endpoint.created" || env.Data["id"] != ep {
+		t.Fatalf("node B's stream got %+v, want endpoint.created of %s", env, ep)
+	}
+	s.close()
+
+	ca.must(200, ca.do("PATCH", "/v1/endpoints/"+ep, map[string]any{"name": "A2"}))
+	ca.must(200, ca.do("DELETE", "/v1/endpoints/"+ep, nil))
+	r := openStream(t, b.httpURL, key, "/v1/events/stream", first.id)
+	var types []string
+	for range 2 {
+		_, env := r.event("replay on node B")
+		types = append(types, env.Event)
+	}
+	if want := []string{"endpoint.updated", "endpoint.deleted"}; !slices.Equal(types, want) {
+		t.Fatalf("node B's replay = %v, want %v", types, want)
+	}
+}
