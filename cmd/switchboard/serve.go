@@ -216,6 +216,7 @@ type Main struct {
 	store      switchboard.Store
 	httpLn     net.Listener
 	httpSrv    *http.Server
+	api        *httpapi.Server // the REST API, once Open has returned
 	httpDone   chan error
 	stopWorker context.CancelFunc
 	workerDone chan struct{}
@@ -312,6 +313,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	keysChanged.Store(api)
+	m.api = api
 	// The event streams wake when any node writes events.
 	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
 	stopFeed := m.stopFeed
