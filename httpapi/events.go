@@ -220,7 +220,10 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 
 	heartbeat := time.NewTicker(s.streamHeartbeat)
 	defer heartbeat.Stop()
-	live := false // past the replay: now a full buffer means the reader is behind
+	// live: past the replay of what followed Last-Event-ID, so that more
+	// than a buffer of events waiting means the reader is behind. A stream
+	// without one has nothing to replay: it is live from the start.
+	live := last == ""
 	for {
 		// Read what is new, a buffer at a time.
 		for {
