@@ -69,12 +69,12 @@ type Driver interface {
 	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
 
 	// ListEvents pages through the organisation's event log; Event reads
-	// one of its events, or ErrNoRows; EventsAfter and LastEventSeq read
-	// it by position (EventLog).
+	// one of its events, or ErrNoRows; EventsAfter reads it by position,
+	// and LastEvent returns its newest event or ErrNoRows (EventLog).
 	ListEvents(ctx context.Context, orgID string, f EventFilter) ([]*Event, int, error)
 	Event(ctx context.Context, orgID, id string) (*Event, error)
 	EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*Event, error)
-	LastEventSeq(ctx context.Context, orgID string) (int64, error)
+	LastEvent(ctx context.Context, orgID string) (*Event, error)
 	EventFeed
 
 	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the

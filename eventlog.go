@@ -40,10 +40,10 @@ type EventLog interface {
 	// position after (0: from the first), oldest first, whose type matches
 	// types (empty: all), each with its Seq.
 	EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*Event, error)
-	// LastEventSeq returns a position at or after the organisation's
-	// newest event (positions may be shared by organisations), 0 when
-	// there is none: a stream that starts now reads the events after it.
-	LastEventSeq(ctx context.Context, orgID string) (int64, error)
+	// LastEvent returns the organisation's newest event, with its Seq, or
+	// nil when it has none: a stream that starts now reads the events
+	// after it, and names it to its reader as where to resume from.
+	LastEvent(ctx context.Context, orgID string) (*Event, error)
 	EventFeed
 }
 
@@ -140,13 +140,16 @@ func (s *Service) EventsAfter(ctx context.Context, orgID string, after int64, ty
 	return list, nil
 }
 
-// LastEventSeq returns the position of the organisation's newest event.
-func (s *Service) LastEventSeq(ctx context.Context, orgID string) (int64, error) {
-	n, err := s.d.LastEventSeq(ctx, orgID)
-	if err != nil {
-		return 0, fmt.Errorf("last event: %w", err)
+// LastEvent returns the organisation's newest event, or nil.
+func (s *Service) LastEvent(ctx context.Context, orgID string) (*Event, error) {
+	ev, err := s.d.LastEvent(ctx, orgID)
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("last event: %w", err)
 	}
-	return n, nil
+	return ev, nil
 }
 
 // SubscribeEvents calls fn after each committed transaction that wrote

@@ -166,6 +166,9 @@ func (c *Client) streamOnce(ctx context.Context, hc *http.Client, types []string
 				}
 				return got, e
 			case msg == "":
+				if msgID != "" {
+					*last = msgID // where the stream started: resume from here
+				}
 				continue
 			}
 			var ev switchboard.Event

@@ -194,16 +194,20 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 	if last == "" {
 		last = q.str("last_event_id") // for clients that cannot set headers
 	}
-	if last != "" {
+	resumed := last != ""
+	if resumed {
 		ev, err := s.store.FindEvent(ctx, orgID, last)
 		if err != nil {
 			return err
 		}
 		after = ev.Seq
 	} else {
-		var err error
-		if after, err = s.store.LastEventSeq(ctx, orgID); err != nil {
+		ev, err := s.store.LastEvent(ctx, orgID)
+		if err != nil {
 			return err
+		}
+		if ev != nil {
+			after, last = ev.Seq, ev.ID
 		}
 	}
 
@@ -214,6 +218,12 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 	st.printf(": stream of %s's events\nretry: 2000\n\n", orgID)
+	if !resumed && last != "" {
+		// Where this stream starts, as an id-only message: a reader that
+		// loses the stream before its first event resumes from here
+		// (EventSource keeps the id as its Last-Event-ID).
+		st.printf("id: %s\n\n", last)
+	}
 	if err := st.flush(); err != nil {
 		return nil // the client is gone
 	}
@@ -222,8 +232,10 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 	defer heartbeat.Stop()
 	// live: past the replay of what followed Last-Event-ID, so that more
 	// than a buffer of events waiting means the reader is behind. A stream
-	// without one has nothing to replay: it is live from the start.
-	live := last == ""
+	// without one has nothing to replay: it is live from the start. (Of an
+	// organisation without any event yet it names no start: a reader that
+	// loses it before the first event starts again from then.)
+	live := !resumed
 	for {
 		// Read what is new, a buffer at a time.
 		for {

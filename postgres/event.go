@@ -66,15 +66,13 @@ func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, ty
 	return switchboard.CollectRows(rows, func(s switchboard.Scanner) (*switchboard.Event, error) { return scanEvent(s) })
 }
 
-// LastEventSeq returns the organisation's last position handed out.
-func (db *Driver) LastEventSeq(ctx context.Context, orgID string) (int64, error) {
+// LastEvent reads the organisation's event at its last position, over
+// events_org_seq.
+func (db *Driver) LastEvent(ctx context.Context, orgID string) (*switchboard.Event, error) {
 	if !storable(orgID) {
-		return 0, nil
+		return nil, switchboard.ErrNoRows
 	}
-	var n int64
-	err := db.pool.QueryRow(ctx, `SELECT last_seq FROM event_seqs WHERE organization_id = $1`, orgID).Scan(&n)
-	if isNoRows(err) {
-		return 0, nil
-	}
-	return n, err
+	e, err := scanEvent(db.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE organization_id = $1 ORDER BY seq DESC LIMIT 1`, orgID))
+	return e, noRows(err)
 }

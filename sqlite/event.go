@@ -67,11 +67,13 @@ func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, ty
 	return switchboard.CollectRows(rows, scanEvent)
 }
 
-// LastEventSeq returns the newest rowid of all: rowids are shared by every
-// organisation, so none of the organisation's events is after it, and
-// MAX(rowid) is one step down the table's b-tree.
-func (db *Driver) LastEventSeq(ctx context.Context, _ string) (int64, error) {
-	var n int64
-	err := db.reader.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM events`).Scan(&n)
-	return n, err
+// LastEvent reads the organisation's newest event by creation time, over
+// events_org_created. The one writer stamps events with its clock in
+// commit order, so that is also the newest rowid unless the clock went
+// back; then a stream starting from it sends a few events written just
+// before it opened, never misses one.
+func (db *Driver) LastEvent(ctx context.Context, orgID string) (*switchboard.Event, error) {
+	e, err := scanEvent(db.reader.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE organization_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, orgID))
+	return e, noRows(err)
 }

@@ -620,7 +620,7 @@ var (
 		// endpoint, with its secrets, from the database
 		"PrepareOutboundCall",
 		// the event log and its feed: reads of events, never of endpoints
-		"ListEvents", "FindEvent", "EventsAfter", "LastEventSeq", "SubscribeEvents",
+		"ListEvents", "FindEvent", "EventsAfter", "LastEvent", "SubscribeEvents",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-voice/switchboard"
+	sdk "github.com/switchboard-voice/switchboard/client"
 )
 
 // sseMsg is one message of an event stream: an event (id and data), an
@@ -93,8 +96,8 @@ func (s *sseStream) next(what string, comments bool) (sseMsg, bool) {
 			if !ok {
 				return sseMsg{}, false
 			}
-			if m.comment != "" && !comments {
-				continue
+			if (m.comment != "" || (m.data == "" && m.event == "")) && !comments {
+				continue // a comment, or an id-only message naming where the stream starts
 			}
 			return m, true
 		case <-deadline:
@@ -326,5 +329,82 @@ func TestMultiNodeEventStream(t *testing.T) {
 	}
 	if want := []string{"endpoint.updated", "endpoint.deleted"}; !slices.Equal(types, want) {
 		t.Fatalf("node B's replay = %v, want %v", types, want)
+	}
+}
+
+// TestSDKEvents drives the SDK's event methods against the real server:
+// ListEvents and GetEvent agree with what StreamEvents yielded, and
+// StreamEvents, ended by SLOW_CONSUMER, reconnects and resumes so that
+// every event is yielded once, in order.
+func TestSDKEvents(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, withEventStreams(time.Hour, 2))
+	c := ts.client(ts.BootstrapKey)
+	sc := sdk.New(ts.HTTPURL(), ts.BootstrapKey, sdk.WithBackoff(10*time.Millisecond, 100*time.Millisecond))
+	ts.cli("inventory", "add", "+14155550111", "+14155550112")
+	ep := c.must(201, c.do("POST", "/v1/endpoints", map[string]any{"name": "one", "type": "webhook", "url": "https://x.example/1"})).str("id")
+	for _, n := range []string{"+14155550111", "+14155550112"} {
+		c.must(201, c.do("POST", "/v1/phone-numbers", map[string]any{"number": n, "endpoint_id": ep}))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reconnects := make(chan error, 10)
+	got := make(chan *switchboard.Event, 10)
+	go func() {
+		for ev, err := range sc.StreamEvents(ctx, sdk.StreamEventsParams{OnReconnect: func(err error) { reconnects <- err }}) {
+			if err != nil {
+				t.Errorf("StreamEvents: %v", err)
+				return
+			}
+			got <- ev
+		}
+	}()
+	eventually(t, 5*time.Second, "the SDK's stream is open", func() bool { return ts.api().OpenStreams() == 1 })
+	c.must(200, c.do("DELETE", "/v1/endpoints/"+ep, nil)) // three events at once: more than --events-buffer
+	var types, ids []string
+	for range 3 {
+		select {
+		case ev := <-got:
+			types, ids = append(types, ev.Type), append(ids, ev.ID)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("StreamEvents yielded %v, then nothing for 10 s", types)
+		}
+	}
+	if want := []string{"endpoint.deleted", "phone_number.updated", "phone_number.updated"}; !slices.Equal(types, want) {
+		t.Fatalf("StreamEvents yielded %v, want %v", types, want)
+	}
+	select {
+	case err := <-reconnects:
+		if sdk.ErrorCode(err) != sdk.ECodeSlowConsumer {
+			t.Errorf("reconnected after %v, want SLOW_CONSUMER", err)
+		}
+	default:
+		t.Error("StreamEvents did not reconnect: the stream must have ended with SLOW_CONSUMER")
+	}
+	select {
+	case ev := <-got:
+		t.Fatalf("StreamEvents yielded %s %s more than once or out of nowhere", ev.Type, ev.ID)
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	var listed []string
+	for ev, err := range sc.ListEvents(ctx, sdk.ListEventsParams{Types: []string{"endpoint.deleted", "number.*"}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, ev.ID)
+	}
+	// The deletion's three events share one timestamp, so the log orders
+	// them by ID; they come before the purchases.
+	if len(listed) != 5 || !slices.Equal(slices.Sorted(slices.Values(listed[:3])), slices.Sorted(slices.Values(ids))) {
+		t.Errorf("ListEvents = %v, want the deletion's 3 events %v first, then the 2 purchases", listed, ids)
+	}
+	ev, err := sc.GetEvent(ctx, ids[0])
+	if err != nil || ev.Type != "endpoint.deleted" {
+		t.Errorf("GetEvent(%s) = %+v, %v", ids[0], ev, err)
+	}
+	if _, err := sc.GetEvent(ctx, "evt_missing"); sdk.ErrorCode(err) != "EVENT_NOT_FOUND" {
+		t.Errorf("GetEvent of a missing event = %v, want EVENT_NOT_FOUND", err)
 	}
 }
