@@ -73,7 +73,7 @@ type Driver interface {
 	// and LastEvent returns its newest event or ErrNoRows (EventLog).
 	ListEvents(ctx context.Context, orgID string, f EventFilter) ([]*Event, int, error)
 	Event(ctx context.Context, orgID, id string) (*Event, error)
-	EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*Event, error)
+	EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]*Event, int64, error)
 	LastEvent(ctx context.Context, orgID string) (*Event, error)
 	EventFeed
 

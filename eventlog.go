@@ -37,9 +37,13 @@ type EventLog interface {
 	// FindEvent returns the organisation's event, or EVENT_NOT_FOUND.
 	FindEvent(ctx context.Context, orgID, id string) (*Event, error)
 	// EventsAfter returns up to limit of the organisation's events after
-	// position after (0: from the first), oldest first, whose type matches
-	// types (empty: all), each with its Seq.
-	EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*Event, error)
+	// position after (0: from the first), oldest first, each with its Seq,
+	// and the position to read on from: the last event's when limit came
+	// back, else one at or after every event of the organisation written
+	// so far (with SQLite, whose positions are shared, past other
+	// organisations' events too, so that a quiet organisation's reader
+	// does not read them again).
+	EventsAfter(ctx context.Context, orgID string, after int64, limit int) (events []*Event, next int64, err error)
 	// LastEvent returns the organisation's newest event, with its Seq, or
 	// nil when it has none: a stream that starts now reads the events
 	// after it, and names it to its reader as where to resume from.
@@ -128,16 +132,13 @@ func (s *Service) FindEvent(ctx context.Context, orgID, id string) (*Event, erro
 }
 
 // EventsAfter returns up to limit of the organisation's events after the
-// position, oldest first.
-func (s *Service) EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*Event, error) {
-	if err := checkEventFilters(types); err != nil {
-		return nil, fmt.Errorf("events after %d: %w", after, err)
-	}
-	list, err := s.d.EventsAfter(ctx, orgID, after, types, limit)
+// position, oldest first, and the position to read on from.
+func (s *Service) EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]*Event, int64, error) {
+	list, next, err := s.d.EventsAfter(ctx, orgID, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("events after %d: %w", after, err)
+		return nil, 0, fmt.Errorf("events after %d: %w", after, err)
 	}
-	return list, nil
+	return list, next, nil
 }
 
 // LastEvent returns the organisation's newest event, or nil.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -237,9 +238,12 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 	// loses it before the first event starts again from then.)
 	live := !resumed
 	for {
-		// Read what is new, a buffer at a time.
+		// Read what is new, a buffer at a time. The type filter is applied
+		// here, not in the query, so that the position moves past the
+		// events it drops: a filtered stream never reads them again.
+		waiting := 0 // matching events read since the stream woke
 		for {
-			evs, err := s.store.EventsAfter(ctx, orgID, after, types, s.streamBuffer+1)
+			evs, next, err := s.store.EventsAfter(ctx, orgID, after, s.streamBuffer+1)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -250,7 +254,12 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 				st.flush()
 				return nil
 			}
-			if live && len(evs) > s.streamBuffer {
+			full := len(evs) > s.streamBuffer // more may follow
+			evs = slices.DeleteFunc(evs, func(ev *switchboard.Event) bool {
+				return len(types) > 0 && !switchboard.EventMatches(types, ev.Type)
+			})
+			waiting += len(evs)
+			if live && waiting > s.streamBuffer {
 				// More arrived than the stream may hold back for its reader:
 				// end it rather than let it lag without bound. The reader
 				// resumes from the log with Last-Event-ID.
@@ -263,12 +272,12 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 				if err := st.event(ev); err != nil {
 					return nil
 				}
-				after = ev.Seq
 			}
 			if err := st.flush(); err != nil {
 				return nil
 			}
-			if len(evs) <= s.streamBuffer {
+			after = next
+			if !full {
 				break
 			}
 		}

@@ -49,21 +49,23 @@ func (db *Driver) Event(ctx context.Context, orgID, id string) (*switchboard.Eve
 }
 
 // EventsAfter reads the organisation's events after a position, oldest
-// first, over events_org_seq.
-func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*switchboard.Event, error) {
+// first, over events_org_seq. Positions are the organisation's own, so
+// reading on from the last event skips nothing and reads nothing twice.
+func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]*switchboard.Event, int64, error) {
 	if !storable(orgID) {
-		return nil, nil
+		return nil, after, nil
 	}
-	q := `SELECT ` + eventColumns + ` FROM events WHERE organization_id = $1 AND seq > $2`
-	if c := switchboard.EventTypeWhere("type", types); c != "" {
-		q += ` AND ` + c
-	}
-	rows, err := db.pool.Query(ctx, q+` ORDER BY seq LIMIT $3`, orgID, after, limit)
+	rows, err := db.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, orgID, after, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
-	return switchboard.CollectRows(rows, func(s switchboard.Scanner) (*switchboard.Event, error) { return scanEvent(s) })
+	evs, err := switchboard.CollectRows(rows, func(s switchboard.Scanner) (*switchboard.Event, error) { return scanEvent(s) })
+	if err != nil || len(evs) == 0 {
+		return evs, after, err
+	}
+	return evs, evs[len(evs)-1].Seq, nil
 }
 
 // LastEvent reads the organisation's event at its last position, over

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -52,19 +53,30 @@ func (db *Driver) Event(ctx context.Context, orgID, id string) (*switchboard.Eve
 }
 
 // EventsAfter reads the organisation's events after a position, oldest
-// first, over the rowid (the events_org_created index narrows by
-// organisation; a stream asks for the few newest rows).
-func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, types []string, limit int) ([]*switchboard.Event, error) {
-	q := `SELECT ` + eventColumns + ` FROM events WHERE rowid > ? AND organization_id = ?`
-	if c := switchboard.EventTypeWhere("type", types); c != "" {
-		q += ` AND ` + c
-	}
-	rows, err := db.reader.QueryContext(ctx, q+` ORDER BY rowid LIMIT ?`, after, orgID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return switchboard.CollectRows(rows, scanEvent)
+// first, by a range of rowids: a stream asks for the few newest rows, and
+// the index by organisation would read all of the organisation's (the +
+// keeps the planner off it). When fewer than limit come back, it goes on
+// from the newest rowid of all, read in the same snapshot.
+func (db *Driver) EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]*switchboard.Event, int64, error) {
+	var evs []*switchboard.Event
+	next := after
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+			WHERE rowid > ? AND +organization_id = ? ORDER BY rowid LIMIT ?`, after, orgID, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if evs, err = switchboard.CollectRows(rows, scanEvent); err != nil {
+			return err
+		}
+		if len(evs) == limit {
+			next = evs[len(evs)-1].Seq
+			return nil
+		}
+		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), ?) FROM events`, after).Scan(&next)
+	})
+	return evs, max(next, after), err
 }
 
 // LastEvent reads the organisation's newest event by creation time, over

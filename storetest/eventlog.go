@@ -123,7 +123,7 @@ func testEventPositions(f *fixture) {
 	_, err = f.s.DeleteEndpoint(f.ctx, orgA, ag.ID)
 	must(t, "DeleteEndpoint", err)
 
-	evs, err := f.s.EventsAfter(f.ctx, orgA, 0, nil, 100)
+	evs, next, err := f.s.EventsAfter(f.ctx, orgA, 0, 100)
 	must(t, "EventsAfter 0", err)
 	var types []string
 	for i, e := range evs {
@@ -141,26 +141,40 @@ func testEventPositions(f *fixture) {
 	if head == nil || head.ID != evs[3].ID || head.Seq != evs[3].Seq {
 		t.Fatalf("LastEvent = %+v, want the newest, %s at %d", head, evs[3].ID, evs[3].Seq)
 	}
-	if more, err := f.s.EventsAfter(f.ctx, orgA, head.Seq, nil, 100); err != nil || len(more) != 0 {
+	if next < head.Seq {
+		t.Errorf("EventsAfter 0 goes on from %d, before its last event's position %d", next, head.Seq)
+	}
+	if more, _, err := f.s.EventsAfter(f.ctx, orgA, head.Seq, 100); err != nil || len(more) != 0 {
 		t.Errorf("EventsAfter(LastEvent) = %v, %v; want none", eventIDs(more), err)
 	}
 	for _, tc := range []struct {
-		name  string
-		after int64
-		types []string
-		limit int
-		want  []string
+		name     string
+		after    int64
+		limit    int
+		want     []string
+		wantNext int64 // when set: the position to go on from
 	}{
-		{"after the first", evs[0].Seq, nil, 100, eventIDs(evs[1:])},
-		{"limited", evs[0].Seq, nil, 2, eventIDs(evs[1:3])},
-		{"endpoint.*", 0, []string{"endpoint.*"}, 100, []string{evs[0].ID, evs[2].ID, evs[3].ID}},
-		{"call.* after it", evs[1].Seq, []string{"call.*"}, 100, nil},
+		{"after the first", evs[0].Seq, 100, eventIDs(evs[1:]), 0},
+		{"limited", evs[0].Seq, 2, eventIDs(evs[1:3]), evs[2].Seq},
+		{"from the start", 0, 4, eventIDs(evs), evs[3].Seq},
 	} {
-		got, err := f.s.EventsAfter(f.ctx, orgA, tc.after, tc.types, tc.limit)
+		got, next, err := f.s.EventsAfter(f.ctx, orgA, tc.after, tc.limit)
 		must(t, "EventsAfter "+tc.name, err)
-		if !slices.Equal(eventIDs(got), tc.want) {
-			t.Errorf("EventsAfter %s = %v, want %v", tc.name, eventIDs(got), tc.want)
+		if !slices.Equal(eventIDs(got), tc.want) || (tc.wantNext != 0 && next != tc.wantNext) || next < got[len(got)-1].Seq {
+			t.Errorf("EventsAfter %s = %v going on from %d, want %v going on from %d", tc.name, eventIDs(got), next, tc.want, tc.wantNext)
 		}
+	}
+	// Reading on from where a read stopped gives what was written since,
+	// the organisation's only, even when others wrote meanwhile.
+	_, next, err = f.s.EventsAfter(f.ctx, orgA, head.Seq, 100)
+	must(t, "EventsAfter the newest", err)
+	f.agent(orgB, "theirs again")
+	f.agent(orgA, "three")
+	f.agent(orgB, "theirs last")
+	got, _, err := f.s.EventsAfter(f.ctx, orgA, next, 100)
+	must(t, "EventsAfter the newest, later", err)
+	if len(got) != 1 || got[0].Type != switchboard.EventEndpointCreated || got[0].OrganizationID != orgA {
+		t.Errorf("EventsAfter where the last read stopped = %v, want acme's one new event", eventIDs(got))
 	}
 	// The position FindEvent gives is the one EventsAfter resumes from.
 	found, err := f.s.FindEvent(f.ctx, orgA, evs[1].ID)

@@ -51,6 +51,9 @@ func openStream(t *testing.T, base, key, path, lastID string) *sseStream {
 		cancel()
 		t.Fatalf("GET %s = %d %v, want 200 text/event-stream unbuffered", path, resp.StatusCode, resp.Header)
 	}
+	// The response's status and headers against the OpenAPI document; the
+	// body is the stream itself, checked message by message below.
+	specValidator(t).Check(t, req, resp, []byte(": stream\n\n"))
 	s := &sseStream{t: t, resp: resp, msgs: make(chan sseMsg, 1000), cancel: cancel}
 	go func() {
 		defer close(s.msgs)
