@@ -291,6 +291,13 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 			return nil
 		case <-sub.wake:
 		case <-heartbeat.C:
+			// A key revoked or expired since the stream opened ends it, as
+			// it would refuse a new request.
+			if err := s.stillAuthorized(r); err != nil {
+				st.printf("event: error\ndata: {\"code\":%q,\"message\":%q}\n\n", switchboard.ErrorCode(err), switchboard.ErrorMessage(err))
+				st.flush()
+				return nil
+			}
 			// A comment keeps proxies from closing an idle stream; the read
 			// that follows also catches events whose wake-up was lost.
 			st.printf(": heartbeat\n\n")
@@ -299,6 +306,17 @@ func (s *Server) handleEventStream(w http.ResponseWriter, r *http.Request) error
 			}
 		}
 	}
+}
+
+// stillAuthorized checks the stream's key again, through the key cache
+// (which the change feed clears when a key is revoked on any node).
+func (s *Server) stillAuthorized(r *http.Request) error {
+	secret, err := credential(r)
+	if err != nil {
+		return err
+	}
+	_, _, err = s.keys.lookup(r.Context(), secret)
+	return err
 }
 
 // sseWriter writes Server-Sent Events, each write bounded by a deadline so

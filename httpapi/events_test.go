@@ -165,3 +165,26 @@ func TestEventStreamWakes(t *testing.T) {
 		})
 	}
 }
+
+// TestEventStreamRevokedKey: a stream whose key is revoked ends at the
+// next heartbeat with an error naming why.
+func TestEventStreamRevokedKey(t *testing.T) {
+	t.Parallel()
+	e := newEventEnv(t, httpapi.Config{StreamHeartbeat: 50 * time.Millisecond, KeyCacheTTL: -1})
+	secret, key := switchboard.GenerateAPIKey(true)
+	key.OrganizationID, key.Scopes = e.orgID, []switchboard.Scope{switchboard.ScopeWebhooksRead}
+	if err := e.db.CreateAPIKey(context.Background(), &key); err != nil {
+		t.Fatal(err)
+	}
+	ch := lines(t, e.get(secret, "/v1/events/stream"))
+	waitLine(t, ch, ": heartbeat")
+	if _, err := e.store.RevokeAPIKey(context.Background(), e.orgID, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := waitLine(t, ch, "data: "); !ok || !strings.Contains(l, switchboard.ECodeInvalidAPIKey) {
+		t.Fatalf("after the key's revocation the stream sent %q (open %v), want an INVALID_API_KEY error", l, ok)
+	}
+	if _, ok := waitLine(t, ch, "never"); ok {
+		t.Fatal("the stream goes on after its key was revoked")
+	}
+}
