@@ -2,9 +2,12 @@ package switchboard
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testKeyLen = 48 // "kros_live_" + 32 random + 6 checksum
@@ -226,5 +229,29 @@ func TestHasScope(t *testing.T) {
 				t.Fatalf("HasScope(%q) on %v = %v, want %v", tt.sc, tt.scopes, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAPIKeyJSONRoundTrip: a key reads back from its API form as it was,
+// but for the hash, which that form never carries.
+func TestAPIKeyJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, live := range []bool{true, false} {
+		k := &APIKey{ID: "key_1", OrganizationID: "org_1", Name: "ci", KeyPrefix: "kros_test_abcd", Hash: "h",
+			Scopes: []Scope{ScopeCallsRead}, Live: live, CreatedAt: now, LastUsedAt: &now}
+		b, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back APIKey
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		want := *k
+		want.Hash = ""
+		if !reflect.DeepEqual(back, want) {
+			t.Errorf("%s read back as %+v, want %+v", b, back, want)
+		}
 	}
 }

@@ -61,3 +61,29 @@ func TestOptionalUnmarshal(t *testing.T) {
 		})
 	}
 }
+
+// TestOptionalMarshal: a PATCH body tagged omitzero sends only the fields
+// set, null for Null, and reads back as it was written.
+func TestOptionalMarshal(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		patch EndpointPatch
+		json  string
+	}{
+		{EndpointPatch{}, `{}`},
+		{EndpointPatch{Name: Some("x")}, `{"name":"x"}`},
+		{EndpointPatch{URL: Null[string](), RingTimeout: Some(0)}, `{"url":null,"ring_timeout":0}`},
+		{EndpointPatch{Headers: Some(map[string]string{"X-A": "1"}), ProviderConfig: Null[map[string]any]()}, `{"provider_config":null,"headers":{"X-A":"1"}}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.patch)
+		if err != nil || string(b) != tt.json {
+			t.Errorf("Marshal(%+v) = %s, %v; want %s", tt.patch, b, err, tt.json)
+			continue
+		}
+		var back EndpointPatch
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, tt.patch) {
+			t.Errorf("%s read back as %+v, %v", b, back, err)
+		}
+	}
+}

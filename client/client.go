@@ -300,10 +300,18 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// do sends one API call: method on path (under /v1, or the root when path
-// starts with "/" and raw is set by doRoot), query, in as the JSON body
-// (nil for none), and decodes a 2xx body into out (nil to drop it). It
-// retries as the package doc says.
+// Do sends a request to path under the API root (/v1) with the client's
+// key, Idempotency-Key, retries and error handling, and decodes the JSON
+// answer into out (a *json.RawMessage keeps it as the API wrote it, for a
+// CLI's --output json). in, when not nil, is sent as the JSON body. It is
+// for operations newer than this SDK; the typed methods are built on it.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.do(ctx, method, path, query, in, out)
+}
+
+// do sends one API call: method on path under /v1, query, in as the JSON
+// body (nil for none), and decodes a 2xx body into out (nil to drop it).
+// It retries as the package doc says.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	return c.send(ctx, method, c.api+path, query, in, out)
 }

@@ -327,3 +327,16 @@ func TestNewBaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestDoRaw(t *testing.T) {
+	t.Parallel()
+	c, s, _ := newScripted(t, reply(200, `{"b":1, "a":2}`))
+	var raw json.RawMessage
+	if err := c.Do(context.Background(), "POST", "/things", nil, map[string]int{"x": 1}, &raw); err != nil {
+		t.Fatal(err)
+	}
+	r := s.requests()[0]
+	if string(raw) != `{"b":1, "a":2}` || r.Path != "/v1/things" || r.Body != `{"x":1}` || r.IdemKey == "" {
+		t.Errorf("raw %s, request %+v", raw, r)
+	}
+}

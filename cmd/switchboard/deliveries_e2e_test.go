@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/switchboard-voice/switchboard/client"
 	"github.com/switchboard-voice/switchboard/webhook"
 )
 
@@ -96,6 +97,10 @@ func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	if len(secrets) > 0 {
 		if err := webhook.VerifyKrosAI(body, req.Header, secrets[0]); err != nil {
 			r.t.Errorf("receiver: X-Webhook-Signature does not verify with the current secret: %v", err)
+		}
+		// And as a Go receiver checks it, with the SDK.
+		if err := sdk.VerifyWebhook(secrets[0], req.Header, body, time.Now(), time.Minute); err != nil {
+			r.t.Errorf("receiver: client.VerifyWebhook with the current secret: %v", err)
 		}
 	}
 	var env struct {
