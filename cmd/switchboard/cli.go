@@ -11,7 +11,7 @@ package main
 //		if err := c.parse(fs, args); err != nil {
 //			return err
 //		}
-//		… c.client.Something(ctx, …) … c.printJSON(v) / c.table(…)
+//		… c.client.Something(ctx, …) … printList(c, cols, items) / printOne / writeJSON
 //	}
 
 import (
@@ -90,7 +90,8 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintln(w, b.String())
 		return
 	}
-	fmt.Fprintln(w, "error:", err)
+	// The SDK prefixes its own errors with "switchboard:"; once is enough.
+	fmt.Fprintln(w, "error:", strings.TrimPrefix(err.Error(), "switchboard: "))
 }
 
 // terminal reports whether w is a terminal (a character device), which
@@ -127,12 +128,36 @@ func (c *cli) flagSet(name, synopsis, summary string) *flag.FlagSet {
 	fs.StringVar(&c.apiKey, "api-key", "", "the API key (env SWITCHBOARD_API_KEY)")
 	fs.StringVar(&c.output, "output", "", "output format: table or json (env SWITCHBOARD_OUTPUT; default table on a terminal, json otherwise)")
 	fs.StringVar(&c.output, "o", "", "shorthand for --output")
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: switchboard %s %s\n\n%s\n\nFlags:\n", name, synopsis, summary)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { writeCommandUsage(fs.Output(), fs, name, synopsis, summary) }
 	return fs
+}
+
+// writeCommandUsage prints an API command's help: its synopsis, what it
+// does, its own flags, and a pointer to the global ones.
+func writeCommandUsage(w io.Writer, fs *flag.FlagSet, name, synopsis, summary string) {
+	fmt.Fprintf(w, "Usage: switchboard %s %s\n\n%s\n", name, synopsis, summary)
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if globalFlags[f.Name] {
+			return
+		}
+		if first {
+			fmt.Fprint(w, "\nFlags:\n")
+			first = false
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		switch f.DefValue {
+		case "", "0", "false":
+		default:
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "%s\n        %s\n", line, usage)
+	})
+	fmt.Fprint(w, "\nGlobal flags: --url URL, --api-key KEY, -o/--output table|json (see switchboard -h).\n")
 }
 
 // wantsHelp reports whether args ask for help before any "--".

@@ -1,4 +1,5 @@
-// Command switchboard runs and administers a Switchboard voice bridge.
+// Command switchboard runs and administers a Switchboard voice bridge,
+// and is a command-line client of its API.
 //
 //	switchboard serve     [--database URL] [--http ADDR] [--sip ADDR] [--sip-trusted CIDR,...] [--webhook-allow-private]
 //	switchboard keys create --org NAME [--scopes a:b,c:d] [--test]
@@ -6,9 +7,14 @@
 //	switchboard keys revoke KEY_ID
 //	switchboard inventory add [--country CC] [--type local|mobile|toll_free] NUMBER... | --file CSV
 //	switchboard migrate   [--database URL]
+//	switchboard endpoints|numbers|calls|webhooks|deliveries|keys|trunks VERB [flags] [ID]
+//	switchboard version
 //
-// Every flag can also be set with the environment variable
-// SWITCHBOARD_<FLAG> (upper case, dashes as underscores).
+// Every flag of the operator commands can also be set with the
+// environment variable SWITCHBOARD_<FLAG> (upper case, dashes as
+// underscores). The API commands take --url, --api-key and --output, or
+// SWITCHBOARD_URL, SWITCHBOARD_API_KEY and SWITCHBOARD_OUTPUT; see
+// docs/cli.md.
 package main
 
 import (
@@ -36,25 +42,25 @@ func main() {
 const usageHead = `Usage: switchboard <command> [flags]
 
 Operator commands (work on the database directly; no API key):
-  serve                  run the API, the SIP edge, webhooks and the dashboard
-  migrate                apply database migrations
-  keys create --org ORG  create an API key and print it on stdout
-  keys list --org ORG    list an organisation's API keys (never their secrets)
-  keys revoke KEY_ID     revoke an API key
-  inventory add          load numbers the carrier delivers into the inventory
+  serve                    run the API, the SIP edge, webhooks and the dashboard
+  migrate                  apply database migrations
+  keys create --org ORG    create an API key and print it on stdout
+  keys list --org ORG      list an organisation's API keys (never their secrets)
+  keys revoke KEY_ID       revoke an API key
+  inventory add            load numbers the carrier delivers into the inventory
 
 API commands (talk to a running serve with an API key):
 `
 
 const usageTail = `
 Global flags of the API commands (before or after the command):
-  --url URL              the API (env SWITCHBOARD_URL, default http://localhost:8080)
-  --api-key KEY          the API key (env SWITCHBOARD_API_KEY)
-  -o, --output FORMAT    table or json (env SWITCHBOARD_OUTPUT; table on a terminal, else json)
+  --url URL                the API (env SWITCHBOARD_URL, default http://localhost:8080)
+  --api-key KEY            the API key (env SWITCHBOARD_API_KEY)
+  -o, --output FORMAT      table or json (env SWITCHBOARD_OUTPUT; table on a terminal, else json)
 
 Other:
-  version, --version     print the version and the commit it was built from
-  help, -h, --help       print this help
+  version, --version       print the version and the commit it was built from
+  help, -h, --help         print this help
 
 Exit status: 0 ok, 1 error, 2 usage, 3 authentication/permission (401/403),
 4 not found (404). keys create|list|revoke use the API instead of the database
@@ -69,11 +75,11 @@ func writeUsage(w io.Writer) {
 	for _, res := range slices.Sorted(maps.Keys(apiCommands)) {
 		verbs := apiCommands[res]
 		for _, v := range slices.Sorted(maps.Keys(verbs)) {
-			fmt.Fprintf(w, "  %-22s %s\n", res+" "+v, verbs[v].summary)
+			fmt.Fprintf(w, "  %-24s %s\n", res+" "+v, verbs[v].summary)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(topCommands)) {
-		fmt.Fprintf(w, "  %-22s %s\n", name, topCommands[name].summary)
+		fmt.Fprintf(w, "  %-24s %s\n", name, topCommands[name].summary)
 	}
 	fmt.Fprint(w, usageTail)
 }
@@ -95,11 +101,16 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{"no command given"}
 	}
 	cmd, rest := args[0], args[1:]
+	operator := cmd == "serve" || cmd == "migrate" || cmd == "inventory" ||
+		cmd == "keys" && len(rest) > 0 && operatorKeys(rest, global, getenv)
+	if operator && len(global) > 0 {
+		return usageError{fmt.Sprintf("%s works on the database: %q is a flag of the API commands", cmd, global)}
+	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "keys":
-		if len(rest) > 0 && operatorKeys(rest, global, getenv) {
+		if operator {
 			switch rest[0] {
 			case "create":
 				return runKeysCreate(ctx, rest[1:], getenv, stdout, stderr)

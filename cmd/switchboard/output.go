@@ -71,10 +71,6 @@ func printOne[T any](c *cli, cols []column[T], item *T) error {
 	return writeTable(c.stdout, cols, []*T{item})
 }
 
-// printValue writes an answer that has no table of its own (a deletion,
-// a count): JSON either way, since its fields are few and named.
-func printValue(c *cli, v any) error { return writeJSON(c.stdout, v) }
-
 func cleanCell(s string) string {
 	if s == "" {
 		return "-"
