@@ -22,7 +22,8 @@ import (
 const changesChannel = "switchboard_changes"
 
 // eventsChannel tells every node that an organisation wrote events (the
-// payload is its ID); InsertOutbox notifies it.
+// payload is its ID); each node's notifier sends it after the commits
+// (eventnotify.go).
 const eventsChannel = "switchboard_events"
 
 // hangupsChannel carries hangup requests between nodes (RequestHangup);

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -55,12 +56,12 @@ func (t *txn) WebhookEndpointURL(ctx context.Context, orgID, id string) (string,
 //
 // The events take the next positions of the organisation's log from its
 // row of event_seqs, whose lock the transaction then holds until it ends,
-// so the positions grow in commit order (0012_event_log.sql); the same
-// statement notifies the event feed, which PostgreSQL delivers at commit.
+// so the positions grow in commit order (0012_event_log.sql). The event
+// feed is notified after the commit (eventnotify.go).
 const outboxSQL = `WITH s AS (
 		INSERT INTO event_seqs AS s (organization_id, last_seq) VALUES ($1, cardinality($3::text[]))
 		ON CONFLICT (organization_id) DO UPDATE SET last_seq = s.last_seq + cardinality($3::text[])
-		RETURNING last_seq - cardinality($3::text[]) AS base, pg_notify('` + eventsChannel + `', $1) AS notified
+		RETURNING last_seq - cardinality($3::text[]) AS base
 	), ev AS (
 		INSERT INTO events (id, organization_id, type, created_at, data, seq)
 		SELECT e.id, $1, e.type, $2, e.data::json, s.base + e.n
@@ -74,6 +75,9 @@ const outboxSQL = `WITH s AS (
 
 // InsertOutbox writes the batch in one statement.
 func (t *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) error {
+	if !slices.Contains(t.evented, b.OrganizationID) {
+		t.evented = append(t.evented, b.OrganizationID)
+	}
 	_, err := t.Exec(ctx, outboxSQL, b.OrganizationID, b.At, b.EventIDs, b.EventTypes, b.EventData,
 		b.DeliveryIDs, b.DeliveryWebhookIDs, b.DeliveryEndpointIDs, b.DeliveryEventIDs, b.DeliveryTypes, b.DeliveryURLs)
 	if err != nil {
