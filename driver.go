@@ -75,6 +75,15 @@ type Driver interface {
 	// when the organisation has no such call.
 	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)
 
+	// ListEvents pages through the organisation's event log; Event reads
+	// one of its events, or ErrNoRows; EventsAfter reads it by position,
+	// and LastEvent returns its newest event or ErrNoRows (EventLog).
+	ListEvents(ctx context.Context, orgID string, f EventFilter) ([]*Event, int, error)
+	Event(ctx context.Context, orgID, id string) (*Event, error)
+	EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]*Event, int64, error)
+	LastEvent(ctx context.Context, orgID string) (*Event, error)
+	EventFeed
+
 	// ClaimDeliveries, FinishDeliveries and CountPendingDeliveries are the
 	// queue: each claim is whole in SQL (PostgreSQL's FOR UPDATE SKIP
 	// LOCKED), never a read followed by a lease up here.
@@ -281,8 +290,9 @@ type Tx interface {
 	// WebhookEndpointURL returns the URL of the organisation's webhook-type
 	// endpoint, or ErrNoRows when id is not one.
 	WebhookEndpointURL(ctx context.Context, orgID, id string) (string, error)
-	// InsertOutbox writes a batch of events and their pending deliveries
-	// (PostgreSQL: one statement).
+	// InsertOutbox writes a batch of events, at the next positions of the
+	// organisation's log, and their pending deliveries (PostgreSQL: one
+	// statement), and tells the event feed once the transaction commits.
 	InsertOutbox(ctx context.Context, b *OutboxBatch) error
 
 	// NotifyRoutingChanged tells every node that the organisation's numbers,

@@ -21,6 +21,7 @@ const (
 	ECodeWebhookNotFound   = "WEBHOOK_NOT_FOUND"
 	ECodeDeliveryNotFound  = "DELIVERY_NOT_FOUND"
 	ECodeCallNotFound      = "CALL_NOT_FOUND"
+	ECodeEventNotFound     = "EVENT_NOT_FOUND"
 	ECodeTrunkNotFound     = "TRUNK_NOT_FOUND"
 	ECodeAPIKeyNotFound    = "API_KEY_NOT_FOUND"
 	ECodeConflict          = "CONFLICT"

@@ -115,6 +115,9 @@ type Event struct {
 	Type           string          `json:"event"`
 	Timestamp      time.Time       `json:"timestamp"`
 	Data           json.RawMessage `json:"data"`
+	// Seq is the event's position in its organisation's log (eventlog.go);
+	// 0 when unknown.
+	Seq int64 `json:"-"`
 }
 
 // EventView returns the endpoint as event data: the API form without the
@@ -141,11 +144,3 @@ type EmitOptions struct {
 type EventService interface {
 	EmitEvent(ctx context.Context, orgID, typ string, data any, opts EmitOptions) (*Event, error)
 }
-
-// UnobservedWithoutReceiver reports whether an event of type typ that no
-// subscription or endpoint receives can go unstored. Call events are the
-// bulk of all events (four or five per call) and nothing reads an event
-// except through its deliveries (a call's own timeline is kept with the
-// call), so storing one without a receiver would cost every call a write
-// for nothing. Resource events are always stored.
-func UnobservedWithoutReceiver(typ string) bool { return strings.HasPrefix(typ, "call.") }

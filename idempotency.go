@@ -44,6 +44,7 @@ type Store interface {
 	TrunkService
 	IdempotencyStore
 	EventService
+	EventLog
 	WebhookService
 	DeliveryQueue
 	CallService

@@ -23,6 +23,9 @@ type outbox struct {
 	subs   []Subscription
 	loaded bool
 	batch  OutboxBatch
+	// lastData and lastRaw are the last call data encoded (encode).
+	lastData *CallEventData
+	lastRaw  string
 }
 
 // newOutbox returns the outbox of the organisation's change in tx, made at
@@ -80,19 +83,36 @@ func (o *outbox) emit(ctx context.Context, typ string, data any, opts EmitOption
 		id := opts.EndpointID
 		o.deliver(ev, nil, &id, endpointURL)
 	}
-	if len(b.DeliveryIDs) == before && UnobservedWithoutReceiver(typ) {
-		return ev, nil // nobody will read it: not even encoded
-	}
-	raw, err := json.Marshal(data)
+	raw, err := o.encode(data)
 	if err != nil {
 		b.truncate(before)
 		return nil, fmt.Errorf("event %s: data: %w", typ, err)
 	}
-	ev.Data = raw
+	ev.Data = json.RawMessage(raw)
 	b.EventIDs = append(b.EventIDs, ev.ID)
 	b.EventTypes = append(b.EventTypes, typ)
-	b.EventData = append(b.EventData, string(raw))
+	b.EventData = append(b.EventData, raw)
 	return ev, nil
+}
+
+// encode returns the JSON of data. A call's update emits several events
+// with the same data (one pointer), and every call event is stored, so
+// the last encoding is reused for the same pointer: the call path pays for
+// one encoding per update, not per event.
+func (o *outbox) encode(data any) (string, error) {
+	p, isCall := data.(*CallEventData)
+	if isCall && p == o.lastData {
+		return o.lastRaw, nil
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return "", err
+	}
+	if isCall {
+		o.lastData, o.lastRaw = p, string(raw)
+		return o.lastRaw, nil
+	}
+	return string(raw), nil
 }
 
 // deliver adds one pending delivery of ev.

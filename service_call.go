@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -121,15 +123,20 @@ func (os *outboxes) of(tx Tx, orgID string, now time.Time) *outbox {
 	return o
 }
 
-// flush writes every outbox, in the order they were made.
+// flush writes every outbox, in the order of their organisations' IDs:
+// writing an organisation's events takes the lock on its log's positions
+// (PostgreSQL), so two batches of the same organisations take them in one
+// order and cannot deadlock.
 func (os *outboxes) flush(ctx context.Context) error {
 	if os.first == nil {
 		return nil
 	}
-	if err := os.first.flush(ctx); err != nil {
-		return err
+	if len(os.more) == 0 {
+		return os.first.flush(ctx) // the common batch: no slice to sort
 	}
-	for _, o := range os.more {
+	all := append([]*outbox{os.first}, os.more...)
+	slices.SortFunc(all, func(a, b *outbox) int { return strings.Compare(a.batch.OrganizationID, b.batch.OrganizationID) })
+	for _, o := range all {
 		if err := o.flush(ctx); err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func StatusOf(code string) int {
 	case switchboard.ECodeNotFound, switchboard.ECodeEndpointNotFound,
 		switchboard.ECodeNumberNotFound, switchboard.ECodeNumberNotAvail,
 		switchboard.ECodeWebhookNotFound, switchboard.ECodeDeliveryNotFound,
-		switchboard.ECodeCallNotFound, switchboard.ECodeTrunkNotFound,
+		switchboard.ECodeCallNotFound, switchboard.ECodeTrunkNotFound, switchboard.ECodeEventNotFound,
 		switchboard.ECodeAPIKeyNotFound, switchboard.ECodeNumberNotOwned:
 		return http.StatusNotFound
 	case switchboard.ECodeMethodNotAllowed:

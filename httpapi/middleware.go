@@ -105,7 +105,8 @@ func (r *statusRecorder) WriteHeader(code int) {
 }
 
 // Unwrap gives http.ResponseController the connection's writer: a long
-// response (a test call) lifts the server's write timeout for itself.
+// response (a test call, the event stream) lifts the server's write
+// timeout for itself, and the stream flushes.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // started reports whether the response has begun: after it, an error can

@@ -54,6 +54,10 @@ func (s *Server) routes() http.Handler {
 	m.read("GET {api}/webhook-deliveries/{id}", switchboard.ScopeWebhooksRead, s.handleGetDelivery)
 	m.write("POST {api}/webhook-deliveries/{id}/retry", switchboard.ScopeWebhooksWrite, s.handleRetryDelivery)
 
+	m.read("GET {api}/events", switchboard.ScopeWebhooksRead, s.handleListEvents)
+	m.read("GET {api}/events/stream", switchboard.ScopeWebhooksRead, s.handleEventStream)
+	m.read("GET {api}/events/{id}", switchboard.ScopeWebhooksRead, s.handleGetEvent)
+
 	m.read("GET {api}/api-keys", switchboard.ScopeKeysRead, s.handleListAPIKeys)
 	m.write("POST {api}/api-keys", switchboard.ScopeKeysWrite, s.handleCreateAPIKey)
 	m.read("GET {api}/api-keys/{id}", switchboard.ScopeKeysRead, s.handleGetAPIKey)

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,16 @@ type Config struct {
 	// (udp, tcp, and tls when it has a TLS listener), shown with the
 	// credentials.
 	SIPTransports []string
+	// StreamHeartbeat is how often an idle event stream sends a comment;
+	// default DefaultStreamHeartbeat.
+	StreamHeartbeat time.Duration
+	// StreamBuffer is how many events a stream may fall behind before it
+	// is ended with a SLOW_CONSUMER error; default DefaultStreamBuffer.
+	StreamBuffer int
+	// StreamWriteTimeout bounds each write to an event stream: a reader
+	// that stops reading loses its stream; default
+	// DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
 
 // endpointBodies is implemented by a store that caches the encoded
@@ -95,6 +106,11 @@ type Server struct {
 	sipDomain          string
 	sipTransports      []string
 	unhealthy          atomic.Bool // the last health check failed
+
+	streams            *streamHub // the open event streams (events.go)
+	streamHeartbeat    time.Duration
+	streamBuffer       int
+	streamWriteTimeout time.Duration
 }
 
 // NewServer returns the API server for store.
@@ -133,6 +149,11 @@ func NewServer(store switchboard.Store, logger *slog.Logger, cfg Config) *Server
 		node:               cfg.Node,
 		sipDomain:          cfg.SIPDomain,
 		sipTransports:      cfg.SIPTransports,
+
+		streams:            newStreamHub(),
+		streamHeartbeat:    cmp.Or(cfg.StreamHeartbeat, DefaultStreamHeartbeat),
+		streamBuffer:       cmp.Or(cfg.StreamBuffer, DefaultStreamBuffer),
+		streamWriteTimeout: cmp.Or(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout),
 	}
 	s.handler = s.withRequest(s.routes())
 	return s

@@ -50,7 +50,7 @@ func TestSpecValidates(t *testing.T) {
 // shared error responses.
 func TestOperationConventions(t *testing.T) {
 	doc := loadDoc(t)
-	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Trunks", "API Keys", "Webhooks", "Webhook Deliveries", "System"}
+	tags := []string{"Endpoints", "Phone Numbers", "Calls", "Trunks", "API Keys", "Webhooks", "Webhook Deliveries", "Events", "System"}
 	ids := map[string]bool{}
 	public := map[string]bool{"/healthz": true, "/openapi.json": true}
 	for path, item := range doc.Paths.Map() {
@@ -466,6 +466,9 @@ func TestOperations(t *testing.T) {
 		"GET /v1/calls/{id}/events",
 		"GET /v1/endpoints",
 		"GET /v1/endpoints/{id}",
+		"GET /v1/events",
+		"GET /v1/events/stream",
+		"GET /v1/events/{id}",
 		"GET /v1/openapi.json",
 		"GET /v1/phone-numbers",
 		"GET /v1/phone-numbers/available",

@@ -21,6 +21,11 @@ import (
 // organisation they do not have, never a missed change.
 const changesChannel = "switchboard_changes"
 
+// eventsChannel tells every node that an organisation wrote events (the
+// payload is its ID); each node's notifier sends it after the commits
+// (eventnotify.go).
+const eventsChannel = "switchboard_events"
+
 // hangupsChannel carries hangup requests between nodes (RequestHangup);
 // the payload is JSON naming the node, the organisation and the call.
 const hangupsChannel = "switchboard_hangups"
@@ -59,6 +64,14 @@ func (tx *txn) notifyChange(orgID string) error {
 // time; notifications wait in the connection while it runs.
 func (db *Driver) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
 	return db.subscribe(ctx, changesChannel, func() { fn("") }, fn)
+}
+
+// SubscribeEvents calls fn with the organisation's ID after each committed
+// transaction that wrote events of it, through any store on this database,
+// until ctx ends, listening as SubscribeChanges does (first fn(""), and
+// again after each reconnection: events may have been written meanwhile).
+func (db *Driver) SubscribeEvents(ctx context.Context, fn func(orgID string)) error {
+	return db.subscribe(ctx, eventsChannel, func() { fn("") }, fn)
 }
 
 // hangupRequest is the payload of a hangup notification.

@@ -49,6 +49,8 @@ type Driver struct {
 	pool   *pgxpool.Pool
 	clock  switchboard.Clock
 	schema string // the schema option of the DSN; "" when none was given
+
+	notifier *eventNotifier // the event feed's notifications (eventnotify.go)
 }
 
 var _ switchboard.Driver = (*Driver)(nil)
@@ -117,6 +119,7 @@ func OpenDriver(ctx context.Context, dsn string, clock switchboard.Clock) (*Driv
 	db.RowReader = switchboard.RowReader{Q: db, SQL: &rowSQL}
 	db.Lists = switchboard.Lists{P: db, Codec: &codec, PhoneNumberColumns: phoneNumberColumns, PhoneNumberFrom: phoneNumberFrom,
 		EventCallID: "e.data->>'call_id'"}
+	db.startEventNotifier()
 	return db, nil
 }
 
@@ -171,6 +174,7 @@ func (db *Driver) Ping(ctx context.Context) error {
 
 // Close closes the pool, waiting for the connections in use to be released.
 func (db *Driver) Close() error {
+	db.notifier.close()
 	db.pool.Close()
 	return nil
 }
@@ -197,6 +201,7 @@ type txn struct {
 	pgx.Tx
 	switchboard.RowWriter // the lookups and writes of endpoints, numbers and subscriptions
 	ctx                   context.Context
+	evented               []string // organisations whose events it wrote, to notify after the commit
 }
 
 // maxTries bounds how often write runs a transaction that PostgreSQL
@@ -227,7 +232,11 @@ func (db *Driver) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	db.notifier.committed(t.evented)
+	return nil
 }
 
 // Write runs fn in one transaction (switchboard.Driver), again from the

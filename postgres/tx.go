@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,9 +53,19 @@ func (t *txn) WebhookEndpointURL(ctx context.Context, orgID, id string) (string,
 // outboxSQL writes a batch of events and their deliveries in one
 // statement: the deliveries' foreign key to their event is checked at its
 // end, when both are in.
-const outboxSQL = `WITH ev AS (
-		INSERT INTO events (id, organization_id, type, created_at, data)
-		SELECT id, $1, type, $2, data::json FROM unnest($3::text[], $4::text[], $5::text[]) AS e(id, type, data)
+//
+// The events take the next positions of the organisation's log from its
+// row of event_seqs, whose lock the transaction then holds until it ends,
+// so the positions grow in commit order (0012_event_log.sql). The event
+// feed is notified after the commit (eventnotify.go).
+const outboxSQL = `WITH s AS (
+		INSERT INTO event_seqs AS s (organization_id, last_seq) VALUES ($1, cardinality($3::text[]))
+		ON CONFLICT (organization_id) DO UPDATE SET last_seq = s.last_seq + cardinality($3::text[])
+		RETURNING last_seq - cardinality($3::text[]) AS base
+	), ev AS (
+		INSERT INTO events (id, organization_id, type, created_at, data, seq)
+		SELECT e.id, $1, e.type, $2, e.data::json, s.base + e.n
+		FROM s, unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(id, type, data, n)
 	)
 	INSERT INTO deliveries (id, organization_id, webhook_id, endpoint_id, event_id, event, url, status,
 		attempt_count, next_attempt_at, created_at, updated_at)
@@ -64,6 +75,9 @@ const outboxSQL = `WITH ev AS (
 
 // InsertOutbox writes the batch in one statement.
 func (t *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) error {
+	if !slices.Contains(t.evented, b.OrganizationID) {
+		t.evented = append(t.evented, b.OrganizationID)
+	}
 	_, err := t.Exec(ctx, outboxSQL, b.OrganizationID, b.At, b.EventIDs, b.EventTypes, b.EventData,
 		b.DeliveryIDs, b.DeliveryWebhookIDs, b.DeliveryEndpointIDs, b.DeliveryEventIDs, b.DeliveryTypes, b.DeliveryURLs)
 	if err != nil {

@@ -42,8 +42,10 @@ type changeSub struct {
 
 // changed tells the subscribers that the organisation's numbers or
 // endpoints changed. Call it only after the change committed.
-func (db *Driver) changed(orgID string) {
-	h := &db.changes
+func (db *Driver) changed(orgID string) { db.changes.publish(orgID) }
+
+// publish queues orgID for every subscription of the hub.
+func (h *changeHub) publish(orgID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
@@ -91,10 +93,22 @@ func (s *changeSub) take() (orgs []string, all bool) {
 // at a time; changes made while fn runs wait, coalesced, for it to return,
 // and never wait on it themselves.
 func (db *Driver) SubscribeChanges(ctx context.Context, fn func(orgID string)) error {
+	return db.changes.subscribe(ctx, fn)
+}
+
+// SubscribeEvents calls fn with the organisation's ID after each committed
+// transaction, made through this DB, that wrote events of it, as
+// SubscribeChanges does for routing changes (switchboard.EventFeed).
+func (db *Driver) SubscribeEvents(ctx context.Context, fn func(orgID string)) error {
+	return db.events.subscribe(ctx, fn)
+}
+
+// subscribe calls fn with what is published on the hub until ctx ends,
+// first with "".
+func (h *changeHub) subscribe(ctx context.Context, fn func(orgID string)) error {
 	s := &changeSub{wake: make(chan struct{}, 1), queued: map[string]bool{}}
 	s.add("") // the first delivery, "everything", covers what happened before
 
-	h := &db.changes
 	h.mu.Lock()
 	if h.subs == nil {
 		h.subs = map[*changeSub]struct{}{}

@@ -53,6 +53,7 @@ type Driver struct {
 	txns sync.Pool // of *txn, reused by write
 
 	changes changeHub // subscriptions of SubscribeChanges (changes.go)
+	events  changeHub // subscriptions of SubscribeEvents
 	hangups hangupHub // subscriptions of SubscribeHangups (hangups.go)
 }
 
@@ -233,7 +234,7 @@ func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
 	stx := tx.Tx
 	defer func() {
 		clear(tx.ids)
-		*tx = txn{changed: tx.changed[:0], written: tx.written[:0], hooks: tx.hooks[:0], ids: tx.ids[:0]}
+		*tx = txn{changed: tx.changed[:0], evented: tx.evented[:0], written: tx.written[:0], hooks: tx.hooks[:0], ids: tx.ids[:0]}
 		db.txns.Put(tx)
 	}()
 	if err != nil {
@@ -245,6 +246,9 @@ func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
 	}
 	for _, org := range tx.changed {
 		db.changed(org)
+	}
+	for _, org := range tx.evented {
+		db.events.publish(org)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -16,6 +17,7 @@ type txn struct {
 	switchboard.RowWriter // the lookups and writes of endpoints, numbers and subscriptions
 	db                    *Driver
 	changed               []string
+	evented               []string // organisations whose events it wrote, to tell SubscribeEvents at commit
 	// The answers of UpsertCalls and WebhookEndpoints, and the endpoint IDs
 	// the latter asks for, whose arrays the next transaction reuses.
 	written, hooks []bool
@@ -100,6 +102,9 @@ func (tx *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) err
 			VALUES (?, ?, ?, ?, ?)`); err != nil {
 			return err
 		}
+	}
+	if !slices.Contains(tx.evented, b.OrganizationID) {
+		tx.evented = append(tx.evented, b.OrganizationID)
 	}
 	at := micros(b.At)
 	for i, id := range b.EventIDs {

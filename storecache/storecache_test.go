@@ -619,6 +619,8 @@ var (
 		// an outbound call's checks: they change nothing, and read the
 		// endpoint, with its secrets, from the database
 		"PrepareOutboundCall",
+		// the event log and its feed: reads of events, never of endpoints
+		"ListEvents", "FindEvent", "EventsAfter", "LastEvent", "SubscribeEvents",
 		// the health check must reach the database, not the cache
 		"Ping",
 	}

@@ -59,6 +59,8 @@ type ServeConfig struct {
 	SIPTryingTimeout    time.Duration
 	SIPTxLinger         time.Duration
 	CallJournal         string // "" when off
+	EventsHeartbeat     time.Duration
+	EventsBuffer        int
 	LogFormat           string
 	LogLevel            slog.Level
 }
@@ -99,6 +101,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&c.SIPTryingTimeout, "sip-trying-timeout", 4*time.Second, "fail over when an agent sends no provisional response within this time")
 	fs.DurationVar(&c.SIPTxLinger, "sip-transaction-linger", sipedge.DefaultTransactionLinger, "keep finished SIP transactions this long to absorb retransmissions (RFC 3261's 32 s costs memory per call/s)")
 	fs.StringVar(&c.CallJournal, "call-journal", "", "directory of the call journal, where answered calls are made durable without waiting for the database (default: the SQLite file's path + \".calls\"; ./switchboard-calls with PostgreSQL; \"off\": none, answers wait for their commit)")
+	fs.DurationVar(&c.EventsHeartbeat, "events-heartbeat", httpapi.DefaultStreamHeartbeat, "how often an idle event stream (GET /v1/events/stream) sends a comment")
+	fs.IntVar(&c.EventsBuffer, "events-buffer", httpapi.DefaultStreamBuffer, "how many events a stream's reader may fall behind before its stream ends with SLOW_CONSUMER")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: json, text or auto (text on a terminal)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -121,6 +125,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	c.WebhookSchedule = sched
 	if c.WebhookTimeout <= 0 || c.WebhookConcurrency <= 0 {
 		return c, usageError{"--webhook-timeout and --webhook-concurrency must be positive"}
+	}
+	if c.EventsHeartbeat <= 0 || c.EventsBuffer <= 0 {
+		return c, usageError{"--events-heartbeat and --events-buffer must be positive"}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, usageError{fmt.Sprintf("--log-level: %v", err)}
@@ -209,6 +216,7 @@ type Main struct {
 	store      switchboard.Store
 	httpLn     net.Listener
 	httpSrv    *http.Server
+	api        *httpapi.Server // the REST API, once Open has returned
 	httpDone   chan error
 	stopWorker context.CancelFunc
 	workerDone chan struct{}
@@ -304,12 +312,31 @@ func (m *Main) Open(ctx context.Context) error {
 		OnDeliveriesQueued: worker.Notify,
 		SIPDomain:          m.Config.sipDomain(),
 		SIPTransports:      m.Config.sipTransports(),
+		StreamHeartbeat:    m.Config.EventsHeartbeat,
+		StreamBuffer:       m.Config.EventsBuffer,
 	})
 	dashboard, err := m.newDashboard(worker.Notify)
 	if err != nil {
 		return err
 	}
 	keysChanged.Store(api)
+	m.api = api
+	// The event streams wake when any node writes events.
+	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	stopFeed := m.stopFeed
+	m.stopFeed = func() {
+		stopEvents()
+		if stopFeed != nil {
+			stopFeed()
+		}
+	}
+	m.feeds.Add(1)
+	go func() {
+		defer m.feeds.Done()
+		if err := api.FollowEvents(eventsCtx); err != nil && eventsCtx.Err() == nil {
+			m.logger.Error("event feed stopped; event streams see new events at each heartbeat", "err", err)
+		}
+	}()
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(met.registry, promhttp.HandlerOpts{}))
 	root.Handle(web.Prefix, dashboard)
@@ -328,6 +355,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.httpSrv = newHTTPServer(httpapi.TrustedProxies(m.Config.TrustedProxies).Wrap(root), m.logger, m.Config.HTTPLimits)
+	m.httpSrv.RegisterOnShutdown(api.CloseStreams) // Shutdown waits for handlers; streams would not end
 	m.httpDone = make(chan error, 1)
 	if httpTLS != nil {
 		m.httpSrv.TLSConfig = httpTLS // ServeTLS adds HTTP/2 to it
