@@ -47,6 +47,7 @@ type Store interface {
 	WebhookService
 	DeliveryQueue
 	CallService
+	CallStatsService
 	OutboundCallService
 	HangupRelay
 	RoutingService
