@@ -340,3 +340,23 @@ type APIKeyService interface {
 	// a use within APIKeyUsedResolution is recorded already.
 	TouchAPIKey(ctx context.Context, orgID, id string) error
 }
+
+// UnmarshalJSON reads a key as the API shows it (MarshalJSON's form), so
+// that clients decode API responses into the one APIKey type. The hash is
+// never in that form, so it stays empty.
+func (k *APIKey) UnmarshalJSON(b []byte) error {
+	var v apiKeyJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	prefix := v.Prefix
+	if prefix == "" {
+		prefix = v.KeyPrefix
+	}
+	*k = APIKey{
+		ID: v.ID, OrganizationID: v.OrganizationID, Name: v.Name, KeyPrefix: prefix,
+		Scopes: v.Scopes, Live: v.Mode == ModeLive || (v.Mode == "" && v.Livemode),
+		CreatedAt: v.CreatedAt, LastUsedAt: v.LastUsedAt, ExpiresAt: v.ExpiresAt, RevokedAt: v.RevokedAt,
+	}
+	return nil
+}

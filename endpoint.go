@@ -186,13 +186,13 @@ type CredentialsInput struct {
 // EndpointPatch is the body of a PATCH request: omitted fields stay, null
 // clears where clearing makes sense (url falls back to the provider default).
 type EndpointPatch struct {
-	Name           Optional[string]            `json:"name"`
-	URL            Optional[string]            `json:"url"`
-	Status         Optional[string]            `json:"status"`
-	ProviderConfig Optional[map[string]any]    `json:"provider_config"`
-	Headers        Optional[map[string]string] `json:"headers"`
-	RingTimeout    Optional[int]               `json:"ring_timeout"`
-	Credentials    Optional[CredentialsInput]  `json:"credentials"`
+	Name           Optional[string]            `json:"name,omitzero"`
+	URL            Optional[string]            `json:"url,omitzero"`
+	Status         Optional[string]            `json:"status,omitzero"`
+	ProviderConfig Optional[map[string]any]    `json:"provider_config,omitzero"`
+	Headers        Optional[map[string]string] `json:"headers,omitzero"`
+	RingTimeout    Optional[int]               `json:"ring_timeout,omitzero"`
+	Credentials    Optional[CredentialsInput]  `json:"credentials,omitzero"`
 }
 
 // NewEndpoint validates a create request and returns the endpoint to store

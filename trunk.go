@@ -115,19 +115,19 @@ type TrunkInput struct {
 // an optional field (or restores a default) and is refused for required
 // ones.
 type TrunkPatch struct {
-	Name               Optional[string]            `json:"name"`
-	Address            Optional[string]            `json:"address"`
-	FailoverAddresses  Optional[[]string]          `json:"failover_addresses"`
-	Transport          Optional[string]            `json:"transport"`
-	AuthUsername       Optional[string]            `json:"auth_username"`
-	AuthPassword       Optional[string]            `json:"auth_password"`
-	Headers            Optional[map[string]string] `json:"headers"`
-	NumberFormat       Optional[string]            `json:"number_format"`
-	TechPrefix         Optional[string]            `json:"tech_prefix"`
-	MaxConcurrentCalls Optional[int]               `json:"max_concurrent_calls"`
-	Status             Optional[string]            `json:"status"`
-	Default            Optional[bool]              `json:"default"`
-	InboundAddresses   Optional[[]string]          `json:"inbound_addresses"`
+	Name               Optional[string]            `json:"name,omitzero"`
+	Address            Optional[string]            `json:"address,omitzero"`
+	FailoverAddresses  Optional[[]string]          `json:"failover_addresses,omitzero"`
+	Transport          Optional[string]            `json:"transport,omitzero"`
+	AuthUsername       Optional[string]            `json:"auth_username,omitzero"`
+	AuthPassword       Optional[string]            `json:"auth_password,omitzero"`
+	Headers            Optional[map[string]string] `json:"headers,omitzero"`
+	NumberFormat       Optional[string]            `json:"number_format,omitzero"`
+	TechPrefix         Optional[string]            `json:"tech_prefix,omitzero"`
+	MaxConcurrentCalls Optional[int]               `json:"max_concurrent_calls,omitzero"`
+	Status             Optional[string]            `json:"status,omitzero"`
+	Default            Optional[bool]              `json:"default,omitzero"`
+	InboundAddresses   Optional[[]string]          `json:"inbound_addresses,omitzero"`
 }
 
 // NewTrunk builds a trunk from a create request, with the defaults (udp,

@@ -50,10 +50,10 @@ type WebhookInput struct {
 
 // WebhookPatch is the body of PATCH /v1/webhooks/{id}.
 type WebhookPatch struct {
-	URL         Optional[string]   `json:"url"`
-	Events      Optional[[]string] `json:"events"`
-	Active      Optional[bool]     `json:"active"`
-	Description Optional[string]   `json:"description"`
+	URL         Optional[string]   `json:"url,omitzero"`
+	Events      Optional[[]string] `json:"events,omitzero"`
+	Active      Optional[bool]     `json:"active,omitzero"`
+	Description Optional[string]   `json:"description,omitzero"`
 }
 
 // NewWebhook validates a create request and returns the subscription to
