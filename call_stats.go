@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// Call statistics (GET /v1/calls/stats). The stores aggregate in SQL, in
-// two statements over the calls table's existing indexes (the
-// organisation's (organization_id, created_at) index, or its number's or
-// endpoint's, whichever the filter names): one counts by bucket, status and
-// direction, one takes the 95th percentile of the durations by bucket and
-// overall. The rules of what is counted, and the arithmetic on the sums,
-// are here once, so both stores answer the same numbers.
+// Call statistics (GET /v1/calls/stats). The stores aggregate in SQL over
+// the calls table's existing indexes (the organisation's (organization_id,
+// created_at) index, or its number's or endpoint's, whichever the filter
+// names): one statement counts per bucket (CallStatsCounts), the other
+// takes the 95th percentile of the durations per bucket and overall. The
+// rules of what is counted, and the arithmetic on the sums, are here once,
+// so both stores answer the same numbers.
 
 // Groupings of the stats series: UTC days or UTC hours of created_at.
 const (
@@ -58,16 +58,43 @@ func (f CallStatsFilter) Bucket() time.Duration {
 }
 
 // CallStatsRow is one row of a store's counting statement: the calls of
-// one bucket (zero Bucket when not grouped), status and direction.
-// Answered counts the calls with an answered_at; Timed those of them that
-// have ended (completed_at set), whose durations DurationSum adds up: a
-// call still in progress has no duration yet.
+// one bucket (zero Bucket when not grouped). ByStatus counts them by
+// status in CallStatuses order, ByDirection inbound then outbound (the
+// columns of CallStatsCounts). Answered counts the calls with an
+// answered_at; Timed those of them that have ended (completed_at set),
+// whose durations DurationSum adds up: a call still in progress has no
+// duration yet.
 type CallStatsRow struct {
-	Bucket            time.Time
-	Status, Direction string
-	Calls, Answered   int
-	Timed             int
-	DurationSum       int64
+	Bucket          time.Time
+	Calls, Answered int
+	Timed           int
+	DurationSum     int64
+	ByStatus        []int
+	ByDirection     [2]int
+}
+
+// CallStatsCounts are the equalities a store counts per bucket, in the
+// order of CallStatsRow's ByStatus then ByDirection: one conditional count
+// each, so the statement aggregates in one pass without grouping by
+// status and direction (which would sort every row).
+func CallStatsCounts() []Cond {
+	out := make([]Cond, 0, len(CallStatuses)+2)
+	for _, st := range CallStatuses {
+		out = append(out, Cond{"status", st})
+	}
+	return append(out, Cond{"direction", DirectionInbound}, Cond{"direction", DirectionOutbound})
+}
+
+// Dest returns the scan destinations of the counting statement's columns
+// after the bucket: calls, answered, timed, the sum of durations, then
+// the CallStatsCounts.
+func (r *CallStatsRow) Dest() []any {
+	d := []any{&r.Calls, &r.Answered, &r.Timed, &r.DurationSum}
+	r.ByStatus = make([]int, len(CallStatuses))
+	for i := range r.ByStatus {
+		d = append(d, &r.ByStatus[i])
+	}
+	return append(d, &r.ByDirection[0], &r.ByDirection[1])
 }
 
 // CallStatsP95 is the 95th percentile of the durations of the timed calls
@@ -78,6 +105,22 @@ type CallStatsP95 struct {
 	All    bool
 	P95    float64
 }
+
+// P95Ranks are the ranks (from 0, ascending) of the two durations of n
+// that the 95th percentile lies between, and where between them, as
+// PostgreSQL's percentile_cont computes them: pos = 0.95·(n-1), lo its
+// floor, hi its ceiling, frac pos - lo. A store without percentile_cont
+// selects the durations at lo and hi and calls Interpolate.
+func P95Ranks(n int) (lo, hi int, frac float64) {
+	pos := 0.95 * float64(n-1)
+	lo, hi = int(math.Floor(pos)), int(math.Ceil(pos))
+	return lo, hi, pos - float64(lo)
+}
+
+// Interpolate is percentile_cont's interpolation between the durations
+// at the ranks P95Ranks gives, in the same float64 arithmetic, so both
+// stores answer the same number.
+func Interpolate(vlo, vhi float64, frac float64) float64 { return vlo + (vhi-vlo)*frac }
 
 // CallMeasures are the figures of a set of calls. AnswerRate is answered
 // over all calls, AverageDuration and P95Duration are in seconds over the
@@ -172,6 +215,9 @@ func BuildCallStats(f CallStatsFilter, rows []CallStatsRow, p95s []CallStatsP95)
 	st := &CallStats{CallMeasures: newMeasures(), GroupBy: f.GroupBy, Series: []CallStatsBucket{}}
 	index := map[time.Time]int{} // bucket start → its index in Series
 	for _, r := range rows {
+		if r.Calls == 0 {
+			continue // the one row of an ungrouped count of no calls
+		}
 		st.add(r)
 		if f.GroupBy == "" {
 			continue
@@ -212,8 +258,11 @@ func newMeasures() CallMeasures {
 
 func (m *CallMeasures) add(r CallStatsRow) {
 	m.TotalCalls += r.Calls
-	m.ByStatus[r.Status] += r.Calls
-	m.ByDirection[r.Direction] += r.Calls
+	for i, n := range r.ByStatus {
+		m.ByStatus[CallStatuses[i]] += n
+	}
+	m.ByDirection[DirectionInbound] += r.ByDirection[0]
+	m.ByDirection[DirectionOutbound] += r.ByDirection[1]
 	m.AnsweredCalls += r.Answered
 	m.timed += r.Timed
 	m.durationSum += r.DurationSum

@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-voice/switchboard"
 )
@@ -11,17 +14,38 @@ import (
 // stats: answered and ended.
 const timedCall = `answered_at IS NOT NULL AND completed_at IS NOT NULL`
 
-// CallStats aggregates the organisation's calls in two statements over
-// the index the filter's equalities pick (calls_org_created, or
-// calls_org_number / calls_org_endpoint): the counts and sums by bucket,
-// status and direction, and percentile_cont(0.95) of the timed calls'
-// durations by bucket and overall (GROUPING SETS), in one scan each.
+// CallStats aggregates the organisation's calls in one read-only
+// snapshot (REPEATABLE READ) over the index the filter's equalities pick
+// (calls_org_created, or calls_org_number / calls_org_endpoint): the
+// counts and sums per bucket in one pass (switchboard.CallStatsCounts as
+// FILTERed counts), and percentile_cont(0.95) of the timed calls'
+// durations per bucket and overall (GROUPING SETS).
 func (db *Driver) CallStats(ctx context.Context, orgID string, f switchboard.CallStatsFilter) ([]switchboard.CallStatsRow, []switchboard.CallStatsP95, error) {
 	for _, s := range []string{orgID, f.Direction, f.PhoneNumberID, f.EndpointID} {
 		if !storable(s) {
 			return nil, nil, nil // no stored text equals it
 		}
 	}
+	rowsSQL, p95SQL, args := callStatsSQL(orgID, f)
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := callStatsRows(ctx, tx, rowsSQL, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	p95s, err := callStatsP95(ctx, tx, p95SQL, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, p95s, nil
+}
+
+// callStatsSQL returns the two statements of CallStats and their
+// arguments (the same for both).
+func callStatsSQL(orgID string, f switchboard.CallStatsFilter) (rowsSQL, p95SQL string, args []any) {
 	var w where
 	w.eqs(f.Conds(orgID))
 	if !f.From.IsZero() {
@@ -31,28 +55,34 @@ func (db *Driver) CallStats(ctx context.Context, orgID string, f switchboard.Cal
 		w.add("created_at <= " + w.param(ts(f.To)))
 	}
 	// Buckets are UTC days or hours whatever the session's time zone.
-	bucket := `timestamptz '1970-01-01 00:00:00+00'`
+	bucket, group := `timestamptz '1970-01-01 00:00:00+00'`, ""
 	switch f.GroupBy {
 	case switchboard.StatsByDay:
-		bucket = `date_trunc('day', created_at, 'UTC')`
+		bucket, group = `date_trunc('day', created_at, 'UTC')`, " GROUP BY 1 ORDER BY 1"
 	case switchboard.StatsByHour:
-		bucket = `date_trunc('hour', created_at, 'UTC')`
+		bucket, group = `date_trunc('hour', created_at, 'UTC')`, " GROUP BY 1 ORDER BY 1"
 	}
-	rows, err := db.callStatsRows(ctx, bucket, w)
-	if err != nil {
-		return nil, nil, err
+	var counts strings.Builder
+	for _, c := range switchboard.CallStatsCounts() {
+		counts.WriteString(", count(*) FILTER (WHERE " + c.Column + " = '" + c.Value.(string) + "')")
 	}
-	p95s, err := db.callStatsP95(ctx, bucket, f.GroupBy != "", w)
-	if err != nil {
-		return nil, nil, err
+	rowsSQL = `SELECT ` + bucket + ` AS b, count(*), count(answered_at), count(*) FILTER (WHERE ` + timedCall + `),
+		coalesce(sum(duration) FILTER (WHERE ` + timedCall + `), 0)` + counts.String() + `
+		FROM calls WHERE ` + w.String() + group
+	// The p95 per bucket and overall when grouped (GROUPING(b) = 1 is the
+	// overall row), overall only otherwise.
+	groupBy := `GROUP BY GROUPING SETS ((b), ())`
+	if f.GroupBy == "" {
+		groupBy = `GROUP BY b`
 	}
-	return rows, p95s, nil
+	p95SQL = `SELECT b, GROUPING(b) = 1 OR NOT ` + boolLit(f.GroupBy != "") + `,
+		percentile_cont(0.95) WITHIN GROUP (ORDER BY duration)
+		FROM (SELECT ` + bucket + ` AS b, duration FROM calls WHERE ` + w.String() + ` AND ` + timedCall + `) d ` + groupBy
+	return rowsSQL, p95SQL, w.args
 }
 
-func (db *Driver) callStatsRows(ctx context.Context, bucket string, w where) ([]switchboard.CallStatsRow, error) {
-	rs, err := db.pool.Query(ctx, `SELECT `+bucket+` AS b, status, direction, count(*), count(answered_at),
-		count(*) FILTER (WHERE `+timedCall+`), coalesce(sum(duration) FILTER (WHERE `+timedCall+`), 0)
-		FROM calls WHERE `+w.String()+` GROUP BY 1, 2, 3 ORDER BY 1`, w.args...)
+func callStatsRows(ctx context.Context, tx pgx.Tx, query string, args []any) ([]switchboard.CallStatsRow, error) {
+	rs, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +90,7 @@ func (db *Driver) callStatsRows(ctx context.Context, bucket string, w where) ([]
 	var out []switchboard.CallStatsRow
 	for rs.Next() {
 		var r switchboard.CallStatsRow
-		if err := rs.Scan(&r.Bucket, &r.Status, &r.Direction, &r.Calls, &r.Answered, &r.Timed, &r.DurationSum); err != nil {
+		if err := rs.Scan(append([]any{&r.Bucket}, r.Dest()...)...); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -68,17 +98,8 @@ func (db *Driver) callStatsRows(ctx context.Context, bucket string, w where) ([]
 	return out, rs.Err()
 }
 
-// callStatsP95 takes percentile_cont(0.95) of the timed calls' durations
-// per bucket and overall when grouped (GROUPING(b) = 1 is the overall
-// row), overall only otherwise.
-func (db *Driver) callStatsP95(ctx context.Context, bucket string, grouped bool, w where) ([]switchboard.CallStatsP95, error) {
-	groupBy := `GROUP BY GROUPING SETS ((b), ())`
-	if !grouped {
-		groupBy = `GROUP BY b`
-	}
-	rs, err := db.pool.Query(ctx, `SELECT b, GROUPING(b) = 1 OR NOT `+boolLit(grouped)+`,
-		percentile_cont(0.95) WITHIN GROUP (ORDER BY duration)
-		FROM (SELECT `+bucket+` AS b, duration FROM calls WHERE `+w.String()+` AND `+timedCall+`) d `+groupBy, w.args...)
+func callStatsP95(ctx context.Context, tx pgx.Tx, query string, args []any) ([]switchboard.CallStatsP95, error) {
+	rs, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard-voice/switchboard"
@@ -12,14 +14,75 @@ import (
 // stats: answered and ended.
 const timedCall = `answered_at IS NOT NULL AND completed_at IS NOT NULL`
 
-// CallStats aggregates the organisation's calls in two statements over
-// the index the filter's equalities pick (calls_org_created, or
-// calls_org_number / calls_org_endpoint), reading created_at from the
-// index and the row for the rest. SQLite has no percentile aggregate: the
-// second statement ranks the timed calls' durations with window functions
-// and interpolates between the two nearest ranks as PostgreSQL's
-// percentile_cont does.
+// CallStats aggregates the organisation's calls in one read transaction
+// (one snapshot) over the index the filter's equalities pick
+// (calls_org_created, or calls_org_number / calls_org_endpoint). The
+// counting statement aggregates in one pass (no sort without a grouping).
+// SQLite has no percentile aggregate: the overall p95 is the two
+// durations at its ranks (switchboard.P95Ranks), found by ORDER BY
+// duration DESC LIMIT … OFFSET …, which keeps only the top 5 % in its
+// sorter rather than ranking every call; with a grouping, a third
+// statement ranks each bucket's durations with window functions.
 func (db *Driver) CallStats(ctx context.Context, orgID string, f switchboard.CallStatsFilter) ([]switchboard.CallStatsRow, []switchboard.CallStatsP95, error) {
+	q := callStatsSQL(orgID, f)
+	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	rows, err := callStatsRows(ctx, tx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	timed := 0
+	for _, r := range rows {
+		timed += r.Timed
+	}
+	var p95s []switchboard.CallStatsP95
+	if timed > 0 {
+		lo, hi, frac := switchboard.P95Ranks(timed)
+		var vhi, vlo float64
+		top, err := tx.QueryContext(ctx, q.overallP95, append(q.args, hi-lo+1, timed-1-hi)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer top.Close()
+		for i := 0; top.Next(); i++ {
+			dst := &vhi // descending: the duration at hi comes first
+			if i > 0 {
+				dst = &vlo
+			}
+			if err := top.Scan(dst); err != nil {
+				return nil, nil, err
+			}
+		}
+		if err := top.Err(); err != nil {
+			return nil, nil, err
+		}
+		if lo == hi {
+			vlo = vhi
+		}
+		p95s = append(p95s, switchboard.CallStatsP95{All: true, P95: switchboard.Interpolate(vlo, vhi, frac)})
+	}
+	if f.GroupBy != "" && timed > 0 {
+		buckets, err := callStatsBucketP95(ctx, tx, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		p95s = append(p95s, buckets...)
+	}
+	return rows, p95s, nil
+}
+
+// statsSQL are the statements of CallStats and the arguments of their
+// WHERE (the overall p95 adds LIMIT and OFFSET after them).
+type statsSQL struct {
+	rows, overallP95, bucketP95 string
+	args                        []any
+}
+
+// callStatsSQL returns the statements of CallStats for the filter.
+func callStatsSQL(orgID string, f switchboard.CallStatsFilter) statsSQL {
 	var w where
 	w.eqs(f.Conds(orgID))
 	if !f.From.IsZero() {
@@ -28,28 +91,38 @@ func (db *Driver) CallStats(ctx context.Context, orgID string, f switchboard.Cal
 	if !f.To.IsZero() {
 		w.add("created_at <= ?", micros(f.To))
 	}
-	bucket := "0"
+	bucket, group := "0", ""
 	if width := f.Bucket(); width > 0 {
 		// created_at is unix microseconds in UTC: a bucket starts at a
 		// multiple of its width, i.e. at UTC midnight or on the UTC hour.
-		us := strconv.FormatInt(width.Microseconds(), 10)
-		bucket = "created_at - created_at % " + us
+		bucket = "created_at - created_at % " + strconv.FormatInt(width.Microseconds(), 10)
+		group = " GROUP BY b ORDER BY b"
 	}
-	rows, err := db.callStatsRows(ctx, bucket, w)
-	if err != nil {
-		return nil, nil, err
+	var counts strings.Builder
+	for _, c := range switchboard.CallStatsCounts() {
+		counts.WriteString(", COUNT(CASE WHEN " + c.Column + " = '" + c.Value.(string) + "' THEN 1 END)")
 	}
-	p95s, err := db.callStatsP95(ctx, bucket, f.GroupBy != "", w)
-	if err != nil {
-		return nil, nil, err
+	return statsSQL{
+		rows: `SELECT ` + bucket + ` AS b, COUNT(*), COUNT(answered_at), COUNT(CASE WHEN ` + timedCall + ` THEN 1 END),
+		COALESCE(SUM(CASE WHEN ` + timedCall + ` THEN duration END), 0)` + counts.String() + `
+		FROM calls WHERE ` + w.String() + group,
+		overallP95: `SELECT duration FROM calls WHERE ` + w.String() + ` AND ` + timedCall + `
+		ORDER BY duration DESC LIMIT ? OFFSET ?`,
+		// Each bucket's durations ranked (i from 0), and per bucket the
+		// two at the ranks P95Ranks gives, computed in the same double
+		// arithmetic.
+		bucketP95: `WITH r AS (SELECT b, duration AS v, ROW_NUMBER() OVER (PARTITION BY b ORDER BY duration) - 1 AS i,
+			COUNT(*) OVER (PARTITION BY b) AS n
+			FROM (SELECT ` + bucket + ` AS b, duration FROM calls WHERE ` + w.String() + ` AND ` + timedCall + `)),
+		k AS (SELECT b, v, i, n, CAST(0.95 * (n - 1) AS INTEGER) AS lo, 0.95 * (n - 1) AS pos FROM r)
+		SELECT b, MAX(n), MAX(CASE WHEN i = lo THEN v END), MAX(CASE WHEN i = lo + (pos > lo) THEN v END)
+		FROM k WHERE i = lo OR i = lo + 1 GROUP BY b`,
+		args: w.args,
 	}
-	return rows, p95s, nil
 }
 
-func (db *Driver) callStatsRows(ctx context.Context, bucket string, w where) ([]switchboard.CallStatsRow, error) {
-	rs, err := db.reader.QueryContext(ctx, `SELECT `+bucket+` AS b, status, direction, COUNT(*), COUNT(answered_at),
-		COUNT(CASE WHEN `+timedCall+` THEN 1 END), COALESCE(SUM(CASE WHEN `+timedCall+` THEN duration END), 0)
-		FROM calls WHERE `+w.String()+` GROUP BY b, status, direction ORDER BY b`, w.args...)
+func callStatsRows(ctx context.Context, tx *sql.Tx, q statsSQL) ([]switchboard.CallStatsRow, error) {
+	rs, err := tx.QueryContext(ctx, q.rows, q.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +131,7 @@ func (db *Driver) callStatsRows(ctx context.Context, bucket string, w where) ([]
 	for rs.Next() {
 		var r switchboard.CallStatsRow
 		var b int64
-		if err := rs.Scan(&b, &r.Status, &r.Direction, &r.Calls, &r.Answered, &r.Timed, &r.DurationSum); err != nil {
+		if err := rs.Scan(append([]any{&b}, r.Dest()...)...); err != nil {
 			return nil, err
 		}
 		r.Bucket = time.UnixMicro(b).UTC()
@@ -67,39 +140,22 @@ func (db *Driver) callStatsRows(ctx context.Context, bucket string, w where) ([]
 	return out, rs.Err()
 }
 
-// callStatsP95 ranks the timed calls' durations (i from 0) in each bucket
-// when grouped and over all of them (a = 1), then takes, per group, the
-// durations at ranks floor(0.95·(n-1)) and the next, and interpolates.
-func (db *Driver) callStatsP95(ctx context.Context, bucket string, grouped bool, w where) ([]switchboard.CallStatsP95, error) {
-	overall := `SELECT 0 AS b, 1 AS a, duration AS v, ROW_NUMBER() OVER (ORDER BY duration) - 1 AS i,
-		COUNT(*) OVER () AS n FROM d`
-	ranked := overall
-	if grouped {
-		// A compound SELECT takes its column names from its first part.
-		ranked = `SELECT b, 0 AS a, duration AS v, ROW_NUMBER() OVER (PARTITION BY b ORDER BY duration) - 1 AS i,
-		COUNT(*) OVER (PARTITION BY b) AS n FROM d UNION ALL ` + overall
-	}
-	rs, err := db.reader.QueryContext(ctx, `WITH d AS MATERIALIZED (SELECT `+bucket+` AS b, duration FROM calls
-		WHERE `+w.String()+` AND `+timedCall+`),
-	r AS (SELECT b, a, v, i, 0.95 * (n - 1) AS pos, CAST(0.95 * (n - 1) AS INTEGER) AS lo FROM (`+ranked+`)),
-	g AS (SELECT b, a, MAX(pos - lo) AS frac,
-		MAX(CASE WHEN i = lo THEN v END) AS vlo,
-		MAX(CASE WHEN i = lo + (pos > lo) THEN v END) AS vhi
-		FROM r WHERE i = lo OR i = lo + 1 GROUP BY b, a)
-	SELECT b, a, vlo + (vhi - vlo) * frac FROM g`, w.args...)
+func callStatsBucketP95(ctx context.Context, tx *sql.Tx, q statsSQL) ([]switchboard.CallStatsP95, error) {
+	rs, err := tx.QueryContext(ctx, q.bucketP95, q.args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
 	var out []switchboard.CallStatsP95
 	for rs.Next() {
-		var p switchboard.CallStatsP95
 		var b int64
-		if err := rs.Scan(&b, &p.All, &p.P95); err != nil {
+		var n int
+		var vlo, vhi float64
+		if err := rs.Scan(&b, &n, &vlo, &vhi); err != nil {
 			return nil, err
 		}
-		p.Bucket = time.UnixMicro(b).UTC()
-		out = append(out, p)
+		_, _, frac := switchboard.P95Ranks(n)
+		out = append(out, switchboard.CallStatsP95{Bucket: time.UnixMicro(b).UTC(), P95: switchboard.Interpolate(vlo, vhi, frac)})
 	}
 	return out, rs.Err()
 }
