@@ -65,9 +65,9 @@ type Driver interface {
 	// after since, by status, in one statement.
 	CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error)
 	// CallStats aggregates the organisation's calls that match the filter
-	// in two statements: the counts and sums by bucket, status and
-	// direction, and the 95th percentile of the timed calls' durations by
-	// bucket and overall (CallStatsRow, CallStatsP95).
+	// in one snapshot: the counts and sums per bucket (CallStatsRow, the
+	// CallStatsCounts), and the 95th percentile of the timed calls'
+	// durations per bucket and overall (CallStatsP95).
 	CallStats(ctx context.Context, orgID string, f CallStatsFilter) ([]CallStatsRow, []CallStatsP95, error)
 	// CallEvents returns the call's timeline, oldest first, or ErrNoRows
 	// when the organisation has no such call.

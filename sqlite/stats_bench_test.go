@@ -37,6 +37,11 @@ func TestCallStatsScale(t *testing.T) {
 		}
 		orgs = append(orgs, org.ID)
 	}
+	// The writer pool's one connection: a cache that holds the indexes
+	// while they grow, or every insert rereads and rewrites their pages.
+	if _, err := db.d.writer.ExecContext(ctx, `PRAGMA cache_size = -6000000`); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	// One statement, one transaction: the rows in created_at order, as the
 	// SIP edge writes them.
@@ -79,7 +84,9 @@ func TestCallStatsScale(t *testing.T) {
 		}
 		for stmt, args := range stmts {
 			plan := explain(t, db.d, stmt, args)
-			if !strings.Contains(plan, "USING INDEX calls_org_") || strings.Contains(plan, "SCAN calls\n") {
+			if c.Stats.From.IsZero() {
+				// all time: a quarter of the table; a full scan may be the better plan
+			} else if !strings.Contains(plan, "USING INDEX calls_org_") || strings.Contains(plan, "SCAN calls\n") {
 				t.Errorf("%s: the plan does not use an index of the organisation:\n%s", c.Name, plan)
 			}
 			t.Logf("%s:\n%s", c.Name, plan)
