@@ -12,8 +12,8 @@ import (
 // TestCallStatsScale fills a schema of its own with ten million calls
 // (statsbench.Shape) by one INSERT … SELECT over generate_series, VACUUM
 // ANALYZEs it as autovacuum would, and times the stats against the list's
-// page (statsbench.Measure); it checks that every stats statement reads
-// the calls through an index of the organisation. Only with
+// page (statsbench.Measure); it checks that the stats of a number or an
+// endpoint read the calls through its index, and logs every plan. Only with
 // SWITCHBOARD_BENCH_STATS=1 (bench/stats/run.sh).
 func TestCallStatsScale(t *testing.T) {
 	s := statsbench.Enabled(t)
@@ -76,9 +76,14 @@ func TestCallStatsScale(t *testing.T) {
 			}
 			rows.Close()
 			plan := b.String()
-			if c.Stats.From.IsZero() {
-				// all time: a quarter of the table; a full scan may be the better plan
-			} else if !strings.Contains(plan, "calls_org_") || strings.Contains(plan, "Seq Scan on calls") {
+			// An organisation's month spreads over a quarter of the heap
+			// here (the organisations' calls interleave, as they do in
+			// production), and PostgreSQL prefers a parallel
+			// sequential scan to an index scan that would read the same
+			// pages; a number's or an endpoint's calls are few enough
+			// for their index.
+			narrow := c.Stats.PhoneNumberID != "" || c.Stats.EndpointID != ""
+			if narrow && (!strings.Contains(plan, "calls_org_") || strings.Contains(plan, "Seq Scan on calls")) {
 				t.Errorf("%s: the plan does not use an index of the organisation:\n%s", c.Name, plan)
 			}
 			t.Logf("%s:\n%s", c.Name, plan)
