@@ -97,7 +97,7 @@ func TestCallStatsScale(t *testing.T) {
 			plan := explain(t, db.d, stmt, args)
 			if c.Stats.From.IsZero() {
 				// all time: a quarter of the table; a full scan may be the better plan
-			} else if !strings.Contains(plan, "USING INDEX calls_org_") || strings.Contains(plan, "SCAN calls\n") {
+			} else if !strings.Contains(plan, "INDEX calls_org_") || strings.Contains(plan, "SCAN calls\n") {
 				t.Errorf("%s: the plan does not use an index of the organisation:\n%s", c.Name, plan)
 			}
 			t.Logf("%s:\n%s", c.Name, plan)
