@@ -71,6 +71,11 @@ type Driver interface {
 	// CountCallsByStatus counts the organisation's calls created at or
 	// after since, by status, in one statement.
 	CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error)
+	// CallStats aggregates the organisation's calls that match the filter
+	// in one snapshot: the counts and sums per bucket (CallStatsRow, the
+	// CallStatsCounts), and the 95th percentile of the timed calls'
+	// durations per bucket and overall (CallStatsP95).
+	CallStats(ctx context.Context, orgID string, f CallStatsFilter) ([]CallStatsRow, []CallStatsP95, error)
 	// CallEvents returns the call's timeline, oldest first, or ErrNoRows
 	// when the organisation has no such call.
 	CallEvents(ctx context.Context, orgID, callID string) ([]*CallEvent, error)

@@ -48,6 +48,7 @@ type Store interface {
 	WebhookService
 	DeliveryQueue
 	CallService
+	CallStatsService
 	OutboundCallService
 	HangupRelay
 	RoutingService

@@ -113,3 +113,27 @@ func (s *Server) handleHangupCall(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusAccepted, callHangingUp{ID: id, Status: "hanging_up"})
 	return nil
 }
+
+// handleCallStats answers the organisation's call statistics
+// (switchboard.CallStats): the filter's dates as the list reads them, the
+// rest of the rules (group_by, direction, the ranges) in the domain.
+func (s *Server) handleCallStats(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), "direction", "phone_number_id", "endpoint_id", "from_date", "to_date", "group_by")
+	f := switchboard.CallStatsFilter{
+		Direction:     q.str("direction"),
+		PhoneNumberID: q.str("phone_number_id"),
+		EndpointID:    q.str("endpoint_id"),
+		From:          dateParam(q, "from_date", false),
+		To:            dateParam(q, "to_date", true),
+		GroupBy:       q.str("group_by"),
+	}
+	if q.err != nil {
+		return q.err
+	}
+	st, err := s.store.CallStats(r.Context(), apiKey(r.Context()).OrganizationID, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}

@@ -64,6 +64,7 @@ func (s *Server) routes() http.Handler {
 	m.write("DELETE {api}/api-keys/{id}", switchboard.ScopeKeysWrite, s.handleRevokeAPIKey)
 
 	m.read("GET {api}/calls", switchboard.ScopeCallsRead, s.handleListCalls)
+	m.read("GET {api}/calls/stats", switchboard.ScopeCallsRead, s.handleCallStats)
 	m.read("GET {api}/calls/{id}", switchboard.ScopeCallsRead, s.handleGetCall)
 	m.read("GET {api}/calls/{id}/events", switchboard.ScopeCallsRead, s.handleListCallEvents)
 	m.write("POST {api}/calls/{id}/hangup", switchboard.ScopeCallsWrite, s.handleHangupCall)

@@ -462,6 +462,7 @@ func TestOperations(t *testing.T) {
 		"GET /v1/api-keys",
 		"GET /v1/api-keys/{id}",
 		"GET /v1/calls",
+		"GET /v1/calls/stats",
 		"GET /v1/calls/{id}",
 		"GET /v1/calls/{id}/events",
 		"GET /v1/endpoints",

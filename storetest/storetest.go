@@ -97,6 +97,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CallBatchOrgs", testCallBatchOrgs},
 		{"CallIsolation", testCallIsolation},
 		{"CallList", testCallList},
+		{"CallStats", testCallStats},
 		{"EndOrphanCalls", testEndOrphanCalls},
 		{"CallMetadata", testCallMetadata},
 		{"PrepareOutboundCall", testPrepareOutboundCall},

@@ -110,6 +110,14 @@ func TestCalls(t *testing.T) {
 	if r := c.must(200, c.do("GET", "/api/v1/calls?limit=1", nil)); r.Body["total"] != float64(3) || r.Body["limit"] != float64(1) {
 		t.Errorf("envelope: %s", r.Raw)
 	}
+	// The stats of the same calls: two answered (one ended, 180 s), one
+	// failed, over two UTC days.
+	st := c.must(200, c.do("GET", "/v1/calls/stats?group_by=day&phone_number_id="+pnID, nil))
+	if st.Body["total_calls"] != float64(3) || st.Body["answered_calls"] != float64(2) || st.Body["answer_rate"] != 0.6667 ||
+		st.Body["average_duration"] != float64(180) || st.Body["p95_duration"] != float64(180) || len(st.items("series")) != 2 {
+		t.Errorf("stats: %s", st.Raw)
+	}
+	c.mustErr(400, "VALIDATION_ERROR", c.do("GET", "/v1/calls/stats?group_by=week", nil))
 	for q, field := range map[string]string{"status=picked_up": "status", "direction=up": "direction",
 		"from_date=last+week": "from_date", "to_date=2025-01-10T10:00:00": "to_date", "limit=101": "limit", "sort=id": "sort"} {
 		if r := c.mustErr(400, "VALIDATION_ERROR", c.do("GET", "/v1/calls?"+q, nil)); r.field() != field {
