@@ -242,9 +242,6 @@ type CallService interface {
 	// ended at now: completed (cause system_shutdown) when it was answered,
 	// else failed. A node calls it at start for calls a crash left open.
 	EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error)
-	// CountCallsByStatus counts the organisation's calls created at or
-	// after since, by status.
-	CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error)
 }
 
 // CallControl acts on live calls. The SIP edge implements it; the API's

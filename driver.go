@@ -68,9 +68,6 @@ type Driver interface {
 	ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter) ([]*Delivery, int, error)
 	// ListCalls pages through the organisation's calls.
 	ListCalls(ctx context.Context, orgID string, f CallFilter) ([]*Call, int, error)
-	// CountCallsByStatus counts the organisation's calls created at or
-	// after since, by status, in one statement.
-	CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error)
 	// CallStats aggregates the organisation's calls that match the filter
 	// in one snapshot: the counts and sums per bucket (CallStatsRow, the
 	// CallStatsCounts), and the 95th percentile of the timed calls'

@@ -189,16 +189,6 @@ func toEndpoint(events []*CallEvent, written []bool) bool {
 	return false
 }
 
-// CountCallsByStatus counts the organisation's calls created at or after
-// since, by status (the dashboard's overview).
-func (s *Service) CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error) {
-	n, err := s.d.CountCallsByStatus(ctx, orgID, since)
-	if err != nil {
-		return nil, fmt.Errorf("count calls: %w", err)
-	}
-	return n, nil
-}
-
 // FindCall returns the organisation's call, or CALL_NOT_FOUND. A call of
 // no organisation is found by none.
 func (s *Service) FindCall(ctx context.Context, orgID, id string) (*Call, error) {

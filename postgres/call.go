@@ -340,27 +340,3 @@ func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*swit
 	defer rows.Close()
 	return switchboard.ScanCallTimeline(rows, callID, &codec)
 }
-
-// CountCallsByStatus counts the organisation's calls since a time, by
-// status, over the (organization_id, created_at) index.
-func (db *Driver) CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error) {
-	if !storable(orgID) {
-		return map[string]int{}, nil
-	}
-	rows, err := db.pool.Query(ctx, `SELECT status, count(*) FROM calls
-		WHERE organization_id = $1 AND created_at >= $2 GROUP BY status`, orgID, fromBound(since))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
-}

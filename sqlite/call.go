@@ -227,24 +227,3 @@ func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*swit
 
 // scanCall reads one row of switchboard.CallColumns.
 func scanCall(s scanner) (*switchboard.Call, error) { return codec.ScanCall(s) }
-
-// CountCallsByStatus counts the organisation's calls since a time, by
-// status, over the (organization_id, created_at) index.
-func (db *Driver) CountCallsByStatus(ctx context.Context, orgID string, since time.Time) (map[string]int, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT status, COUNT(*) FROM calls
-		WHERE organization_id = ? AND created_at >= ? GROUP BY status`, orgID, fromBound(since))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
-}

@@ -603,7 +603,7 @@ var (
 		// the API makes, and the feed is what Invalidate is fed from
 		"RoutingEntries", "RoutingTrunks", "SubscribeChanges",
 		// call records: they never change an endpoint
-		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls", "CountCallsByStatus", "CallStats",
+		"SaveCalls", "FindCall", "ListCalls", "ListCallEvents", "EndOrphanCalls", "CallStats",
 		"RequestHangup", "SubscribeHangups",
 		// trunks: no endpoint refers to one (a deleted trunk detaches
 		// numbers, which are not cached)

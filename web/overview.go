@@ -37,12 +37,12 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, c *sess
 		v.Calls = true
 		now := h.cfg.Clock().UTC()
 		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-		counts, err := h.store.CountCallsByStatus(ctx, org, today)
+		stats, err := h.store.CallStats(ctx, org, switchboard.CallStatsFilter{From: today})
 		if err != nil {
 			return err
 		}
 		for _, st := range switchboard.CallStatuses {
-			if n := counts[st]; n > 0 {
+			if n := stats.ByStatus[st]; n > 0 {
 				v.CallsToday = append(v.CallsToday, statusCount{st, n})
 				v.TodayTotal += n
 			}
