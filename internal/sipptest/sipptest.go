@@ -409,7 +409,7 @@ func start(t testing.TB, sippPath, name, dir, ip string, port int, tr Transport,
 		"-timeout", strconv.FormatInt(timeout.Milliseconds(), 10) + "ms", "-timeout_error",
 		"-buff_size", "4194304",
 	}, args...)
-	full = append(full, extra...)
+	full = noZeroPause(append(full, extra...))
 
 	p := &Process{t: t, name: name, dir: dir, ip: ip, port: port, transport: tr, done: make(chan struct{})}
 	p.cmd = exec.Command(sippPath, full...)
@@ -444,6 +444,23 @@ func start(t testing.TB, sippPath, name, dir, ip string, port int, tr Transport,
 	})
 	t.Logf("sipptest: %s: sipp %s", name, strings.Join(full, " "))
 	return p
+}
+
+// noZeroPause makes the length of the scenarios' plain <pause/> (-d) at
+// least 1 ms: SIPp 3.6.1 now and then never wakes a call paused for 0 ms
+// (about one call in sixty here: a UAS stuck after its 180 until the
+// caller gives up and cancels), and a millisecond is nothing to a test.
+// Without -d, SIPp's default is 0, so one is added.
+func noZeroPause(args []string) []string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-d" {
+			if args[i+1] == "0" {
+				args[i+1] = "1"
+			}
+			return args
+		}
+	}
+	return append(args, "-d", "1")
 }
 
 // awaitListening returns once SIPp's socket is bound, and fails the test

@@ -541,3 +541,17 @@ func TestProcIP(t *testing.T) {
 		t.Errorf("procIP = %v, %v; want %v", got, err, want)
 	}
 }
+
+// TestNoZeroPause: SIPp is never asked for a 0-ms plain pause.
+func TestNoZeroPause(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"-m", "1"}, []string{"-m", "1", "-d", "1"}},
+		{[]string{"-d", "0", "-m", "1"}, []string{"-d", "1", "-m", "1"}},
+		{[]string{"-d", "100"}, []string{"-d", "100"}},
+	} {
+		if got := noZeroPause(slices.Clone(tc.in)); !slices.Equal(got, tc.want) {
+			t.Errorf("noZeroPause(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
