@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,14 +40,7 @@ var callBase = time.Date(2025, 1, 10, 10, 0, 0, 0, time.UTC)
 func newCallEnv(t *testing.T) *callEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "calls.db"), switchboard.SystemClock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, "calls.db")
 	e := &callEnv{t: t, db: db, calls: map[string]*switchboard.Call{},
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, name := range []string{"a", "b"} {

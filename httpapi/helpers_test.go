@@ -40,6 +40,21 @@ func checkingStore(t *testing.T, org string) (*sqlite.DB, switchboard.Store, str
 	return db, cache, o.ID
 }
 
+// openDB opens a fresh, migrated SQLite database named name under the
+// test's temporary directory; it closes when the test ends.
+func openDB(t testing.TB, name string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), name), switchboard.SystemClock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // newTestKey stores a key of orgID with the given scopes and returns its secret.
 func newTestKey(t *testing.T, db *sqlite.DB, orgID string, scopes ...switchboard.Scope) string {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,14 +94,7 @@ type outboundEnv struct {
 func newOutboundEnv(t *testing.T) *outboundEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "outbound.db"), switchboard.SystemClock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, "outbound.db")
 	e := &outboundEnv{t: t, db: db, numbers: map[string]*switchboard.PhoneNumber{}, orig: &recordingOriginator{}, outboundRate: -1,
 		now: time.Date(2025, 1, 10, 10, 0, 0, 0, time.UTC), logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	org := func(name string) string {
