@@ -73,6 +73,11 @@ type CallStatsRow struct {
 	ByDirection     [2]int
 }
 
+// TimedCallSQL is the SQL condition of a call whose duration counts in
+// the stats (Timed, DurationSum, the p95): answered and ended. Both
+// stores' statements share it.
+const TimedCallSQL = `answered_at IS NOT NULL AND completed_at IS NOT NULL`
+
 // CallStatsCounts are the equalities a store counts per bucket, in the
 // order of CallStatsRow's ByStatus then ByDirection: one conditional count
 // each, so the statement aggregates in one pass without grouping by

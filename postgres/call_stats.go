@@ -10,10 +10,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// timedCall is the condition of a call whose duration counts in the
-// stats: answered and ended.
-const timedCall = `answered_at IS NOT NULL AND completed_at IS NOT NULL`
-
 // CallStats aggregates the organisation's calls in one read-only
 // snapshot (REPEATABLE READ) over the index the filter's equalities pick
 // (calls_org_created, or calls_org_number / calls_org_endpoint): the
@@ -66,8 +62,8 @@ func callStatsSQL(orgID string, f switchboard.CallStatsFilter) (rowsSQL, p95SQL 
 	for _, c := range switchboard.CallStatsCounts() {
 		counts.WriteString(", count(*) FILTER (WHERE " + c.Column + " = '" + c.Value.(string) + "')")
 	}
-	rowsSQL = `SELECT ` + bucket + ` AS b, count(*), count(answered_at), count(*) FILTER (WHERE ` + timedCall + `),
-		coalesce(sum(duration) FILTER (WHERE ` + timedCall + `), 0)` + counts.String() + `
+	rowsSQL = `SELECT ` + bucket + ` AS b, count(*), count(answered_at), count(*) FILTER (WHERE ` + switchboard.TimedCallSQL + `),
+		coalesce(sum(duration) FILTER (WHERE ` + switchboard.TimedCallSQL + `), 0)` + counts.String() + `
 		FROM calls WHERE ` + w.String() + group
 	// The p95 per bucket and overall when grouped (GROUPING(b) = 1 is the
 	// overall row), overall only otherwise.
@@ -77,7 +73,7 @@ func callStatsSQL(orgID string, f switchboard.CallStatsFilter) (rowsSQL, p95SQL 
 	}
 	p95SQL = `SELECT b, GROUPING(b) = 1 OR NOT ` + boolLit(f.GroupBy != "") + `,
 		percentile_cont(0.95) WITHIN GROUP (ORDER BY duration)
-		FROM (SELECT ` + bucket + ` AS b, duration FROM calls WHERE ` + w.String() + ` AND ` + timedCall + `) d ` + groupBy
+		FROM (SELECT ` + bucket + ` AS b, duration FROM calls WHERE ` + w.String() + ` AND ` + switchboard.TimedCallSQL + `) d ` + groupBy
 	return rowsSQL, p95SQL, w.args
 }
 

@@ -10,10 +10,6 @@ import (
 	"github.com/switchboard-voice/switchboard"
 )
 
-// timedCall is the condition of a call whose duration counts in the
-// stats: answered and ended.
-const timedCall = `answered_at IS NOT NULL AND completed_at IS NOT NULL`
-
 // CallStats aggregates the organisation's calls in one read transaction
 // (one snapshot) over the index the filter's equalities pick
 // (calls_org_created, or calls_org_number / calls_org_endpoint). The
@@ -103,17 +99,17 @@ func callStatsSQL(orgID string, f switchboard.CallStatsFilter) statsSQL {
 		counts.WriteString(", COUNT(CASE WHEN " + c.Column + " = '" + c.Value.(string) + "' THEN 1 END)")
 	}
 	return statsSQL{
-		rows: `SELECT ` + bucket + ` AS b, COUNT(*), COUNT(answered_at), COUNT(CASE WHEN ` + timedCall + ` THEN 1 END),
-		COALESCE(SUM(CASE WHEN ` + timedCall + ` THEN duration END), 0)` + counts.String() + `
+		rows: `SELECT ` + bucket + ` AS b, COUNT(*), COUNT(answered_at), COUNT(CASE WHEN ` + switchboard.TimedCallSQL + ` THEN 1 END),
+		COALESCE(SUM(CASE WHEN ` + switchboard.TimedCallSQL + ` THEN duration END), 0)` + counts.String() + `
 		FROM calls WHERE ` + w.String() + group,
-		overallP95: `SELECT duration FROM calls WHERE ` + w.String() + ` AND ` + timedCall + `
+		overallP95: `SELECT duration FROM calls WHERE ` + w.String() + ` AND ` + switchboard.TimedCallSQL + `
 		ORDER BY duration DESC LIMIT ? OFFSET ?`,
 		// Each bucket's durations ranked (i from 0), and per bucket the
 		// two at the ranks P95Ranks gives, computed in the same double
 		// arithmetic.
 		bucketP95: `WITH r AS (SELECT b, duration AS v, ROW_NUMBER() OVER (PARTITION BY b ORDER BY duration) - 1 AS i,
 			COUNT(*) OVER (PARTITION BY b) AS n
-			FROM (SELECT ` + bucket + ` AS b, duration FROM calls WHERE ` + w.String() + ` AND ` + timedCall + `)),
+			FROM (SELECT ` + bucket + ` AS b, duration FROM calls WHERE ` + w.String() + ` AND ` + switchboard.TimedCallSQL + `)),
 		k AS (SELECT b, v, i, n, CAST(0.95 * (n - 1) AS INTEGER) AS lo, 0.95 * (n - 1) AS pos FROM r)
 		SELECT b, MAX(n), MAX(CASE WHEN i = lo THEN v END), MAX(CASE WHEN i = lo + (pos > lo) THEN v END)
 		FROM k WHERE i = lo OR i = lo + 1 GROUP BY b`,
