@@ -9,7 +9,7 @@ import (
 )
 
 // choices are the endpoints and trunks a number form offers, read once per
-// page (one query each), also used to show names instead of IDs.
+// page (one list each), also used to show names instead of IDs.
 type choices struct {
 	Endpoints []*switchboard.Endpoint
 	Trunks    []*switchboard.Trunk
@@ -42,7 +42,8 @@ func (c choices) TrunkName(id *string) string {
 }
 
 // loadChoices reads the first page of the endpoints, and of the trunks
-// when the page shows them, that the key may read: one query each.
+// when the page shows them, that the key may read: one list each (its
+// page and its count, as every list reads them).
 func (h *Handler) loadChoices(ctx context.Context, c *session, trunks bool) (choices, error) {
 	var ch choices
 	all := switchboard.Page{Limit: switchboard.MaxLimit}
