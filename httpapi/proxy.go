@@ -37,8 +37,13 @@ type ctxOriginKey struct{}
 
 // Wrap returns h with each request's origin resolved once, for ClientAddr
 // and RequestIsHTTPS: serve wraps its whole listener (API, dashboard,
-// metrics) with it.
+// metrics) with it. Trusting nobody (the default), it returns h as it is:
+// ClientAddr and RequestIsHTTPS then read the connection itself, which is
+// all resolve would find, without a copy of every request.
 func (p TrustedProxies) Wrap(h http.Handler) http.Handler {
+	if len(p) == 0 {
+		return h
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o := p.resolve(r)
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxOriginKey{}, o)))
