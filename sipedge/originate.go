@@ -212,17 +212,12 @@ func (c *call) callTrunk(t target, deadline time.Time) dialResult {
 					e.log.Info("carrier digest challenge not answerable", "call_id", c.record.ID, "err", err)
 					return dialResult{final: true, out: calleeOutcome(res.StatusCode)}
 				}
-				tx.Terminate()
-				if tx, err = e.cli.TransactionRequest(c.setup, next, e.addVia); err != nil {
+				if tx, err = a.resendInvite(c.setup, tx, next); err != nil {
 					if stop := c.stopOutcome(); stop != nil {
 						return dialResult{final: true, out: *stop}
 					}
 					return dialResult{out: outcomeTrunkUnreachable}
 				}
-				a.req = next
-				a.mu.Lock()
-				a.cseq = next.CSeq().SeqNo
-				a.mu.Unlock()
 			default:
 				c.event("call.target_failed", where+" answered "+strconv.Itoa(res.StatusCode), true)
 				// A server error is the carrier's, not the callee's:
