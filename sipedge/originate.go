@@ -63,9 +63,7 @@ func (e *Edge) Originate(ctx context.Context, oc *switchboard.OutboundCall) (*sw
 			"Trunk %s has all the live calls it may have (%d).", oc.Trunk.ID, oc.Trunk.MaxConcurrentCalls)
 	}
 	c := e.newOutboundCall(oc)
-	e.begin()
-	e.byA.Store(c.a.callID, c)
-	e.byID.Store(c.record.ID, c)
+	c.track()
 	if e.drain.Load() {
 		// The drain began meanwhile, and may have hung up the live calls
 		// before this one was among them.
