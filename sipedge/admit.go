@@ -99,8 +99,8 @@ func (e *Edge) carriesCredentials(req *sip.Request) bool {
 // counts against src's share of refusals, but for challenges to a source
 // that recently authenticated.
 func (e *Edge) refuseAuth(req *sip.Request, src netip.Addr, r authReason, send func(*sip.Response) error) {
-	switch r {
-	case authNoCredentials, authBadNonce, authStale:
+	switch {
+	case r.rechallenge():
 		ref := refusedChallenged
 		if e.agentSources.has(src) {
 			ref.limited = false
@@ -108,11 +108,11 @@ func (e *Edge) refuseAuth(req *sip.Request, src netip.Addr, r authReason, send f
 		e.refuseWith(req, src, ref, func() *sip.Response {
 			return e.auth.challenge(req, src, challengeProxy, r == authStale)
 		}, send)
-	case authMalformed:
+	case r == authMalformed:
 		e.refuse(req, src, refusedBadCredentials, send)
-	case authUnknownUser, authWrongPassword:
+	case r == authUnknownUser || r == authWrongPassword:
 		e.refuse(req, src, refusedAuthFailed, send)
-	case authLookupFailed:
+	case r == authLookupFailed:
 		e.refuse(req, src, refusedAuthUnavailable, send)
 	default: // authRateLimited: a password guesser, dropped
 		e.m.rejected.WithLabelValues(refusedRateLimited).Inc()

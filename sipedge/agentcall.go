@@ -37,14 +37,8 @@ func (e *Edge) agentCall(req *sip.Request, tx sip.ServerTransaction, u agentUser
 		c.called = number.E164
 		c.record.FromNumber = number.E164
 	}
-	e.begin()
-	e.byA.Store(c.record.SIPCallID, c)
-	e.byID.Store(c.record.ID, c)
-	tx.OnCancel(func(*sip.Request) {
-		if c.fire(inCancel, evt{}).taken {
-			c.cancelSetup(errCallerCanceled)
-		}
-	})
+	c.track()
+	tx.OnCancel(c.onCancel)
 	c.mu.Lock()
 	upd := c.eventLocked(switchboard.EventCallInitiated, "agent-originated, authenticated as "+u.username, false)
 	c.mu.Unlock()

@@ -149,6 +149,23 @@ func (c *call) fail(in input, o outcome) {
 	c.release()
 }
 
+// track makes c a live call of the edge (counted until release; the
+// drain waits for the count to reach zero), found by its first leg's
+// Call-ID and by its ID.
+func (c *call) track() {
+	c.e.begin()
+	c.e.byA.Store(c.record.SIPCallID, c)
+	c.e.byID.Store(c.record.ID, c)
+}
+
+// onCancel is the caller's CANCEL of its INVITE (a carrier's or an
+// agent's): it ends the setup, unless the call is past it.
+func (c *call) onCancel(*sip.Request) {
+	if c.fire(inCancel, evt{}).taken {
+		c.cancelSetup(errCallerCanceled)
+	}
+}
+
 // release gives back what a live call holds. Every call ends here, once:
 // an ended one is logged, one info line per call.
 func (c *call) release() {

@@ -79,15 +79,10 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 					forget()
 					return dialResult{final: true, out: targetOutcome(res.StatusCode)}
 				}
-				tx.Terminate()
-				if tx, err = e.cli.TransactionRequest(c.setup, next, e.addVia); err != nil {
+				if tx, err = b.resendInvite(c.setup, tx, next); err != nil {
 					forget()
 					return dialResult{out: outcomeUnreachable}
 				}
-				b.req = next
-				b.mu.Lock()
-				b.cseq = next.CSeq().SeqNo
-				b.mu.Unlock()
 			default:
 				forget()
 				c.event("call.target_failed", t.uri.String()+" answered "+strconv.Itoa(res.StatusCode), true)
@@ -117,6 +112,23 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 			return dialResult{final: true, out: *c.stopOutcome()}
 		}
 	}
+}
+
+// resendInvite answers a challenge (401/407) to the leg's INVITE: it
+// drops tx and sends next, the INVITE again with the credentials
+// withDigest added, in a new transaction, which it returns; next becomes
+// the leg's INVITE. dial and callTrunk share it.
+func (l *leg) resendInvite(ctx context.Context, tx sip.ClientTransaction, next *sip.Request) (sip.ClientTransaction, error) {
+	tx.Terminate()
+	ntx, err := l.e.cli.TransactionRequest(ctx, next, l.e.addVia)
+	if err != nil {
+		return nil, err
+	}
+	l.req = next
+	l.mu.Lock()
+	l.cseq = next.CSeq().SeqNo
+	l.mu.Unlock()
+	return ntx, nil
 }
 
 // relayProvisional passes an agent's 18x to the caller (with its SDP,

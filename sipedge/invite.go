@@ -71,14 +71,8 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.record.Test = true
 		test.callID <- c.record.ID
 	}
-	e.begin()
-	e.byA.Store(c.record.SIPCallID, c)
-	e.byID.Store(c.record.ID, c)
-	tx.OnCancel(func(*sip.Request) {
-		if c.fire(inCancel, evt{}).taken {
-			c.cancelSetup(errCallerCanceled)
-		}
-	})
+	c.track()
+	tx.OnCancel(c.onCancel)
 
 	var number *switchboard.PhoneNumber
 	d := unheld

@@ -63,9 +63,7 @@ func (e *Edge) Originate(ctx context.Context, oc *switchboard.OutboundCall) (*sw
 			"Trunk %s has all the live calls it may have (%d).", oc.Trunk.ID, oc.Trunk.MaxConcurrentCalls)
 	}
 	c := e.newOutboundCall(oc)
-	e.begin()
-	e.byA.Store(c.a.callID, c)
-	e.byID.Store(c.record.ID, c)
+	c.track()
 	if e.drain.Load() {
 		// The drain began meanwhile, and may have hung up the live calls
 		// before this one was among them.
@@ -212,17 +210,12 @@ func (c *call) callTrunk(t target, deadline time.Time) dialResult {
 					e.log.Info("carrier digest challenge not answerable", "call_id", c.record.ID, "err", err)
 					return dialResult{final: true, out: calleeOutcome(res.StatusCode)}
 				}
-				tx.Terminate()
-				if tx, err = e.cli.TransactionRequest(c.setup, next, e.addVia); err != nil {
+				if tx, err = a.resendInvite(c.setup, tx, next); err != nil {
 					if stop := c.stopOutcome(); stop != nil {
 						return dialResult{final: true, out: *stop}
 					}
 					return dialResult{out: outcomeTrunkUnreachable}
 				}
-				a.req = next
-				a.mu.Lock()
-				a.cseq = next.CSeq().SeqNo
-				a.mu.Unlock()
 			default:
 				c.event("call.target_failed", where+" answered "+strconv.Itoa(res.StatusCode), true)
 				// A server error is the carrier's, not the callee's:
