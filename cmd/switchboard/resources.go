@@ -79,17 +79,17 @@ func showMessage[T any](msg func(v *T) string) func(c *cli, v *T) error {
 	}
 }
 
-// optString is the Optional of a string flag: unset when the flag was not
-// given, null when it was given empty (which clears the field), else its
-// value.
-func optString(set map[string]bool, name, v string) switchboard.Optional[string] {
+// overrideClearable sets *dst from a string flag when it was given: null
+// when given empty (which clears the field), else Some(v); --data's value
+// stays otherwise.
+func overrideClearable(set map[string]bool, name string, dst *switchboard.Optional[string], v string) {
 	switch {
 	case !set[name]:
-		return switchboard.Optional[string]{}
 	case v == "":
-		return switchboard.Null[string]()
+		*dst = switchboard.Null[string]()
+	default:
+		*dst = switchboard.Some(v)
 	}
-	return switchboard.Some(v)
 }
 
 // override sets *dst to v when the flag was given (so --data's value
@@ -305,12 +305,9 @@ var numberCommands = map[string]apiCommand{
 			return err
 		}
 		set := setFlags(fs)
-		for name, dst := range map[string]*switchboard.Optional[string]{"endpoint-id": &p.EndpointID, "fallback-endpoint-id": &p.FallbackEndpointID, "trunk-id": &p.TrunkID} {
-			v := map[string]string{"endpoint-id": *endpoint, "fallback-endpoint-id": *fallback, "trunk-id": *trunk}[name]
-			if set[name] {
-				*dst = optString(set, name, v)
-			}
-		}
+		overrideClearable(set, "endpoint-id", &p.EndpointID, *endpoint)
+		overrideClearable(set, "fallback-endpoint-id", &p.FallbackEndpointID, *fallback)
+		overrideClearable(set, "trunk-id", &p.TrunkID, *trunk)
 		overrideOpt(set, "allow-inbound", &p.AllowInbound, *in)
 		overrideOpt(set, "allow-outbound", &p.AllowOutbound, *out)
 		n, err := c.client.UpdatePhoneNumber(ctx, id, p)
