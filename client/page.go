@@ -73,7 +73,7 @@ func listPage[T any](ctx context.Context, c *Client, path, key string, q url.Val
 // from o.Offset. It stops at the first error, which it yields. Lists are
 // newest first and paged by offset, so an item created while iterating
 // shifts the pages and the item at a page boundary may be yielded twice;
-// items are therefore deduplicated by the id function when it is given.
+// items are therefore deduplicated by id.
 func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Values, o ListOptions, id func(*T) string) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if o.Limit <= 0 {
@@ -87,13 +87,11 @@ func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Valu
 				return
 			}
 			for _, it := range p.Items {
-				if id != nil {
-					k := id(it)
-					if seen[k] {
-						continue
-					}
-					seen[k] = true
+				k := id(it)
+				if seen[k] {
+					continue
 				}
+				seen[k] = true
 				if !yield(it, nil) {
 					return
 				}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	sdk "github.com/switchboard-voice/switchboard/client"
 )
 
 // apiCommand is one command that talks to the API: a summary for the
@@ -155,7 +157,7 @@ func collect[T any](seq iter.Seq2[*T, error], limit int) ([]*T, error) {
 // pageSize is the page size to ask for when at most limit items are
 // wanted: no more than needed, at most the API's maximum.
 func pageSize(limit int) int {
-	if limit > 0 && limit < 100 {
+	if limit > 0 && limit < sdk.PageSize {
 		return limit
 	}
 	return 0

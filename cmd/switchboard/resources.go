@@ -62,6 +62,58 @@ func idCommand[T any](name, summary string, do func(cl *sdk.Client, ctx context.
 	}}
 }
 
+// createCommand is a `RESOURCE create`: setup adds the body's flags and
+// returns how those given override --data's body once parsed; send sends
+// it.
+func createCommand[B, T any](name, usage, summary, help string, cols []column[T],
+	send func(cl *sdk.Client, ctx context.Context, b B) (*T, error),
+	setup func(fs *flag.FlagSet) func(set map[string]bool, b *B) error) apiCommand {
+	return bodyCommand(name, usage, summary, help, false, cols,
+		func(cl *sdk.Client, ctx context.Context, _ string, b B) (*T, error) { return send(cl, ctx, b) }, setup)
+}
+
+// updateCommand is a `RESOURCE update ID`, as createCommand.
+func updateCommand[B, T any](name, usage, summary, help string, cols []column[T],
+	send func(cl *sdk.Client, ctx context.Context, id string, b B) (*T, error),
+	setup func(fs *flag.FlagSet) func(set map[string]bool, b *B) error) apiCommand {
+	return bodyCommand(name, usage, summary, help, true, cols, send, setup)
+}
+
+func bodyCommand[B, T any](name, usage, summary, help string, takesID bool, cols []column[T],
+	send func(cl *sdk.Client, ctx context.Context, id string, b B) (*T, error),
+	setup func(fs *flag.FlagSet) func(set map[string]bool, b *B) error) apiCommand {
+	return apiCommand{summary, func(ctx context.Context, c *cli, args []string) error {
+		fs := c.flagSet(name, usage, help)
+		apply := setup(fs)
+		data := fs.String("data", "", dataHelp)
+		if err := c.parse(fs, args); err != nil {
+			return err
+		}
+		var id string
+		var err error
+		if takesID {
+			id, err = oneID(fs, "ID")
+		} else {
+			err = noArgs(fs)
+		}
+		if err != nil {
+			return err
+		}
+		var b B
+		if err := readData(*data, &b); err != nil {
+			return err
+		}
+		if err := apply(setFlags(fs), &b); err != nil {
+			return err
+		}
+		v, err := send(c.client, ctx, id, b)
+		if err != nil {
+			return err
+		}
+		return printOne(c, cols, v)
+	}}
+}
+
 // showWith prints one object as a table with cols, or as JSON.
 func showWith[T any](cols []column[T]) func(c *cli, v *T) error {
 	return func(c *cli, v *T) error { return printOne(c, cols, v) }
@@ -79,17 +131,17 @@ func showMessage[T any](msg func(v *T) string) func(c *cli, v *T) error {
 	}
 }
 
-// optString is the Optional of a string flag: unset when the flag was not
-// given, null when it was given empty (which clears the field), else its
-// value.
-func optString(set map[string]bool, name, v string) switchboard.Optional[string] {
+// overrideClearable sets *dst from a string flag when it was given: null
+// when given empty (which clears the field), else Some(v); --data's value
+// stays otherwise.
+func overrideClearable(set map[string]bool, name string, dst *switchboard.Optional[string], v string) {
 	switch {
 	case !set[name]:
-		return switchboard.Optional[string]{}
 	case v == "":
-		return switchboard.Null[string]()
+		*dst = switchboard.Null[string]()
+	default:
+		*dst = switchboard.Some(v)
 	}
-	return switchboard.Some(v)
 }
 
 // override sets *dst to v when the flag was given (so --data's value
@@ -133,79 +185,50 @@ var endpointCommands = map[string]apiCommand{
 			}
 		}),
 	"get": idCommand("endpoints get", "show an endpoint", (*sdk.Client).GetEndpoint, showWith(endpointColumns)),
-	"create": {"create an endpoint (an agent SIP URI or a webhook URL)", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("endpoints create", "--name NAME --type agent|webhook --endpoint-url URL [flags]", "create an endpoint (an agent SIP URI or a webhook URL)")
-		name := fs.String("name", "", "the endpoint's name")
-		typ := fs.String("type", "", "agent (a SIP URI) or webhook (an HTTPS URL that decides each call)")
-		u := fs.String("endpoint-url", "", "sip:… for an agent, https://… for a webhook (--url is the API's)")
-		status := fs.String("status", "", "active (default) or inactive")
-		ring := fs.Int("ring-timeout", 0, "seconds to ring the agent before failing over")
-		pc := fs.String("provider-config", "", `an agent's provider as JSON, e.g. {"provider":"elevenlabs","agent_id":"agent_xyz"}`)
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		var in sdk.EndpointCreate
-		if err := readData(*data, &in); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		override(set, "name", &in.Name, *name)
-		override(set, "type", &in.Type, *typ)
-		override(set, "endpoint-url", &in.URL, *u)
-		override(set, "status", &in.Status, *status)
-		override(set, "ring-timeout", &in.RingTimeout, ring)
-		if set["provider-config"] {
-			if err := json.Unmarshal([]byte(*pc), &in.ProviderConfig); err != nil {
-				return usageError{fmt.Sprintf("--provider-config: not a JSON object: %v", err)}
+	"create": createCommand("endpoints create", "--name NAME --type agent|webhook --endpoint-url URL [flags]", "create an endpoint (an agent SIP URI or a webhook URL)", "create an endpoint (an agent SIP URI or a webhook URL)", endpointColumns, (*sdk.Client).CreateEndpoint,
+		func(fs *flag.FlagSet) func(set map[string]bool, in *sdk.EndpointCreate) error {
+			name := fs.String("name", "", "the endpoint's name")
+			typ := fs.String("type", "", "agent (a SIP URI) or webhook (an HTTPS URL that decides each call)")
+			u := fs.String("endpoint-url", "", "sip:… for an agent, https://… for a webhook (--url is the API's)")
+			status := fs.String("status", "", "active (default) or inactive")
+			ring := fs.Int("ring-timeout", 0, "seconds to ring the agent before failing over")
+			pc := fs.String("provider-config", "", `an agent's provider as JSON, e.g. {"provider":"elevenlabs","agent_id":"agent_xyz"}`)
+			return func(set map[string]bool, in *sdk.EndpointCreate) error {
+				override(set, "name", &in.Name, *name)
+				override(set, "type", &in.Type, *typ)
+				override(set, "endpoint-url", &in.URL, *u)
+				override(set, "status", &in.Status, *status)
+				override(set, "ring-timeout", &in.RingTimeout, ring)
+				if set["provider-config"] {
+					if err := json.Unmarshal([]byte(*pc), &in.ProviderConfig); err != nil {
+						return usageError{fmt.Sprintf("--provider-config: not a JSON object: %v", err)}
+					}
+				}
+				return nil
 			}
-		}
-		e, err := c.client.CreateEndpoint(ctx, in)
-		if err != nil {
-			return err
-		}
-		return printOne(c, endpointColumns, e)
-	}},
-	"update": {"change an endpoint's fields", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("endpoints update", "[flags] ID", "change an endpoint's fields (only those given)")
-		name := fs.String("name", "", "a new name")
-		u := fs.String("endpoint-url", "", "a new URL (--url is the API's)")
-		status := fs.String("status", "", "active or inactive")
-		ring := fs.Int("ring-timeout", 0, "seconds to ring the agent")
-		pc := fs.String("provider-config", "", "an agent's provider as JSON")
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		id, err := oneID(fs, "ID")
-		if err != nil {
-			return err
-		}
-		var p sdk.EndpointUpdate
-		if err := readData(*data, &p); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		overrideOpt(set, "name", &p.Name, *name)
-		overrideOpt(set, "endpoint-url", &p.URL, *u)
-		overrideOpt(set, "status", &p.Status, *status)
-		overrideOpt(set, "ring-timeout", &p.RingTimeout, *ring)
-		if set["provider-config"] {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(*pc), &m); err != nil {
-				return usageError{fmt.Sprintf("--provider-config: not a JSON object: %v", err)}
+		}),
+	"update": updateCommand("endpoints update", "[flags] ID", "change an endpoint's fields", "change an endpoint's fields (only those given)", endpointColumns, (*sdk.Client).UpdateEndpoint,
+		func(fs *flag.FlagSet) func(set map[string]bool, p *sdk.EndpointUpdate) error {
+			name := fs.String("name", "", "a new name")
+			u := fs.String("endpoint-url", "", "a new URL (--url is the API's)")
+			status := fs.String("status", "", "active or inactive")
+			ring := fs.Int("ring-timeout", 0, "seconds to ring the agent")
+			pc := fs.String("provider-config", "", "an agent's provider as JSON")
+			return func(set map[string]bool, p *sdk.EndpointUpdate) error {
+				overrideOpt(set, "name", &p.Name, *name)
+				overrideOpt(set, "endpoint-url", &p.URL, *u)
+				overrideOpt(set, "status", &p.Status, *status)
+				overrideOpt(set, "ring-timeout", &p.RingTimeout, *ring)
+				if set["provider-config"] {
+					var m map[string]any
+					if err := json.Unmarshal([]byte(*pc), &m); err != nil {
+						return usageError{fmt.Sprintf("--provider-config: not a JSON object: %v", err)}
+					}
+					p.ProviderConfig = switchboard.Some(m)
+				}
+				return nil
 			}
-			p.ProviderConfig = switchboard.Some(m)
-		}
-		e, err := c.client.UpdateEndpoint(ctx, id, p)
-		if err != nil {
-			return err
-		}
-		return printOne(c, endpointColumns, e)
-	}},
+		}),
 	"delete": idCommand("endpoints delete", "delete an endpoint (its numbers are detached)", (*sdk.Client).DeleteEndpoint, showMessage(deletedMessage)),
 }
 
@@ -285,40 +308,22 @@ var numberCommands = map[string]apiCommand{
 		}
 		return printOne(c, numberColumns, n)
 	}},
-	"update": {"attach endpoints or a trunk, or change what a number allows", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("numbers update", "[flags] ID", "attach endpoints or a trunk, or change what a number allows (only the flags given; an empty value detaches)")
-		endpoint := fs.String("endpoint-id", "", "the endpoint calls go to (\"\" detaches)")
-		fallback := fs.String("fallback-endpoint-id", "", "the endpoint to fail over to (\"\" detaches)")
-		trunk := fs.String("trunk-id", "", "the trunk outbound calls leave by (\"\" detaches)")
-		in := fs.Bool("allow-inbound", false, "whether the number takes inbound calls (--allow-inbound=false refuses them)")
-		out := fs.Bool("allow-outbound", false, "whether the number places outbound calls (--allow-outbound=false stops them)")
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		id, err := oneID(fs, "ID")
-		if err != nil {
-			return err
-		}
-		var p sdk.PhoneNumberUpdate
-		if err := readData(*data, &p); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		for name, dst := range map[string]*switchboard.Optional[string]{"endpoint-id": &p.EndpointID, "fallback-endpoint-id": &p.FallbackEndpointID, "trunk-id": &p.TrunkID} {
-			v := map[string]string{"endpoint-id": *endpoint, "fallback-endpoint-id": *fallback, "trunk-id": *trunk}[name]
-			if set[name] {
-				*dst = optString(set, name, v)
+	"update": updateCommand("numbers update", "[flags] ID", "attach endpoints or a trunk, or change what a number allows", "attach endpoints or a trunk, or change what a number allows (only the flags given; an empty value detaches)", numberColumns, (*sdk.Client).UpdatePhoneNumber,
+		func(fs *flag.FlagSet) func(set map[string]bool, p *sdk.PhoneNumberUpdate) error {
+			endpoint := fs.String("endpoint-id", "", "the endpoint calls go to (\"\" detaches)")
+			fallback := fs.String("fallback-endpoint-id", "", "the endpoint to fail over to (\"\" detaches)")
+			trunk := fs.String("trunk-id", "", "the trunk outbound calls leave by (\"\" detaches)")
+			in := fs.Bool("allow-inbound", false, "whether the number takes inbound calls (--allow-inbound=false refuses them)")
+			out := fs.Bool("allow-outbound", false, "whether the number places outbound calls (--allow-outbound=false stops them)")
+			return func(set map[string]bool, p *sdk.PhoneNumberUpdate) error {
+				overrideClearable(set, "endpoint-id", &p.EndpointID, *endpoint)
+				overrideClearable(set, "fallback-endpoint-id", &p.FallbackEndpointID, *fallback)
+				overrideClearable(set, "trunk-id", &p.TrunkID, *trunk)
+				overrideOpt(set, "allow-inbound", &p.AllowInbound, *in)
+				overrideOpt(set, "allow-outbound", &p.AllowOutbound, *out)
+				return nil
 			}
-		}
-		overrideOpt(set, "allow-inbound", &p.AllowInbound, *in)
-		overrideOpt(set, "allow-outbound", &p.AllowOutbound, *out)
-		n, err := c.client.UpdatePhoneNumber(ctx, id, p)
-		if err != nil {
-			return err
-		}
-		return printOne(c, numberColumns, n)
-	}},
+		}),
 	"release": idCommand("numbers release", "return a number to the inventory", (*sdk.Client).ReleasePhoneNumber,
 		showMessage(func(r *sdk.Released) string { return fmt.Sprintf("released %s (%s)", r.Number, r.ID) })),
 	"route": idCommand("numbers route", "say where a call to the number would go now", (*sdk.Client).ExplainPhoneNumberRoute,
@@ -402,43 +407,29 @@ var callCommands = map[string]apiCommand{
 	}},
 	"hangup": idCommand("calls hangup", "end a live call", (*sdk.Client).HangupCall,
 		showMessage(func(r *sdk.HangupResult) string { return fmt.Sprintf("%s: %s", r.ID, r.Status) })),
-	"create": {"place an outbound call and connect it to an agent", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("calls create", "--from E164 --to E164 [flags]", "place an outbound call from one of the organisation's numbers and connect the callee to an agent")
-		from := fs.String("from", "", "the organisation's number to call from (E.164)")
-		to := fs.String("to", "", "the number to call (E.164)")
-		endpoint := fs.String("endpoint-id", "", "the agent endpoint (default: the number's)")
-		metadata := fs.String("metadata", "", "a JSON object kept on the call and its events")
-		maxDur := fs.Int("max-duration", 0, "end the call after this many seconds (0: the node's limit)")
-		ring := fs.Int("ring-timeout", 0, "seconds to ring the callee (0: the API's default)")
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		var p sdk.OutboundCallParams
-		if err := readData(*data, &p); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		override(set, "from", &p.FromNumber, *from)
-		override(set, "to", &p.ToNumber, *to)
-		override(set, "endpoint-id", &p.EndpointID, *endpoint)
-		override(set, "max-duration", &p.MaxDuration, *maxDur)
-		override(set, "ring-timeout", &p.RingTimeout, *ring)
-		if set["metadata"] {
-			if !json.Valid([]byte(*metadata)) {
-				return usageError{"--metadata must be a JSON object"}
+	"create": createCommand("calls create", "--from E164 --to E164 [flags]", "place an outbound call and connect it to an agent", "place an outbound call from one of the organisation's numbers and connect the callee to an agent", outboundColumns, (*sdk.Client).CreateOutboundCall,
+		func(fs *flag.FlagSet) func(set map[string]bool, p *sdk.OutboundCallParams) error {
+			from := fs.String("from", "", "the organisation's number to call from (E.164)")
+			to := fs.String("to", "", "the number to call (E.164)")
+			endpoint := fs.String("endpoint-id", "", "the agent endpoint (default: the number's)")
+			metadata := fs.String("metadata", "", "a JSON object kept on the call and its events")
+			maxDur := fs.Int("max-duration", 0, "end the call after this many seconds (0: the node's limit)")
+			ring := fs.Int("ring-timeout", 0, "seconds to ring the callee (0: the API's default)")
+			return func(set map[string]bool, p *sdk.OutboundCallParams) error {
+				override(set, "from", &p.FromNumber, *from)
+				override(set, "to", &p.ToNumber, *to)
+				override(set, "endpoint-id", &p.EndpointID, *endpoint)
+				override(set, "max-duration", &p.MaxDuration, *maxDur)
+				override(set, "ring-timeout", &p.RingTimeout, *ring)
+				if set["metadata"] {
+					if !json.Valid([]byte(*metadata)) {
+						return usageError{"--metadata must be a JSON object"}
+					}
+					p.Metadata = json.RawMessage(*metadata)
+				}
+				return nil
 			}
-			p.Metadata = json.RawMessage(*metadata)
-		}
-		x, err := c.client.CreateOutboundCall(ctx, p)
-		if err != nil {
-			return err
-		}
-		return printOne(c, outboundColumns, x)
-	}},
+		}),
 }
 
 // ---- webhooks and deliveries
@@ -466,63 +457,34 @@ var webhookCommands = map[string]apiCommand{
 			}
 		}),
 	"get": idCommand("webhooks get", "show a webhook subscription", (*sdk.Client).GetWebhook, showWith(webhookColumns)),
-	"create": {"subscribe a URL to events (prints the signing secret)", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("webhooks create", "--webhook-url URL [--events a,b] [flags]", "subscribe a URL to events; the answer holds the signing secret")
-		u := fs.String("webhook-url", "", "the HTTPS URL deliveries are POSTed to (--url is the API's)")
-		events := fs.String("events", "", "comma-separated event types or patterns (call.*); default all")
-		desc := fs.String("description", "", "a description")
-		active := fs.Bool("active", true, "deliver to it (false: created paused)")
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		var in sdk.WebhookCreate
-		if err := readData(*data, &in); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		override(set, "webhook-url", &in.URL, *u)
-		override(set, "events", &in.Events, splitList(*events))
-		override(set, "description", &in.Description, *desc)
-		override(set, "active", &in.Active, active)
-		w, err := c.client.CreateWebhook(ctx, in)
-		if err != nil {
-			return err
-		}
-		return printOne(c, webhookSecretColumns, w)
-	}},
-	"update": {"change a webhook subscription", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("webhooks update", "[flags] ID", "change a webhook subscription (only the flags given)")
-		u := fs.String("webhook-url", "", "a new URL (--url is the API's)")
-		events := fs.String("events", "", "comma-separated event types or patterns")
-		desc := fs.String("description", "", "a new description")
-		active := fs.Bool("active", false, "deliver to it (--active), or pause it (--active=false)")
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		id, err := oneID(fs, "ID")
-		if err != nil {
-			return err
-		}
-		var p sdk.WebhookUpdate
-		if err := readData(*data, &p); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		overrideOpt(set, "webhook-url", &p.URL, *u)
-		overrideOpt(set, "events", &p.Events, splitList(*events))
-		overrideOpt(set, "description", &p.Description, *desc)
-		overrideOpt(set, "active", &p.Active, *active)
-		w, err := c.client.UpdateWebhook(ctx, id, p)
-		if err != nil {
-			return err
-		}
-		return printOne(c, webhookColumns, w)
-	}},
+	"create": createCommand("webhooks create", "--webhook-url URL [--events a,b] [flags]", "subscribe a URL to events (prints the signing secret)", "subscribe a URL to events; the answer holds the signing secret", webhookSecretColumns, (*sdk.Client).CreateWebhook,
+		func(fs *flag.FlagSet) func(set map[string]bool, in *sdk.WebhookCreate) error {
+			u := fs.String("webhook-url", "", "the HTTPS URL deliveries are POSTed to (--url is the API's)")
+			events := fs.String("events", "", "comma-separated event types or patterns (call.*); default all")
+			desc := fs.String("description", "", "a description")
+			active := fs.Bool("active", true, "deliver to it (false: created paused)")
+			return func(set map[string]bool, in *sdk.WebhookCreate) error {
+				override(set, "webhook-url", &in.URL, *u)
+				override(set, "events", &in.Events, splitList(*events))
+				override(set, "description", &in.Description, *desc)
+				override(set, "active", &in.Active, active)
+				return nil
+			}
+		}),
+	"update": updateCommand("webhooks update", "[flags] ID", "change a webhook subscription", "change a webhook subscription (only the flags given)", webhookColumns, (*sdk.Client).UpdateWebhook,
+		func(fs *flag.FlagSet) func(set map[string]bool, p *sdk.WebhookUpdate) error {
+			u := fs.String("webhook-url", "", "a new URL (--url is the API's)")
+			events := fs.String("events", "", "comma-separated event types or patterns")
+			desc := fs.String("description", "", "a new description")
+			active := fs.Bool("active", false, "deliver to it (--active), or pause it (--active=false)")
+			return func(set map[string]bool, p *sdk.WebhookUpdate) error {
+				overrideOpt(set, "webhook-url", &p.URL, *u)
+				overrideOpt(set, "events", &p.Events, splitList(*events))
+				overrideOpt(set, "description", &p.Description, *desc)
+				overrideOpt(set, "active", &p.Active, *active)
+				return nil
+			}
+		}),
 	"delete": idCommand("webhooks delete", "delete a webhook subscription", (*sdk.Client).DeleteWebhook,
 		showMessage(func(d *sdk.WebhookDeleted) string { return "deleted " + d.ID })),
 	"rotate-secret": idCommand("webhooks rotate-secret", "give a subscription a new signing secret", (*sdk.Client).RotateWebhookSecret, showWith(webhookSecretColumns)),
@@ -646,34 +608,20 @@ var keyCommands = map[string]apiCommand{
 			}
 		}),
 	"get": idCommand("keys get", "show an API key (never its secret)", (*sdk.Client).GetAPIKey, showWith(keyColumns)),
-	"create": {"create an API key in the key's organisation (prints its secret once)", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("keys create", "--name NAME --scopes a:b,c:d [flags]", "create an API key in the calling key's organisation; the answer holds its secret, shown once")
-		name := fs.String("name", "", "the key's name")
-		scopes := fs.String("scopes", "", "comma-separated scopes, e.g. calls:read,numbers:write")
-		expires := fs.String("expires-at", "", "when the key stops working (RFC 3339)")
-		mode := fs.String("mode", "", "live or test (default: the calling key's)")
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		var in sdk.APIKeyCreate
-		if err := readData(*data, &in); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		override(set, "name", &in.Name, *name)
-		override(set, "scopes", &in.Scopes, splitList(*scopes))
-		override(set, "expires-at", &in.ExpiresAt, *expires)
-		override(set, "mode", &in.Mode, *mode)
-		k, err := c.client.CreateAPIKey(ctx, in)
-		if err != nil {
-			return err
-		}
-		return printOne(c, createdKeyColumns, k)
-	}},
+	"create": createCommand("keys create", "--name NAME --scopes a:b,c:d [flags]", "create an API key in the key's organisation (prints its secret once)", "create an API key in the calling key's organisation; the answer holds its secret, shown once", createdKeyColumns, (*sdk.Client).CreateAPIKey,
+		func(fs *flag.FlagSet) func(set map[string]bool, in *sdk.APIKeyCreate) error {
+			name := fs.String("name", "", "the key's name")
+			scopes := fs.String("scopes", "", "comma-separated scopes, e.g. calls:read,numbers:write")
+			expires := fs.String("expires-at", "", "when the key stops working (RFC 3339)")
+			mode := fs.String("mode", "", "live or test (default: the calling key's)")
+			return func(set map[string]bool, in *sdk.APIKeyCreate) error {
+				override(set, "name", &in.Name, *name)
+				override(set, "scopes", &in.Scopes, splitList(*scopes))
+				override(set, "expires-at", &in.ExpiresAt, *expires)
+				override(set, "mode", &in.Mode, *mode)
+				return nil
+			}
+		}),
 	"delete": revokeKey,
 	"revoke": {"the same as keys delete", revokeKey.run},
 }
@@ -725,72 +673,43 @@ var trunkCommands = map[string]apiCommand{
 			}
 		}),
 	"get": idCommand("trunks get", "show a trunk", (*sdk.Client).GetTrunk, showWith(trunkColumns)),
-	"create": {"add a carrier connection", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("trunks create", "--name NAME --address HOST[:PORT] [flags]", "add a carrier connection for outbound calls")
-		f := addTrunkFlags(fs)
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		var in sdk.TrunkCreate
-		if err := readData(*data, &in); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		override(set, "name", &in.Name, *f.name)
-		override(set, "address", &in.Address, *f.address)
-		override(set, "transport", &in.Transport, *f.transport)
-		override(set, "auth-username", &in.AuthUsername, *f.user)
-		override(set, "auth-password", &in.AuthPassword, *f.password)
-		override(set, "number-format", &in.NumberFormat, *f.format)
-		override(set, "tech-prefix", &in.TechPrefix, *f.prefix)
-		override(set, "status", &in.Status, *f.status)
-		override(set, "max-concurrent-calls", &in.MaxConcurrentCalls, *f.max)
-		override(set, "default", &in.Default, *f.def)
-		override(set, "failover-addresses", &in.FailoverAddresses, splitList(*f.failover))
-		override(set, "inbound-addresses", &in.InboundAddresses, splitList(*f.inbound))
-		t, err := c.client.CreateTrunk(ctx, in)
-		if err != nil {
-			return err
-		}
-		return printOne(c, trunkColumns, t)
-	}},
-	"update": {"change a trunk", func(ctx context.Context, c *cli, args []string) error {
-		fs := c.flagSet("trunks update", "[flags] ID", "change a trunk (only the flags given)")
-		f := addTrunkFlags(fs)
-		data := fs.String("data", "", dataHelp)
-		if err := c.parse(fs, args); err != nil {
-			return err
-		}
-		id, err := oneID(fs, "ID")
-		if err != nil {
-			return err
-		}
-		var p sdk.TrunkUpdate
-		if err := readData(*data, &p); err != nil {
-			return err
-		}
-		set := setFlags(fs)
-		overrideOpt(set, "name", &p.Name, *f.name)
-		overrideOpt(set, "address", &p.Address, *f.address)
-		overrideOpt(set, "transport", &p.Transport, *f.transport)
-		overrideOpt(set, "auth-username", &p.AuthUsername, *f.user)
-		overrideOpt(set, "auth-password", &p.AuthPassword, *f.password)
-		overrideOpt(set, "number-format", &p.NumberFormat, *f.format)
-		overrideOpt(set, "tech-prefix", &p.TechPrefix, *f.prefix)
-		overrideOpt(set, "status", &p.Status, *f.status)
-		overrideOpt(set, "max-concurrent-calls", &p.MaxConcurrentCalls, *f.max)
-		overrideOpt(set, "default", &p.Default, *f.def)
-		overrideOpt(set, "failover-addresses", &p.FailoverAddresses, splitList(*f.failover))
-		overrideOpt(set, "inbound-addresses", &p.InboundAddresses, splitList(*f.inbound))
-		t, err := c.client.UpdateTrunk(ctx, id, p)
-		if err != nil {
-			return err
-		}
-		return printOne(c, trunkColumns, t)
-	}},
+	"create": createCommand("trunks create", "--name NAME --address HOST[:PORT] [flags]", "add a carrier connection", "add a carrier connection for outbound calls", trunkColumns, (*sdk.Client).CreateTrunk,
+		func(fs *flag.FlagSet) func(set map[string]bool, in *sdk.TrunkCreate) error {
+			f := addTrunkFlags(fs)
+			return func(set map[string]bool, in *sdk.TrunkCreate) error {
+				override(set, "name", &in.Name, *f.name)
+				override(set, "address", &in.Address, *f.address)
+				override(set, "transport", &in.Transport, *f.transport)
+				override(set, "auth-username", &in.AuthUsername, *f.user)
+				override(set, "auth-password", &in.AuthPassword, *f.password)
+				override(set, "number-format", &in.NumberFormat, *f.format)
+				override(set, "tech-prefix", &in.TechPrefix, *f.prefix)
+				override(set, "status", &in.Status, *f.status)
+				override(set, "max-concurrent-calls", &in.MaxConcurrentCalls, *f.max)
+				override(set, "default", &in.Default, *f.def)
+				override(set, "failover-addresses", &in.FailoverAddresses, splitList(*f.failover))
+				override(set, "inbound-addresses", &in.InboundAddresses, splitList(*f.inbound))
+				return nil
+			}
+		}),
+	"update": updateCommand("trunks update", "[flags] ID", "change a trunk", "change a trunk (only the flags given)", trunkColumns, (*sdk.Client).UpdateTrunk,
+		func(fs *flag.FlagSet) func(set map[string]bool, p *sdk.TrunkUpdate) error {
+			f := addTrunkFlags(fs)
+			return func(set map[string]bool, p *sdk.TrunkUpdate) error {
+				overrideOpt(set, "name", &p.Name, *f.name)
+				overrideOpt(set, "address", &p.Address, *f.address)
+				overrideOpt(set, "transport", &p.Transport, *f.transport)
+				overrideOpt(set, "auth-username", &p.AuthUsername, *f.user)
+				overrideOpt(set, "auth-password", &p.AuthPassword, *f.password)
+				overrideOpt(set, "number-format", &p.NumberFormat, *f.format)
+				overrideOpt(set, "tech-prefix", &p.TechPrefix, *f.prefix)
+				overrideOpt(set, "status", &p.Status, *f.status)
+				overrideOpt(set, "max-concurrent-calls", &p.MaxConcurrentCalls, *f.max)
+				overrideOpt(set, "default", &p.Default, *f.def)
+				overrideOpt(set, "failover-addresses", &p.FailoverAddresses, splitList(*f.failover))
+				overrideOpt(set, "inbound-addresses", &p.InboundAddresses, splitList(*f.inbound))
+				return nil
+			}
+		}),
 	"delete": idCommand("trunks delete", "delete a trunk (its numbers are detached)", (*sdk.Client).DeleteTrunk, showMessage(deletedMessage)),
 }
