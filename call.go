@@ -52,7 +52,7 @@ func CallEnded(status string) bool {
 
 // Hangup causes (KrosAI's vocabulary).
 const (
-	HangupNormalClearing = "normal_clearing" // ended by the API or by the maximum duration
+	HangupNormalClearing = "normal_clearing" // ended through the API
 	HangupUser           = "user_hangup"     // the caller hung up or cancelled
 	HangupAgent          = "agent_hangup"    // the agent or endpoint hung up
 	HangupNoAnswer       = "no_answer"       // nobody answered before the ring timeout

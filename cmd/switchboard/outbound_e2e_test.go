@@ -95,7 +95,8 @@ func TestOutboundCallE2E(t *testing.T) {
 				if n := len(agentRes.Requests("INVITE")); n != 0 {
 					t.Errorf("the agent got %d INVITEs before anyone answered", n)
 				}
-				if call.str("status") != "canceled" || call.Body["answered_at"] != nil {
+				if call.str("status") != "canceled" || call.Body["answered_at"] != nil ||
+					call.str("failure_reason") != "hangup_api" || call.str("hangup_cause") != "normal_clearing" {
 					t.Errorf("call hung up while ringing: %s", call.Raw)
 				}
 				if wantTypes := []string{"call.initiated", "call.ringing", "call.failed"}; !slices.Equal(types, wantTypes) {
