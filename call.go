@@ -101,6 +101,11 @@ type Call struct {
 	AnsweredAt  *time.Time `json:"answered_at"`
 	CompletedAt *time.Time `json:"completed_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
+	// Timeline is the call's timeline so far, oldest first, as its row
+	// holds it (call_timeline.go): the writer of a call's updates keeps it,
+	// and each row write stores it whole. The API lists it on its own
+	// (GET /v1/calls/{id}/events), so it is not part of the call's JSON.
+	Timeline []CallEvent `json:"-"`
 }
 
 // CallEventData is the data of a call.* event: the call with KrosAI's
@@ -173,6 +178,11 @@ type CallEvent struct {
 type CallUpdate struct {
 	Call   *Call
 	Events []*CallEvent
+	// EventsOnly emits the events of the entries without writing the
+	// call's row: the row is written when the call is answered or fails
+	// and when it ends (CallRowEntry), with the Timeline that holds these
+	// entries by then. A call so far saved events-only has no record yet.
+	EventsOnly bool
 }
 
 // PrepareCallUpdates checks what every store relies on, so that a bad
@@ -194,7 +204,9 @@ func PrepareCallUpdates(updates []CallUpdate) error {
 			case ev.CallID != "" && ev.CallID != c.ID:
 				return fmt.Errorf("call %s: event %d belongs to call %s", c.ID, k, ev.CallID)
 			}
-			ev.CallID = c.ID
+			if ev.CallID == "" { // written only when unset: a Timeline may share the entry
+				ev.CallID = c.ID
+			}
 			if ev.ID == "" {
 				ev.ID = NewID(PrefixCallEvent)
 			}
@@ -224,10 +236,11 @@ type CallFilter struct {
 }
 
 // CallService stores call records. SaveCalls writes a batch in one
-// transaction: each call is inserted or replaced, its timeline entries
-// appended, and each entry emitted as an event (to the organisation's
-// subscriptions and, unless SkipEndpoint, to the call's webhook endpoint),
-// so a call's record and its events are committed together.
+// transaction: each call's row, unless the update is EventsOnly, is
+// inserted or replaced with its timeline, and each entry is emitted as an
+// event (to the organisation's subscriptions and, unless SkipEndpoint, to
+// the call's webhook endpoint), so a call's record and its events are
+// committed together.
 type CallService interface {
 	SaveCalls(ctx context.Context, updates []CallUpdate) error
 	// FindCall answers CALL_NOT_FOUND for an unknown call or another
@@ -265,7 +278,9 @@ type HangupRelay interface {
 }
 
 // CallColumns are the stored columns of a call, in the order of
-// AppendColumnValues and CallScan.Dest. metadata is written by a call's
+// AppendColumnValues and CallScan.Dest; its timeline column is read and
+// written apart (TimelineDest, AppendTimeline), so that lists do not read
+// it. metadata is written by a call's
 // first save and kept: an update does not change it (the stores' upserts
 // leave it out of their SET); so is test.
 const CallColumns = `id, organization_id, direction, from_number, to_number, phone_number_id, endpoint_id,
@@ -347,33 +362,4 @@ type CallIdentityError struct{ CallID string }
 func (e *CallIdentityError) Error() string {
 	return fmt.Sprintf("call %s: an update cannot change a call's organisation, direction, numbers, "+
 		"phone number, SIP Call-ID, node or creation time", e.CallID)
-}
-
-// ScanCallTimeline reads a call's timeline from rows of (id, type,
-// occurred_at, status, detail) of the call LEFT JOIN its entries, oldest
-// first: no row means no such call (ErrNoRows), one row of NULLs a call
-// without entries yet.
-func ScanCallTimeline(rows Rows, callID string, cc *ColumnCodec) ([]*CallEvent, error) {
-	found := false
-	events := []*CallEvent{}
-	for rows.Next() {
-		found = true
-		var id, typ, status, detail nullText
-		var at *time.Time
-		if err := rows.Scan(&id, &typ, cc.OptTimeDest(&at), &status, &detail); err != nil {
-			return nil, err
-		}
-		if !id.valid {
-			continue // the call has no entry yet
-		}
-		events = append(events, &CallEvent{ID: string(id.b), CallID: callID, Type: string(typ.b),
-			Timestamp: *at, Status: string(status.b), Detail: string(detail.b)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, ErrNoRows
-	}
-	return events, nil
 }

@@ -248,19 +248,17 @@ type Tx interface {
 	// subscription created at or after since, and says how many.
 	RequeueFailedDeliveries(ctx context.Context, orgID, webhookID string, since, now time.Time) (int, error)
 
-	// UpsertCalls writes a batch of call updates whose calls, as stored,
-	// are states: each call inserted or its changeable fields replaced
-	// (CallIdentityError when an update would change its identity), each
-	// timeline entry appended unless already there. It reports, entry by
-	// entry in batch order, which ones it wrote now: an entry listed twice,
-	// or written by an earlier try of the batch, is written once. The
-	// answer is valid until the transaction ends.
-	UpsertCalls(ctx context.Context, updates []CallUpdate, states []*Call) (written []bool, err error)
+	// UpsertCalls writes the rows of a batch of calls, as stored, with
+	// their timelines: each call inserted or its changeable fields and
+	// timeline replaced (CallIdentityError when it would change its
+	// identity). A call listed twice is left as its last state.
+	UpsertCalls(ctx context.Context, calls []*Call) error
 	// WebhookEndpoints reports, ref by ref, whether each is a webhook-type
 	// endpoint of its organisation. The answer is valid until the
 	// transaction ends.
 	WebhookEndpoints(ctx context.Context, refs []EndpointRef) ([]bool, error)
-	// OpenCalls returns the node's calls that are not final, locked.
+	// OpenCalls returns the node's calls that are not final, locked, with
+	// their timelines.
 	OpenCalls(ctx context.Context, node string) ([]*Call, error)
 
 	// InsertAPIKey stores a key.
@@ -295,6 +293,8 @@ type Tx interface {
 	// InsertOutbox writes a batch of events, at the next positions of the
 	// organisation's log, and their pending deliveries (PostgreSQL: one
 	// statement), and tells the event feed once the transaction commits.
+	// An event whose ID is already stored is skipped with its deliveries
+	// (its position is left unused): a call entry saved twice emits once.
 	InsertOutbox(ctx context.Context, b *OutboxBatch) error
 
 	// NotifyRoutingChanged tells every node that the organisation's numbers,

@@ -136,6 +136,10 @@ type EmitOptions struct {
 	// WebhookID restricts delivery to this one subscription, whatever its
 	// filter (webhook.test).
 	WebhookID string
+	// ID, when set, is the event's ID (else a new one): an event whose ID
+	// is already stored is neither stored nor delivered again, which is
+	// how a call entry saved twice emits once (CallEventID).
+	ID string
 }
 
 // EventService records events. Each call writes the event and one

@@ -43,7 +43,14 @@ func newOutbox(tx Tx, orgID string, now time.Time) *outbox {
 // a call event still reaches the subscriptions after its endpoint is gone).
 func (o *outbox) emit(ctx context.Context, typ string, data any, opts EmitOptions) (*Event, error) {
 	b := &o.batch
-	ev := &Event{ID: NewID(PrefixEvent), OrganizationID: b.OrganizationID, Type: typ, Timestamp: b.At}
+	id := opts.ID
+	switch {
+	case id == "":
+		id = NewID(PrefixEvent)
+	case !ValidID(PrefixEvent, id):
+		return nil, fmt.Errorf("event %s: invalid event ID %q", typ, id)
+	}
+	ev := &Event{ID: id, OrganizationID: b.OrganizationID, Type: typ, Timestamp: b.At}
 	var endpointURL string
 	toEndpoint := false
 	if opts.EndpointID != "" && ValidID(PrefixEndpoint, opts.EndpointID) {

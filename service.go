@@ -16,7 +16,7 @@ type Service struct {
 	d     Driver
 	clock Clock
 
-	states sync.Pool // of *[]*Call, the stored states of a SaveCalls batch
+	states sync.Pool // of *callStates, the stored states of a SaveCalls batch
 }
 
 var _ Store = (*Service)(nil)
@@ -28,7 +28,7 @@ func NewService(d Driver, clock Clock) *Service {
 		clock = SystemClock
 	}
 	s := &Service{d: d, clock: clock}
-	s.states.New = func() any { return new([]*Call) }
+	s.states.New = func() any { return new(callStates) }
 	return s
 }
 

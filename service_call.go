@@ -13,20 +13,23 @@ func callNotFound(id string) error {
 	return Errorf(ECodeCallNotFound, "Call %s not found.", id)
 }
 
-// SaveCalls writes the batch in one transaction, in slice order: each call
-// is inserted or updated to the update's state, its timeline entries are
-// appended, and each entry whose type is a call event of the catalogue
-// (EventTypes) is emitted, when the call belongs to an organisation, to
-// the organisation's matching subscriptions and, unless SkipEndpoint, to
-// the call's webhook-type endpoint. Entries of other types
-// ("call.failover") stay on the timeline only.
+// SaveCalls writes the batch in one transaction, in slice order: each
+// call's row, unless the update is EventsOnly, is inserted or updated to
+// the update's state with its Timeline (and any of the update's entries
+// the Timeline lacks), and each entry whose type is a call event of the
+// catalogue (EventTypes) is emitted, when the call belongs to an
+// organisation, to the organisation's matching subscriptions and, unless
+// SkipEndpoint, to the call's webhook-type endpoint. Entries of other
+// types ("call.failover") stay on the timeline only.
 //
 // A call's identity (organisation, direction, numbers, phone number, SIP
 // Call-ID, node, creation time) is fixed by its first save: an update that
 // would change it fails the batch. Before writing, SaveCalls gives each
-// entry without an ID one and sets its CallID, so a caller that saves the
-// same updates again after an error writes and emits each entry once.
-// Either the whole batch is saved or none of it.
+// entry without an ID one and sets its CallID; an entry's event has an ID
+// derived from the entry's (CallEventID), and an event already stored is
+// not stored or delivered again, so a caller that saves the same updates
+// again after an error emits each entry once. Either the whole batch is
+// saved or none of it.
 func (s *Service) SaveCalls(ctx context.Context, updates []CallUpdate) error {
 	if len(updates) == 0 {
 		return nil
@@ -41,44 +44,57 @@ func (s *Service) SaveCalls(ctx context.Context, updates []CallUpdate) error {
 	return nil
 }
 
-// saveCalls writes the prepared updates in tx and emits the events of the
-// entries written now (not by an earlier try of the batch), stamped with
-// the time of the write, with one outbox per organisation (a batch mixes
+// saveCalls writes the rows of the prepared updates that are not
+// EventsOnly in tx, and emits the events of every entry, stamped with the
+// time of the write, with one outbox per organisation (a batch mixes
 // organisations).
 func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) error {
 	now := s.now()
-	sp := s.states.Get().(*[]*Call)
-	defer func() { clear(*sp); s.states.Put(sp) }()
-	states := (*sp)[:0]
+	sp := s.states.Get().(*callStates)
+	defer func() { clear(sp.all); clear(sp.rows); s.states.Put(sp) }()
+	states, rows := sp.all[:0], sp.rows[:0]
 	for _, u := range updates {
-		states = append(states, StoredCall(u.Call))
+		c := StoredCall(u.Call)
+		c.Timeline = withEntries(u.Call.Timeline, u.Events)
+		states = append(states, c)
+		if !u.EventsOnly {
+			rows = append(rows, c)
+		}
 	}
-	*sp = states
-	written, err := tx.UpsertCalls(ctx, updates, states)
-	if err != nil {
-		return err
+	sp.all, sp.rows = states, rows
+	if len(rows) > 0 {
+		if err := tx.UpsertCalls(ctx, rows); err != nil {
+			return err
+		}
 	}
 	hooks := map[EndpointRef]bool{}
-	if err := webhookEndpoints(ctx, tx, updates, states, written, hooks); err != nil {
+	if err := webhookEndpoints(ctx, tx, updates, states, hooks); err != nil {
 		return err
 	}
 	var outs outboxes
-	j := 0 // index of the entry in written
+	var seen map[string]bool // entries emitted by this batch, when it holds a call twice
+	if len(updates) > 1 {
+		seen = make(map[string]bool, 2*len(updates))
+	}
 	for i, u := range updates {
 		c := states[i]
 		var data *CallEventData // built at the first event emitted
 		for _, ev := range u.Events {
-			emit := written[j] && c.OrganizationID != "" && IsCallEvent(ev.Type)
-			j++
-			if !emit {
+			if c.OrganizationID == "" || !IsCallEvent(ev.Type) {
 				continue
+			}
+			if seen != nil {
+				if seen[ev.ID] {
+					continue // an entry listed twice in the batch is emitted once
+				}
+				seen[ev.ID] = true
 			}
 			o := outs.of(tx, c.OrganizationID, now)
 			if data == nil {
 				d := c.EventData()
 				data = &d
 			}
-			var opts EmitOptions
+			opts := EmitOptions{ID: CallEventID(ev.ID)}
 			if c.EndpointID != nil && !ev.SkipEndpoint && hooks[EndpointRef{c.OrganizationID, *c.EndpointID}] {
 				opts.EndpointID = *c.EndpointID
 			}
@@ -93,6 +109,10 @@ func (s *Service) saveCalls(ctx context.Context, tx Tx, updates []CallUpdate) er
 	}
 	return outs.flush(ctx)
 }
+
+// callStates are the calls of a batch as stored (all) and those whose row
+// the batch writes (rows), reused from batch to batch.
+type callStates struct{ all, rows []*Call }
 
 // outboxes are the outboxes of a batch, one per organisation. Most
 // batches emit for one organisation: the rest are made for a second.
@@ -149,14 +169,11 @@ func (os *outboxes) flush(ctx context.Context) error {
 // query for the batch: only those receive call events, and the calls of
 // most organisations go to agent endpoints, which emit would otherwise
 // look up once per event to skip.
-func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states []*Call, written []bool, hooks map[EndpointRef]bool) error {
+func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states []*Call, hooks map[EndpointRef]bool) error {
 	var refs []EndpointRef
-	j := 0
 	for i, u := range updates {
 		c := states[i]
-		first := j
-		j += len(u.Events)
-		if c.EndpointID == nil || c.OrganizationID == "" || !toEndpoint(u.Events, written[first:j]) {
+		if c.EndpointID == nil || c.OrganizationID == "" || !toEndpoint(u.Events) {
 			continue
 		}
 		k := EndpointRef{c.OrganizationID, *c.EndpointID}
@@ -178,11 +195,11 @@ func webhookEndpoints(ctx context.Context, tx Tx, updates []CallUpdate, states [
 	return nil
 }
 
-// toEndpoint reports whether one of the entries, written or not as
-// written says, is emitted to the call's endpoint.
-func toEndpoint(events []*CallEvent, written []bool) bool {
-	for k, ev := range events {
-		if written[k] && IsCallEvent(ev.Type) && !ev.SkipEndpoint {
+// toEndpoint reports whether one of the entries is emitted to the call's
+// endpoint.
+func toEndpoint(events []*CallEvent) bool {
+	for _, ev := range events {
+		if IsCallEvent(ev.Type) && !ev.SkipEndpoint {
 			return true
 		}
 	}
@@ -234,7 +251,9 @@ func (s *Service) ListCallEvents(ctx context.Context, orgID, callID string) ([]*
 // completes (system_shutdown, by the system, its duration counted to
 // now), any other fails (node_restarted). Each gets a timeline entry and
 // its call.completed or call.failed event, as SaveCalls writes them. It
-// returns how many calls it ended.
+// returns how many calls it ended. A call whose updates were all
+// events-only has no row, so none to end here: the call journal's replay,
+// which comes first, writes the row of each call it holds.
 func (s *Service) EndOrphanCalls(ctx context.Context, node string, now time.Time) (int, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	var n int

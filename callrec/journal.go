@@ -158,10 +158,24 @@ func (j *journal) next() error {
 // journalEntry is one update as a line of the journal, as the replay reads
 // it (appendEntry, in journal_encode.go, writes it). The event fields the
 // API leaves out of JSON (SkipEndpoint, Data) are kept: a replayed update
-// must be saved, and emitted, exactly as it would have been.
+// must be saved, and emitted, exactly as it would have been. So is the
+// call's whole timeline so far: the answer's line may be all that is left
+// of a call whose earlier, events-only, updates are saved and their
+// segment deleted, and the row it writes must hold every entry.
 type journalEntry struct {
-	Call   *switchboard.Call `json:"call"`
-	Events []journalEvent    `json:"events,omitempty"`
+	Call       *switchboard.Call `json:"call"`
+	Events     []journalEvent    `json:"events,omitempty"`
+	EventsOnly bool              `json:"events_only,omitempty"`
+	Timeline   []timelineEntry   `json:"timeline,omitempty"`
+}
+
+// timelineEntry is one entry of the call's timeline in a journal line.
+type timelineEntry struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Status    string    `json:"status"`
+	Detail    string    `json:"detail,omitempty"`
 }
 
 type journalEvent struct {
@@ -174,8 +188,17 @@ type journalEvent struct {
 	Data         *switchboard.CallEventData `json:"data,omitempty"`
 }
 
+// update is the update the line holds, EventsOnly kept: the replay writes
+// every call's row anyway (replayJournal).
 func (e journalEntry) update() switchboard.CallUpdate {
-	u := switchboard.CallUpdate{Call: e.Call, Events: make([]*switchboard.CallEvent, len(e.Events))}
+	u := switchboard.CallUpdate{Call: e.Call, Events: make([]*switchboard.CallEvent, len(e.Events)), EventsOnly: e.EventsOnly}
+	if len(e.Timeline) > 0 {
+		e.Call.Timeline = make([]switchboard.CallEvent, len(e.Timeline))
+		for i, t := range e.Timeline {
+			e.Call.Timeline[i] = switchboard.CallEvent{ID: t.ID, CallID: e.Call.ID, Type: t.Type, Timestamp: t.Timestamp,
+				Status: t.Status, Detail: t.Detail}
+		}
+	}
 	for i, ev := range e.Events {
 		u.Events[i] = &switchboard.CallEvent{ID: ev.ID, CallID: e.Call.ID, Type: ev.Type, Timestamp: ev.Timestamp,
 			Status: ev.Status, Detail: ev.Detail, SkipEndpoint: ev.SkipEndpoint, Data: ev.Data}
@@ -322,7 +345,9 @@ func (j *journal) close() {
 // journal and deletes the segments once saved. An update older than the
 // call's record (the previous run saved a later state) is skipped, so a
 // replay never turns a call back; the rest are saved in journal order,
-// each timeline entry written and emitted once. A line that does not
+// each timeline entry's event emitted once. Each writes its call's row,
+// events-only or not, so that a call the crash left unanswered has a
+// record for EndOrphanCalls to end. A line that does not
 // parse (the last, torn by a crash) is logged and skipped. It returns how
 // many updates it saved.
 func replayJournal(ctx context.Context, dir, node string, store switchboard.CallService, log *slog.Logger) (int, error) {
@@ -349,6 +374,9 @@ func replayJournal(ctx context.Context, dir, node string, store switchboard.Call
 	updates, err = newerThanStored(ctx, store, updates)
 	if err != nil {
 		return 0, err
+	}
+	for i := range updates {
+		updates[i].EventsOnly = false
 	}
 	for start := 0; start < len(updates); start += recBatch {
 		batch := updates[start:min(start+recBatch, len(updates))]

@@ -103,6 +103,25 @@ func appendEntry(dst []byte, upd switchboard.CallUpdate) ([]byte, error) {
 		}
 		w.b = append(w.b, ']')
 	}
+	if upd.EventsOnly {
+		w.b = append(w.b, `,"events_only":true`...)
+	}
+	if c := upd.Call; c != nil && len(c.Timeline) > 0 {
+		w.b = append(w.b, `,"timeline":[`...)
+		for i := range c.Timeline {
+			e := &c.Timeline[i]
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.str(`{"id":`, e.ID)
+			w.str(`,"type":`, e.Type)
+			w.time(`,"timestamp":`, e.Timestamp)
+			w.str(`,"status":`, e.Status)
+			w.strOmit(`,"detail":`, e.Detail)
+			w.b = append(w.b, '}')
+		}
+		w.b = append(w.b, ']')
+	}
 	w.b = append(w.b, "}\n"...)
 	if w.err != nil {
 		return dst, w.err

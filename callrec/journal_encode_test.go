@@ -13,7 +13,12 @@ import (
 // marshalEntry is what appendEntry must write: json.Marshal of the line
 // the replay reads, or json.Marshal's error.
 func marshalEntry(upd switchboard.CallUpdate) ([]byte, error) {
-	e := journalEntry{Call: upd.Call, Events: make([]journalEvent, len(upd.Events))}
+	e := journalEntry{Call: upd.Call, Events: make([]journalEvent, len(upd.Events)), EventsOnly: upd.EventsOnly}
+	if upd.Call != nil {
+		for _, t := range upd.Call.Timeline {
+			e.Timeline = append(e.Timeline, timelineEntry{ID: t.ID, Type: t.Type, Timestamp: t.Timestamp, Status: t.Status, Detail: t.Detail})
+		}
+	}
 	for i, ev := range upd.Events {
 		e.Events[i] = journalEvent{ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, Status: ev.Status,
 			Detail: ev.Detail, SkipEndpoint: ev.SkipEndpoint, Data: ev.Data}
@@ -53,6 +58,9 @@ func fill(t *testing.T, v any) {
 			*p = json.RawMessage(` {"k": "<&> é",` + "\n" + ` "n": [1, 2.50, null]} `)
 		case **switchboard.CallEventData:
 			// CallEvent.Data: the caller fills one and sets it.
+		case *[]switchboard.CallEvent:
+			// Call.Timeline: one entry with every field it keeps set, one with none.
+			*p = []switchboard.CallEvent{{ID: "cev_1 <&>", Type: "call.ringing", Timestamp: when, Status: "ringing", Detail: "é"}, {}}
 		default:
 			t.Fatalf("%s.%s: fill does not know %s; teach it, and appendEntry the field", s.Type(), s.Type().Field(i).Name, f.Type())
 		}
@@ -74,7 +82,7 @@ func TestAppendEntryMatchesJSON(t *testing.T) {
 		name string
 		upd  switchboard.CallUpdate
 	}{
-		{"every field set", switchboard.CallUpdate{Call: &full, Events: []*switchboard.CallEvent{&ev, {ID: "cev_2", Type: "call.failover", Timestamp: at}}}},
+		{"every field set", switchboard.CallUpdate{Call: &full, Events: []*switchboard.CallEvent{&ev, {ID: "cev_2", Type: "call.failover", Timestamp: at}}, EventsOnly: true}},
 		{"zero values and no events", switchboard.CallUpdate{Call: bare}},
 		{"data with zero values", switchboard.CallUpdate{Call: bare, Events: []*switchboard.CallEvent{{Data: &switchboard.CallEventData{}}}}},
 		{"no call", switchboard.CallUpdate{}},

@@ -21,7 +21,8 @@ import (
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // callSteps returns the four updates of an answered call that completes,
-// each a snapshot as the SIP edge hands them over.
+// each a snapshot as the SIP edge hands them over: the call's timeline so
+// far, and events-only but for the answer and the end.
 func callSteps(orgID string, at time.Time) []switchboard.CallUpdate {
 	c := switchboard.Call{ID: switchboard.NewID(switchboard.PrefixCall), OrganizationID: orgID,
 		Direction: switchboard.DirectionInbound, FromNumber: "+2348031000001", ToNumber: "+2348031000002",
@@ -32,9 +33,11 @@ func callSteps(orgID string, at time.Time) []switchboard.CallUpdate {
 		if change != nil {
 			change(&c)
 		}
+		ev := switchboard.NewCallEntry(&c, typ, c.UpdatedAt, "")
+		c.Timeline = append(c.Timeline, *ev)
 		snap := c
-		out = append(out, switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{
-			{Type: typ, Timestamp: snap.UpdatedAt, Status: status}}})
+		out = append(out, switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{ev},
+			EventsOnly: !switchboard.CallRowEntry(typ)})
 	}
 	step(switchboard.EventCallInitiated, switchboard.CallInitiated, 0, nil)
 	step(switchboard.EventCallRinging, switchboard.CallRinging, time.Millisecond, nil)
@@ -47,6 +50,15 @@ func callSteps(orgID string, at time.Time) []switchboard.CallUpdate {
 		c.CompletedAt, c.Duration, c.HangupCause, c.HangupBy = &t, 3, switchboard.HangupUser, switchboard.HangupByCaller
 	})
 	return out
+}
+
+// rowWrites makes every update write its call's row, as an API-originated
+// call's first one does: for the tests of when a row is in the store.
+func rowWrites(steps []switchboard.CallUpdate) []switchboard.CallUpdate {
+	for i := range steps {
+		steps[i].EventsOnly = false
+	}
+	return steps
 }
 
 // gatedCalls is a real store whose SaveCalls blocks until the test lets
@@ -238,7 +250,7 @@ func TestJournalWriteFailure(t *testing.T) {
 	}
 	j.f.Close() // every write now fails
 	r := newRecorder(db, j, discardLog())
-	steps := callSteps(orgID, time.Now().UTC())
+	steps := rowWrites(callSteps(orgID, time.Now().UTC()))
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	// The first fails in the journal and waits for its commit behind a
@@ -369,14 +381,14 @@ func TestJournalFullQueue(t *testing.T) {
 	store := &firstBlocked{DB: db, entered: make(chan struct{}), release: make(chan struct{})}
 	r := &Recorder{store: store, log: discardLog(), in: make(chan recItem, 2), done: make(chan struct{}), maxLen: recBatch, j: j}
 	go r.run()
-	first := callSteps(orgID, time.Now().UTC())[0]
+	first := rowWrites(callSteps(orgID, time.Now().UTC()))[0]
 	ids := []string{first.Call.ID}
 	r.Save(first)
 	<-store.entered // the recorder is inside a slow commit
 	const calls = 20
 	var wg sync.WaitGroup
 	for range calls {
-		steps := callSteps(orgID, time.Now().UTC())
+		steps := rowWrites(callSteps(orgID, time.Now().UTC()))
 		ids = append(ids, steps[0].Call.ID)
 		wg.Add(1)
 		go func() {
@@ -429,7 +441,7 @@ func TestSaveStored(t *testing.T) {
 			}
 		}
 		r := newRecorder(db, j, discardLog())
-		steps := callSteps(orgID, time.Now().UTC())
+		steps := rowWrites(callSteps(orgID, time.Now().UTC()))
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		if err := r.SaveStored(ctx, steps[0]); err != nil {
 			t.Fatalf("journal %v: SaveStored: %v", journaled, err)

@@ -301,7 +301,8 @@ func finish(batch []recItem, err error) {
 
 // coalesce merges the updates of one call within a batch into one: the
 // call's last state is written once, with every timeline entry in order,
-// each keeping the data of the state it was recorded in. Setting up and
+// each keeping the data of the state it was recorded in; its row is
+// written when one of the updates writes it (not EventsOnly). Setting up and
 // ending a call takes four updates; most batches under load hold several
 // of one call.
 func coalesce(batch []recItem) []switchboard.CallUpdate {
@@ -334,6 +335,7 @@ func coalesce(batch []recItem) []switchboard.CallUpdate {
 		}
 		merged.Events = append(merged.Events[:len(merged.Events):len(merged.Events)], u.Events...)
 		merged.Call = u.Call
+		merged.EventsOnly = merged.EventsOnly && u.EventsOnly // a row write stays one
 	}
 	return out
 }

@@ -57,7 +57,9 @@ func (t *txn) WebhookEndpointURL(ctx context.Context, orgID, id string) (string,
 // The events take the next positions of the organisation's log from its
 // row of event_seqs, whose lock the transaction then holds until it ends,
 // so the positions grow in commit order (0012_event_log.sql). The event
-// feed is notified after the commit (eventnotify.go).
+// feed is notified after the commit (eventnotify.go). An event whose ID is
+// stored already (a call entry saved again: switchboard.CallEventID) is
+// skipped, and so are its deliveries; its position stays unused.
 const outboxSQL = `WITH s AS (
 		INSERT INTO event_seqs AS s (organization_id, last_seq) VALUES ($1, cardinality($3::text[]))
 		ON CONFLICT (organization_id) DO UPDATE SET last_seq = s.last_seq + cardinality($3::text[])
@@ -66,12 +68,15 @@ const outboxSQL = `WITH s AS (
 		INSERT INTO events (id, organization_id, type, created_at, data, seq)
 		SELECT e.id, $1, e.type, $2, e.data::json, s.base + e.n
 		FROM s, unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(id, type, data, n)
+		ON CONFLICT (id) DO NOTHING
+		RETURNING id
 	)
 	INSERT INTO deliveries (id, organization_id, webhook_id, endpoint_id, event_id, event, url, status,
 		attempt_count, next_attempt_at, created_at, updated_at)
 	SELECT id, $1, webhook_id, endpoint_id, event_id, event, url, '` + switchboard.DeliveryPending + `', 0, $2, $2, $2
 	FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-		AS d(id, webhook_id, endpoint_id, event_id, event, url)`
+		AS d(id, webhook_id, endpoint_id, event_id, event, url)
+	WHERE d.event_id IN (SELECT id FROM ev)`
 
 // InsertOutbox writes the batch in one statement.
 func (t *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) error {

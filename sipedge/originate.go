@@ -73,6 +73,9 @@ func (e *Edge) Originate(ctx context.Context, oc *switchboard.OutboundCall) (*sw
 	c.mu.Lock()
 	upd := c.eventLocked(switchboard.EventCallInitiated, "", oc.Endpoint.Type == switchboard.EndpointWebhook)
 	c.mu.Unlock()
+	// The 201 promises that GET /v1/calls/{id} finds the call: its row is
+	// written now, a third write besides the answer's and the end's.
+	upd.EventsOnly = false
 	if err := e.recorder.SaveStored(ctx, upd); err != nil {
 		// The update may yet be stored: the record must not stay
 		// initiated.

@@ -41,14 +41,18 @@ func (c *call) failover(ep *switchboard.Endpoint, after string) {
 
 // eventLocked returns the update that records a timeline entry with the
 // call's state as it is now; the caller holds mu and hands it to the
-// recorder.
+// recorder. The entry joins the call's Timeline, which every later update
+// carries, so the call's row, written only when the call is answered or
+// fails and when it ends (switchboard.CallRowEntry), holds every entry:
+// the other updates only emit their events.
 func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.CallUpdate {
 	now := c.e.now()
 	c.record.UpdatedAt = now
+	ev := switchboard.NewCallEntry(&c.record, typ, now, detail)
+	ev.SkipEndpoint = skipEndpoint
+	c.record.Timeline = append(c.record.Timeline, *ev)
 	snap := c.record
-	return switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{{
-		CallID: snap.ID, Type: typ, Timestamp: now, Status: snap.Status, Detail: detail, SkipEndpoint: skipEndpoint,
-	}}}
+	return switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{ev}, EventsOnly: !switchboard.CallRowEntry(typ)}
 }
 
 // event records a timeline entry (taking mu).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,9 +12,10 @@ import (
 
 // The SIP edge saves calls in batches of up to a few hundred updates, at
 // thousands of calls a second, so SaveCalls runs each batch in one write
-// transaction (one lock, one commit), writes calls and timeline entries
-// through statements prepared once on the writer connection (writeStmt),
-// and looks each endpoint up once per batch rather than once per event.
+// transaction (one lock, one commit), writes each call's row, timeline
+// included, through a statement prepared once on the writer connection
+// (writeStmt), and looks each endpoint up once per batch rather than once
+// per event.
 
 // upsertCallSQL inserts a call or, when it exists, replaces every field
 // an update can change. The call's identity (organisation, direction,
@@ -30,14 +30,15 @@ import (
 // WHERE), changed or not, so an update rewrites calls_org_status,
 // calls_org_endpoint and calls_open rather than every index of the table.
 //
-// It is an UPSERT, never INSERT OR REPLACE, which would delete the row
-// and, with it, the call's timeline (ON DELETE CASCADE).
+// It is an UPSERT, never INSERT OR REPLACE, which would delete the row and
+// insert it again, rewriting every index.
 //
 // Its VALUES has one parameter per column of switchboard.CallColumns,
-// counted, so a column added there cannot leave it short.
-var upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `)
-	VALUES (?` + strings.Repeat(", ?", strings.Count(switchboard.CallColumns, ",")) + `)
-	ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status,
+// counted, so a column added there cannot leave it short, then the
+// timeline's.
+var upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `, timeline)
+	VALUES (?` + strings.Repeat(", ?", strings.Count(switchboard.CallColumns, ",")+1) + `)
+	ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, status = excluded.status, timeline = excluded.timeline,
 		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 		failure_reason = excluded.failure_reason, sip_status = excluded.sip_status,
 		duration = excluded.duration, answered_at = excluded.answered_at,
@@ -47,31 +48,20 @@ var upsertCallSQL = `INSERT INTO calls (` + switchboard.CallColumns + `)
 		AND calls.phone_number_id IS excluded.phone_number_id AND calls.sip_call_id = excluded.sip_call_id
 		AND calls.node = excluded.node AND calls.created_at = excluded.created_at`
 
-// insertCallEventSQL appends a timeline entry; an entry already written
-// (a batch retried after an error that hid its commit) is skipped.
-const insertCallEventSQL = `INSERT INTO call_events
-	(id, call_id, organization_id, type, occurred_at, status, detail)
-	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id, id) DO NOTHING`
-
 const findCallSQL = `SELECT ` + switchboard.CallColumns + ` FROM calls WHERE organization_id = ? AND id = ?`
 
-// callEventsSQL reads a call's timeline, oldest first. The LEFT JOIN
-// answers "no such call" (no row) and "no entry yet" (one row of NULLs)
-// in one query.
-const callEventsSQL = `SELECT e.id, e.type, e.occurred_at, e.status, e.detail
-	FROM calls c LEFT JOIN call_events e ON e.call_id = c.id
-	WHERE c.organization_id = ? AND c.id = ?
-	ORDER BY e.occurred_at, e.seq`
+// callTimelineSQL reads a call's timeline column.
+const callTimelineSQL = `SELECT timeline FROM calls WHERE organization_id = ? AND id = ?`
 
 // openCallsSQL reads a node's calls that are not final. Its condition is
 // the partial index calls_open's, so it reads that small index only.
-const openCallsSQL = `SELECT ` + switchboard.CallColumns + ` FROM calls
+const openCallsSQL = `SELECT ` + switchboard.CallColumns + `, timeline FROM calls
 	WHERE node = ? AND status IN ('initiated', 'ringing', 'answered', 'in_progress')
 	ORDER BY id`
 
-// callStmts are the statements UpsertCalls runs once per call or entry,
-// prepared on the writer connection once the tables exist (Migrate).
-var callStmts = []string{upsertCallSQL, insertCallEventSQL}
+// callStmts are the statements UpsertCalls runs once per call, prepared
+// on the writer connection once the tables exist (Migrate).
+var callStmts = []string{upsertCallSQL}
 
 // stmt returns query as a statement of the transaction: the one prepared
 // on the writer connection when there is one, else prepared now.
@@ -82,53 +72,29 @@ func (tx *txn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return tx.PrepareContext(ctx, query)
 }
 
-// UpsertCalls writes the batch through the prepared statements, one
-// execution per call state and per entry; an entry's RowsAffected says
-// whether this write added it.
-func (tx *txn) UpsertCalls(ctx context.Context, updates []switchboard.CallUpdate, states []*switchboard.Call) ([]bool, error) {
+// UpsertCalls writes the calls' rows through the prepared statement, one
+// execution per call.
+func (tx *txn) UpsertCalls(ctx context.Context, calls []*switchboard.Call) error {
 	upsert, err := tx.stmt(ctx, upsertCallSQL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer upsert.Close()
-	insertEvt, err := tx.stmt(ctx, insertCallEventSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer insertEvt.Close()
-	n := 0
-	for _, u := range updates {
-		n += len(u.Events)
-	}
-	written := slices.Grow(tx.written[:0], n)
 	var vals []any
-	for i, u := range updates {
-		c := states[i]
-		vals = c.AppendColumnValues(vals[:0], &codec)
+	for _, c := range calls {
+		tx.timeline = switchboard.AppendTimeline(tx.timeline[:0], c.Timeline)
+		vals = append(c.AppendColumnValues(vals[:0], &codec), string(tx.timeline))
 		res, err := upsert.ExecContext(ctx, vals...)
 		if err != nil {
-			return nil, fmt.Errorf("call %s: %w", c.ID, err)
+			return fmt.Errorf("call %s: %w", c.ID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("call %s: %w", c.ID, err)
+			return fmt.Errorf("call %s: %w", c.ID, err)
 		} else if n == 0 {
-			return nil, &switchboard.CallIdentityError{CallID: c.ID}
-		}
-		org := vals[1] // NULL for a call of no organisation
-		for _, ev := range u.Events {
-			res, err := insertEvt.ExecContext(ctx, ev.ID, c.ID, org, ev.Type, micros(ev.Timestamp), ev.Status, ev.Detail)
-			if err != nil {
-				return nil, fmt.Errorf("call %s: event %s: %w", c.ID, ev.ID, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return nil, fmt.Errorf("call %s: event %s: %w", c.ID, ev.ID, err)
-			}
-			written = append(written, n > 0)
+			return &switchboard.CallIdentityError{CallID: c.ID}
 		}
 	}
-	tx.written = written
-	return written, nil
+	return nil
 }
 
 // WebhookEndpoints looks the batch's endpoints up in one query.
@@ -168,7 +134,14 @@ func (tx *txn) OpenCalls(ctx context.Context, node string) ([]*switchboard.Call,
 		return nil, err
 	}
 	defer rows.Close()
-	return switchboard.CollectRows(rows, scanCall)
+	return switchboard.CollectRows(rows, func(s scanner) (*switchboard.Call, error) {
+		var tl switchboard.TimelineDest
+		c, err := codec.ScanCall(s, &tl)
+		if err != nil {
+			return nil, err
+		}
+		return c, tl.Set(c)
+	})
 }
 
 // Call reads the organisation's call through a statement prepared once on
@@ -215,14 +188,13 @@ func fromBound(t time.Time) int64 {
 	return us
 }
 
-// CallEvents reads the call's timeline, oldest first.
+// CallEvents reads the call's timeline column.
 func (db *Driver) CallEvents(ctx context.Context, orgID, callID string) ([]*switchboard.CallEvent, error) {
-	rows, err := db.reader.QueryContext(ctx, callEventsSQL, orgID, callID)
-	if err != nil {
-		return nil, err
+	var tl switchboard.TimelineDest
+	if err := db.queryRow(ctx, callTimelineSQL, orgID, callID).Scan(&tl); err != nil {
+		return nil, noRows(err)
 	}
-	defer rows.Close()
-	return switchboard.ScanCallTimeline(rows, callID, &codec)
+	return tl.Events(callID)
 }
 
 // scanCall reads one row of switchboard.CallColumns.

@@ -23,7 +23,7 @@ func TestCallQueryPlans(t *testing.T) {
 		{strings.Replace(list, "%s", "AND phone_number_id = 'pn_x'", 1), "calls_org_number"},
 		{strings.Replace(list, "%s", "AND endpoint_id = 'ep_x'", 1), "calls_org_endpoint"},
 		{strings.Replace(openCallsSQL, "?", "'node-a'", 1), "calls_open"},
-		{strings.NewReplacer("?", "'x'").Replace(callEventsSQL), "sqlite_autoindex_call_events_1"},
+		{strings.NewReplacer("?", "'x'").Replace(callTimelineSQL), "sqlite_autoindex_calls_1"},
 	} {
 		rows, err := db.d.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+tc.query, "o")
 		if err != nil {

@@ -234,7 +234,9 @@ func (db *Driver) finish(ctx context.Context, tx *txn, err error) error {
 	stx := tx.Tx
 	defer func() {
 		clear(tx.ids)
-		*tx = txn{changed: tx.changed[:0], evented: tx.evented[:0], written: tx.written[:0], hooks: tx.hooks[:0], ids: tx.ids[:0]}
+		clear(tx.skipped)
+		*tx = txn{changed: tx.changed[:0], evented: tx.evented[:0], hooks: tx.hooks[:0], ids: tx.ids[:0],
+			timeline: tx.timeline[:0], skipped: tx.skipped[:0]}
 		db.txns.Put(tx)
 	}()
 	if err != nil {

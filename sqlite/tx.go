@@ -18,10 +18,13 @@ type txn struct {
 	db                    *Driver
 	changed               []string
 	evented               []string // organisations whose events it wrote, to tell SubscribeEvents at commit
-	// The answers of UpsertCalls and WebhookEndpoints, and the endpoint IDs
-	// the latter asks for, whose arrays the next transaction reuses.
-	written, hooks []bool
-	ids            []string
+	// The answer of WebhookEndpoints and the endpoint IDs it asks for, the
+	// timeline UpsertCalls encodes, and the events InsertOutbox found
+	// stored already, whose arrays the next transaction reuses.
+	hooks    []bool
+	ids      []string
+	timeline []byte
+	skipped  []string
 
 	// The outbox INSERTs, prepared at first use: a batch of call records
 	// writes hundreds of events in one transaction. The commit closes them.
@@ -99,7 +102,7 @@ func (tx *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) err
 	var err error
 	if tx.insertEvent == nil {
 		if tx.insertEvent, err = tx.PrepareContext(ctx, `INSERT INTO events (id, organization_id, type, created_at, data)
-			VALUES (?, ?, ?, ?, ?)`); err != nil {
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`); err != nil {
 			return err
 		}
 	}
@@ -107,11 +110,19 @@ func (tx *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) err
 		tx.evented = append(tx.evented, b.OrganizationID)
 	}
 	at := micros(b.At)
+	skipped := tx.skipped[:0] // the events stored already: a call entry saved again
 	for i, id := range b.EventIDs {
-		if _, err := tx.insertEvent.ExecContext(ctx, id, b.OrganizationID, b.EventTypes[i], at, b.EventData[i]); err != nil {
+		res, err := tx.insertEvent.ExecContext(ctx, id, b.OrganizationID, b.EventTypes[i], at, b.EventData[i])
+		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			skipped = append(skipped, id)
+		}
 	}
+	tx.skipped = skipped
 	if len(b.DeliveryIDs) == 0 {
 		return nil
 	}
@@ -125,6 +136,9 @@ func (tx *txn) InsertOutbox(ctx context.Context, b *switchboard.OutboxBatch) err
 		}
 	}
 	for i, id := range b.DeliveryIDs {
+		if len(skipped) > 0 && slices.Contains(skipped, b.DeliveryEventIDs[i]) {
+			continue
+		}
 		_, err := tx.insertDelivery.ExecContext(ctx, id, b.OrganizationID, b.DeliveryWebhookIDs[i], b.DeliveryEndpointIDs[i],
 			b.DeliveryEventIDs[i], b.DeliveryTypes[i], b.DeliveryURLs[i], at, at, at)
 		if err != nil {

@@ -38,11 +38,27 @@ func copyCall(c *switchboard.Call) *switchboard.Call {
 			*p = ptr(**p)
 		}
 	}
+	n.Timeline = slices.Clone(n.Timeline)
 	return &n
 }
 
-// callUpdate returns an update carrying c's current state and the entries.
+// callUpdate returns an update carrying c's current state and the entries,
+// which join c's Timeline first, as the SIP edge's updates carry theirs
+// (each entry is named now; a bad one, nil or another call's, is left for
+// SaveCalls to refuse).
 func callUpdate(c *switchboard.Call, events ...*switchboard.CallEvent) switchboard.CallUpdate {
+	for _, ev := range events {
+		if ev == nil || (ev.CallID != "" && ev.CallID != c.ID) {
+			continue
+		}
+		if ev.ID == "" {
+			ev.ID = switchboard.NewID(switchboard.PrefixCallEvent)
+		}
+		ev.CallID = c.ID
+		if !slices.ContainsFunc(c.Timeline, func(e switchboard.CallEvent) bool { return e.ID == ev.ID }) {
+			c.Timeline = append(c.Timeline, *ev)
+		}
+	}
 	return switchboard.CallUpdate{Call: copyCall(c), Events: events}
 }
 
@@ -106,7 +122,8 @@ func equalCall(t *testing.T, what string, got, want *switchboard.Call) {
 	checkOptTime(t, what+": AnsweredAt", g.AnsweredAt, w.AnsweredAt)
 	checkOptTime(t, what+": CompletedAt", g.CompletedAt, w.CompletedAt)
 	for _, c := range []*switchboard.Call{g, w} {
-		c.CreatedAt, c.UpdatedAt, c.AnsweredAt, c.CompletedAt = time.Time{}, time.Time{}, nil, nil
+		// The timeline is read on its own (ListCallEvents).
+		c.CreatedAt, c.UpdatedAt, c.AnsweredAt, c.CompletedAt, c.Timeline = time.Time{}, time.Time{}, nil, nil, nil
 	}
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("%s:\n got %s\nwant %s", what, fmtCall(g), fmtCall(w))
