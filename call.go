@@ -180,7 +180,7 @@ type CallUpdate struct {
 	Events []*CallEvent
 	// EventsOnly emits the events of the entries without writing the
 	// call's row: the row is written when the call is answered or fails
-	// and when it ends (CallRowEntry), with the Timeline that holds these
+	// and when it ends (Call.Record), with the Timeline that holds these
 	// entries by then. A call so far saved events-only has no record yet.
 	EventsOnly bool
 }

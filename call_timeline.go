@@ -23,20 +23,6 @@ import (
 // each store's migration writes it from its old timestamp column in plain
 // SQL. "detail" is left out when empty.
 
-// CallRowEntry reports whether an entry of type typ is one of the two at
-// which a call's row is written: the answer (call.answered, the call's
-// first durable state) and the end (call.completed, call.failed). Every
-// other entry (call.initiated, call.ringing, call.failover, …) is an
-// events-only update: its events are emitted at once, and the entry is
-// written with the call's next row write, which its Timeline carries.
-func CallRowEntry(typ string) bool {
-	switch typ {
-	case EventCallAnswered, EventCallCompleted, EventCallFailed:
-		return true
-	}
-	return false
-}
-
 // CallEventID is the ID of the event a timeline entry emits: derived from
 // the entry's, so that an update saved twice (a batch retried after an
 // error that hid its commit, a journal replay) emits each event once, the
@@ -45,11 +31,31 @@ func CallEventID(entryID string) string {
 	return PrefixEvent + strings.TrimPrefix(entryID, PrefixCallEvent)
 }
 
-// NewCallEntry returns a timeline entry of the call, named now, so that
-// every copy of the call's Timeline and the update that carries it agree
-// on its ID.
+// NewCallEntry returns a timeline entry of the call in its current
+// status, named now, so that every copy of the call's Timeline and the
+// update that carries it agree on its ID.
 func NewCallEntry(c *Call, typ string, at time.Time, detail string) *CallEvent {
 	return &CallEvent{ID: NewID(PrefixCallEvent), CallID: c.ID, Type: typ, Timestamp: at, Status: c.Status, Detail: detail}
+}
+
+// Record adds a timeline entry of type typ to the call, in its current
+// status, at at (its new UpdatedAt), and returns the update that records
+// it: a snapshot of the call, whose Timeline holds every entry so far, and
+// the entry. The writer of a call's updates (the SIP edge) calls it for
+// each change, in order, and hands the updates to the recorder.
+//
+// The update writes the call's row only when the call has ended: every
+// other change is events-only (its events are emitted at once, its entry
+// waits in the Timeline for the next row write), but for the one update
+// the writer makes durable, the answer, which it marks to write the row
+// (EventsOnly false). So a call's row is written at most twice, when it is
+// answered or fails and when it ends, whatever its number of changes.
+func (c *Call) Record(typ, detail string, at time.Time) CallUpdate {
+	c.UpdatedAt = at
+	ev := NewCallEntry(c, typ, at, detail)
+	c.Timeline = append(c.Timeline, *ev)
+	snap := *c
+	return CallUpdate{Call: &snap, Events: []*CallEvent{ev}, EventsOnly: !CallEnded(c.Status)}
 }
 
 // withEntries returns timeline with the entries of events it lacks (by ID)

@@ -37,7 +37,7 @@ func callSteps(orgID string, at time.Time) []switchboard.CallUpdate {
 		c.Timeline = append(c.Timeline, *ev)
 		snap := c
 		out = append(out, switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{ev},
-			EventsOnly: !switchboard.CallRowEntry(typ)})
+			EventsOnly: !switchboard.CallEnded(status) && typ != switchboard.EventCallAnswered})
 	}
 	step(switchboard.EventCallInitiated, switchboard.CallInitiated, 0, nil)
 	step(switchboard.EventCallRinging, switchboard.CallRinging, time.Millisecond, nil)

@@ -705,3 +705,13 @@ func TestMigrateGivesKeyScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestCallRowWrites: a call's row is written at most twice, through the
+// recorder, whatever its number of changes (storetest.RunCallRowWrites).
+func TestCallRowWrites(t *testing.T) {
+	adminPool(t)
+	storetest.RunCallRowWrites(t, func(t *testing.T) switchboard.Driver {
+		db, _ := openTest(t, nil)
+		return db.d
+	})
+}

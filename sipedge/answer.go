@@ -35,6 +35,9 @@ func (c *call) answer(b *leg, tx sip.ClientTransaction) dialResult {
 	if s.n > 1 {
 		e.recorder.Save(s.upd[0]) // the ringing the answer overtook
 	}
+	// The answer is the call's first durable state: its row is written
+	// (its earlier updates only emitted their events).
+	s.upd[s.n-1].EventsOnly = false
 	ctx, cancel := context.WithTimeout(context.Background(), durableTimeout)
 	err := e.recorder.SaveDurable(ctx, s.upd[s.n-1])
 	cancel()

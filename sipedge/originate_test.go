@@ -104,6 +104,28 @@ func (o *origEdge) originate(t *testing.T, oc *switchboard.OutboundCall) *switch
 	return c
 }
 
+// waitEvent polls the organisation's event log until the call emitted an
+// event of type typ: a call's changes before its answer emit their events
+// without writing its record.
+func (o *origEdge) waitEvent(t *testing.T, id, typ string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, _, err := o.db.ListEvents(t.Context(), o.orgID, switchboard.EventFilter{Types: []string{typ}, Page: switchboard.Page{Limit: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			var d switchboard.CallEventData
+			if json.Unmarshal(ev.Data, &d) == nil && d.CallID == id {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("call %s never emitted %s", id, typ)
+}
+
 // waitStatus polls the stored record until it has one of the statuses,
 // and returns it.
 func (o *origEdge) waitStatus(t *testing.T, id string, statuses ...string) *switchboard.Call {
@@ -137,6 +159,23 @@ func (o *origEdge) waitIdle(t *testing.T) {
 }
 
 // timeline returns the types of the call's timeline entries, in order.
+// liveTimeline is the timeline the edge holds for a live call, whose
+// record is written only once the call is connected or ends.
+func (o *origEdge) liveTimeline(id string) []string {
+	v, ok := o.byID.Load(id)
+	if !ok {
+		return nil
+	}
+	c := v.(*call)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var types []string
+	for _, e := range c.record.Timeline {
+		types = append(types, e.Type)
+	}
+	return types
+}
+
 func (o *origEdge) timeline(t *testing.T, id string) []string {
 	t.Helper()
 	evs, err := o.db.ListCallEvents(t.Context(), o.orgID, id)
@@ -302,7 +341,7 @@ func TestOriginateNotAnswered(t *testing.T) {
 			}
 			c := o.originate(t, oc)
 			if tc.hangup {
-				o.waitStatus(t, c.ID, switchboard.CallRinging)
+				o.waitEvent(t, c.ID, switchboard.EventCallRinging)
 				if err := o.Hangup(t.Context(), o.orgID, c.ID); err != nil {
 					t.Fatalf("hangup: %v", err)
 				}
@@ -505,7 +544,7 @@ func TestOriginateLimits(t *testing.T) {
 			oc := o.outbound(sipURI("agent", deadAddr(t, tc.ip)), carrier.Addr())
 			oc.Trunk.MaxConcurrentCalls = tc.trunkMax
 			first := o.originate(t, oc)
-			o.waitStatus(t, first.ID, switchboard.CallRinging)
+			o.waitEvent(t, first.ID, switchboard.EventCallRinging)
 
 			_, err := o.Originate(t.Context(), oc)
 			var se *switchboard.Error
@@ -551,12 +590,12 @@ func TestOriginateBridging(t *testing.T) {
 		carrier := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_carrier_late_offer", IP: ip, Calls: 1})
 		agent := sipptest.StartUAS(t, sipptest.UASOptions{Scenario: "uas_ring", IP: ip, Calls: 1})
 		c := o.originate(t, o.outbound(sipURI("agent", agent.Addr()), carrier.Addr()))
-		o.waitStatus(t, c.ID, switchboard.CallAnswered)
+		o.waitEvent(t, c.ID, switchboard.EventCallAnswered)
 		// Hung up once the agent rings.
 		deadline := time.Now().Add(10 * time.Second)
-		for !slices.Contains(o.timeline(t, c.ID), eventAgentRinging) {
+		for !slices.Contains(o.liveTimeline(c.ID), eventAgentRinging) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the agent never rang: %v", o.timeline(t, c.ID))
+				t.Fatalf("the agent never rang: %v", o.liveTimeline(c.ID))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

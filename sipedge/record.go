@@ -42,17 +42,13 @@ func (c *call) failover(ep *switchboard.Endpoint, after string) {
 // eventLocked returns the update that records a timeline entry with the
 // call's state as it is now; the caller holds mu and hands it to the
 // recorder. The entry joins the call's Timeline, which every later update
-// carries, so the call's row, written only when the call is answered or
-// fails and when it ends (switchboard.CallRowEntry), holds every entry:
-// the other updates only emit their events.
+// carries, so the call's row, written only when the call is answered
+// (answer marks that update) or fails and when it ends, holds every
+// entry: the other updates only emit their events (switchboard.Call.Record).
 func (c *call) eventLocked(typ, detail string, skipEndpoint bool) switchboard.CallUpdate {
-	now := c.e.now()
-	c.record.UpdatedAt = now
-	ev := switchboard.NewCallEntry(&c.record, typ, now, detail)
-	ev.SkipEndpoint = skipEndpoint
-	c.record.Timeline = append(c.record.Timeline, *ev)
-	snap := c.record
-	return switchboard.CallUpdate{Call: &snap, Events: []*switchboard.CallEvent{ev}, EventsOnly: !switchboard.CallRowEntry(typ)}
+	upd := c.record.Record(typ, detail, c.e.now())
+	upd.Events[0].SkipEndpoint = skipEndpoint
+	return upd
 }
 
 // event records a timeline entry (taking mu).

@@ -195,3 +195,13 @@ func migrationKey(t *testing.T, db *DB, orgID string, scopes []switchboard.Scope
 	}
 	return key.ID
 }
+
+// TestCallRowWrites: a call's row is written at most twice, through the
+// recorder, whatever its number of changes (storetest.RunCallRowWrites).
+func TestCallRowWrites(t *testing.T) {
+	storetest.RunCallRowWrites(t, func(t *testing.T) switchboard.Driver {
+		db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
+		t.Cleanup(func() { db.Close() })
+		return db.d
+	})
+}

@@ -48,19 +48,24 @@ func TestOutboundCallE2E(t *testing.T) {
 				t.Fatalf("201: %s", r.Raw)
 			}
 
-			want := "ringing"
-			if tc.connect {
-				want = "in_progress"
-			}
 			// The record is stored when the 201 leaves: the GET that
 			// follows at once finds it.
 			if g := c.do("GET", "/v1/calls/"+id, nil); g.Status != 200 || g.str("direction") != "outbound" {
 				t.Fatalf("GET right after the 201: %d %s", g.Status, g.Raw)
 			}
-			eventually(t, 10*time.Second, "the call to be "+want, func() bool {
-				r := c.do("GET", "/v1/calls/"+id, nil)
-				return r.Status == 200 && r.str("status") == want
-			})
+			if tc.connect {
+				eventually(t, 10*time.Second, "the call to be in_progress", func() bool {
+					r := c.do("GET", "/v1/calls/"+id, nil)
+					return r.Status == 200 && r.str("status") == "in_progress"
+				})
+			} else {
+				// Ringing emits call.ringing; the record is written when
+				// the call is answered or ends.
+				eventually(t, 10*time.Second, "call.ringing", func() bool {
+					r := c.do("GET", "/v1/events?type=call.ringing", nil)
+					return r.Status == 200 && strings.Contains(string(r.Raw), id)
+				})
+			}
 			c.must(202, c.do("POST", "/v1/calls/"+id+"/hangup", nil))
 			carrier.Wait(30*time.Second).ExpectCalls(t, 1, 0)
 			agentRes := agent.Stop()
