@@ -16,8 +16,19 @@ type HangupStore interface {
 // unknown call is CALL_NOT_FOUND and an ended one a CONFLICT whether or not
 // the call plane runs here. The edge ends the legs and then writes the
 // record, so the record may still show the call live for a moment.
+//
+// A call not yet answered has no record (its row is written when it is
+// answered or fails): when the store has none, this node's edge is asked,
+// and ends the call if it holds it; no other node is, since only the
+// record would say which one does.
 func HangUp(ctx context.Context, store HangupStore, calls CallControl, node, orgID, id string) error {
 	call, err := store.FindCall(ctx, orgID, id)
+	if ErrorCode(err) == ECodeCallNotFound && calls != nil && ValidID(PrefixCall, id) {
+		if err := calls.Hangup(ctx, orgID, id); ErrorCode(err) != ECodeCallNotFound {
+			return err // hung up here (nil), or why not
+		}
+		return callNotFound(id)
+	}
 	if err != nil {
 		return err
 	}
