@@ -68,8 +68,13 @@ func (tx *ClientTx) Init() error {
 		tx.timer_a = time.AfterFunc(tx.timer_a_time, func() {
 			tx.spinFsm(client_input_timer_a)
 		})
-		// Timer D is set to 32 seconds for unreliable transports
+		// Timer D is set to 32 seconds for unreliable transports.
+		// Switchboard fork: a non-INVITE transaction waits Timer K (T4)
+		// instead (RFC 3261 §17.1.2.2), not Timer D.
 		tx.timer_d_time = Timer_D
+		if !tx.origin.IsInvite() {
+			tx.timer_d_time = Timer_K
+		}
 		tx.mu.Unlock()
 	}
 

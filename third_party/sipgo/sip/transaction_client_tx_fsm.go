@@ -314,6 +314,12 @@ func (tx *ClientTx) actFinal() fsmInput {
 	}
 
 	// tx.Log().Tracef("timer_d set to %v", tx.timer_d_time)
+	if tx.closed {
+		// Switchboard fork: the TU terminated the transaction as soon as
+		// it had the response (fsmPassUp no longer waits for it): no
+		// timer for a transaction that is gone.
+		return FsmInputNone
+	}
 	if tx.timer_d_time > 0 {
 		tx.timer_d = time.AfterFunc(tx.timer_d_time, func() {
 			tx.spinFsm(client_input_timer_d)
