@@ -78,14 +78,7 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	}
 	req.SetTransport("UDP")
 	req.SetSource(from.String())
-	send := func(res *sip.Response) error {
-		var buf bytes.Buffer
-		res.StringWrite(&buf)
-		// To the packet's source, not the Via's sent-by: an unknown sender
-		// cannot aim the answer at a third party.
-		_, err := e.udp.WriteTo(buf.Bytes(), from)
-		return err
-	}
+	send := e.sendTo(from)
 	invite := req.IsInvite() && !inDialog(req)
 	if !trusted && e.table != nil {
 		// A trunk's network: trusted for a new call to its organisation's
@@ -134,6 +127,18 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 		e.answerStateless(statelessResponse(req, sipCallNotExist, "Call/Transaction Does Not Exist"), send)
 	}
 	return nil, nil
+}
+
+// sendTo returns what sends a stateless response to the packet's source,
+// not to the Via's sent-by: an unknown sender cannot aim the answer at a
+// third party.
+func (e *Edge) sendTo(from *net.UDPAddr) func(*sip.Response) error {
+	return func(res *sip.Response) error {
+		var buf bytes.Buffer
+		res.StringWrite(&buf)
+		_, err := e.udp.WriteTo(buf.Bytes(), from)
+		return err
+	}
 }
 
 // refuse answers req with r, unless r is rate-limited and src has had its

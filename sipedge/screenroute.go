@@ -37,6 +37,18 @@ func requestUser(data []byte) (string, bool) {
 	return string(user), true
 }
 
+// containsFold reports whether data holds s, in any case (header names
+// are case-insensitive).
+func containsFold(data []byte, s string) bool {
+	b := []byte(s)
+	for i := 0; i+len(b) <= len(data); i++ {
+		if bytes.EqualFold(data[i:i+len(b)], b) {
+			return true
+		}
+	}
+	return false
+}
+
 // screenRoute refuses a trusted source's INVITE (data, from from) that
 // the routing table refuses, and reports whether it did; an INVITE it
 // does not refuse goes on to onInvite unparsed. What onInvite treats
@@ -63,7 +75,7 @@ func (e *Edge) screenRoute(data []byte, from *net.UDPAddr) bool {
 		}
 		limited = true // onInvite's acquireNumber would refuse it now
 	}
-	if bytes.Contains(data, []byte(testCallHeader)) || (e.auth != nil && bytes.Contains(data, []byte("uthorization:"))) {
+	if containsFold(data, testCallHeader) || (e.auth != nil && containsFold(data, "authorization:")) {
 		return false
 	}
 	msg, err := e.parser.ParseSIP(data)
@@ -82,12 +94,7 @@ func (e *Edge) screenRoute(data []byte, from *net.UDPAddr) bool {
 	}
 	req.SetTransport("UDP")
 	req.SetSource(from.String())
-	send := func(res *sip.Response) error {
-		var buf bytes.Buffer
-		res.StringWrite(&buf)
-		_, err := e.udp.WriteTo(buf.Bytes(), from)
-		return err
-	}
+	send := e.sendTo(from)
 	if e.recent.has(inviteKey(req)) {
 		// A retransmission: answered again, recorded once.
 		o := routeRefusal(d, limited, hasSDESKeys(req.Body()))

@@ -165,3 +165,31 @@ func TestForkClientTxTimerK(t *testing.T) {
 		t.Error("a terminated transaction left Timer K running")
 	}
 }
+
+// TestForkLingerQueue: transactions set to linger end when their time
+// comes, in the order set, from one queue of that duration.
+func TestForkLingerQueue(t *testing.T) {
+	const d = 30 * time.Millisecond
+	var txs []*ServerTx
+	for i := range 3 {
+		req := testCreateRequest(t, "BYE", "sip:127.0.0.2:5060", "UDP", "127.0.0.99:5060")
+		req.raddr = Addr{IP: net.ParseIP("127.0.0.99"), Port: 5060}
+		tx := NewServerTx("fork-linger-"+string(rune('a'+i)), req, forkConn(io.Discard), slog.Default())
+		require.NoError(t, tx.Init())
+		tx.timer_j_time = d
+		require.NoError(t, tx.Respond(NewResponseFromRequest(req, 200, "OK", nil)))
+		txs = append(txs, tx)
+	}
+	for _, tx := range txs {
+		select {
+		case <-tx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s still lingers", tx.Key())
+		}
+		require.ErrorIs(t, tx.Err(), ErrTransactionTerminated)
+	}
+	lingerQueues.mu.Lock()
+	lq := lingerQueues.m[d]
+	lingerQueues.mu.Unlock()
+	require.NotNil(t, lq)
+}

@@ -14,7 +14,6 @@ type ClientTx struct {
 	timer_b      *time.Timer
 	timer_d_time time.Duration // Current duration of timer D.
 	timer_d      *time.Timer
-	timer_m      *time.Timer
 
 	onRetransmission FnTxResponse
 

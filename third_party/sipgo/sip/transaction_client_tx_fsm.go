@@ -417,10 +417,8 @@ func (tx *ClientTx) actPassupAccept() fsmInput {
 		tx.timer_b = nil
 	}
 
-	tx.timer_m = time.AfterFunc(Timer_M, func() {
-		tx.spinFsm(client_input_timer_m)
-	})
 	tx.mu.Unlock()
+	lingerAfter(Timer_M, &tx.baseTx, client_input_timer_m)
 
 	return FsmInputNone
 }

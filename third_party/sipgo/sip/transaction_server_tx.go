@@ -16,10 +16,9 @@ type ServerTx struct {
 	timer_h      *time.Timer
 	timer_i      *time.Timer
 	timer_i_time time.Duration
-	timer_j      *time.Timer
 	timer_j_time time.Duration
+	timerJSet    bool // Timer J was set (transaction_linger.go)
 	timer_1xx    *time.Timer
-	timer_l      *time.Timer
 	reliable     bool
 }
 
@@ -248,10 +247,6 @@ func (tx *ServerTx) delete(err error) bool {
 	if tx.timer_h != nil {
 		tx.timer_h.Stop()
 		tx.timer_h = nil
-	}
-	if tx.timer_j != nil {
-		tx.timer_j.Stop()
-		tx.timer_j = nil
 	}
 	if tx.timer_1xx != nil {
 		tx.timer_1xx.Stop()

@@ -215,11 +215,7 @@ func (tx *ServerTx) actRespondAccept() fsmInput {
 		return server_input_transport_err
 	}
 
-	tx.mu.Lock()
-	tx.timer_l = time.AfterFunc(Timer_L, func() {
-		tx.spinFsm(server_input_timer_l)
-	})
-	tx.mu.Unlock()
+	lingerAfter(Timer_L, &tx.baseTx, server_input_timer_l)
 
 	return FsmInputNone
 }
@@ -240,10 +236,9 @@ func (tx *ServerTx) actFinal() fsmInput {
 	//    Timer J to fire in 64*T1 seconds for unreliable transports, and zero
 	//    seconds for reliable transports.
 	tx.mu.Lock()
-	tx.timer_j = time.AfterFunc(tx.timer_j_time, func() {
-		tx.spinFsm(server_input_timer_j)
-	})
+	tx.timerJSet = true
 	tx.mu.Unlock()
+	lingerAfter(tx.timer_j_time, &tx.baseTx, server_input_timer_j)
 
 	return FsmInputNone
 }
