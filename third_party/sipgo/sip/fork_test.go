@@ -193,3 +193,20 @@ func TestForkLingerQueue(t *testing.T) {
 	lingerQueues.mu.Unlock()
 	require.NotNil(t, lq)
 }
+
+// TestForkDestination: host:port as before, built without fmt.
+func TestForkDestination(t *testing.T) {
+	for _, tc := range []struct{ uri, transport, want string }{
+		{"sip:bob@10.0.0.1:5070", "UDP", "10.0.0.1:5070"},
+		{"sip:bob@10.0.0.1", "UDP", "10.0.0.1:5060"},
+		{"sip:bob@example.com", "TLS", "example.com:5061"},
+	} {
+		req := testCreateRequest(t, "OPTIONS", tc.uri, tc.transport, "127.0.0.2:5060")
+		require.Equal(t, tc.want, req.Destination(), tc.uri)
+	}
+	req := testCreateRequest(t, "OPTIONS", "sip:bob@10.0.0.1", "UDP", "127.0.0.2:5062")
+	require.Equal(t, "127.0.0.2:5062", NewResponseFromRequest(req, 200, "OK", nil).Destination())
+	req.Via().Params.Add("received", "192.0.2.1")
+	req.Via().Params.Add("rport", "6000")
+	require.Equal(t, "192.0.2.1:6000", NewResponseFromRequest(req, 200, "OK", nil).Destination())
+}

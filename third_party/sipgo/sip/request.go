@@ -222,13 +222,14 @@ func (req *Request) Destination() string {
 		uri = &req.Recipient
 	}
 
+	// Switchboard fork: one allocation, where Sprintf took three.
 	host := uri.Host
 	if uri.Port > 0 {
-		return fmt.Sprintf("%v:%v", host, uri.Port)
+		return host + ":" + strconv.Itoa(uri.Port)
 	}
 
 	port := DefaultPort(req.Transport())
-	return fmt.Sprintf("%v:%v", host, port)
+	return host + ":" + strconv.Itoa(port)
 }
 
 // newAckRequestNon2xx follows rules as here. This is not dialog ACK instead it is transaction ACK.

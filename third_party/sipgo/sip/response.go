@@ -189,7 +189,8 @@ func (res *Response) Destination() string {
 		}
 	}
 
-	return fmt.Sprintf("%v:%v", host, port)
+	// Switchboard fork: one allocation, where Sprintf took three.
+	return host + ":" + strconv.Itoa(port)
 }
 
 // RFC 3261 - 8.2.6
