@@ -351,7 +351,7 @@ func BenchmarkCallPeers(b *testing.B) {
 // callAllocsBound bounds the allocations of one call through the edge,
 // records discarded (BenchmarkCall/records=discard): about 20 % above
 // what it measures, so that it cannot grow unseen.
-const callAllocsBound = 680
+const callAllocsBound = 670
 
 // TestCallAllocs: a whole call allocates no more than callAllocsBound
 // objects, and the timers it creates, by creator, are logged (-v).
