@@ -73,8 +73,7 @@ func (c *call) answer(b *leg, tx sip.ClientTransaction) dialResult {
 	}
 	if !c.a.uac && !sip.IsReliable(c.a.req.Transport()) {
 		body := b.res.Body()
-		go c.retransmit2xx(func() *sip.Response { return c.a.response(200, "OK", body) },
-			c.a.acked, "caller never acknowledged the answer; hanging up")
+		c.a.retx.start(func() *sip.Response { return c.a.response(200, "OK", body) })
 	}
 	if s.agentGone {
 		// The agent hung up while its answer was being recorded.

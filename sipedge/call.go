@@ -3,6 +3,7 @@ package sipedge
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -30,11 +31,11 @@ type call struct {
 	// when that 2xx is retransmitted: the re-INVITE's transaction ends
 	// with its answer.
 	reinviteAcks map[string]*sip.Request
-	// reinviteWaits are closed by the ACKs of the 2xx we answered
+	// reinviteWaits are stopped by the ACKs of the 2xx we answered
 	// re-INVITEs with (UDP only; by pendingKey), which stops their
 	// retransmission: a re-INVITE from each side may be answered before
 	// the other's ACK comes.
-	reinviteWaits map[string]chan struct{}
+	reinviteWaits map[string]*retransmitter
 
 	// called is the number whose per-number slot the call takes (hasSlot):
 	// the called number, or the calling one of an agent's call, or our
@@ -87,7 +88,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 	c := &call{
 		e: e, called: called, received: time.Now(), sdes: hasSDESKeys(req.Body()),
 		maxDuration: e.cfg.MaxCallDuration,
-		a:           leg{e: e, first: true, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1, acked: make(chan struct{})},
+		a:           leg{e: e, first: true, callID: req.CallID().Value(), req: a, uas: tx, cseq: 1},
 		record: switchboard.Call{
 			ID:        switchboard.NewID(switchboard.PrefixCall),
 			Direction: switchboard.DirectionInbound,
@@ -98,6 +99,7 @@ func (e *Edge) newCall(req *sip.Request, tx sip.ServerTransaction, called string
 			CreatedAt: now, UpdatedAt: now,
 		},
 	}
+	c.a.retx = c.newRetransmitter("caller never acknowledged the answer; hanging up")
 	c.setup, c.cancelSetup = context.WithCancelCause(context.Background())
 	return c
 }
@@ -201,6 +203,9 @@ func (c *call) release() {
 // logEnded writes the call's one info line: who called whom, through
 // which endpoint, and how it ended.
 func (c *call) logEnded(r *switchboard.Call) {
+	if !c.e.log.Enabled(context.Background(), slog.LevelInfo) {
+		return // its attributes cost ten allocations a call
+	}
 	endpoint := ""
 	if r.EndpointID != nil {
 		endpoint = *r.EndpointID
@@ -252,17 +257,25 @@ func (c *call) finish(s step, from int) {
 	c.mu.Lock()
 	b := c.b
 	c.mu.Unlock()
-	var wg sync.WaitGroup
+	var byes []*leg
 	if from != legA {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.a.bye() }()
+		byes = append(byes, &c.a)
 	}
 	if from != legB && b != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); b.bye() }()
+		byes = append(byes, b)
 	}
 	c.save(s)
 	c.e.m.outcome(switchboard.CallCompleted)
+	// One leg (the other hung up, as in nearly every call) is hung up
+	// from this goroutine; two at once, the first from one of its own.
+	var wg sync.WaitGroup
+	if len(byes) == 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); byes[1].bye() }()
+	}
+	if len(byes) > 0 {
+		byes[0].bye()
+	}
 	wg.Wait()
 	c.fire(inByesSent, evt{})
 	c.release()

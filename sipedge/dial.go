@@ -50,10 +50,13 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 		e.log.Info("agent unreachable", "call_id", c.record.ID, "uri", t.uri.String(), "err", err)
 		return dialResult{out: outcomeUnreachable}
 	}
-	trying := time.NewTimer(e.cfg.TryingTimeout)
-	ringing := time.NewTimer(ring)
-	defer trying.Stop()
-	defer ringing.Stop()
+	// One timer: first the trying timeout (unless the ring timeout is
+	// shorter), then, from the first provisional response, the rest of
+	// the ring timeout.
+	silent := e.cfg.TryingTimeout < ring
+	ringEnd := time.Now().Add(ring)
+	deadline := time.NewTimer(min(e.cfg.TryingTimeout, ring))
+	defer deadline.Stop()
 	provisional := false
 	authTried := false
 	for {
@@ -63,7 +66,9 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 			case res.StatusCode < 200:
 				if !provisional {
 					provisional = true
-					trying.Stop()
+					if silent {
+						deadline.Reset(time.Until(ringEnd))
+					}
 				}
 				if res.StatusCode > 100 {
 					c.relayProvisional(res)
@@ -95,7 +100,12 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 			}
 			c.event("call.target_failed", t.uri.String()+" unreachable", true)
 			return dialResult{out: outcomeUnreachable}
-		case <-trying.C:
+		case <-deadline.C:
+			if provisional || !silent {
+				b.cancel(tx, provisional)
+				c.event("call.target_failed", t.uri.String()+" did not answer in time", true)
+				return dialResult{out: outcomeNoAnswer}
+			}
 			// No provisional response: the agent host is down or
 			// silent. A CANCEL is not allowed before a 1xx; drop the
 			// transaction and move on.
@@ -103,10 +113,6 @@ func (c *call) dial(t target, ring time.Duration) dialResult {
 			forget()
 			c.event("call.target_failed", t.uri.String()+" sent no provisional response", true)
 			return dialResult{out: outcomeUnreachable}
-		case <-ringing.C:
-			b.cancel(tx, provisional)
-			c.event("call.target_failed", t.uri.String()+" did not answer in time", true)
-			return dialResult{out: outcomeNoAnswer}
 		case <-c.setup.Done():
 			b.cancel(tx, provisional)
 			return dialResult{final: true, out: *c.stopOutcome()}

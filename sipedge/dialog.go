@@ -36,7 +36,7 @@ func (e *Edge) onAck(req *sip.Request, _ sip.ServerTransaction) {
 		return
 	}
 	c.mu.Lock()
-	var wait chan struct{}
+	var wait *retransmitter
 	if len(c.reinviteWaits) > 0 { // most calls never see a re-INVITE: no key to build
 		k := pendingKey(req.CallID().Value(), req.CSeq().SeqNo)
 		wait = c.reinviteWaits[k]
@@ -44,7 +44,7 @@ func (e *Edge) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	}
 	c.mu.Unlock()
 	if wait != nil {
-		close(wait)
+		wait.stop()
 	}
 }
 

@@ -225,8 +225,10 @@ func New(ctx context.Context, cfg Config) (*Edge, error) {
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname(e.host),
 		sipgo.WithUserAgenTLSConfig(tlsDialConfig(cfg.TLSRoots)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen), sip.WithTransportLayerLogger(sipLog)),
+		// onAck neither blocks nor uses its transaction: the ACK of a 2xx
+		// is taken on the read goroutine, with none (third_party/sipgo).
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(e.onStrayResponse),
-			sip.WithTransactionLayerLogger(sipLog)))
+			sip.WithTransactionLayerLogger(sipLog), sip.WithTransactionLayerInlineAck()))
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}

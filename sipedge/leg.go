@@ -41,9 +41,8 @@ type leg struct {
 	// inviteTx is the INVITE's transaction whose 2xx is not acknowledged
 	// yet (a late-offer leg while the agent is dialled).
 	inviteTx sip.ClientTransaction
-	// acked is closed by the peer's ACK of our 2xx (UAS only).
-	acked   chan struct{}
-	ackOnce sync.Once
+	// retx resends our 2xx until the peer's ACK stops it (UAS only).
+	retx *retransmitter
 
 	mu   sync.Mutex
 	cseq uint32 // our last CSeq in the dialog
@@ -164,8 +163,8 @@ func (l *leg) response(status int, reason string, body []byte, hdrs ...sip.Heade
 // has no such ACK to wait for; an ACK on it (of a 2xx it answered a
 // re-INVITE with) changes nothing here.
 func (l *leg) ackReceived() {
-	if l.acked != nil {
-		l.ackOnce.Do(func() { close(l.acked) })
+	if l.retx != nil {
+		l.retx.stop()
 	}
 }
 

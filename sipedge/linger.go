@@ -21,7 +21,7 @@ import (
 //   - a 2xx the agent retransmits after Timer M is acknowledged again from
 //     the call's dialog (onStrayResponse);
 //   - a 2xx we retransmit to the caller goes straight to the transport
-//     (retransmit2xx), so it does not need the INVITE transaction;
+//     (retransmitter), so it does not need the INVITE transaction;
 //   - an INVITE the caller retransmits after Timer L is recognised as a
 //     retransmission of a call already taken (recentInvites) instead of
 //     starting a second one.

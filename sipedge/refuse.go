@@ -28,12 +28,14 @@ import (
 
 var (
 	invitePrefix   = []byte("INVITE ")
+	optionsPrefix  = []byte("OPTIONS ")
 	responsePrefix = []byte("SIP/")
 )
 
 // screen is sipgo's transport read filter: it sees each datagram before
 // sipgo parses it. A carrier's datagrams pass untouched and unparsed, but
-// for an INVITE while the node drains; so do, parsed, a trunk network's
+// for an INVITE while the node drains, an INVITE the routing table refuses
+// (screenroute.go) and an OPTIONS, answered here; so do, parsed, a trunk network's
 // INVITEs to its organisation's numbers and its other requests (Table's
 // TrunkTrusts and TrunkSource). From anyone else, only what belongs
 // to a live call (an agent's requests) and responses pass; the rest is
@@ -52,8 +54,19 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	}
 	src := from.AddrPort().Addr().Unmap()
 	trusted := e.trustedAddr(src)
-	if trusted && !(e.drain.Load() && bytes.HasPrefix(data, invitePrefix)) {
-		return data, nil
+	if trusted {
+		switch {
+		case bytes.HasPrefix(data, optionsPrefix):
+			// Answered below, statelessly, as from anyone.
+		case !bytes.HasPrefix(data, invitePrefix):
+			return data, nil
+		case e.drain.Load():
+			// Refused below.
+		case e.screenRoute(data, from):
+			return nil, nil // refused by the routing table (screenroute.go)
+		default:
+			return data, nil
+		}
 	}
 	msg, err := e.parser.ParseSIP(data)
 	if err != nil {
@@ -65,14 +78,7 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	}
 	req.SetTransport("UDP")
 	req.SetSource(from.String())
-	send := func(res *sip.Response) error {
-		var buf bytes.Buffer
-		res.StringWrite(&buf)
-		// To the packet's source, not the Via's sent-by: an unknown sender
-		// cannot aim the answer at a third party.
-		_, err := e.udp.WriteTo(buf.Bytes(), from)
-		return err
-	}
+	send := e.sendTo(from)
 	invite := req.IsInvite() && !inDialog(req)
 	if !trusted && e.table != nil {
 		// A trunk's network: trusted for a new call to its organisation's
@@ -101,6 +107,10 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 		return data, nil
 	case invite:
 		e.refuse(req, src, refusedUntrusted, send)
+	case req.Method == sip.OPTIONS:
+		// A keep-alive, or a question about what we take: the same answer
+		// in a dialog or out of one, to anyone.
+		e.answerStateless(optionsResponse(req), send)
 	case trusted || e.isLive(req):
 		return data, nil // a re-INVITE, BYE… of a call (an agent's, say): the call decides
 	case req.IsAck() && e.recent.has(inviteKey(req)):
@@ -113,12 +123,22 @@ func (e *Edge) screen(p sip.TransportReadProps, data []byte) ([]byte, error) {
 		e.refuse(req, src, refusedNoDialog, send)
 	case req.IsAck():
 		// Nothing to answer (the ACK of a 403 we sent, say).
-	case req.Method == sip.OPTIONS:
-		e.answerStateless(optionsResponse(req), send)
 	default:
 		e.answerStateless(statelessResponse(req, sipCallNotExist, "Call/Transaction Does Not Exist"), send)
 	}
 	return nil, nil
+}
+
+// sendTo returns what sends a stateless response to the packet's source,
+// not to the Via's sent-by: an unknown sender cannot aim the answer at a
+// third party.
+func (e *Edge) sendTo(from *net.UDPAddr) func(*sip.Response) error {
+	return func(res *sip.Response) error {
+		var buf bytes.Buffer
+		res.StringWrite(&buf)
+		_, err := e.udp.WriteTo(buf.Bytes(), from)
+		return err
+	}
 }
 
 // refuse answers req with r, unless r is rate-limited and src has had its

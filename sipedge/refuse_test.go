@@ -63,7 +63,9 @@ func TestScreen(t *testing.T) {
 		{"an untrusted BYE of no call", elsewhere, false, screenRequest("BYE", 2, ";tag=x"), "SIP/2.0 481 ", ""},
 		{"an untrusted OPTIONS", elsewhere, false, screenRequest("OPTIONS", 2, ""), "SIP/2.0 200 OK", ""},
 		{"a carrier's BYE", carrier, false, screenRequest("BYE", 2, ";tag=x"), "", ""},
-		{"a carrier's OPTIONS while draining", carrier, true, screenRequest("OPTIONS", 2, ""), "", ""},
+		{"a carrier's OPTIONS", carrier, false, screenRequest("OPTIONS", 2, ""), "SIP/2.0 200 OK", ""},
+		{"a carrier's OPTIONS while draining", carrier, true, screenRequest("OPTIONS", 2, ""), "SIP/2.0 200 OK", ""},
+		{"an untrusted OPTIONS in a live call", elsewhere, false, screenRequest("OPTIONS", 1, ";tag=x"), "SIP/2.0 200 OK", ""},
 		{"an untrusted response (an agent's)", elsewhere, false, []byte("SIP/2.0 200 OK\r\n\r\n"), "", ""},
 		{"unparseable: left to sipgo", elsewhere, false, []byte("INVITE \x00\x01"), "", ""},
 	}

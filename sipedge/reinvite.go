@@ -79,13 +79,13 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 			}
 			r.AppendHeader(e.contact(req))
-			var acked chan struct{}
+			var acked *retransmitter
 			if r.IsSuccess() && !sip.IsReliable(req.Transport()) {
 				// Waited for before the 2xx leaves: its ACK may come at once.
-				acked = make(chan struct{})
+				acked = c.newRetransmitter("no ACK for the answer to a re-INVITE; hanging up")
 				c.mu.Lock()
 				if c.reinviteWaits == nil {
-					c.reinviteWaits = map[string]chan struct{}{}
+					c.reinviteWaits = map[string]*retransmitter{}
 				}
 				c.reinviteWaits[pendingKey(req.CallID().Value(), req.CSeq().SeqNo)] = acked
 				c.mu.Unlock()
@@ -94,7 +94,7 @@ func (e *Edge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 				e.log.Debug("relay re-INVITE answer", "err", err)
 			}
 			if acked != nil {
-				go c.retransmit2xx(func() *sip.Response { return r }, acked, "no ACK for the answer to a re-INVITE; hanging up")
+				acked.start(func() *sip.Response { return r })
 			}
 			return
 		case <-otx.Done():
