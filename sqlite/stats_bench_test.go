@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/internal/statsbench"
 )
 
@@ -240,14 +241,14 @@ func BenchmarkCallIndexes(b *testing.B) {
 }
 
 // explain returns SQLite's EXPLAIN QUERY PLAN of q, one step a line.
-func explain(t *testing.T, d *Driver, q string, args []any) string {
+func explain(t testing.TB, d *Driver, q string, args []any) string {
 	return explainOn(t, d.reader, q, args)
 }
 
 // explainOn is explain on conn. A reader connection plans with the schema
 // it last read, which an index dropped on the writer since leaves stale
 // (EXPLAIN does not check it): the index study explains on the writer.
-func explainOn(t *testing.T, conn *sql.DB, q string, args []any) string {
+func explainOn(t testing.TB, conn *sql.DB, q string, args []any) string {
 	rows, err := conn.Query("EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatalf("explain: %v", err)
@@ -263,4 +264,19 @@ func explainOn(t *testing.T, conn *sql.DB, q string, args []any) string {
 		b.WriteString("  " + detail + "\n")
 	}
 	return b.String()
+}
+
+// TestLiveCallsPlan checks that the live list, page and total, reads the
+// organisation's live calls through calls_org_status rather than every
+// call through calls_org_created (see listCallsSQL).
+func TestLiveCallsPlan(t *testing.T) {
+	t.Parallel()
+	db := openTest(t, filepath.Join(t.TempDir(), "switchboard.db"), nil)
+	defer db.Close()
+	countSQL, pageSQL, args := listCallsSQL("org_x", switchboard.CallFilter{Live: true, PhoneNumberID: "pn_x"})
+	for _, q := range []string{countSQL, pageSQL + ` LIMIT 50 OFFSET 0`} {
+		if plan := explain(t, db.d, q, args); !strings.Contains(plan, "INDEX calls_org_status (organization_id=? AND status=?)") {
+			t.Errorf("%s\nplan:\n%s\nwant it to read calls_org_status", q, plan)
+		}
+	}
 }
