@@ -214,7 +214,8 @@ func studyPrimaryKey(t *testing.T, d *Driver, orgID string, s statsbench.Shape, 
 // calls, half updates), with every index (all), without each in turn, and
 // with the primary key's only.
 // Compare ns/update between the sub-benchmarks of one run, with a fixed
-// number of batches so every table ends the same size:
+// number of batches so every table ends the same size; pages/update, the
+// pages the commits wrote per update, is a count:
 //
 //	go test ./sqlite -run '^$' -bench '^BenchmarkCallIndexes$' -benchtime 400x -count 5
 func BenchmarkCallIndexes(b *testing.B) {
@@ -228,14 +229,28 @@ func BenchmarkCallIndexes(b *testing.B) {
 	runs = append(runs, names) // the primary key's only
 	for _, drop := range runs {
 		b.Run(statsbench.WithoutName(drop, len(names)), func(b *testing.B) {
-			db := openTest(b, filepath.Join(b.TempDir(), "switchboard.db"), nil)
+			path := filepath.Join(b.TempDir(), "switchboard.db")
+			db := openTest(b, path, nil)
 			defer db.Close()
 			for _, name := range drop {
 				if _, err := db.d.writer.ExecContext(b.Context(), `DROP INDEX `+name); err != nil {
 					b.Fatal(err)
 				}
 			}
+			// Without checkpoints the write-ahead log keeps every page the
+			// commits wrote: a count of page writes that does not depend
+			// on the machine's load.
+			var pageSize int64
+			if err := db.d.writer.QueryRowContext(b.Context(), `PRAGMA page_size`).Scan(&pageSize); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.d.writer.ExecContext(b.Context(), `PRAGMA wal_autocheckpoint = 0`); err != nil {
+				b.Fatal(err)
+			}
+			before := walSize(b, path)
 			statsbench.WriteCalls(b, db)
+			frames := (walSize(b, path) - before) / (24 + pageSize) // a frame is a 24-byte header and a page
+			b.ReportMetric(float64(frames)/float64(b.N*statsbench.Batch), "pages/update")
 		})
 	}
 }
@@ -279,4 +294,13 @@ func TestLiveCallsPlan(t *testing.T) {
 			t.Errorf("%s\nplan:\n%s\nwant it to read calls_org_status", q, plan)
 		}
 	}
+}
+
+// walSize is the size of the database's write-ahead log.
+func walSize(b *testing.B, path string) int64 {
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fi.Size()
 }
