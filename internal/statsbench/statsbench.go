@@ -209,6 +209,12 @@ func Time(t *testing.T, store switchboard.Store, orgID string, c Case, runs int)
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// StudyEnabled reports whether TestCallStatsScale studies each index
+// after timing the cases: unless SWITCHBOARD_BENCH_STATS_STUDY=0 (the
+// study drops and rebuilds every index of ten million calls, which takes
+// longer than the rest).
+func StudyEnabled() bool { return os.Getenv("SWITCHBOARD_BENCH_STATS_STUDY") != "0" }
+
 // Indexes are a store's hands on the indexes of its calls table, for
 // Study.
 type Indexes struct {
