@@ -109,7 +109,7 @@ func TestCallStatsScale(t *testing.T) {
 	}
 	base := statsbench.Measure(t, db, orgs[0].(string), s)
 	if statsbench.StudyEnabled() {
-		statsbench.Study(t, db, orgs[0].(string), s, base, indexStudy(t, db.d, orgs[0].(string)))
+		statsbench.Study(t, db, orgs[0].(string), s, indexStudy(t, db.d, orgs[0].(string)))
 		studyPrimaryKey(t, db.d, orgs[0].(string), s, base)
 	}
 }
