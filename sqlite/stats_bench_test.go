@@ -137,6 +137,12 @@ func indexStudy(t *testing.T, d *Driver, orgID string) statsbench.Indexes {
 				return err
 			}, nil
 		},
+		Named: func(c statsbench.Case) string {
+			if c.IsList() && c.List.Live {
+				return "calls_org_status" // listCallsSQL's INDEXED BY
+			}
+			return ""
+		},
 		Plan: func(c statsbench.Case) string {
 			var b strings.Builder
 			plan := func(label, q string, args ...any) { b.WriteString(label + ":\n" + explainOn(t, d.writer, q, args)) }

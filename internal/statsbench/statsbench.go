@@ -224,6 +224,9 @@ type Indexes struct {
 	Drop func(name string) (restore func() error, err error)
 	// Plan returns the store's plan of every statement the case runs.
 	Plan func(c Case) string
+	// Named returns the index the case's statements name, if any (SQLite's
+	// live list, INDEXED BY): without it they fail, so Study skips them.
+	Named func(c Case) string
 }
 
 // Study measures what each index of the calls table is for: with every
@@ -251,6 +254,10 @@ func Study(t *testing.T, store switchboard.Store, orgID string, s Shape, ix Inde
 		var changed []int
 		without := map[int]time.Duration{}
 		for i, c := range cases {
+			if ix.Named != nil && ix.Named(c) == name {
+				fmt.Fprintf(&report, "%-20s %-60s\n", name, c.Name+" names it (INDEXED BY)")
+				continue
+			}
 			plan := ix.Plan(c)
 			if plan == plans[i] {
 				continue
