@@ -354,8 +354,7 @@ func page(ctx context.Context, q querier, cols, from string, w where, order stri
 	cond := w.String()
 	countArgs := w.args
 	lim, off := w.param(limit), w.param(offset)
-	rows, err := q.Query(ctx, `SELECT `+cols+`, count(*) OVER () FROM `+from+` WHERE `+cond+`
-		ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, w.args...)
+	rows, err := q.Query(ctx, pageSQL(cols, from, cond, order, lim, off), w.args...)
 	if err != nil {
 		return 0, err
 	}
@@ -376,6 +375,13 @@ func page(ctx context.Context, q querier, cols, from string, w where, order stri
 		}
 	}
 	return total, nil
+}
+
+// pageSQL is page's statement: the rows of from that match cond, in
+// order, each with the count of them all; lim and off are placeholders.
+func pageSQL(cols, from, cond, order, lim, off string) string {
+	return `SELECT ` + cols + `, count(*) OVER () FROM ` + from + ` WHERE ` + cond + `
+		ORDER BY ` + order + ` LIMIT ` + lim + ` OFFSET ` + off
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
