@@ -122,6 +122,10 @@
 #                      MEM_DURATION=10 (unless set)
 #   HOLD=100           ms between ACK and BYE (SIPp -d)
 #   NUMBERS=1000       numbers, endpoints and claims
+#   NUMBERS_PER_ORG=1000  numbers per organisation (more than that are
+#                      split between organisations, each with its API key:
+#                      provisioning one large organisation slows down as it
+#                      grows)
 #   PER_SIPP=1000      calls/s per SIPp carrier at most (one SIPp process
 #                      saturates not far above this, so a higher rate runs
 #                      more carriers)
@@ -209,6 +213,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 HOLD=${HOLD:-100}
 NUMBERS=${NUMBERS:-1000}
+NUMBERS_PER_ORG=${NUMBERS_PER_ORG:-1000}
 PER_SIPP=${PER_SIPP:-1000}
 AGENTS=${AGENTS:-}
 BASELINE=${BASELINE:-1}
@@ -272,6 +277,7 @@ posint DURATION "$DURATION"
 posint ROUNDS "$ROUNDS"
 posint HOLD "$HOLD"
 posint NUMBERS "$NUMBERS"
+posint NUMBERS_PER_ORG "$NUMBERS_PER_ORG"
 posint PER_SIPP "$PER_SIPP"
 posint RECV_TIMEOUT "$RECV_TIMEOUT"
 posint RTT_FREQ "$RTT_FREQ"
@@ -457,9 +463,27 @@ for i in $(seq 0 $((NUMBERS - 1))); do printf '+2348031%06d\n' "$i"; done >"$WOR
 timeout 120 "$WORK/switchboard" inventory add --database "sqlite:$DB" --file "$WORK/numbers.csv" >"$WORK/inventory.txt" 2>&1 ||
 	die "inventory add failed: $(cat "$WORK/inventory.txt")"
 AGENT_ADDRS=$(for i in $(seq "$AGENTS"); do echo "$AGENT_NET.$i:$AGENT_PORT"; done | paste -sd,)
-"$WORK/provision" -api "$API" -key "$KEY" -numbers "$WORK/numbers.txt" -agents "$AGENT_ADDRS" -c 8 -limit $((120 + NUMBERS / 200))s \
-	>"$WORK/provision.txt" 2>&1 || die "provisioning failed: $(cat "$WORK/provision.txt")"
-echo "set-up:  $(cat "$WORK/inventory.txt"); $(cat "$WORK/provision.txt")"
+# NUMBERS_PER_ORG numbers per organisation: the first is serve's, the
+# others get a key from the CLI. Each claim makes switchboard reload its
+# organisation's routing entries (at most every 50 ms), which costs more as
+# the organisation grows: 100,000 numbers in one organisation take tens of
+# minutes to provision, in organisations of 1,000 a few.
+KEYS=("$KEY")
+ORGS=$(((NUMBERS + NUMBERS_PER_ORG - 1) / NUMBERS_PER_ORG))
+for o in $(seq 2 "$ORGS"); do
+	k=$(timeout 30 "$WORK/switchboard" keys create --database "sqlite:$DB" --org "bench org $o" 2>"$WORK/keys.txt" | grep -m1 '^kros_live_' || true)
+	[[ -n $k ]] || die "keys create for organisation $o failed: $(cat "$WORK/keys.txt")"
+	KEYS+=("$k")
+done
+split -d -a 4 -l "$NUMBERS_PER_ORG" "$WORK/numbers.txt" "$WORK/numbers-org-"
+prov_start=$(date +%s.%N)
+: >"$WORK/provision.txt"
+for o in $(seq 0 $((ORGS - 1))); do
+	"$WORK/provision" -api "$API" -key "${KEYS[$o]}" -numbers "$(printf '%s/numbers-org-%04d' "$WORK" "$o")" -agents "$AGENT_ADDRS" \
+		-offset $((o * NUMBERS_PER_ORG)) -c 8 >>"$WORK/provision.txt" 2>&1 || die "provisioning failed: $(tail -3 "$WORK/provision.txt")"
+done
+echo "set-up:  $(cat "$WORK/inventory.txt"); provisioned $(awk -F'[= ]' '{n += $2; e += $4; c += $6} END {printf "numbers=%d endpoints=%d claimed=%d", n, e, c}' "$WORK/provision.txt")" \
+	"in $ORGS organisation(s) of at most $NUMBERS_PER_ORG numbers, $(awk -v a="$prov_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
 
 # api METHOD PATH JSON: the API's answer (dies on a non-2xx).
 api() {
@@ -705,10 +729,17 @@ hist_quantile() {
 		}' "$1" "$2"
 }
 
-# calls_total [QUERY]: the total of GET /v1/calls?limit=1&QUERY.
+# calls_total [QUERY]: the total of GET /v1/calls?limit=1&QUERY, summed over
+# the organisations; empty if one of them did not answer.
 calls_total() {
-	{ curl -fsS --max-time 5 -H "x-api-key: $KEY" "$API/v1/calls?limit=1${1:+&$1}" 2>/dev/null || true; } |
-		sed -n 's/.*"total":\([0-9]*\).*/\1/p'
+	local k v t=0
+	for k in "${KEYS[@]}"; do
+		v=$({ curl -fsS --max-time 5 -H "x-api-key: $k" "$API/v1/calls?limit=1${1:+&$1}" 2>/dev/null || true; } |
+			sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+		[[ -n $v ]] || return 0
+		t=$((t + v))
+	done
+	echo "$t"
 }
 
 # rcvbuf_errors: RcvbufErrors of /proc/net/snmp (all UDP sockets).
