@@ -119,7 +119,7 @@
 #   DURATION=10        seconds of calls per step
 #   ROUNDS=3           rounds of every rate
 #   QUICK=0            1: RATES="500 1000" DURATION=5 ROUNDS=1 MEM_HOLD=5000
-#                      MEM_DURATION=10 (unless set)
+#                      MEM_DURATION=10 REFUSE_DURATION=36 (unless set)
 #   HOLD=100           ms between ACK and BYE (SIPp -d)
 #   NUMBERS=1000       numbers, endpoints and claims
 #   NUMBERS_PER_ORG=1000  numbers per organisation (more than that are
@@ -207,6 +207,7 @@ if [[ $QUICK == 1 ]]; then
 	ROUNDS=${ROUNDS:-1}
 	MEM_HOLD=${MEM_HOLD:-5000}
 	MEM_DURATION=${MEM_DURATION:-10}
+	REFUSE_DURATION=${REFUSE_DURATION:-36}
 fi
 RATES=${RATES:-500 1000 2000 3000 4000 5000}
 DURATION=${DURATION:-10}
