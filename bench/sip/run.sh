@@ -689,23 +689,30 @@ metrics() {
 		END {printf "%.0f %.0f %.0f %.0f %.0f\n", r, a, h, l, g}'
 }
 
-# idle_samples FILE: samples /metrics every 0.25 s for 3 s into FILE while
-# 4 loops scrape /metrics as fast as they can: their garbage makes the
-# collector run a few cycles, so the smallest heap_alloc sample is near the
-# live heap rather than the last step's garbage (no GC runs while idle).
+# idle_samples FILE: samples /metrics every 0.25 s into FILE, at least 12
+# times, until the collector has run twice (20 s at most), while 4 loops
+# read the API as fast as they can: no collection runs while switchboard is
+# idle, so without their garbage the smallest heap_alloc sample would hold
+# the last step's garbage rather than the live heap.
 idle_samples() {
-	local end p pids=()
-	end=$(awk -v n="$(date +%s.%N)" 'BEGIN {printf "%.2f", n + 3}')
+	local stop=$WORK/idle-stop p pids=() g0 g n=0
+	rm -f "$stop"
 	for _ in 1 2 3 4; do
-		(while awk -v e="$end" -v n="$(date +%s.%N)" 'BEGIN {exit !(n < e)}'; do
+		(while [[ ! -f $stop ]]; do
+			curl -fsS --max-time 2 -o /dev/null -H "x-api-key: $KEY" "$API/v1/calls?limit=100" 2>/dev/null || true
 			curl -fsS --max-time 2 -o /dev/null "$API/metrics" 2>/dev/null || true
 		done) &
 		pids+=($!)
 	done
-	for _ in $(seq 12); do
+	g0=$(metrics | awk '{print $5}')
+	while ((n < 80)); do
 		metrics >>"$1" || true
+		n=$((n + 1))
+		g=$(tail -1 "$1" | awk '{print $5}')
+		((n >= 12 && ${g:-0} >= ${g0:-0} + 2)) && break
 		sleep 0.25
 	done
+	touch "$stop"
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
@@ -733,14 +740,9 @@ hist_quantile() {
 # calls_total [QUERY]: the total of GET /v1/calls?limit=1&QUERY, summed over
 # the organisations; empty if one of them did not answer.
 calls_total() {
-	local k v t=0
-	for k in "${KEYS[@]}"; do
-		v=$({ curl -fsS --max-time 5 -H "x-api-key: $k" "$API/v1/calls?limit=1${1:+&$1}" 2>/dev/null || true; } |
-			sed -n 's/.*"total":\([0-9]*\).*/\1/p')
-		[[ -n $v ]] || return 0
-		t=$((t + v))
-	done
-	echo "$t"
+	printf '%s\n' "${KEYS[@]}" |
+		xargs -P 8 -I '{}' curl -fsS --max-time 5 -H "x-api-key: {}" "$API/v1/calls?limit=1${1:+&$1}" 2>/dev/null |
+		grep -o '"total":[0-9]*' | awk -F: -v want="${#KEYS[@]}" '{t += $2; n++} END {if (n == want) print t}' || true
 }
 
 # rcvbuf_errors: RcvbufErrors of /proc/net/snmp (all UDP sockets).
