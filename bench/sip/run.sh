@@ -1303,12 +1303,13 @@ cpu_ratio() {
 # rate_ratio A B ALL: mode A's highest clean rate over mode B's (every round
 # when ALL is 1, at least one when 0), marked ">=" when only A was clean at
 # the highest rate tested (A may go higher), "<=" when only B was; "?" when
-# both were, "-" when B never was clean.
+# both were. When B was never clean, its highest clean rate is below the
+# lowest rate tested: A's over that is a floor (">"); "-" if A was not either.
 rate_ratio() {
 	local ha hb
 	ha=$(highest "$1" "$3") hb=$(highest "$2" "$3")
-	awk -v a="$ha" -v b="$hb" -v top="$MAX_RATE" 'BEGIN {
-		if (b == "none") { print "-"; exit }
+	awk -v a="$ha" -v b="$hb" -v top="$MAX_RATE" -v low="${RATE_LIST[0]}" 'BEGIN {
+		if (b == "none") { if (a == "none") print "-"; else printf ">%.2f\n", a / low; exit }
 		if (a == "none") a = 0
 		if (a == top && b == top) { print "?"; exit }
 		printf "%s%.2f\n", (a == top ? ">=" : (b == top ? "<=" : "")), a / b }'
@@ -1319,8 +1320,9 @@ rate_ratio() {
 verdict() {
 	awk -v v="$1" -v t="$2" 'BEGIN {
 		if (v == "-" || v == "?") { print "undetermined"; exit }
-		lo = sub(/^>=/, "", v); hi = sub(/^<=/, "", v)
+		below = sub(/^>/, "", v); lo = sub(/^=/, "", v); hi = sub(/^<=/, "", v)
 		if (v + 0 >= t) print (hi ? "undetermined (the peer was clean at the highest rate tested: add a higher rate)" : "met")
+		else if (below) print "undetermined (the peer was never clean: add a lower rate)"
 		else print (lo ? "undetermined (switchboard was clean at the highest rate tested: add a higher rate)" : "NOT met") }'
 }
 
@@ -1339,7 +1341,8 @@ kamailio_summary() {
 	echo
 	echo "highest clean rate sb/kam:    $(rate_ratio sb kam 1) (every round), $(rate_ratio sb kam 0) (at least one)"
 	[[ $KAMAILIO_ACC == 1 ]] && echo "highest clean rate sb/kamacc: $(rate_ratio sb kamacc 1) (every round), $(rate_ratio sb kamacc 0) (at least one)"
-	echo "   (>= / <=: only one of the two was clean at the highest rate tested, $MAX_RATE calls/s; ?: both were)"
+	echo "   (>= / <=: only one of the two was clean at the highest rate tested, $MAX_RATE calls/s; ?: both were;"
+	echo "    >: the second never was clean, its highest clean rate is below the lowest tested, ${RATE_LIST[0]} calls/s)"
 	echo
 	echo "| calls/s | sb/kam CPU per call | sb/kamacc CPU per call (Kamailio + PostgreSQL) | kamacc: PostgreSQL's share | INVITE→200 p99 ms: sb / kam / kamacc |"
 	echo "|---:|---:|---:|---:|---:|"
