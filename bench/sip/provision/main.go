@@ -2,11 +2,12 @@
 // of a list (already in the inventory) it creates one agent endpoint,
 // provider "sip", whose URL is one of the SIPp agents, and claims the
 // number with that endpoint, over C keep-alive connections. Number i goes
-// to agent i mod the number of agents, so every agent gets the same share
-// of the numbers.
+// to agent (OFFSET + i) mod the number of agents, so every agent gets the
+// same share of the numbers; OFFSET is the list's place in a longer one
+// split between organisations (run.sh, NUMBERS_PER_ORG).
 //
 //	provision -api http://127.0.0.1:8080 -key kros_live_… -numbers numbers.txt \
-//	    -agents 127.0.51.1:5090,127.0.51.2:5090 -c 8
+//	    -agents 127.0.51.1:5090,127.0.51.2:5090 -c 8 [-offset 1000]
 //
 // numbers.txt holds one E.164 number a line. It prints one line:
 // "numbers=N endpoints=N claimed=N seconds=S" and exits 1 if any request
@@ -36,10 +37,11 @@ func main() {
 	numbersFile := flag.String("numbers", "", "file with one E.164 number a line")
 	agents := flag.String("agents", "", "comma-separated host:port of the SIPp agents")
 	c := flag.Int("c", 8, "connections")
+	offset := flag.Int("offset", 0, "index of the list's first number in the whole list (for the agent of each number)")
 	limit := flag.Duration("limit", 120*time.Second, "give up after this long")
 	flag.Parse()
-	if !strings.HasPrefix(*api, "http://127.") || *key == "" || *numbersFile == "" || *agents == "" || *c <= 0 {
-		log.Fatal("provision: -api http://127.x.x.x:… (loopback), -key, -numbers, -agents and a positive -c are required")
+	if !strings.HasPrefix(*api, "http://127.") || *key == "" || *numbersFile == "" || *agents == "" || *c <= 0 || *offset < 0 {
+		log.Fatal("provision: -api http://127.x.x.x:… (loopback), -key, -numbers, -agents, a positive -c and an -offset >= 0 are required")
 	}
 	numbers, err := readLines(*numbersFile)
 	if err != nil {
@@ -102,7 +104,7 @@ func main() {
 						"name":            fmt.Sprintf("bench agent %d", i),
 						"type":            "agent",
 						"provider_config": map[string]string{"provider": "sip"},
-						"url":             "sip:agent@" + hosts[i%len(hosts)],
+						"url":             "sip:agent@" + hosts[(*offset+i)%len(hosts)],
 					}, &ep); err != nil {
 						return err
 					}
