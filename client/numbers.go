@@ -67,26 +67,11 @@ type Released struct {
 }
 
 // RouteTarget is one endpoint of a number's failover chain.
-type RouteTarget struct {
-	EndpointID string                      `json:"endpoint_id"`
-	Fallback   bool                        `json:"fallback"`
-	Endpoint   switchboard.EndpointSummary `json:"endpoint"`
-}
+type RouteTarget = switchboard.ExplainedRouteTarget
 
 // Route is the routing decision the SIP edge would take for a call to a
-// number now (ExplainPhoneNumberRoute). The fields before Targets describe
-// the first target.
-type Route struct {
-	PhoneNumberID string                       `json:"phone_number_id"`
-	Number        string                       `json:"number"`
-	Decision      string                       `json:"decision"`
-	EndpointID    *string                      `json:"endpoint_id"`
-	UsedFallback  bool                         `json:"used_fallback"`
-	Reason        string                       `json:"reason"`
-	SIPStatus     *int                         `json:"sip_status"`
-	Endpoint      *switchboard.EndpointSummary `json:"endpoint,omitempty"`
-	Targets       []RouteTarget                `json:"targets"`
-}
+// number now (ExplainPhoneNumberRoute): the server's own type.
+type Route = switchboard.RouteExplanation
 
 // ListPhoneNumbers iterates over the organisation's numbers, newest first
 // (GET /v1/phone-numbers).

@@ -40,7 +40,7 @@ type testCallResponse struct {
 	Hold          int    `json:"hold"`
 	// Route is the routing decision, as GET /phone-numbers/{id}/route
 	// answers it, taken when the call was placed.
-	Route routeBody `json:"route"`
+	Route switchboard.RouteExplanation `json:"route"`
 	// SIPResponses are every response the test user agent received.
 	SIPResponses []switchboard.SIPResponse `json:"sip_responses"`
 	Answered     bool                      `json:"answered"`
