@@ -1,18 +1,10 @@
 package postgres
 
 import (
-	"context"
 	"fmt"
-	"io/fs"
-	"path"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/switchboard-voice/switchboard"
 )
 
 // TestMigrationCallTimeline: 0013_call_timeline moves each call's
@@ -24,26 +16,7 @@ func TestMigrationCallTimeline(t *testing.T) {
 	ctx := t.Context()
 	db := openSchema(t, withSearchPath(testDSN(), freshSchema(t)), nil)
 	d := db.d
-	before := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if path.Base(name) < "0013" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	if _, err := d.pool.Exec(ctx, `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	_, err = switchboard.ApplyMigrations(ctx, before, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
-		return d.locked(ctx, func(tx pgx.Tx) error { return fn(migrationTx{tx, d.now}) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, d, "0013")
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := d.pool.Exec(ctx, q, args...); err != nil {

@@ -1,16 +1,8 @@
 package postgres
 
 import (
-	"context"
-	"io/fs"
-	"path"
 	"strings"
 	"testing"
-	"testing/fstest"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/switchboard-voice/switchboard"
 )
 
 // TestMigrationFromRaw: calls recorded before 0011_from_raw with a
@@ -20,26 +12,7 @@ func TestMigrationFromRaw(t *testing.T) {
 	ctx := t.Context()
 	db := openSchema(t, withSearchPath(testDSN(), freshSchema(t)), nil)
 	d := db.d
-	before := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if path.Base(name) < "0011" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	if _, err := d.pool.Exec(ctx, `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	_, err = switchboard.ApplyMigrations(ctx, before, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
-		return d.locked(ctx, func(tx pgx.Tx) error { return fn(migrationTx{tx, d.now}) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, d, "0011")
 	froms := map[string]string{"call_a": "sipp", "call_b": "+2348031234567", "call_c": "", "call_d": "+12a", "call_e": "anonymous"}
 	for id, from := range froms {
 		if _, err := d.pool.Exec(ctx, `INSERT INTO calls (id, direction, from_number, to_number, status,

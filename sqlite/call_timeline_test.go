@@ -1,16 +1,11 @@
 package sqlite
 
 import (
-	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/switchboard-voice/switchboard"
 )
 
 // TestMigrationCallTimeline: 0013_call_timeline moves each call's
@@ -24,26 +19,7 @@ func TestMigrationCallTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	before := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if filepath.Base(name) < "0013" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	if _, err := d.writer.ExecContext(ctx, `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
-		t.Fatal(err)
-	}
-	_, err = switchboard.ApplyMigrations(ctx, before, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
-		return d.write(ctx, func(tx *txn) error { return fn(migrationTx{tx}) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, d, "0013")
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := d.writer.ExecContext(ctx, q, args...); err != nil {

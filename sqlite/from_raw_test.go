@@ -1,14 +1,9 @@
 package sqlite
 
 import (
-	"context"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
-
-	"github.com/switchboard-voice/switchboard"
 )
 
 // TestMigrationFromRaw: calls recorded before 0012_from_raw with a
@@ -21,26 +16,7 @@ func TestMigrationFromRaw(t *testing.T) {
 	}
 	defer d.Close()
 	// The schema as it was before 0012.
-	before := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if filepath.Base(name) < "0012" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	if _, err := d.writer.ExecContext(ctx, `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
-		t.Fatal(err)
-	}
-	_, err = switchboard.ApplyMigrations(ctx, before, func(ctx context.Context, fn func(switchboard.MigrationTx) error) error {
-		return d.write(ctx, func(tx *txn) error { return fn(migrationTx{tx}) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, d, "0012")
 	froms := map[string]string{"call_a": "sipp", "call_b": "+2348031234567", "call_c": "", "call_d": "+12a", "call_e": "anonymous"}
 	for id, from := range froms {
 		if _, err := d.writer.ExecContext(ctx, `INSERT INTO calls (id, direction, from_number, to_number, status,
