@@ -66,6 +66,35 @@ type TestCallResult struct {
 	Error string
 }
 
+// TestCallReport is what a test call met as the API shows it
+// (POST /v1/phone-numbers/{id}/test-call): the server writes it and the
+// SDK reads it.
+type TestCallReport struct {
+	// CallID is the call's record; "" when the node recorded no call.
+	CallID        string `json:"call_id"`
+	PhoneNumberID string `json:"phone_number_id"`
+	Number        string `json:"number"`
+	From          string `json:"from"`
+	Hold          int    `json:"hold"`
+	// Route is the routing decision, as GET /phone-numbers/{id}/route
+	// answers it, taken when the call was placed.
+	Route RouteExplanation `json:"route"`
+	// SIPResponses are every SIP response the test user agent received,
+	// with the milliseconds since its INVITE.
+	SIPResponses []SIPResponse `json:"sip_responses"`
+	Answered     bool          `json:"answered"`
+	// HungUpBy is "test" (the test user agent, after the hold) or "node"
+	// (the agent hung up) for an answered call.
+	HungUpBy string `json:"hung_up_by,omitempty"`
+	// Error says why the call could not be followed to its end.
+	Error string `json:"error,omitempty"`
+	// Status is the call's final status in its record ("" when the node
+	// recorded no call).
+	Status string       `json:"status"`
+	Call   *Call        `json:"call"`
+	Events []*CallEvent `json:"events"`
+}
+
 // TestCaller places test calls. The SIP edge implements it.
 type TestCaller interface {
 	// TestCall places req's call and follows it to its end. It fails

@@ -17,29 +17,9 @@ type TestCallParams struct {
 	Hold *int `json:"hold,omitempty"`
 }
 
-// TestCall is what a test call met (POST /v1/phone-numbers/{id}/test-call).
-type TestCall struct {
-	// CallID is the call's record; "" when the node recorded no call.
-	CallID        string `json:"call_id"`
-	PhoneNumberID string `json:"phone_number_id"`
-	Number        string `json:"number"`
-	From          string `json:"from"`
-	Hold          int    `json:"hold"`
-	// Route is the routing decision when the call was placed.
-	Route Route `json:"route"`
-	// SIPResponses are every SIP response the test user agent received,
-	// with the milliseconds since its INVITE.
-	SIPResponses []switchboard.SIPResponse `json:"sip_responses"`
-	Answered     bool                      `json:"answered"`
-	// HungUpBy is "test" or "node" for an answered call.
-	HungUpBy string `json:"hung_up_by,omitempty"`
-	// Error says why the call could not be followed to its end.
-	Error string `json:"error,omitempty"`
-	// Status is the call's final status ("" without a record).
-	Status string                   `json:"status"`
-	Call   *switchboard.Call        `json:"call"`
-	Events []*switchboard.CallEvent `json:"events"`
-}
+// TestCall is what a test call met (POST /v1/phone-numbers/{id}/test-call):
+// the server's own type.
+type TestCall = switchboard.TestCallReport
 
 // TestCallPhoneNumber places a real SIP call to the organisation's number
 // id from the node's own user agent and returns, once the call is over,

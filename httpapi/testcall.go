@@ -31,31 +31,6 @@ type testCallBody struct {
 	Hold switchboard.Optional[int] `json:"hold"`
 }
 
-// testCallResponse is what the test call met.
-type testCallResponse struct {
-	CallID        string `json:"call_id"`
-	PhoneNumberID string `json:"phone_number_id"`
-	Number        string `json:"number"`
-	From          string `json:"from"`
-	Hold          int    `json:"hold"`
-	// Route is the routing decision, as GET /phone-numbers/{id}/route
-	// answers it, taken when the call was placed.
-	Route switchboard.RouteExplanation `json:"route"`
-	// SIPResponses are every response the test user agent received.
-	SIPResponses []switchboard.SIPResponse `json:"sip_responses"`
-	Answered     bool                      `json:"answered"`
-	// HungUpBy is "test" (the test user agent, after the hold) or "node"
-	// (the agent hung up) for an answered call.
-	HungUpBy string `json:"hung_up_by,omitempty"`
-	// Error says why the call could not be followed to its end.
-	Error string `json:"error,omitempty"`
-	// Status is the call's final status in its record ("" when the node
-	// recorded no call).
-	Status string                   `json:"status"`
-	Call   *switchboard.Call        `json:"call"`
-	Events []*switchboard.CallEvent `json:"events"`
-}
-
 // handleTestCall places the test call and answers once it is over.
 func (s *Server) handleTestCall(w http.ResponseWriter, r *http.Request) error {
 	var b testCallBody
@@ -99,7 +74,7 @@ func (s *Server) handleTestCall(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := testCallResponse{CallID: res.CallID, PhoneNumberID: pn.ID, Number: pn.Number, From: from,
+	out := switchboard.TestCallReport{CallID: res.CallID, PhoneNumberID: pn.ID, Number: pn.Number, From: from,
 		Hold: int(hold / time.Second), Route: route, SIPResponses: res.Responses, Answered: res.Answered,
 		HungUpBy: res.HungUpBy, Error: res.Error, Events: []*switchboard.CallEvent{}}
 	if out.SIPResponses == nil {
