@@ -95,9 +95,9 @@ const (
 	// committed at once.
 	recSpacing = 2 * time.Millisecond
 	// recLinger is how long an update nobody waits for may wait for
-	// company: the initiated, ringing and answered changes of most calls
-	// then share one row write. It delays call.initiated and call.ringing
-	// to subscribers by at most this much.
+	// company: the events of many calls' early changes (which write no
+	// row) then share one transaction. It delays call.initiated and
+	// call.ringing to subscribers by at most this much.
 	recLinger = 20 * time.Millisecond
 )
 
